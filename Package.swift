@@ -1,0 +1,76 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "ClusterDNS",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "clusterdns", targets: ["clusterdns"]),
+        .library(name: "DNSWire", targets: ["DNSWire"]),
+        .library(name: "ServiceRegistry", targets: ["ServiceRegistry"]),
+        .library(name: "ClusterDNS", targets: ["ClusterDNS"]),
+        .library(name: "DNSServer", targets: ["DNSServer"]),
+        .library(name: "ServiceEnv", targets: ["ServiceEnv"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLDNS",
+            pkgConfig: "ldns",
+            providers: [.apt(["libldns-dev"]), .brew(["ldns"])]
+        ),
+        .target(
+            name: "DNSWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "ServiceRegistry",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ClusterDNS",
+            dependencies: ["DNSWire", "ServiceRegistry", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "DNSServer",
+            dependencies: [
+                "DNSWire", "ClusterDNS", "ServiceRegistry",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ServiceEnv",
+            dependencies: ["ServiceRegistry"]
+        ),
+        .executableTarget(
+            name: "clusterdns",
+            dependencies: [
+                "DNSWire", "ServiceRegistry", "ClusterDNS", "DNSServer", "ServiceEnv",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.copy("example-cluster")]
+        ),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"]),
+        .testTarget(name: "ServiceRegistryTests", dependencies: ["ServiceRegistry"]),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "DNSWire", "ServiceRegistry", "CLDNS"]),
+        .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterDNS", "ServiceRegistry"]),
+        .testTarget(name: "ServiceEnvTests", dependencies: ["ServiceEnv", "ServiceRegistry"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DNSWire"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,50 @@
+/// A `v1 Pod`, reduced to what DNS needs: its IPs, identity and readiness.
+public struct Pod: Hashable, Sendable {
+    public var name: String
+    public var namespace: String
+    public var labels: [String: String]
+    /// `status.podIPs` (or `status.podIP`), primary first.
+    public var podIPs: [IPAddress]
+    public var hostname: String?
+    public var subdomain: String?
+    /// The `Ready` condition is `True`.
+    public var ready: Bool
+    /// `status.phase` (Running, Pending, ...), if given.
+    public var phase: String?
+    /// `spec.enableServiceLinks`; nil means the API default, true.
+    public var enableServiceLinks: Bool?
+    /// Named container ports (`name` → port, protocol) for resolving a Service's named targetPort.
+    public var containerPorts: [EndpointPort]
+    public var nodeName: String?
+    public var source: SourceLocation?
+
+    public init(
+        name: String,
+        namespace: String = "default",
+        labels: [String: String] = [:],
+        podIPs: [IPAddress] = [],
+        hostname: String? = nil,
+        subdomain: String? = nil,
+        ready: Bool = true,
+        phase: String? = nil,
+        enableServiceLinks: Bool? = nil,
+        containerPorts: [EndpointPort] = [],
+        nodeName: String? = nil,
+        source: SourceLocation? = nil
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.labels = labels
+        self.podIPs = podIPs
+        self.hostname = hostname
+        self.subdomain = subdomain
+        self.ready = ready
+        self.phase = phase
+        self.enableServiceLinks = enableServiceLinks
+        self.containerPorts = containerPorts
+        self.nodeName = nodeName
+        self.source = source
+    }
+
+    public var reference: ObjectReference { ObjectReference(kind: "Pod", namespace: namespace, name: name) }
+}
