@@ -1,0 +1,15 @@
+import NIOCore
+
+/// How a query arrived; it decides the response size limit (UDP truncates, TCP does not).
+public enum DNSTransport: Sendable, Hashable {
+    case udp
+    case tcp
+}
+
+/// The one thing transports ask of the layers above: turn the bytes of one query into the bytes
+/// of one response. The transport never knows what a Service is; the responder never sees a socket.
+public protocol DNSResponder: Sendable {
+    /// - Returns: the response message (without any TCP length prefix), or nil to drop the query
+    ///   silently (unreadable header, or a message that is itself a response).
+    func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator) -> ByteBuffer?
+}

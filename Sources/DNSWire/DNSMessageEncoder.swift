@@ -1,0 +1,157 @@
+import NIOCore
+
+/// Writes messages with name compression (owner names and the names inside NS, CNAME, PTR and
+/// SOA data; never SRV targets, per RFC 2782) and truncation at a record boundary.
+public enum DNSMessageEncoder {
+    /// Encodes `message` into `buffer`, keeping the result within `maxSize` bytes.
+    ///
+    /// When the answer or authority section does not fit, the message is cut at the last whole
+    /// record and TC is set; additional records that do not fit are left out without TC (RFC 2181
+    /// §9). The OPT record always fits: its space is reserved first.
+    /// - Returns: true when the message was truncated (TC set).
+    @discardableResult
+    public static func encode(_ message: DNSMessage, into buffer: inout ByteBuffer, maxSize: Int = 65535) -> Bool {
+        var writer = WireWriter(start: buffer.writerIndex)
+        let headerIndex = buffer.writerIndex
+        buffer.writeInteger(message.header.id)
+        buffer.writeInteger(message.header.flags)
+        buffer.writeInteger(UInt16(message.questions.count))
+        buffer.writeRepeatingByte(0, count: 6)  // section counts, patched below
+
+        for question in message.questions {
+            writer.writeName(question.name, into: &buffer, compress: true)
+            buffer.writeInteger(question.type.rawValue)
+            buffer.writeInteger(question.class.rawValue)
+        }
+
+        let limit = max(12, maxSize - (message.edns?.encodedSize ?? 0))
+        var truncated = false
+        var counts: [UInt16] = [0, 0, 0]
+        sections: for (section, records) in [message.answers, message.authority, message.additional].enumerated() {
+            for record in records {
+                let mark = buffer.writerIndex
+                writer.writeRecord(record, into: &buffer)
+                if buffer.writerIndex - headerIndex > limit {
+                    buffer.moveWriterIndex(to: mark)
+                    writer.forgetNames(from: mark)
+                    if section < 2 { truncated = true }
+                    break sections
+                }
+                counts[section] += 1
+            }
+        }
+
+        var additionalCount = counts[2]
+        if let edns = message.edns {
+            buffer.writeInteger(UInt8(0))
+            buffer.writeInteger(RecordType.opt.rawValue)
+            buffer.writeInteger(edns.udpPayloadSize)
+            buffer.writeInteger(edns.extendedResponseCode)
+            buffer.writeInteger(edns.version)
+            buffer.writeInteger(UInt16(edns.dnssecOK ? 0x8000 : 0))
+            buffer.writeInteger(UInt16(edns.options.reduce(0) { $0 + 4 + $1.data.count }))
+            for option in edns.options {
+                buffer.writeInteger(option.code)
+                buffer.writeInteger(UInt16(option.data.count))
+                buffer.writeBytes(option.data)
+            }
+            additionalCount += 1
+        }
+
+        var flags = message.header.flags
+        if truncated { flags |= 0x0200 }
+        buffer.setInteger(flags, at: headerIndex + 2)
+        buffer.setInteger(counts[0], at: headerIndex + 6)
+        buffer.setInteger(counts[1], at: headerIndex + 8)
+        buffer.setInteger(additionalCount, at: headerIndex + 10)
+        return truncated
+    }
+
+    /// Convenience for tests and tools: the encoded bytes.
+    public static func encode(_ message: DNSMessage, maxSize: Int = 65535) -> [UInt8] {
+        var buffer = ByteBufferAllocator().buffer(capacity: 512)
+        encode(message, into: &buffer, maxSize: maxSize)
+        return Array(buffer.readableBytesView)
+    }
+}
+
+/// Remembers where each name suffix was written so later names can point at it.
+struct WireWriter {
+    let start: Int
+    /// Exact suffix bytes (case-sensitive, so echoed case survives) → offset from message start.
+    private var suffixOffsets: [ArraySlice<UInt8>: Int] = [:]
+
+    init(start: Int) {
+        self.start = start
+    }
+
+    mutating func writeName(_ name: DNSName, into buffer: inout ByteBuffer, compress: Bool) {
+        let wire = name.wire
+        var index = 0
+        while wire[index] != 0 {
+            let suffix = wire[index...]
+            if compress, let target = suffixOffsets[suffix] {
+                buffer.writeInteger(UInt16(0xc000 | target))
+                return
+            }
+            let offset = buffer.writerIndex - start
+            if offset < 0x3fff {
+                suffixOffsets[suffix] = offset
+            }
+            let length = Int(wire[index])
+            buffer.writeBytes(wire[index...(index + length)])
+            index += 1 + length
+        }
+        buffer.writeInteger(UInt8(0))
+    }
+
+    mutating func forgetNames(from writerIndex: Int) {
+        let cutoff = writerIndex - start
+        suffixOffsets = suffixOffsets.filter { $0.value < cutoff }
+    }
+
+    mutating func writeRecord(_ record: ResourceRecord, into buffer: inout ByteBuffer) {
+        writeName(record.name, into: &buffer, compress: true)
+        buffer.writeInteger(record.type.rawValue)
+        buffer.writeInteger(record.class.rawValue)
+        buffer.writeInteger(record.ttl)
+        let lengthIndex = buffer.writerIndex
+        buffer.writeInteger(UInt16(0))
+        switch record.data {
+        case .a(let address):
+            buffer.writeInteger(address)
+        case .aaaa(let high, let low):
+            buffer.writeInteger(high)
+            buffer.writeInteger(low)
+        case .ns(let name), .cname(let name), .ptr(let name):
+            writeName(name, into: &buffer, compress: true)
+        case .soa(let soa):
+            writeName(soa.primaryNameServer, into: &buffer, compress: true)
+            writeName(soa.responsibleMailbox, into: &buffer, compress: true)
+            buffer.writeInteger(soa.serial)
+            buffer.writeInteger(soa.refresh)
+            buffer.writeInteger(soa.retry)
+            buffer.writeInteger(soa.expire)
+            buffer.writeInteger(soa.minimum)
+        case .srv(let priority, let weight, let port, let target):
+            buffer.writeInteger(priority)
+            buffer.writeInteger(weight)
+            buffer.writeInteger(port)
+            writeName(target, into: &buffer, compress: false)
+        case .txt(let strings):
+            for string in strings {
+                let chunk = string.prefix(255)
+                buffer.writeInteger(UInt8(chunk.count))
+                buffer.writeBytes(chunk)
+            }
+        case .hinfo(let cpu, let os):
+            buffer.writeInteger(UInt8(min(cpu.count, 255)))
+            buffer.writeBytes(cpu.prefix(255))
+            buffer.writeInteger(UInt8(min(os.count, 255)))
+            buffer.writeBytes(os.prefix(255))
+        case .unknown(_, let data):
+            buffer.writeBytes(data)
+        }
+        buffer.setInteger(UInt16(buffer.writerIndex - lengthIndex - 2), at: lengthIndex)
+    }
+}
