@@ -1,0 +1,33 @@
+import DNSWire
+import ServiceRegistry
+
+/// Every zone served for one registry snapshot; a question goes to the zone with the longest
+/// matching origin. Built off the hot path and swapped in whole when the registry changes.
+public final class Catalog: Sendable {
+    public let snapshot: RegistrySnapshot
+    public let configuration: ZoneConfiguration
+    public let clusterZone: ClusterZone
+    public let reverseZones: [ReverseZone]
+
+    public init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) {
+        self.snapshot = snapshot
+        self.configuration = configuration
+        self.clusterZone = ClusterZone(snapshot: snapshot, configuration: configuration)
+        self.reverseZones = ReverseZone.zones(snapshot: snapshot, configuration: configuration)
+    }
+
+    /// Origins of the zones held, cluster zone first.
+    public var origins: [DNSName] { [clusterZone.origin] + reverseZones.map(\.origin) }
+
+    /// The answer to one question. Names outside every zone are REFUSED (no forwarding yet).
+    public func answer(_ question: DNSQuestion) -> Answer {
+        guard question.class == .in || question.class == .any else { return .refused }
+        if question.name.isSubdomain(of: clusterZone.origin) {
+            return clusterZone.answer(question)
+        }
+        for zone in reverseZones where question.name.isSubdomain(of: zone.origin) {
+            return zone.answer(question)
+        }
+        return .refused
+    }
+}

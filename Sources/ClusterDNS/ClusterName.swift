@@ -1,0 +1,50 @@
+import ServiceRegistry
+
+/// What a name inside the cluster zone refers to, found once per query; every record type is
+/// built from this one result (the shape of CoreDNS's parse + findServices).
+enum ClusterName {
+    /// `<zone>` itself: SOA and NS.
+    case apex
+    /// A name that exists only because names below it do (`svc.<zone>`, `<ns>.svc.<zone>`,
+    /// `dns.<zone>`, `_tcp.<svc>...`): NOERROR with no records.
+    case emptyNonTerminal
+    /// `dns-version.<zone>`: the schema version TXT.
+    case dnsVersion
+    /// `ns.dns.<zone>`: the name server's own addresses.
+    case nameServer
+    /// `<svc>.<ns>.svc.<zone>`.
+    case service(Service)
+    /// `<endpoint>.<svc>.<ns>.svc.<zone>`, with the published endpoints of that name.
+    case endpoint(Service, name: String, addresses: [IPAddress])
+    /// `_<port>._<proto>.<svc>.<ns>.svc.<zone>` with the matching named ports.
+    case servicePort(Service, ports: [ServicePort])
+    /// `<dashed-ip>.<ns>.pod.<zone>`.
+    case pod(IPAddress)
+}
+
+/// A published endpoint address with the DNS label it answers at.
+struct NamedEndpoint: Hashable {
+    var label: String
+    var address: IPAddress
+    /// Ports of the group the endpoint belongs to.
+    var ports: [EndpointPort]
+}
+
+extension RegistrySnapshot {
+    /// Endpoints that DNS publishes for a Service: ready ones, or all with publishNotReadyAddresses.
+    /// Each address gets its label: the endpoint's hostname, else its dashed IP.
+    func publishedEndpoints(of service: Service) -> [NamedEndpoint] {
+        var result: [NamedEndpoint] = []
+        var seen = Set<NamedEndpoint>()
+        for group in endpointGroups(of: service) {
+            for endpoint in group.endpoints where endpoint.ready || service.publishNotReadyAddresses {
+                for address in endpoint.addresses {
+                    let label = (endpoint.hostname?.isEmpty == false ? endpoint.hostname! : address.dashed).lowercased()
+                    let named = NamedEndpoint(label: label, address: address, ports: group.ports)
+                    if seen.insert(named).inserted { result.append(named) }
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,283 @@
+import DNSWire
+import ServiceRegistry
+
+/// The Kubernetes DNS-Based Service Discovery zone (spec v1.1.0) for one registry snapshot.
+public struct ClusterZone: Sendable {
+    public let origin: DNSName
+    let snapshot: RegistrySnapshot
+    let configuration: ZoneConfiguration
+    private let originLabelCount: Int
+
+    public init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) {
+        self.snapshot = snapshot
+        self.configuration = configuration
+        self.origin = configuration.domain
+        self.originLabelCount = configuration.domain.labelCount
+    }
+
+    /// The SOA every negative answer carries, and that the apex answers.
+    func soaRecord(owner: DNSName) -> ResourceRecord {
+        let zoneText = origin.description
+        let soa = StartOfAuthority(
+            primaryNameServer: (try? DNSName("ns.dns." + zoneText)) ?? origin,
+            responsibleMailbox: (try? DNSName("hostmaster." + zoneText)) ?? origin,
+            serial: snapshot.serial,
+            refresh: 7200,
+            retry: 1800,
+            expire: 86400,
+            minimum: configuration.ttl)
+        return ResourceRecord(name: owner, ttl: min(configuration.ttl, 300), data: .soa(soa))
+    }
+
+    /// Finds what `name` (inside the zone) refers to; nil when it does not exist.
+    func resolve(_ name: DNSName) -> ClusterName? {
+        let relative = name.lowercasedLabelStrings.dropLast(originLabelCount)
+        let labels = Array(relative.reversed())  // from the zone down: ["svc", ns, service, ...]
+        guard let first = labels.first else { return .apex }
+        switch first {
+        case "svc":
+            return resolveService(Array(labels.dropFirst()))
+        case "pod":
+            return resolvePod(Array(labels.dropFirst()))
+        case "dns-version":
+            return labels.count == 1 ? .dnsVersion : nil
+        case "dns":
+            if labels.count == 1 { return .emptyNonTerminal }
+            return labels.count == 2 && labels[1] == "ns" ? .nameServer : nil
+        default:
+            return nil
+        }
+    }
+
+    /// `labels` from the namespace down: [ns, service, endpoint-or-proto, port].
+    private func resolveService(_ labels: [String]) -> ClusterName? {
+        switch labels.count {
+        case 0:
+            return .emptyNonTerminal
+        case 1:
+            return snapshot.hasNamespace(labels[0]) ? .emptyNonTerminal : nil
+        default:
+            break
+        }
+        guard let service = snapshot.service(namespace: labels[0], name: labels[1]) else { return nil }
+        switch labels.count {
+        case 2:
+            // The spec's one rcode rule: a headless service with no ready endpoints does not exist.
+            if service.isHeadless && snapshot.publishedEndpoints(of: service).isEmpty { return nil }
+            return .service(service)
+        case 3:
+            // `_tcp.<svc>...` exists when some named port uses that protocol; other labels are endpoints.
+            if labels[2].hasPrefix("_") {
+                guard service.type != .externalName else { return nil }
+                let proto = labels[2].dropFirst()
+                return service.ports.contains { !$0.name.isEmpty && $0.protocol.lowercased == proto } ? .emptyNonTerminal : nil
+            }
+            guard service.type != .externalName else { return nil }
+            let addresses = snapshot.publishedEndpoints(of: service).filter { $0.label == labels[2] }.map(\.address)
+            return addresses.isEmpty ? nil : .endpoint(service, name: labels[2], addresses: addresses)
+        case 4:
+            guard service.type != .externalName, labels[2].hasPrefix("_"), labels[3].hasPrefix("_") else { return nil }
+            let proto = labels[2].dropFirst()
+            let portName = labels[3].dropFirst()
+            let ports = service.ports.filter {
+                !$0.name.isEmpty && $0.name.lowercased() == portName && $0.protocol.lowercased == proto
+            }
+            return ports.isEmpty ? nil : .servicePort(service, ports: ports)
+        default:
+            return nil
+        }
+    }
+
+    /// `labels` from the namespace down: [ns, dashed-ip].
+    private func resolvePod(_ labels: [String]) -> ClusterName? {
+        guard configuration.podMode != .disabled else { return nil }
+        switch labels.count {
+        case 0:
+            return .emptyNonTerminal
+        case 1:
+            return snapshot.hasNamespace(labels[0]) ? .emptyNonTerminal : nil
+        case 2:
+            guard let address = IPAddress(dashed: labels[1]) else { return nil }
+            if configuration.podMode == .verified {
+                let namespace = labels[0]
+                guard snapshot.pods(withIP: address).contains(where: { $0.namespace.lowercased() == namespace }) else { return nil }
+            }
+            return .pod(address)
+        default:
+            return nil
+        }
+    }
+
+    /// The zone's answer to one question whose name lies inside it.
+    public func answer(_ question: DNSQuestion) -> Answer {
+        answer(question, chaseDepth: 0)
+    }
+
+    private func answer(_ question: DNSQuestion, chaseDepth: Int) -> Answer {
+        let name = question.name
+        guard let node = resolve(name) else {
+            return Answer(responseCode: .nameError, authority: [soaRecord(owner: origin.withCase(of: name))])
+        }
+        if question.type == .any {
+            // RFC 8482: a minimal answer that says the name exists, without enumerating it.
+            return Answer(answers: [ResourceRecord(name: name, ttl: configuration.ttl, data: .hinfo(cpu: Array("RFC8482".utf8), os: []))])
+        }
+        if case .service(let service) = node, service.type == .externalName, question.type != .cname {
+            return externalNameAnswer(question, service: service, chaseDepth: chaseDepth)
+        }
+        let (answers, additional) = records(at: node, type: question.type, owner: name)
+        if answers.isEmpty {
+            return Answer(authority: [soaRecord(owner: origin.withCase(of: name))])
+        }
+        return Answer(answers: answers, additional: additional)
+    }
+
+    /// CNAME to the external name; when the target is inside this zone, its records follow.
+    private func externalNameAnswer(_ question: DNSQuestion, service: Service, chaseDepth: Int) -> Answer {
+        guard let externalName = service.externalName, let target = try? DNSName(externalName) else {
+            return Answer(authority: [soaRecord(owner: origin.withCase(of: question.name))])
+        }
+        let cname = ResourceRecord(name: question.name, ttl: configuration.ttl, data: .cname(target))
+        guard target.isSubdomain(of: origin), chaseDepth < 8 else {
+            return Answer(answers: [cname])
+        }
+        var chased = answer(DNSQuestion(name: target, type: question.type, class: question.class), chaseDepth: chaseDepth + 1)
+        chased.answers.insert(cname, at: 0)
+        if !chased.answers.isEmpty && chased.answers.count > 1 { chased.authority = [] }
+        return chased
+    }
+
+    /// Records of `type` at a resolved name, and the glue that goes with them.
+    func records(at node: ClusterName, type: RecordType, owner: DNSName) -> (answers: [ResourceRecord], additional: [ResourceRecord]) {
+        let ttl = configuration.ttl
+        switch node {
+        case .apex:
+            switch type {
+            case .soa:
+                return ([soaRecord(owner: owner)], [])
+            case .ns:
+                let nameServer = nameServerName(like: owner)
+                let glue = configuration.nameServerAddresses.map {
+                    ResourceRecord(name: nameServer, ttl: ttl, data: RecordData(address: $0))
+                }
+                return ([ResourceRecord(name: owner, ttl: ttl, data: .ns(nameServer))], glue)
+            default:
+                return ([], [])
+            }
+        case .emptyNonTerminal:
+            return ([], [])
+        case .dnsVersion:
+            guard type == .txt else { return ([], []) }
+            let text = Array(ZoneConfiguration.schemaVersion.utf8)
+            return ([ResourceRecord(name: owner, ttl: ZoneConfiguration.versionTTL, data: .txt([text]))], [])
+        case .nameServer:
+            return (addressRecords(configuration.nameServerAddresses, type: type, owner: owner), [])
+        case .pod(let address):
+            return (addressRecords([address], type: type, owner: owner), [])
+        case .endpoint(_, _, let addresses):
+            return (addressRecords(addresses, type: type, owner: owner), [])
+        case .service(let service):
+            return serviceRecords(service, type: type, owner: owner, portFilter: nil)
+        case .servicePort(let service, let ports):
+            guard type == .srv else { return ([], []) }
+            return serviceRecords(service, type: type, owner: owner, portFilter: ports)
+        }
+    }
+
+    private func addressRecords(_ addresses: [IPAddress], type: RecordType, owner: DNSName) -> [ResourceRecord] {
+        guard type == .a || type == .aaaa else { return [] }
+        var seen = Set<IPAddress>()
+        return addresses.filter { $0.recordType == type && seen.insert($0).inserted }.map {
+            ResourceRecord(name: owner, ttl: configuration.ttl, data: RecordData(address: $0))
+        }
+    }
+
+    /// A/AAAA/SRV of a service name, or SRV of `_port._proto` when `portFilter` is given.
+    private func serviceRecords(_ service: Service, type: RecordType, owner: DNSName, portFilter: [ServicePort]?) -> (answers: [ResourceRecord], additional: [ResourceRecord]) {
+        let serviceName = targetName(labels: [service.name, service.namespace, "svc"], like: owner)
+        if service.isHeadless {
+            let endpoints = snapshot.publishedEndpoints(of: service)
+            switch type {
+            case .a, .aaaa:
+                return (addressRecords(endpoints.map(\.address), type: type, owner: owner), [])
+            case .srv:
+                var targets: [(target: DNSName, port: Int, address: IPAddress)] = []
+                var seen = Set<String>()
+                for endpoint in endpoints {
+                    let target = targetName(labels: [endpoint.label, service.name, service.namespace, "svc"], like: owner)
+                    for port in endpoint.ports where matches(port, portFilter) {
+                        if seen.insert("\(endpoint.label)/\(port.port)/\(endpoint.address)").inserted {
+                            targets.append((target, port.port, endpoint.address))
+                        }
+                    }
+                }
+                return srvRecords(targets, owner: owner)
+            default:
+                return ([], [])
+            }
+        }
+        switch type {
+        case .a, .aaaa:
+            return portFilter == nil ? (addressRecords(service.clusterIPs, type: type, owner: owner), []) : ([], [])
+        case .srv:
+            let ports = portFilter ?? service.ports
+            var targets: [(target: DNSName, port: Int, address: IPAddress)] = []
+            for port in ports {
+                for address in service.clusterIPs {
+                    targets.append((serviceName, port.port, address))
+                }
+            }
+            return srvRecords(targets, owner: owner)
+        default:
+            return ([], [])
+        }
+    }
+
+    /// One SRV per distinct (target, port), weights shared evenly, one glue record per (target, address).
+    private func srvRecords(_ targets: [(target: DNSName, port: Int, address: IPAddress)], owner: DNSName) -> (answers: [ResourceRecord], additional: [ResourceRecord]) {
+        let ttl = configuration.ttl
+        var answers: [ResourceRecord] = []
+        var glue: [ResourceRecord] = []
+        var seenSRV = Set<String>()
+        var seenGlue = Set<String>()
+        var unique: [(DNSName, Int)] = []
+        for entry in targets where seenSRV.insert("\(entry.target)|\(entry.port)").inserted {
+            unique.append((entry.target, entry.port))
+        }
+        let weight = srvWeight(count: unique.count)
+        for (target, port) in unique {
+            answers.append(ResourceRecord(name: owner, ttl: ttl, data: .srv(priority: 0, weight: weight, port: UInt16(clamping: port), target: target)))
+        }
+        for entry in targets where seenGlue.insert("\(entry.target)|\(entry.address)").inserted {
+            glue.append(ResourceRecord(name: entry.target, ttl: ttl, data: RecordData(address: entry.address)))
+        }
+        return (answers, glue)
+    }
+
+    /// Named ports match `_name._proto`; the bare service name takes every port.
+    private func matches(_ port: EndpointPort, _ filter: [ServicePort]?) -> Bool {
+        guard let filter else { return true }
+        return filter.contains { $0.name.lowercased() == port.name.lowercased() && $0.protocol == port.protocol }
+    }
+
+    /// `labels` + the zone, with the zone part in the case the client used (as CoreDNS does).
+    private func targetName(labels: [String], like owner: DNSName) -> DNSName {
+        var name = origin.withCase(of: owner)
+        for label in labels.reversed() {
+            name = (try? name.prepending(label.lowercased())) ?? name
+        }
+        return name
+    }
+
+    private func nameServerName(like owner: DNSName) -> DNSName {
+        targetName(labels: ["ns", "dns"], like: owner)
+    }
+}
+
+extension DNSName {
+    /// This name (a zone origin) spelled with the case of the matching suffix of `name`.
+    func withCase(of name: DNSName) -> DNSName {
+        let suffix = name.dropping(name.labelCount - labelCount)
+        return suffix.equalsIgnoringCase(self) ? suffix : self
+    }
+}

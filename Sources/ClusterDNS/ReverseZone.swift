@@ -1,0 +1,117 @@
+import DNSWire
+import ServiceRegistry
+
+/// PTR records in `in-addr.arpa` and `ip6.arpa` for ClusterIPs and published endpoint IPs.
+///
+/// We answer for the whole reverse trees, as CoreDNS does with `in-addr.arpa ip6.arpa` in its
+/// kubernetes block; unknown addresses are NXDOMAIN until forwarding exists.
+public struct ReverseZone: Sendable {
+    public let origin: DNSName
+    private let family: Family
+    private let targetsByAddress: [IPAddress: [DNSName]]
+    private let configuration: ZoneConfiguration
+    private let serial: UInt32
+
+    enum Family { case v4, v6 }
+
+    public static func zones(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) -> [ReverseZone] {
+        let targets = ptrTargets(snapshot: snapshot, domain: configuration.domain)
+        return [
+            ReverseZone(origin: try! DNSName("in-addr.arpa"), family: .v4, targets: targets, configuration: configuration, serial: snapshot.serial),
+            ReverseZone(origin: try! DNSName("ip6.arpa"), family: .v6, targets: targets, configuration: configuration, serial: snapshot.serial),
+        ]
+    }
+
+    private init(origin: DNSName, family: Family, targets: [IPAddress: [DNSName]], configuration: ZoneConfiguration, serial: UInt32) {
+        self.origin = origin
+        self.family = family
+        self.targetsByAddress = targets.filter { family == .v4 ? $0.key.isIPv4 : $0.key.isIPv6 }
+        self.configuration = configuration
+        self.serial = serial
+    }
+
+    /// Address → PTR targets: the Service name for a ClusterIP, and
+    /// `<endpoint>.<svc>.<ns>.svc.<zone>` once per Service that publishes an endpoint IP.
+    static func ptrTargets(snapshot: RegistrySnapshot, domain: DNSName) -> [IPAddress: [DNSName]] {
+        var targets: [IPAddress: [DNSName]] = [:]
+        func add(_ address: IPAddress, _ labels: [String]) {
+            var name = domain
+            for label in labels.reversed() { name = (try? name.prepending(label.lowercased())) ?? name }
+            if !(targets[address]?.contains(name) ?? false) { targets[address, default: []].append(name) }
+        }
+        for service in snapshot.services where !service.isHeadless && service.type != .externalName {
+            for address in service.clusterIPs { add(address, [service.name, service.namespace, "svc"]) }
+        }
+        for service in snapshot.services where service.type != .externalName {
+            for endpoint in snapshot.publishedEndpoints(of: service) {
+                add(endpoint.address, [endpoint.label, service.name, service.namespace, "svc"])
+            }
+        }
+        return targets
+    }
+
+    private func soaRecord(owner: DNSName) -> ResourceRecord {
+        let domain = configuration.domain.description
+        let soa = StartOfAuthority(
+            primaryNameServer: (try? DNSName("ns.dns." + domain)) ?? origin,
+            responsibleMailbox: (try? DNSName("hostmaster." + domain)) ?? origin,
+            serial: serial, refresh: 7200, retry: 1800, expire: 86400, minimum: configuration.ttl)
+        return ResourceRecord(name: owner, ttl: min(configuration.ttl, 300), data: .soa(soa))
+    }
+
+    /// Parses the address labels below the origin; nil for a name that is not (a prefix of) an address.
+    private func addressNibbles(_ name: DNSName) -> [UInt8]? {
+        let labels = name.lowercasedLabelStrings.dropLast(origin.labelCount).reversed()
+        var parts: [UInt8] = []
+        for label in labels {
+            switch family {
+            case .v4:
+                guard let value = UInt8(label), String(value) == label else { return nil }
+                parts.append(value)
+            case .v6:
+                guard label.count == 1, let value = UInt8(label, radix: 16) else { return nil }
+                parts.append(value)
+            }
+        }
+        guard parts.count <= (family == .v4 ? 4 : 32) else { return nil }
+        return parts
+    }
+
+    private func nibbles(of address: IPAddress) -> [UInt8] {
+        switch family {
+        case .v4: return address.bytes
+        case .v6: return address.bytes.flatMap { [$0 >> 4, $0 & 0x0f] }
+        }
+    }
+
+    public func answer(_ question: DNSQuestion) -> Answer {
+        let owner = origin.withCase(of: question.name)
+        guard let parts = addressNibbles(question.name) else {
+            return Answer(responseCode: .nameError, authority: [soaRecord(owner: owner)])
+        }
+        let complete = parts.count == (family == .v4 ? 4 : 32)
+        if parts.isEmpty {
+            switch question.type {
+            case .soa: return Answer(answers: [soaRecord(owner: question.name)])
+            case .ns:
+                let nameServer = try! DNSName("ns.dns." + configuration.domain.description)
+                return Answer(answers: [ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ns(nameServer))])
+            default: return Answer(authority: [soaRecord(owner: owner)])
+            }
+        }
+        if complete {
+            let address = family == .v4 ? IPAddress(bytes: parts)! : IPAddress(bytes: stride(from: 0, to: 32, by: 2).map { parts[$0] << 4 | parts[$0 + 1] })!
+            guard let targets = targetsByAddress[address] else {
+                return Answer(responseCode: .nameError, authority: [soaRecord(owner: owner)])
+            }
+            if question.type == .any {
+                return Answer(answers: [ResourceRecord(name: question.name, ttl: configuration.ttl, data: .hinfo(cpu: Array("RFC8482".utf8), os: []))])
+            }
+            guard question.type == .ptr else { return Answer(authority: [soaRecord(owner: owner)]) }
+            return Answer(answers: targets.map { ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ptr($0)) })
+        }
+        // A partial address exists (as an empty non-terminal) when some known address starts with it.
+        let exists = targetsByAddress.keys.contains { nibbles(of: $0).starts(with: parts) }
+        return Answer(responseCode: exists ? .noError : .nameError, authority: [soaRecord(owner: owner)])
+    }
+}

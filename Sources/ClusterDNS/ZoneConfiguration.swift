@@ -1,0 +1,35 @@
+import DNSWire
+import ServiceRegistry
+
+/// How pod A records (`1-2-3-4.ns.pod.<zone>`) are answered, as CoreDNS's `pods` option.
+public enum PodMode: String, Sendable, CaseIterable {
+    /// Pod names do not exist (NXDOMAIN).
+    case disabled
+    /// Any well-formed dashed IP answers with that IP, without checking the registry.
+    case insecure
+    /// Only IPs of pods in that namespace answer.
+    case verified
+}
+
+/// What the operator chose for the zones: domain, TTL, pod mode and our own address for NS glue.
+public struct ZoneConfiguration: Sendable {
+    /// The cluster domain, `cluster.local` by default.
+    public var domain: DNSName
+    /// TTL of every synthesized record, and the SOA MINIMUM (so negative answers are cached as long).
+    public var ttl: UInt32
+    public var podMode: PodMode
+    /// Glue for `ns.dns.<zone>`: the addresses the server listens on.
+    public var nameServerAddresses: [IPAddress]
+
+    public init(domain: DNSName, ttl: UInt32 = 5, podMode: PodMode = .disabled, nameServerAddresses: [IPAddress] = []) {
+        self.domain = domain.lowercased()
+        self.ttl = ttl
+        self.podMode = podMode
+        self.nameServerAddresses = nameServerAddresses
+    }
+
+    /// The TXT record at `dns-version.<zone>` has this long a TTL in the spec's examples.
+    static let versionTTL: UInt32 = 28800
+    /// The schema version of the Kubernetes DNS-Based Service Discovery specification we implement.
+    public static let schemaVersion = "1.1.0"
+}
