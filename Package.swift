@@ -65,9 +65,10 @@ let package = Package(
             ],
             resources: [.copy("example-cluster")]
         ),
-        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"]),
+        .target(name: "LDNSTestSupport", dependencies: ["CLDNS"], path: "Tests/LDNSTestSupport"),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "LDNSTestSupport"]),
         .testTarget(name: "ServiceRegistryTests", dependencies: ["ServiceRegistry"]),
-        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "DNSWire", "ServiceRegistry", "CLDNS"]),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "DNSWire", "ServiceRegistry", "LDNSTestSupport"]),
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterDNS", "ServiceRegistry"]),
         .testTarget(name: "ServiceEnvTests", dependencies: ["ServiceEnv", "ServiceRegistry"]),
         .testTarget(name: "EndToEndTests", dependencies: ["DNSWire"]),
