@@ -122,7 +122,7 @@ public struct ClusterZone: Sendable {
             // RFC 8482: a minimal answer that says the name exists, without enumerating it.
             return Answer(answers: [ResourceRecord(name: name, ttl: configuration.ttl, data: .hinfo(cpu: Array("RFC8482".utf8), os: []))])
         }
-        if case .service(let service) = node, service.type == .externalName, question.type != .cname {
+        if case .service(let service) = node, service.type == .externalName {
             return externalNameAnswer(question, service: service, chaseDepth: chaseDepth)
         }
         let (answers, additional) = records(at: node, type: question.type, owner: name)
@@ -138,7 +138,7 @@ public struct ClusterZone: Sendable {
             return Answer(authority: [soaRecord(owner: origin.withCase(of: question.name))])
         }
         let cname = ResourceRecord(name: question.name, ttl: configuration.ttl, data: .cname(target))
-        guard target.isSubdomain(of: origin), chaseDepth < 8 else {
+        guard question.type != .cname, target.isSubdomain(of: origin), chaseDepth < 8 else {
             return Answer(answers: [cname])
         }
         var chased = answer(DNSQuestion(name: target, type: question.type, class: question.class), chaseDepth: chaseDepth + 1)
