@@ -1,0 +1,131 @@
+import ClusterDNS
+import DNSServer
+import DNSWire
+import NIOCore
+import ServiceRegistry
+import Testing
+
+/// The per-query path without sockets: what the transports hand to clients.
+@Suite struct QueryPipelineTests {
+    static let allocator = ByteBufferAllocator()
+
+    /// A cluster with one ClusterIP service and one headless service of 100 ready endpoints.
+    static func pipeline(endpointCount: Int = 100) -> QueryPipeline {
+        let web = Service(name: "web", namespace: "shop", isHeadless: true, ports: [ServicePort(name: "http", port: 8080)])
+        let api = Service(name: "api", namespace: "shop", clusterIPs: [IPAddress("10.96.0.20")!], ports: [ServicePort(name: "http", port: 80)])
+        let endpoints = (0..<endpointCount).map { index in
+            Endpoint(addresses: [IPAddress("10.244.\(index / 250).\(index % 250 + 1)")!], hostname: "web-\(index)")
+        }
+        let group = EndpointGroup(origin: .endpointSlice, object: ObjectReference(kind: "EndpointSlice", namespace: "shop", name: "web-1"),
+                                  endpoints: endpoints, ports: [EndpointPort(name: "http", port: 8080)])
+        let snapshot = RegistrySnapshot(serial: 7, services: [web, api], endpointGroups: [ObjectKey(namespace: "shop", name: "web"): [group]],
+                                        pods: [], namespaces: ["shop"])
+        return QueryPipeline(catalog: Catalog(snapshot: snapshot, configuration: ZoneConfiguration(domain: try! DNSName("cluster.local"))))
+    }
+
+    func respond(_ pipeline: QueryPipeline, _ bytes: [UInt8], over transport: DNSTransport = .udp) throws -> DNSMessage? {
+        guard let response = pipeline.respond(to: ByteBuffer(bytes: bytes), over: transport, allocator: Self.allocator) else { return nil }
+        return try DNSMessageDecoder.decode(response)
+    }
+
+    func query(_ name: String, _ type: RecordType, id: UInt16 = 0x4242, edns: EDNS? = nil) throws -> [UInt8] {
+        DNSMessageEncoder.encode(DNSMessage.query(id: id, name: try DNSName(name), type: type, edns: edns))
+    }
+
+    @Test func answersAQueryWithTheQuestionEchoedAndAASet() throws {
+        let response = try #require(try respond(Self.pipeline(), try query("api.shop.svc.cluster.local", .a)))
+        #expect(response.header.id == 0x4242)
+        #expect(response.header.isResponse)
+        #expect(response.header.isAuthoritative)
+        #expect(response.header.recursionDesired)
+        #expect(!response.header.recursionAvailable)
+        #expect(response.questions.map(\.description) == ["api.shop.svc.cluster.local. IN A"])
+        #expect(response.answers.map(\.data) == [.a(0x0a60_0014)])
+    }
+
+    @Test func aResponseIsNeverAnswered() throws {
+        var message = DNSMessage.query(id: 1, name: try DNSName("api.shop.svc.cluster.local"), type: .a)
+        message.header.isResponse = true
+        #expect(try respond(Self.pipeline(), DNSMessageEncoder.encode(message)) == nil)
+    }
+
+    @Test func aDatagramWithoutAHeaderIsDropped() throws {
+        #expect(try respond(Self.pipeline(), [0x12, 0x34, 0x01]) == nil)
+    }
+
+    @Test(arguments: [
+        // Question name runs off the end.
+        [0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x61, 0x62],
+        // A compression pointer to itself.
+        [0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01],
+        // Two questions.
+        [0x12, 0x34, 0x01, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01],
+        // No question.
+        [0x12, 0x34, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
+    ] as [[UInt8]])
+    func malformedQueriesGetFormatError(_ bytes: [UInt8]) throws {
+        let response = try #require(try respond(Self.pipeline(), bytes))
+        #expect(response.header.responseCode == .formatError)
+        #expect(response.header.id == 0x1234)
+        #expect(response.header.isResponse)
+    }
+
+    @Test func otherOpcodesGetNotImplemented() throws {
+        var message = DNSMessage.query(id: 9, name: try DNSName("api.shop.svc.cluster.local"), type: .a)
+        message.header.opcode = .update
+        let response = try #require(try respond(Self.pipeline(), DNSMessageEncoder.encode(message)))
+        #expect(response.header.responseCode == .notImplemented)
+        #expect(response.header.opcode == .update)
+    }
+
+    @Test func zoneTransfersAreNotImplemented() throws {
+        let response = try #require(try respond(Self.pipeline(), try query("cluster.local", .axfr), over: .tcp))
+        #expect(response.header.responseCode == .notImplemented)
+    }
+
+    @Test func ednsIsAnsweredWithOurPayloadSize() throws {
+        let response = try #require(try respond(Self.pipeline(), try query("api.shop.svc.cluster.local", .a, edns: EDNS(udpPayloadSize: 4096))))
+        #expect(response.edns?.udpPayloadSize == 1232)
+        #expect(response.edns?.version == 0)
+    }
+
+    @Test func anUnknownEDNSVersionGetsBadVersion() throws {
+        let response = try #require(try respond(Self.pipeline(), try query("api.shop.svc.cluster.local", .a, edns: EDNS(version: 1))))
+        #expect(response.responseCode == .badVersion)
+        #expect(response.answers.isEmpty)
+    }
+
+    @Test func aLargeAnswerIsTruncatedOverUDPAndWholeOverTCP() throws {
+        let pipeline = Self.pipeline(endpointCount: 100)
+        let name = "web.shop.svc.cluster.local"
+        let plain = try #require(try respond(pipeline, try query(name, .a)))
+        #expect(plain.header.isTruncated)
+        #expect(DNSMessageEncoder.encode(plain).count <= 512)
+
+        let withEDNS = try #require(pipeline.respond(to: ByteBuffer(bytes: try query(name, .a, edns: EDNS(udpPayloadSize: 1232))), over: .udp, allocator: Self.allocator))
+        #expect(withEDNS.readableBytes <= 1232)
+        let decoded = try DNSMessageDecoder.decode(withEDNS)
+        #expect(decoded.header.isTruncated)
+        #expect(decoded.answers.count < 100)
+        #expect(decoded.edns != nil)
+
+        let overTCP = try #require(try respond(pipeline, try query(name, .a), over: .tcp))
+        #expect(!overTCP.header.isTruncated)
+        #expect(overTCP.answers.count == 100)
+    }
+
+    @Test func aSmallClientBufferIsRespected() throws {
+        let pipeline = Self.pipeline(endpointCount: 30)
+        let bytes = try #require(pipeline.respond(to: ByteBuffer(bytes: try query("web.shop.svc.cluster.local", .a, edns: EDNS(udpPayloadSize: 600))), over: .udp, allocator: Self.allocator))
+        #expect(bytes.readableBytes <= 600)
+    }
+
+    @Test func publishingACatalogChangesLaterAnswers() throws {
+        let pipeline = Self.pipeline()
+        let before = try #require(try respond(pipeline, try query("api.shop.svc.cluster.local", .a)))
+        #expect(before.answers.count == 1)
+        pipeline.publish(Catalog(snapshot: .empty, configuration: ZoneConfiguration(domain: try DNSName("cluster.local"))))
+        let after = try #require(try respond(pipeline, try query("api.shop.svc.cluster.local", .a)))
+        #expect(after.header.responseCode == .nameError)
+    }
+}
