@@ -1,0 +1,32 @@
+import NIOCore
+
+/// How one UDP+TCP listener binds and how much it lets TCP clients hold on to.
+public struct DNSListenerConfiguration: Sendable {
+    /// The host and port both transports bind; port 0 picks one free port for both.
+    public var address: ListenAddress
+    /// UDP sockets (each on its own event loop, sharing the port with SO_REUSEPORT), and the size
+    /// of the event loop group when the listener creates its own.
+    public var threads: Int
+    /// A TCP connection that sends no query for this long is closed, so idle clients cannot pin
+    /// connection slots.
+    public var tcpIdleTimeout: TimeAmount
+    /// Connections accepted beyond this many open ones are closed at once.
+    public var maxTCPConnections: Int
+    /// The largest TCP query accepted; a longer length prefix closes the connection before its
+    /// body is buffered. At most 65535, which the two-byte prefix cannot exceed anyway.
+    public var maxTCPQuerySize: Int
+
+    public init(
+        address: ListenAddress,
+        threads: Int = System.coreCount,
+        tcpIdleTimeout: TimeAmount = .seconds(10),
+        maxTCPConnections: Int = 1024,
+        maxTCPQuerySize: Int = 65535
+    ) {
+        self.address = address
+        self.threads = threads
+        self.tcpIdleTimeout = tcpIdleTimeout
+        self.maxTCPConnections = maxTCPConnections
+        self.maxTCPQuerySize = maxTCPQuerySize
+    }
+}

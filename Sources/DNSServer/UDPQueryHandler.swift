@@ -1,0 +1,38 @@
+import Logging
+import NIOCore
+
+/// Answers each datagram synchronously on its event loop and flushes once per read burst, so NIO
+/// sends a whole burst of responses with one `sendmmsg`.
+final class UDPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let responder: Responder
+    private let logger: Logger
+
+    init(responder: Responder, logger: Logger) {
+        self.responder = responder
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // A full send buffer means the kernel is already dropping; answering later would only add latency.
+        guard context.channel.isWritable else { return }
+        let query = Self.unwrapInboundIn(data)
+        guard let response = responder.respond(to: query.data, over: .udp, allocator: context.channel.allocator) else { return }
+        context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: query.remoteAddress, data: response)), promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    /// Errors such as ICMP port unreachable from a client that went away are routine on a UDP
+    /// server; the socket stays open for everyone else.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.trace("UDP socket error", metadata: ["error": "\(error)"])
+    }
+}
+
+@available(*, unavailable)
+extension UDPQueryHandler: Sendable {}
