@@ -6,6 +6,6 @@ struct ClusterDNSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clusterdns",
         abstract: "An in-cluster DNS server for Kubernetes-style service discovery.",
-        subcommands: []
+        subcommands: [ServeCommand.self, CheckCommand.self, EnvCommand.self]
     )
 }

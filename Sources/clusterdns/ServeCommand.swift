@@ -1,0 +1,128 @@
+import ArgumentParser
+import ClusterDNS
+import DNSServer
+import DNSWire
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceRegistry
+
+/// `clusterdns serve`: answer the cluster's names over UDP and TCP, reloading the registry live.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the Kubernetes DNS spec for a registry of manifests over UDP and TCP."
+    )
+
+    @Option(name: .customLong("registry"), help: "Manifest file or directory (repeatable). Default: the example cluster in zones/.")
+    var registryPaths: [String] = []
+
+    @Option(help: "Address to listen on, UDP and TCP (HOST:PORT; port 0 picks a free one).")
+    var listen: String = "127.0.0.1:5353"
+
+    @Option(help: "The cluster domain.")
+    var domain: String = "cluster.local"
+
+    @Option(help: "TTL of every answer, and the SOA minimum (negative caching).")
+    var ttl: UInt32 = 5
+
+    @Option(help: "Pod records: disabled, insecure or verified.")
+    var pods: PodMode = .disabled
+
+    @Option(name: .customLong("service-cidr"), help: "Range ClusterIPs are allocated from for services without one (repeatable).")
+    var serviceCIDRs: [String] = ["10.96.0.0/12"]
+
+    @Option(help: "UDP sockets and event loops (SO_REUSEPORT). Default: the number of cores.")
+    var threads: Int = System.coreCount
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard ListenAddress(listen) != nil else {
+            throw ValidationError("--listen \(listen) is not HOST:PORT (for example 127.0.0.1:5353 or [::1]:5353)")
+        }
+        guard (try? DNSName(domain)) != nil else { throw ValidationError("--domain \(domain) is not a domain name") }
+        guard ttl <= 3600 else { throw ValidationError("--ttl must be between 0 and 3600") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
+        _ = try registryOptions()
+    }
+
+    private func registryOptions() throws -> RegistryOptions {
+        var networks: [IPNetwork] = []
+        for text in serviceCIDRs {
+            guard let network = IPNetwork(text) else { throw ValidationError("--service-cidr \(text) is not a CIDR such as 10.96.0.0/12") }
+            networks.append(network)
+        }
+        return RegistryOptions(serviceCIDRs: networks)
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let logger = {
+            var logger = Logger(label: "clusterdns")
+            logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            return logger
+        }()
+        let paths = registryPaths.isEmpty ? [try ExampleCluster.path()] : registryPaths
+        let source = ManifestSource(paths: paths, options: try registryOptions(), logger: logger)
+        let loaded = source.load()
+        guard loaded.isValid else {
+            FileHandle.standardError.write(Data(loaded.report.utf8))
+            logger.critical("the registry has errors; nothing served")
+            throw ExitCode(1)
+        }
+        let address = ListenAddress(listen)!
+        let zoneDomain = try DNSName(domain)
+        let glue = IPAddress(address.host).map { [$0] } ?? []
+        let zoneConfiguration = ZoneConfiguration(domain: zoneDomain, ttl: ttl, podMode: pods, nameServerAddresses: glue)
+        let pipeline = QueryPipeline(catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration))
+
+        let listener = try await DNSListener.start(
+            configuration: DNSListenerConfiguration(address: address, threads: threads),
+            responder: pipeline, logger: logger)
+        let snapshot = loaded.snapshot
+        logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.services.count) services in \(snapshot.namespaces.count) namespaces, serial \(snapshot.serial)")
+        logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
+
+        let watcher = Task {
+            await source.watch { snapshot in
+                pipeline.publish(Catalog(snapshot: snapshot, configuration: zoneConfiguration))
+                logger.info("registry reloaded: \(snapshot.services.count) services, serial \(snapshot.serial)")
+            }
+        }
+        let signals = ShutdownSignals { signal in
+            logger.info("received \(signal), shutting down")
+            Task { try? await listener.shutdown() }
+        }
+        try await listener.waitUntilClosed()
+        watcher.cancel()
+        signals.cancel()
+    }
+}
+
+extension PodMode: ExpressibleByArgument {}
+
+/// Turns SIGINT and SIGTERM into a clean shutdown instead of an abrupt exit.
+/// Unchecked: the sources are fixed at init and dispatch sources are thread-safe.
+final class ShutdownSignals: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+
+    init(onSignal: @escaping @Sendable (String) -> Void) {
+        var sources: [any DispatchSourceSignal] = []
+        for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { onSignal(name) }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+    }
+}
