@@ -1,0 +1,180 @@
+/// Reads Kubernetes objects out of parsed documents: unwraps `List`s, reads the envelope
+/// (apiVersion, kind, metadata) and hands each kind the registry uses to its own decoder.
+/// Objects with errors are left out; their errors are kept.
+struct ObjectDecoder {
+    private(set) var objects: [DecodedObject] = []
+    private(set) var skipped: [SkippedObject] = []
+    private(set) var errors: [RegistryError] = []
+    /// Every ClusterIP a manifest names, valid object or not, so allocation never hands one out.
+    private(set) var claimedClusterIPs: Set<IPAddress> = []
+    /// Namespaces objects of other kinds live in; they exist even though we skip the objects.
+    private(set) var skippedNamespaces: Set<String> = []
+
+    init() {}
+
+    mutating func record(_ error: RegistryError) {
+        errors.append(error)
+    }
+
+    /// Decodes one document of a file: a single object or a `List` of them.
+    mutating func decode(document: ManifestNode, file: String) {
+        decode(object: document, file: file, listKind: nil)
+    }
+
+    private mutating func decode(object node: ManifestNode, file: String, listKind: String?) {
+        guard case .mapping = node.value else {
+            errors.append(RegistryError(
+                code: .invalidValue,
+                reason: "expected a Kubernetes object (a mapping with apiVersion and kind), found \(node.typeDescription)",
+                location: SourceLocation(file: file, line: node.line)
+            ))
+            return
+        }
+        let reader = ObjectReader(file: file, objectLine: node.line)
+        // Items of a typed list (`ServiceList` from the API) may leave out their own kind.
+        let inferredKind = listKind.flatMap { $0.hasSuffix("List") && $0 != "List" ? String($0.dropLast(4)) : nil }
+        let kind = reader.string(node["kind"], field: "kind") ?? inferredKind
+        let apiVersion = reader.string(node["apiVersion"], field: "apiVersion")
+
+        if let kind, kind == "List" || (kind.hasSuffix("List") && node["items"] != nil) {
+            for item in reader.sequence(node["items"], field: "items") {
+                decode(object: item, file: file, listKind: kind)
+            }
+            errors += reader.errors
+            return
+        }
+        guard let kind, !kind.isEmpty else {
+            reader.fail(.missingField, "required field is missing (every object needs a kind, e.g. Service)", field: "kind", node: node)
+            errors += reader.errors
+            return
+        }
+        guard let apiVersion = apiVersion ?? (listKind != nil ? Self.defaultAPIVersion(of: kind) : nil), !apiVersion.isEmpty else {
+            reader.fail(.missingField, "required field is missing (e.g. apiVersion: v1)", field: "apiVersion", node: node)
+            errors += reader.errors
+            return
+        }
+
+        let location = SourceLocation(file: file, line: node.line)
+        // FQDN slices name hosts, not addresses; DNS has nothing to serve from them.
+        let isFQDNSlice = kind == "EndpointSlice" && node["addressType"]?.scalarText == EndpointAddressType.fqdn.rawValue
+        guard let decoder = Self.decoders[KindKey(apiVersion: apiVersion, kind: kind)], !isFQDNSlice else {
+            skip(node, kind: kind, apiVersion: apiVersion, location: location)
+            return
+        }
+        guard let metadata = readMetadata(node, kind: kind, reader: reader) else {
+            errors += reader.errors
+            return
+        }
+        let reference = ObjectReference(kind: kind, namespace: kind == "Namespace" ? "" : metadata.namespace, name: metadata.name)
+        reader.object = reference
+        if case .service = kindCase(kind) {
+            recordClaims(node, reader: reader)
+        }
+        let content = decoder(node, metadata, reader)
+        errors += reader.errors
+        if reader.errors.isEmpty, let content {
+            objects.append(DecodedObject(reference: reference, location: location, content: content))
+        }
+    }
+
+    private mutating func skip(_ node: ManifestNode, kind: String, apiVersion: String, location: SourceLocation) {
+        let metadata = node["metadata"]
+        let namespace = metadata?["namespace"]?.scalarText ?? ""
+        let name = metadata?["name"]?.scalarText ?? metadata?["generateName"]?.scalarText ?? ""
+        if !namespace.isEmpty { skippedNamespaces.insert(namespace) }
+        skipped.append(SkippedObject(
+            apiVersion: apiVersion,
+            reference: ObjectReference(kind: kind, namespace: namespace, name: name),
+            location: location
+        ))
+    }
+
+    /// Reads `metadata.name` (required, in the kind's name format) and `metadata.namespace`.
+    private func readMetadata(_ node: ManifestNode, kind: String, reader: ObjectReader) -> ObjectMetadata? {
+        let metadata = reader.mapping(node["metadata"], field: "metadata")
+        let nameNode = metadata?["name"]
+        let name = reader.requiredString(nameNode, field: "metadata.name", parent: metadata ?? node)
+        let namespaceNode = metadata?["namespace"]
+        var namespace = reader.string(namespaceNode, field: "metadata.namespace") ?? ""
+        if namespace.isEmpty { namespace = "default" }
+        let labels = reader.stringMap(metadata?["labels"], field: "metadata.labels") ?? [:]
+        guard let name else { return nil }
+        if kind != "Namespace" {
+            reader.object = ObjectReference(kind: kind, namespace: namespace, name: name)
+        } else {
+            reader.object = ObjectReference(kind: kind, namespace: "", name: name)
+        }
+
+        switch kindCase(kind) {
+        case .service:
+            reader.checkName(name, field: "metadata.name", node: nameNode, rule: NameRules.isRFC1035Label, expected: NameRules.rfc1035Expectation)
+        case .namespace:
+            reader.checkName(name, field: "metadata.name", node: nameNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation)
+        case .other:
+            reader.checkName(name, field: "metadata.name", node: nameNode, rule: NameRules.isRFC1123Subdomain, expected: NameRules.subdomainExpectation)
+        }
+        if kind != "Namespace" {
+            reader.checkName(namespace, field: "metadata.namespace", node: namespaceNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation)
+        }
+        return ObjectMetadata(name: name, namespace: namespace, labels: labels)
+    }
+
+    /// Remembers the ClusterIPs a Service names before validating it, so even a broken Service's
+    /// address is never handed to another one.
+    private mutating func recordClaims(_ node: ManifestNode, reader: ObjectReader) {
+        let spec = node["spec"]
+        var texts: [String] = []
+        if let text = spec?["clusterIP"]?.scalarText { texts.append(text) }
+        if case .sequence(let items)? = spec?["clusterIPs"]?.value {
+            texts += items.compactMap(\.scalarText)
+        }
+        for text in texts {
+            if let address = IPAddress(text) { claimedClusterIPs.insert(address) }
+        }
+    }
+
+    private enum KindCase { case service, namespace, other }
+
+    private func kindCase(_ kind: String) -> KindCase {
+        switch kind {
+        case "Service": return .service
+        case "Namespace": return .namespace
+        default: return .other
+        }
+    }
+
+    private struct KindKey: Hashable {
+        var apiVersion: String
+        var kind: String
+    }
+
+    private typealias Decoder = @Sendable (ManifestNode, ObjectMetadata, ObjectReader) -> DecodedObject.Content?
+
+    /// The kinds the registry reads, by group/version and kind; everything else is skipped.
+    /// A Knative `serving.knative.dev/v1 Service` is not a `v1 Service`.
+    private static let decoders: [KindKey: Decoder] = [
+        KindKey(apiVersion: "v1", kind: "Service"): { node, metadata, reader in
+            ServiceDecoder.decode(node, metadata: metadata, reader: reader).map { .service($0) }
+        },
+        KindKey(apiVersion: "v1", kind: "Endpoints"): { node, metadata, reader in
+            EndpointsDecoder.decode(node, metadata: metadata, reader: reader).map { .endpoints(groups: $0) }
+        },
+        KindKey(apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice"): { node, metadata, reader in
+            EndpointSliceDecoder.decode(node, metadata: metadata, reader: reader).map {
+                .endpointSlice(serviceName: $0.serviceName, group: $0.group)
+            }
+        },
+        KindKey(apiVersion: "v1", kind: "Pod"): { node, metadata, reader in
+            PodDecoder.decode(node, metadata: metadata, reader: reader).map { .pod($0) }
+        },
+        KindKey(apiVersion: "v1", kind: "Namespace"): { _, _, _ in .namespace },
+    ]
+
+    private static func defaultAPIVersion(of kind: String) -> String? {
+        switch kind {
+        case "Service", "Endpoints", "Pod", "Namespace": return "v1"
+        case "EndpointSlice": return "discovery.k8s.io/v1"
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,170 @@
+/// Reads the fields of one object and records every problem with its field path and line, so a
+/// decoder keeps going after the first mistake and the user sees them all at once.
+final class ObjectReader {
+    let file: String
+    let objectLine: Int?
+    /// Set once `metadata` is read, so later errors name the object.
+    var object: ObjectReference?
+    private(set) var errors: [RegistryError] = []
+
+    init(file: String, objectLine: Int?, object: ObjectReference? = nil) {
+        self.file = file
+        self.objectLine = objectLine
+        self.object = object
+    }
+
+    /// The field's own line when the parser knows it, else the object's.
+    func location(of node: ManifestNode?) -> SourceLocation {
+        SourceLocation(file: file, line: node?.line ?? objectLine)
+    }
+
+    func fail(_ code: RegistryError.Code, _ reason: String, field: String?, node: ManifestNode? = nil) {
+        errors.append(RegistryError(code: code, reason: reason, location: location(of: node), object: object, field: field))
+    }
+
+    // MARK: Typed fields. Each returns nil when the field is absent or null, and records an error
+    // (returning nil) when it holds the wrong type.
+
+    func string(_ node: ManifestNode?, field: String) -> String? {
+        guard let node, !node.isNull else { return nil }
+        if case .string(let text) = node.value { return text }
+        fail(.invalidValue, "expected a string, found \(node.typeDescription)\(quoteHint(node))", field: field, node: node)
+        return nil
+    }
+
+    func int(_ node: ManifestNode?, field: String) -> Int? {
+        guard let node, !node.isNull else { return nil }
+        if case .int(let value, _) = node.value { return value }
+        fail(.invalidValue, "expected an integer, found \(node.typeDescription) \(describe(node))", field: field, node: node)
+        return nil
+    }
+
+    func bool(_ node: ManifestNode?, field: String) -> Bool? {
+        guard let node, !node.isNull else { return nil }
+        if case .bool(let value, _) = node.value { return value }
+        fail(.invalidValue, "expected true or false, found \(node.typeDescription) \(describe(node))", field: field, node: node)
+        return nil
+    }
+
+    /// The node itself when it is a mapping.
+    func mapping(_ node: ManifestNode?, field: String) -> ManifestNode? {
+        guard let node, !node.isNull else { return nil }
+        if case .mapping = node.value { return node }
+        fail(.invalidValue, "expected a mapping, found \(node.typeDescription)", field: field, node: node)
+        return nil
+    }
+
+    /// The items of a list; empty when absent or null.
+    func sequence(_ node: ManifestNode?, field: String) -> [ManifestNode] {
+        guard let node, !node.isNull else { return [] }
+        if case .sequence(let items) = node.value { return items }
+        fail(.invalidValue, "expected a list, found \(node.typeDescription)", field: field, node: node)
+        return []
+    }
+
+    /// A `map[string]string` such as labels or a selector.
+    func stringMap(_ node: ManifestNode?, field: String) -> [String: String]? {
+        guard let node = mapping(node, field: field), case .mapping(let pairs) = node.value else { return nil }
+        var result: [String: String] = [:]
+        for (key, value) in pairs {
+            if let text = string(value, field: "\(field)[\(key)]") { result[key] = text }
+        }
+        return result
+    }
+
+    /// A string field that must be present and non-empty.
+    func requiredString(_ node: ManifestNode?, field: String, parent: ManifestNode?) -> String? {
+        guard let text = string(node, field: field) else {
+            if node == nil || node?.isNull == true {
+                fail(.missingField, "required field is missing", field: field, node: parent)
+            }
+            return nil
+        }
+        if text.isEmpty {
+            fail(.missingField, "required field is empty", field: field, node: node)
+            return nil
+        }
+        return text
+    }
+
+    func ip(_ node: ManifestNode?, field: String) -> IPAddress? {
+        guard let text = string(node, field: field) else { return nil }
+        guard let address = IPAddress(text) else {
+            fail(.invalidIP, "\"\(text)\" is not an IP address (expected IPv4 like 10.96.0.10 or IPv6 like fd00::10)", field: field, node: node)
+            return nil
+        }
+        return address
+    }
+
+    /// A port number in 1-65535.
+    func port(_ node: ManifestNode?, field: String, parent: ManifestNode?) -> Int? {
+        guard let value = int(node, field: field) else {
+            if node == nil || node?.isNull == true {
+                fail(.missingField, "required field is missing (expected a port number 1-65535)", field: field, node: parent)
+            }
+            return nil
+        }
+        guard (1...65535).contains(value) else {
+            fail(.portOutOfRange, "\(value) is out of range (expected 1-65535)", field: field, node: node)
+            return nil
+        }
+        return value
+    }
+
+    /// `protocol`: TCP (the default when absent), UDP or SCTP.
+    func portProtocol(_ node: ManifestNode?, field: String) -> PortProtocol? {
+        guard let text = string(node, field: field) else { return node == nil || node?.isNull == true ? .tcp : nil }
+        guard let value = PortProtocol(rawValue: text) else {
+            fail(.invalidValue, "\"\(text)\" is not a supported protocol (expected TCP, UDP or SCTP)", field: field, node: node)
+            return nil
+        }
+        return value
+    }
+
+    /// Checks a name against a DNS rule, recording `invalidDNSLabel` with what was expected.
+    @discardableResult
+    func checkName(_ name: String, field: String, node: ManifestNode?, rule: (String) -> Bool, expected: String) -> Bool {
+        guard rule(name) else {
+            fail(.invalidDNSLabel, "\"\(name)\" is not \(expected)", field: field, node: node)
+            return false
+        }
+        return true
+    }
+
+    /// A `targetRef`: kind and name, namespace defaulting to the referring object's.
+    func objectReference(_ node: ManifestNode?, field: String, defaultNamespace: String) -> ObjectReference? {
+        guard let node = mapping(node, field: field) else { return nil }
+        let kind = string(node["kind"], field: "\(field).kind") ?? ""
+        let namespace = string(node["namespace"], field: "\(field).namespace") ?? ""
+        guard let name = string(node["name"], field: "\(field).name"), !name.isEmpty else { return nil }
+        return ObjectReference(kind: kind, namespace: namespace.isEmpty ? defaultNamespace : namespace, name: name)
+    }
+
+    /// An endpoint or pod `hostname`, which must be a DNS label because it becomes one.
+    func hostname(_ node: ManifestNode?, field: String) -> String? {
+        guard let text = string(node, field: field), !text.isEmpty else { return nil }
+        return checkName(text, field: field, node: node, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation) ? text : nil
+    }
+
+    /// One entry of an endpoint `ports` list: name (optional label), protocol, port.
+    func endpointPort(_ node: ManifestNode, field: String) -> EndpointPort? {
+        guard mapping(node, field: field) != nil else { return nil }
+        let nameNode = node["name"]
+        let name = string(nameNode, field: "\(field).name") ?? ""
+        if !name.isEmpty {
+            checkName(name, field: "\(field).name", node: nameNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation)
+        }
+        guard let portProtocol = portProtocol(node["protocol"], field: "\(field).protocol"),
+              let port = port(node["port"], field: "\(field).port", parent: node) else { return nil }
+        return EndpointPort(name: name, protocol: portProtocol, port: port)
+    }
+
+    private func describe(_ node: ManifestNode) -> String {
+        node.scalarText.map { "\"\($0)\"" } ?? ""
+    }
+
+    private func quoteHint(_ node: ManifestNode) -> String {
+        guard let text = node.scalarText else { return "" }
+        return " \(text) (quote it: \"\(text)\")"
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+
+/// Reads a registry from Kubernetes manifests as kubectl writes them (YAML, multi-document, JSON,
+/// `List`s) in files and directories, and builds a validated snapshot with every error collected.
+public enum ManifestLoader {
+    /// File name extensions read when walking a directory (compared case-insensitively).
+    public static let manifestExtensions: Set<String> = ["yaml", "yml", "json"]
+
+    /// Loads files and directories (recursively; `*.yaml`, `*.yml`, `*.json`, sorted for
+    /// determinism). Objects of other kinds are skipped with one `info` line each.
+    public static func load(
+        paths: [String],
+        options: RegistryOptions = .init(),
+        serial: UInt32 = 1,
+        logger: Logger? = nil
+    ) -> RegistryLoadResult {
+        let (filePaths, pathErrors) = manifestFiles(in: paths)
+        let files = filePaths.map(read)
+        return load(files: files, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
+    }
+
+    /// Loads from in-memory text (for tests); `name` stands for the file name in locations and
+    /// decides the format (`.json` is read as JSON, anything else as YAML).
+    public static func load(
+        text: String,
+        name: String,
+        options: RegistryOptions = .init(),
+        serial: UInt32 = 1
+    ) -> RegistryLoadResult {
+        load(files: [ManifestFile(path: name, contents: .success(text))], pathErrors: [], options: options, serial: serial, logger: nil)
+    }
+
+    /// Loads from several in-memory files at once, as if they were one directory.
+    public static func load(
+        texts: [(name: String, text: String)],
+        options: RegistryOptions = .init(),
+        serial: UInt32 = 1
+    ) -> RegistryLoadResult {
+        let files = texts.map { ManifestFile(path: $0.name, contents: .success($0.text)) }.sorted { $0.path < $1.path }
+        return load(files: files, pathErrors: [], options: options, serial: serial, logger: nil)
+    }
+
+    static func load(
+        files: [ManifestFile],
+        pathErrors: [RegistryError],
+        options: RegistryOptions,
+        serial: UInt32,
+        logger: Logger?
+    ) -> RegistryLoadResult {
+        var decoder = ObjectDecoder()
+        for error in pathErrors { decoder.record(error) }
+        for file in files {
+            switch file.contents {
+            case .failure(let failure):
+                decoder.record(RegistryError(code: .unreadableFile, reason: failure.reason, location: SourceLocation(file: file.path)))
+            case .success(let text):
+                let (documents, syntaxErrors) = ManifestParser.parse(text: text, file: file.path)
+                for document in documents { decoder.decode(document: document, file: file.path) }
+                for error in syntaxErrors { decoder.record(error) }
+            }
+        }
+        if let logger {
+            for skipped in decoder.skipped {
+                logger.info("skipping \(skipped.reference) (\(skipped.apiVersion)) at \(skipped.location): ClusterDNS reads only Services, EndpointSlices, Endpoints, Pods and Namespaces")
+            }
+        }
+        return RegistryBuilder.build(decoder: decoder, files: files.map(\.path).sorted(), options: options, serial: serial)
+    }
+
+    /// Expands paths into the manifest files they hold, sorted; a missing path, or a directory
+    /// without manifests, is an error. A file named explicitly is read whatever its extension.
+    static func manifestFiles(in paths: [String]) -> (files: [String], errors: [RegistryError]) {
+        var files: Set<String> = []
+        var errors: [RegistryError] = []
+        if paths.isEmpty {
+            errors.append(RegistryError(code: .noManifests, reason: "no registry paths given"))
+        }
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                errors.append(RegistryError(code: .unreadableFile, reason: "no such file or directory", location: SourceLocation(file: path)))
+                continue
+            }
+            if isDirectory.boolValue {
+                let found = walk(directory: path, depth: 0)
+                if found.isEmpty {
+                    errors.append(RegistryError(code: .noManifests, reason: "directory holds no .yaml, .yml or .json files", location: SourceLocation(file: path)))
+                }
+                files.formUnion(found)
+            } else {
+                files.insert(path)
+            }
+        }
+        return (files.sorted(), errors)
+    }
+
+    /// Manifest files under a directory; hidden entries (`.git`, editor lock files) are left out.
+    private static func walk(directory: String, depth: Int) -> [String] {
+        guard depth < 32, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var found: [String] = []
+        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        for entry in entries.sorted() where !entry.hasPrefix(".") {
+            let path = base + "/" + entry
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
+                found += walk(directory: path, depth: depth + 1)
+            } else if let dot = entry.lastIndex(of: "."), manifestExtensions.contains(entry[entry.index(after: dot)...].lowercased()) {
+                found.append(path)
+            }
+        }
+        return found
+    }
+
+    static func read(_ path: String) -> ManifestFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.isReadableFile(atPath: path) ? "cannot be read" : "cannot be read (permission denied or gone)"
+            return ManifestFile(path: path, contents: .failure(.init(reason: reason)))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            return ManifestFile(path: path, contents: .failure(.init(reason: "is not UTF-8 text")))
+        }
+        return ManifestFile(path: path, contents: .success(text))
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The manifest registry as a live source: loads the paths once, then polls them and publishes a
+/// new snapshot whenever their content changes and still loads cleanly. A broken or half-written
+/// edit keeps the last good snapshot (the errors are logged) until the next change fixes it.
+public final class ManifestSource: Sendable {
+    public let paths: [String]
+    public let options: RegistryOptions
+    private let logger: Logger
+    private let state = Mutex(WatchState())
+
+    /// What the watcher remembers between polls.
+    private struct WatchState: Sendable {
+        /// Serial of the last published snapshot (0 before the first load).
+        var serial: UInt32 = 0
+        /// Path, size and modification time of every file at the last poll.
+        var stamps: [FileStamp] = []
+        /// Hash of the content last loaded, good or bad, so a touch without a change is not reloaded.
+        var contentHash: Int?
+        /// Size of the last good registry, to refuse a sudden empty one.
+        var goodFiles = 0
+        var goodObjects = 0
+    }
+
+    /// The identity of a file's content as cheap `stat` data.
+    struct FileStamp: Hashable, Sendable {
+        var path: String
+        var size: Int
+        var modified: Double
+    }
+
+    public init(paths: [String], options: RegistryOptions, logger: Logger) {
+        self.paths = paths
+        self.options = options
+        self.logger = logger
+    }
+
+    /// The initial load. Its snapshot is the baseline the watcher compares to, even when it has
+    /// errors (the caller decides whether to serve a partial registry).
+    public func load() -> RegistryLoadResult {
+        let stamps = currentStamps()
+        let (filePaths, pathErrors) = ManifestLoader.manifestFiles(in: paths)
+        let files = filePaths.map(ManifestLoader.read)
+        let serial = state.withLock { Self.nextSerial(after: $0.serial) }
+        let result = ManifestLoader.load(files: files, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
+        state.withLock { state in
+            state.serial = serial
+            state.stamps = stamps
+            state.contentHash = Self.hash(files)
+            state.goodFiles = result.files.count
+            state.goodObjects = Self.objectCount(result)
+        }
+        return result
+    }
+
+    /// Polls the paths every `interval` and calls `onUpdate` with each new good snapshot; its
+    /// serial is always greater than the last one. Returns when the task is cancelled.
+    public func watch(
+        interval: Duration = .milliseconds(200),
+        onUpdate: @escaping @Sendable (RegistrySnapshot) -> Void
+    ) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            if let snapshot = poll() { onUpdate(snapshot) }
+        }
+    }
+
+    /// One poll: nil unless the files changed and the new content loads without errors.
+    func poll() -> RegistrySnapshot? {
+        let stamps = currentStamps()
+        let unchanged = state.withLock { state in
+            if state.stamps == stamps { return true }
+            state.stamps = stamps
+            return false
+        }
+        if unchanged { return nil }
+
+        let (filePaths, pathErrors) = ManifestLoader.manifestFiles(in: paths)
+        let files = filePaths.map(ManifestLoader.read)
+        let contentHash = Self.hash(files) ^ pathErrors.count
+        let (serial, goodFiles, goodObjects, seen) = state.withLock { state in
+            let seen = state.contentHash == contentHash
+            state.contentHash = contentHash
+            return (Self.nextSerial(after: state.serial), state.goodFiles, state.goodObjects, seen)
+        }
+        if seen { return nil }
+
+        let result = ManifestLoader.load(files: files, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
+        let objects = Self.objectCount(result)
+        if !result.isValid {
+            for error in result.errors { logger.error("\(error)") }
+            logger.error("registry has \(result.errors.count) error(s); still serving the last good registry, waiting for the next change")
+            return nil
+        }
+        if (result.files.isEmpty || objects == 0) && (goodFiles > 0 && goodObjects > 0) {
+            logger.error("registry suddenly holds \(result.files.count) file(s) and \(objects) object(s); still serving the last good registry, waiting for the next change")
+            return nil
+        }
+        state.withLock { state in
+            state.serial = serial
+            state.goodFiles = result.files.count
+            state.goodObjects = objects
+        }
+        logger.info("registry reloaded (serial \(serial)): \(result.summary.services) services, \(result.summary.endpoints) endpoints, \(result.summary.pods) pods")
+        return result.snapshot
+    }
+
+    /// `max(previous + 1, now)`: serials keep growing across restarts, as an SOA serial must.
+    static func nextSerial(after previous: UInt32) -> UInt32 {
+        let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
+        return max(previous &+ 1, now)
+    }
+
+    private func currentStamps() -> [FileStamp] {
+        let (filePaths, _) = ManifestLoader.manifestFiles(in: paths)
+        return filePaths.map { path in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+            return FileStamp(path: path, size: size, modified: modified)
+        }
+    }
+
+    private static func hash(_ files: [ManifestFile]) -> Int {
+        var hasher = Hasher()
+        hasher.combine(files)
+        return hasher.finalize()
+    }
+
+    private static func objectCount(_ result: RegistryLoadResult) -> Int {
+        result.snapshot.services.count + result.snapshot.pods.count + result.skipped.count
+            + result.snapshot.namespaces.count
+    }
+}

@@ -1,0 +1,39 @@
+/// The API server's name formats, so a registry that ClusterDNS accepts is one Kubernetes would
+/// accept too, and every name can be a DNS label.
+enum NameRules {
+    /// RFC 1035 label (Service names): `[a-z]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
+    static func isRFC1035Label(_ name: String) -> Bool {
+        guard let first = name.utf8.first, isLowerLetter(first) else { return false }
+        return isRFC1123Label(name)
+    }
+
+    /// RFC 1123 label (namespaces, port names, hostnames): `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63.
+    static func isRFC1123Label(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= 63 else { return false }
+        guard bytes.allSatisfy({ isLowerLetter($0) || isDigit($0) || $0 == UInt8(ascii: "-") }) else { return false }
+        return bytes.first != UInt8(ascii: "-") && bytes.last != UInt8(ascii: "-")
+    }
+
+    /// RFC 1123 subdomain (object names, ExternalName targets): dot-separated labels, at most 253.
+    static func isRFC1123Subdomain(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 253 else { return false }
+        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isRFC1123Label(String($0)) }
+    }
+
+    /// IANA service name (a named `targetPort` or container port): at most 15 characters of
+    /// `[a-z0-9-]`, at least one letter, no leading, trailing or double hyphen.
+    static func isIANAServiceName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= 15, isRFC1123Label(name) else { return false }
+        return bytes.contains(where: isLowerLetter) && !name.contains("--")
+    }
+
+    static let rfc1035Expectation = "a lower-case RFC 1035 label: a-z, 0-9 and '-', starting with a letter, ending with a letter or digit, at most 63 characters"
+    static let rfc1123Expectation = "a lower-case RFC 1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters"
+    static let subdomainExpectation = "a lower-case RFC 1123 subdomain: labels of a-z, 0-9 and '-' joined by '.', at most 253 characters"
+    static let ianaExpectation = "an IANA service name: at most 15 characters of a-z, 0-9 and '-', with at least one letter"
+
+    private static func isLowerLetter(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") }
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import ServiceRegistry
+
+/// `clusterdns check`: validates a registry the way `serve` would load it, so a broken manifest is
+/// caught before it reaches a running server (where it would be ignored until fixed).
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate Kubernetes manifests as a ClusterDNS registry and summarize them.",
+        discussion: """
+            Reads files and directories (recursively: *.yaml, *.yml, *.json) of Services, \
+            EndpointSlices, Endpoints, Pods and Namespaces, as kubectl prints them; other kinds are \
+            skipped. Every error is printed to stderr as FILE:LINE: OBJECT: FIELD: PROBLEM, then a \
+            summary to stdout. Exits 1 when there is any error.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Manifest files or directories.", valueName: "path"))
+    var paths: [String] = []
+
+    @Option(
+        name: .customLong("service-cidr"),
+        help: ArgumentHelp("A service CIDR ClusterIPs are allocated from; repeat for dual-stack. (default: 10.96.0.0/12)", valueName: "cidr"),
+        transform: { text in
+            guard let network = IPNetwork(text) else {
+                throw ValidationError("--service-cidr '\(text)' is not a network such as 10.96.0.0/12 or fd00:10:96::/112")
+            }
+            return network
+        }
+    )
+    var serviceCIDRs: [IPNetwork] = []
+
+    func validate() throws {
+        if paths.isEmpty {
+            throw ValidationError("give at least one manifest file or directory, e.g. clusterdns check zones")
+        }
+    }
+
+    func run() throws {
+        let options = serviceCIDRs.isEmpty ? RegistryOptions() : RegistryOptions(serviceCIDRs: serviceCIDRs)
+        let result = ManifestLoader.load(paths: paths, options: options)
+        if !result.errorLines.isEmpty {
+            FileHandle.standardError.write(Data((result.errorLines.joined(separator: "\n") + "\n").utf8))
+        }
+        FileHandle.standardOutput.write(Data((result.summary.description + "\n").utf8))
+        if !result.isValid { throw ExitCode(1) }
+    }
+}
