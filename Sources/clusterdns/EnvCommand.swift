@@ -18,8 +18,8 @@ struct EnvCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "A manifest file or directory; repeat for several.")
-    var registry: [String] = ["zones"]
+    @Option(name: .long, help: "A manifest file or directory; repeat for several. Default: the example cluster in zones/.")
+    var registry: [String] = []
 
     @Option(name: [.short, .long], help: "The pod's namespace. (default: default, or the --pod's namespace)")
     var namespace: String?
@@ -44,7 +44,8 @@ struct EnvCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = ManifestLoader.load(paths: registry, options: RegistryOptions(serviceCIDRs: try serviceCIDRs()))
+        let paths = registry.isEmpty ? [try ExampleCluster.path()] : registry
+        let loaded = ManifestLoader.load(paths: paths, options: RegistryOptions(serviceCIDRs: try serviceCIDRs()))
         guard loaded.isValid else {
             FileHandle.standardError.write(Data((loaded.report + "\n").utf8))
             throw ExitCode.failure

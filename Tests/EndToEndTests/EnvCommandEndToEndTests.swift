@@ -312,7 +312,7 @@ import Testing
         #expect(run.stdout.isEmpty)
         #expect(run.stderr.contains("registry.yaml"))
         #expect(run.stderr.contains("10.96.1.999"))
-        let check = try broken.run("check", "--registry", broken.registry)
+        let check = try broken.run("check", broken.registry)
         #expect(run.stderr.contains(check.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
