@@ -71,7 +71,7 @@ struct ObjectDecoder {
             recordClaims(node, reader: reader)
         }
         let content = decoder(node, metadata, reader)
-        errors += reader.errors
+        errors += reader.errorsInDocumentOrder
         if reader.errors.isEmpty, let content {
             objects.append(DecodedObject(reference: reference, location: location, content: content))
         }

@@ -7,6 +7,13 @@ final class ObjectReader {
     var object: ObjectReference?
     private(set) var errors: [RegistryError] = []
 
+    /// The errors sorted by line (stable), so they read top to bottom like the file.
+    var errorsInDocumentOrder: [RegistryError] {
+        errors.enumerated().sorted { lhs, rhs in
+            (lhs.element.location?.line ?? 0, lhs.offset) < (rhs.element.location?.line ?? 0, rhs.offset)
+        }.map(\.element)
+    }
+
     init(file: String, objectLine: Int?, object: ObjectReference? = nil) {
         self.file = file
         self.objectLine = objectLine

@@ -24,7 +24,8 @@ enum ServiceDecoder {
         }
 
         service.ports = readPorts(spec, type: service.type, reader: reader)
-        if service.ports.isEmpty && !service.isHeadless && service.type != .externalName {
+        let listsPorts = !(reader.sequence(spec?["ports"], field: "spec.ports").isEmpty)
+        if !listsPorts && !service.isHeadless && service.type != .externalName {
             reader.fail(.missingField, "required field is missing (a \(service.type.rawValue) Service needs at least one port; only headless and ExternalName Services may have none)", field: "spec.ports", node: spec ?? node)
         }
 
