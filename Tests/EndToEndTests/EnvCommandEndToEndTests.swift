@@ -275,9 +275,44 @@ import Testing
         #expect(run.stdout.isEmpty)
     }
 
+    @Test func execOfAFileThatCannotRunFailsWith126() throws {
+        let file = try workspace.write("not-executable", "echo never\n")
+        let run = try workspace.env("-n", "shop", "--", file)
+        #expect(run.status == 126)
+        #expect(run.stderr.contains("cannot run \(file): Permission denied"))
+    }
+
+    @Test func execRunsAScriptWithoutShebangWithSH() throws {
+        let file = try workspace.write("script", "echo \"$KUBERNETES_SERVICE_HOST $1\"\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file)
+        let run = try workspace.env("-n", "shop", "--", file, "arg")
+        #expect(run.status == 0)
+        #expect(run.stdout == "10.96.0.1 arg\n")
+    }
+
     @Test func execPassesTheProgramsExitStatusOn() throws {
         let run = try workspace.env("-n", "shop", "--", "sh", "-c", "exit 7")
         #expect(run.status == 7)
+    }
+
+    // MARK: the example cluster and its documentation
+
+    @Test func theDefaultRegistryIsTheExampleCluster() throws {
+        let run = try workspace.run("env", "--format", "env-file")
+        #expect(run.status == 0)
+        #expect(run.stdout.hasPrefix("KUBERNETES_SERVICE_HOST=10.96.0.1\n"))
+    }
+
+    /// The README's example must be the command's real output for `zones/`, so it cannot go stale.
+    @Test func theDocumentedExampleIsTheRealOutput() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let marker = "$ clusterdns env -n shop\n"
+        let documents = ["README.md", "docs/env.md"].compactMap { try? String(contentsOf: root.appendingPathComponent($0), encoding: .utf8) }
+        let document = try #require(documents.first { $0.contains(marker) }, "README.md or docs/env.md shows `\(marker)`")
+        let example = document.components(separatedBy: marker)[1].components(separatedBy: "```")[0]
+        let run = try workspace.run("env", "--registry", root.appendingPathComponent("zones").path, "-n", "shop")
+        #expect(run.status == 0)
+        #expect(example == run.stdout)
     }
 
     // MARK: errors
