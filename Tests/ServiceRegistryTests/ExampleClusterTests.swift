@@ -43,6 +43,6 @@ import Testing
         #expect(snapshot.endpointGroups(namespace: "data", service: "redis").map(\.origin) == [.endpoints])
         #expect(snapshot.endpointGroups(namespace: "data", service: "workers").flatMap(\.endpoints).allSatisfy { $0.hostname == nil })
         let peers = snapshot.endpointGroups(namespace: "data", service: "peers").flatMap(\.endpoints)
-        #expect(peers.count == 2 && peers.allSatisfy(\.ready))
+        #expect(peers.count == 2 && peers.allSatisfy { $0.ready })
     }
 }
