@@ -17,7 +17,7 @@ struct CheckCommand: ParsableCommand {
     )
 
     @Argument(help: ArgumentHelp("Manifest files or directories.", valueName: "path"))
-    var paths: [String] = []
+    var paths: [String]
 
     @Option(
         name: .customLong("service-cidr"),
@@ -30,12 +30,6 @@ struct CheckCommand: ParsableCommand {
         }
     )
     var serviceCIDRs: [IPNetwork] = []
-
-    func validate() throws {
-        if paths.isEmpty {
-            throw ValidationError("give at least one manifest file or directory, e.g. clusterdns check zones")
-        }
-    }
 
     func run() throws {
         let options = serviceCIDRs.isEmpty ? RegistryOptions() : RegistryOptions(serviceCIDRs: serviceCIDRs)
