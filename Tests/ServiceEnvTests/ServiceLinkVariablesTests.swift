@@ -174,6 +174,16 @@ import Testing
         ]))
     }
 
+    /// Go's `JoinHostPort` brackets any host with a `:`, so an address without `::` is bracketed too.
+    @Test(arguments: ["2001:db8:1:2:3:4:5:6", "fd00::1", "::1"])
+    func everyIPv6FormIsBracketedInURLs(address: String) {
+        let api = Fixtures.service("api", clusterIPs: [address], ports: [ServicePort(port: 443)])
+        let result = ServiceLinkVariables.variables(for: api)
+        #expect(result["API_PORT"] == "tcp://[\(address)]:443")
+        #expect(result["API_PORT_443_TCP"] == "tcp://[\(address)]:443")
+        #expect(result["API_SERVICE_HOST"] == address)
+    }
+
     @Test(arguments: [
         (["10.96.0.20", "fd00::20"], "10.96.0.20", "tcp://10.96.0.20:80"),
         (["fd00::20", "10.96.0.20"], "fd00::20", "tcp://[fd00::20]:80"),
