@@ -119,8 +119,12 @@ private func quoted(_ bytes: [UInt8]) -> String {
     return text + "\""
 }
 
-/// RFC 5952: lower-case hex, leading zeros dropped, the longest run (≥2) of zero groups as `::`.
+/// RFC 5952: lower-case hex, leading zeros dropped, the longest run (≥2) of zero groups as `::`;
+/// IPv4-mapped addresses end in dotted quad (§5), as dig prints them.
 func formatIPv6(_ groups: [UInt16]) -> String {
+    if groups[0..<5].allSatisfy({ $0 == 0 }), groups[5] == 0xffff {
+        return "::ffff:\(groups[6] >> 8).\(groups[6] & 0xff).\(groups[7] >> 8).\(groups[7] & 0xff)"
+    }
     var bestStart = -1
     var bestLength = 0
     var index = 0

@@ -44,6 +44,30 @@ struct RoundTripTests {
         #expect(DNSMessageEncoder.encode(decoded) == bytes)
     }
 
+    @Test(
+        "record data prints in presentation form",
+        arguments: [
+            (RecordData.a(ipv4(10, 96, 0, 10)), "10.96.0.10"),
+            (.a(0), "0.0.0.0"),
+            (.a(.max), "255.255.255.255"),
+            (.aaaa(high: 0, low: 1), "::1"),
+            (.aaaa(high: 0, low: 0), "::"),
+            (.aaaa(high: 0xfd00_0000_0000_0000, low: 0xa), "fd00::a"),
+            (.aaaa(high: 0x2001_0db8_0000_0001, low: 0x0000_0000_0000_0001), "2001:db8:0:1::1"),
+            (.aaaa(high: 0x2001_0db8_0000_0000, low: 0x0000_0001_0000_0000), "2001:db8::1:0:0"),
+            (.aaaa(high: 0x2001_0db8_0001_0001, low: 0x0001_0001_0001_0000), "2001:db8:1:1:1:1:1:0"),
+            (.aaaa(high: 0, low: 0x0000_ffff_0a00_0001), "::ffff:10.0.0.1"),
+            (.ns(name("ns.dns.cluster.local")), "ns.dns.cluster.local."),
+            (.srv(priority: 0, weight: 100, port: 53, target: name("kube-dns.kube-system.svc.cluster.local")), "0 100 53 kube-dns.kube-system.svc.cluster.local."),
+            (.txt([Array("a \"q\" \\".utf8), [0x00, 0x7f], []]), #""a \"q\" \\" "\000\127" """#),
+            (.hinfo(cpu: Array("x86_64".utf8), os: Array("Linux".utf8)), #""x86_64" "Linux""#),
+            (.unknown(type: RecordType(65280), data: [0x01, 0xab]), ##"\# 2 01ab"##),
+            (.unknown(type: RecordType(65280), data: []), ##"\# 0 "##),
+        ])
+    func presentation(data: RecordData, expected: String) {
+        #expect(data.presentation == expected)
+    }
+
     @Test("a record's class and TTL extremes survive")
     func classAndTTLSurvive() throws {
         let record = ResourceRecord(name: name("version.bind"), class: .chaos, ttl: .max, data: .txt([Array("ClusterDNS".utf8)]))
