@@ -61,15 +61,15 @@ struct ObjectDecoder {
             skip(node, kind: kind, apiVersion: apiVersion, location: location)
             return
         }
+        if kind == "Service" {
+            recordClaims(node)
+        }
         guard let metadata = readMetadata(node, kind: kind, reader: reader) else {
             errors += reader.errors
             return
         }
         let reference = ObjectReference(kind: kind, namespace: kind == "Namespace" ? "" : metadata.namespace, name: metadata.name)
         reader.object = reference
-        if case .service = kindCase(kind) {
-            recordClaims(node, reader: reader)
-        }
         let content = decoder(node, metadata, reader)
         errors += reader.errorsInDocumentOrder
         if reader.errors.isEmpty, let content {
@@ -121,7 +121,7 @@ struct ObjectDecoder {
 
     /// Remembers the ClusterIPs a Service names before validating it, so even a broken Service's
     /// address is never handed to another one.
-    private mutating func recordClaims(_ node: ManifestNode, reader: ObjectReader) {
+    private mutating func recordClaims(_ node: ManifestNode) {
         let spec = node["spec"]
         var texts: [String] = []
         if let text = spec?["clusterIP"]?.scalarText { texts.append(text) }
