@@ -104,7 +104,8 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
 
     /// `label` + "." + self.
     public func prepending(_ label: some Collection<UInt8>) throws(DNSWireError) -> DNSName {
-        guard !label.isEmpty, label.count <= DNSName.maxLabelLength else {
+        guard !label.isEmpty else { throw DNSWireError(.badName, "empty label") }
+        guard label.count <= DNSName.maxLabelLength else {
             throw DNSWireError(.labelTooLong, "label of \(label.count) bytes")
         }
         guard wire.count + label.count + 1 <= DNSName.maxLength else {

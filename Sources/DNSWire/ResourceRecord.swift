@@ -95,10 +95,12 @@ extension RecordData {
         case .hinfo(let cpu, let os):
             return "\(quoted(cpu)) \(quoted(os))"
         case .unknown(_, let data):
-            return "\\# \(data.count) " + data.map { byte in
-                let hex = String(byte, radix: 16)
-                return hex.count == 1 ? "0" + hex : hex
+            let hex = data.map { byte in
+                let digits = String(byte, radix: 16)
+                return digits.count == 1 ? "0" + digits : digits
             }.joined()
+            // RFC 3597 §5: empty data is `\# 0`, with no trailing space.
+            return data.isEmpty ? "\\# 0" : "\\# \(data.count) \(hex)"
         }
     }
 }

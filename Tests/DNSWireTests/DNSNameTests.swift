@@ -56,6 +56,12 @@ struct DNSNameTests {
         #expect(throws: DNSWireError(.labelTooLong, "")) { try DNSName.root.prepending(label(64)) }
     }
 
+    @Test("an empty label is a bad name, not a long one")
+    func emptyLabel() {
+        #expect(throws: DNSWireError(.badName, "")) { try DNSName(labels: [Array("a".utf8), []]) }
+        #expect(throws: DNSWireError(.badName, "")) { try name("cluster.local").prepending("") }
+    }
+
     @Test("a name of 255 wire bytes is accepted and one of 256 is rejected")
     func nameLengthLimit() throws {
         // 3 × (1 + 63) + (1 + 61) + 1 = 255.

@@ -41,6 +41,7 @@ let everyRecordKind: [ResourceRecord] = [
         data: .txt([Array("v=1".utf8), Array("with space and \"quotes\"".utf8), [], label(255, UInt8(ascii: "x"))])),
     ResourceRecord(name: name("host.cluster.local"), ttl: 30, data: .hinfo(cpu: Array("x86_64".utf8), os: Array("Linux".utf8))),
     ResourceRecord(name: name("odd.cluster.local"), ttl: 30, data: .unknown(type: RecordType(65280), data: [0x01, 0x02, 0x03])),
+    ResourceRecord(name: name("empty.cluster.local"), ttl: 30, data: .unknown(type: RecordType(65281), data: [])),
 ]
 
 /// A response header: QR, AA, RD, RA set, NOERROR.

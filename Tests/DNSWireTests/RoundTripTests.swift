@@ -62,7 +62,7 @@ struct RoundTripTests {
             (.txt([Array("a \"q\" \\".utf8), [0x00, 0x7f], []]), #""a \"q\" \\" "\000\127" """#),
             (.hinfo(cpu: Array("x86_64".utf8), os: Array("Linux".utf8)), #""x86_64" "Linux""#),
             (.unknown(type: RecordType(65280), data: [0x01, 0xab]), ##"\# 2 01ab"##),
-            (.unknown(type: RecordType(65280), data: []), ##"\# 0 "##),
+            (.unknown(type: RecordType(65280), data: []), ##"\# 0"##),
         ])
     func presentation(data: RecordData, expected: String) {
         #expect(data.presentation == expected)
