@@ -1,4 +1,5 @@
 import DNSWire
+import LDNSTestSupport
 import Testing
 
 @Suite("Name compression")
@@ -106,6 +107,24 @@ struct CompressionTests {
         #expect(bytes.firstRange(of: [4] + Array("kube".utf8) + [0xc0, 17]) != nil)
         // The upper-case name shares nothing with the others, so "CLUSTER" is written out.
         #expect(bytes.firstRange(of: [7] + Array("CLUSTER".utf8)) != nil)
+    }
+
+    @Test("names written beyond the 14-bit pointer range are never pointed at, and the message still decodes")
+    func namesBeyondPointerRange() throws {
+        let zone = name("headless.shop.svc.cluster.local")
+        let message = DNSMessage(
+            header: responseHeader(),
+            questions: [DNSQuestion(name: zone, type: .a)],
+            answers: (0..<600).map { index in
+                ResourceRecord(name: try! zone.prepending("pod-\(index)-\(String(repeating: "x", count: 20))"), ttl: 30, data: .cname(try! zone.prepending("pod-\(index)")))
+            })
+        let bytes = DNSMessageEncoder.encode(message)
+        #expect(bytes.count > 0x3fff)
+        // Every pointer the encoder wrote targets an offset a pointer can express, backwards.
+        #expect(try DNSMessageDecoder.decode(bytes: bytes) == message)
+        let parsed = try LDNSPacket(wire: bytes)
+        #expect(parsed.answers.count == 600)
+        #expect(parsed.answers.last == normalizeWhitespace(message.answers.last!.description))
     }
 
     @Test("pointers produced by the encoder always point backwards at a name already written")

@@ -121,6 +121,17 @@ struct TruncationTests {
         #expect(decoded.edns == EDNS())
     }
 
+    @Test("the default size limit keeps a message within 65,535 bytes, the most TCP can frame")
+    func defaultLimitIsTCPMaximum() throws {
+        let message = Self.response(answers: 5000)
+        var buffer = ByteBuffer()
+        #expect(DNSMessageEncoder.encode(message, into: &buffer))
+        #expect(buffer.readableBytes <= 65535)
+        let decoded = try DNSMessageDecoder.decode(buffer)
+        #expect(decoded.answers.count == (65535 - Self.fixedPart) / Self.aRecordSize)
+        #expect(decoded.header.isTruncated)
+    }
+
     @Test("a truncated message is accepted by libldns with TC and the same counts")
     func truncatedMessageIsValidForLDNS() throws {
         let bytes = DNSMessageEncoder.encode(Self.response(answers: 100, edns: EDNS()), maxSize: 512)
