@@ -32,6 +32,9 @@ public final class DNSListener: Sendable {
     /// The group to shut down with the listener, when the listener created it.
     private let ownedGroup: MultiThreadedEventLoopGroup?
     private let isShutDown = ManagedAtomic(false)
+    /// Opens when every listening socket has closed. It lives outside NIO because awaiting a
+    /// channel's close future after the event loops shut down would never resume.
+    private let allClosed = ClosedLatch()
     private let logger: Logger
 
     private init(
@@ -44,6 +47,13 @@ public final class DNSListener: Sendable {
         self.tcpConnections = tcpConnections
         self.ownedGroup = ownedGroup
         self.logger = logger
+        let channels = udpChannels + [tcpChannel]
+        let remaining = ManagedAtomic(channels.count)
+        for channel in channels {
+            channel.closeFuture.whenComplete { [allClosed] _ in
+                if remaining.loadThenWrappingDecrement(ordering: .acquiringAndReleasing) == 1 { allClosed.open() }
+            }
+        }
     }
 
     /// Binds UDP and TCP on the same port. With port 0, binds UDP on an ephemeral port first, then
@@ -105,9 +115,7 @@ public final class DNSListener: Sendable {
 
     /// Returns once every listening socket has closed.
     public func waitUntilClosed() async throws {
-        for channel in udpChannels + [tcpChannel] {
-            try await channel.closeFuture.get()
-        }
+        await allClosed.wait()
     }
 
     /// One socket per event loop, the first picking the port when `address` has port 0.

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceRegistry
+import Synchronization
 
 /// `clusterdns serve`: answer the cluster's names over UDP and TCP, reloading the registry live.
 struct ServeCommand: AsyncParsableCommand {
@@ -66,6 +67,14 @@ struct ServeCommand: AsyncParsableCommand {
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
             return logger
         }()
+        // Armed before anything is bound, so a SIGTERM right after startup is never lost.
+        let running = Mutex<DNSListener?>(nil)
+        let signals = ShutdownSignals { signal in
+            logger.info("received \(signal), shutting down")
+            guard let listener = running.withLock({ $0 }) else { Foundation.exit(0) }
+            Task { try? await listener.shutdown() }
+        }
+        defer { signals.cancel() }
         let paths = registryPaths.isEmpty ? [try ExampleCluster.path()] : registryPaths
         let source = ManifestSource(paths: paths, options: try registryOptions(), logger: logger)
         let loaded = source.load()
@@ -83,6 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         let listener = try await DNSListener.start(
             configuration: DNSListenerConfiguration(address: address, threads: threads),
             responder: pipeline, logger: logger)
+        running.withLock { $0 = listener }
         let snapshot = loaded.snapshot
         logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.services.count) services in \(snapshot.namespaces.count) namespaces, serial \(snapshot.serial)")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
@@ -93,13 +103,8 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("registry reloaded: \(snapshot.services.count) services, serial \(snapshot.serial)")
             }
         }
-        let signals = ShutdownSignals { signal in
-            logger.info("received \(signal), shutting down")
-            Task { try? await listener.shutdown() }
-        }
         try await listener.waitUntilClosed()
         watcher.cancel()
-        signals.cancel()
     }
 }
 

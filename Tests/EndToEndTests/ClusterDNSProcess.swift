@@ -1,4 +1,9 @@
 import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where the built `clusterdns` lives: next to the test bundle, in the same build directory.
 enum BuiltProducts {
@@ -19,45 +24,102 @@ struct ProcessFailure: Error, CustomStringConvertible {
     var description: String
 }
 
+/// A child process started with posix_spawn, its output going to files. Foundation's `Process`
+/// occasionally never reports an exit on Linux when many children run at once; waitpid always does.
+struct ChildProcess {
+    let pid: pid_t
+    let stdoutPath: String
+    let stderrPath: String
+
+    init(_ arguments: [String], environment: [String: String]? = nil) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clusterdns-child-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        stdoutPath = directory.appendingPathComponent("stdout").path
+        stderrPath = directory.appendingPathComponent("stderr").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let status = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
+        guard status == 0 else {
+            throw ProcessFailure(description: "cannot start \(arguments[0]): \(String(cString: strerror(status)))")
+        }
+        self.pid = pid
+    }
+
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for the exit, at most `timeout` seconds, then kills it. Returns the exit status
+    /// (128 + signal number when a signal ended it).
+    @discardableResult
+    func wait(timeout: TimeInterval) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid { break }
+            if result < 0 { return -1 }
+            if Date() >= deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            usleep(5_000)
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
+    func removeFiles() {
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: stdoutPath).deletingLastPathComponent().path)
+    }
+}
+
 /// A `clusterdns serve` started on a free loopback port, stopped when the test ends.
 final class ClusterDNSServer: @unchecked Sendable {
-    let process = Process()
-    private let errorPipe = Pipe()
-    private let lock = NSLock()
-    private var logText = ""
+    private let child: ChildProcess
     private(set) var port = 0
+    private var stopped = false
 
     /// Starts the server and waits (at most 30 s) for its "listening on" line.
     init(arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.clusterdns)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + arguments
-        process.standardError = errorPipe
-        process.standardOutput = FileHandle.nullDevice
-        errorPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.withLock { self.logText += String(decoding: data, as: UTF8.self) }
-        }
         guard FileManager.default.isExecutableFile(atPath: BuiltProducts.clusterdns) else {
             throw ProcessFailure(description: "\(BuiltProducts.clusterdns) is missing: run `swift build` before `swift test`")
         }
-        try process.run()
+        child = try ChildProcess([BuiltProducts.clusterdns, "serve", "--listen", "127.0.0.1:0"] + arguments)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let port = listeningPort() {
                 self.port = port
                 return
             }
-            guard process.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            var status: Int32 = 0
+            if waitpid(child.pid, &status, WNOHANG) == child.pid {
+                stopped = true
+                break
+            }
+            usleep(20_000)
         }
+        let log = self.log
         stop()
         throw ProcessFailure(description: "clusterdns serve did not start listening; its log:\n\(log)")
     }
 
-    var log: String { lock.withLock { logText } }
+    var log: String { child.stderr }
 
     private func listeningPort() -> Int? {
+        let log = self.log
         guard let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }
         return Int(log[range].split(separator: ":").last ?? "")
     }
@@ -67,17 +129,20 @@ final class ClusterDNSServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if log.contains(text) { return true }
-            Thread.sleep(forTimeInterval: 0.02)
+            usleep(20_000)
         }
         return false
     }
 
+    /// SIGTERM, as an operator would send; a server that does not exit within 10 s is killed and
+    /// the test that stopped it fails.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        errorPipe.fileHandleForReading.readabilityHandler = nil
+        guard !stopped else { return }
+        stopped = true
+        kill(child.pid, SIGTERM)
+        let status = child.wait(timeout: 10)
+        #expect(status == 0 || status == 128 + SIGTERM, "clusterdns serve did not exit cleanly on SIGTERM (status \(status)); its log:\n\(log)")
+        child.removeFiles()
     }
 
     deinit { stop() }
@@ -86,27 +151,10 @@ final class ClusterDNSServer: @unchecked Sendable {
 /// Runs a command to completion (bounded by `timeout`) and returns its exit status and output.
 @discardableResult
 func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 30, environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-    process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
-    if let environment { process.environment = environment }
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read both pipes concurrently so a chatty child cannot fill one and block.
-    nonisolated(unsafe) var errorData = Data()
-    let errorReader = Thread { errorData = errors.fileHandleForReading.readDataToEndOfFile() }
-    errorReader.start()
-    let timer = DispatchWorkItem { if process.isRunning { process.terminate() } }
-    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    timer.cancel()
-    while errorReader.isExecuting || !errorReader.isFinished { Thread.sleep(forTimeInterval: 0.005) }
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    let child = try ChildProcess([executable] + arguments, environment: environment)
+    defer { child.removeFiles() }
+    let status = child.wait(timeout: timeout)
+    return (status, child.stdout, child.stderr)
 }
 
 /// A temporary registry directory with the given files, removed by the caller.

@@ -307,8 +307,8 @@ import Testing
     @Test func theDocumentedExampleIsTheRealOutput() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let marker = "$ clusterdns env -n shop\n"
-        let documents = ["README.md", "docs/env.md"].compactMap { try? String(contentsOf: root.appendingPathComponent($0), encoding: .utf8) }
-        let document = try #require(documents.first { $0.contains(marker) }, "README.md or docs/env.md shows `\(marker)`")
+        let documents = ["README.md"].compactMap { try? String(contentsOf: root.appendingPathComponent($0), encoding: .utf8) }
+        let document = try #require(documents.first { $0.contains(marker) }, "README.md shows `\(marker)`")
         let example = document.components(separatedBy: marker)[1].components(separatedBy: "```")[0]
         let run = try workspace.run("env", "--registry", root.appendingPathComponent("zones").path, "-n", "shop")
         #expect(run.status == 0)

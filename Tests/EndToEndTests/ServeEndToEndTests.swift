@@ -97,7 +97,8 @@ enum EndToEndRegistry {
     }
 }
 
-@Suite struct ServeEndToEndTests {
+/// Serialized: each test starts a server and blocks on client processes; run one at a time.
+@Suite(.serialized) struct ServeEndToEndTests {
     @Test(arguments: Client.allCases)
     func clientsReadAClusterIPServiceOverUDP(_ client: Client) throws {
         let registry = try EndToEndRegistry.directory()
