@@ -1,0 +1,93 @@
+import Benchmark
+import ClusterDNS
+import DNSServer
+import DNSWire
+import NIOCore
+import ServiceRegistry
+
+// Each sample runs 1000 queries (scalingFactor .kilo) over 1000 different names, and the metrics
+// marked * are reported per query: "Malloc (total)" is allocations per query. The snapshot build
+// is one build per sample. The catalog is the 50k-service cluster of Fixture.swift.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .throughput],
+        warmupIterations: 3,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(1),
+        maxIterations: 10_000
+    )
+
+    // decode: a query packet as dnsperf sends it.
+    for (label, edns) in [("A query", false), ("A query with EDNS", true)] {
+        let packets = Large.queryPackets(.clusterIPA, edns: edns)
+        Benchmark("decode/\(label)") { benchmark in
+            for index in benchmark.scaledIterations {
+                blackHole(try? DNSMessageDecoder.decode(packets[index % packets.count]))
+            }
+        }
+    }
+
+    // lookup: Catalog.answer, the zone's whole decision for one question.
+    for kind in QueryKind.allCases {
+        let questions = Large.questions(kind)
+        let catalog = Large.catalog
+        Benchmark("lookup/\(kind.rawValue)") { benchmark in
+            for index in benchmark.scaledIterations {
+                blackHole(catalog.answer(questions[index % questions.count]))
+            }
+        }
+    }
+
+    // encode: the response message into a reused buffer, with name compression.
+    for kind in [QueryKind.clusterIPA, .headlessA, .srv, .searchPathNXDomain] {
+        let questions = Large.questions(kind, count: 64)
+        let responses = questions.enumerated().map { index, question in
+            let answer = Large.catalog.answer(question)
+            var header = DNSHeader(id: UInt16(index))
+            header.isResponse = true
+            header.isAuthoritative = true
+            header.responseCode = answer.responseCode
+            return DNSMessage(header: header, questions: [question], answers: answer.answers,
+                              authority: answer.authority, additional: answer.additional)
+        }
+        Benchmark("encode/\(kind.rawValue)") { benchmark in
+            var buffer = ByteBufferAllocator().buffer(capacity: 1232)
+            for index in benchmark.scaledIterations {
+                buffer.clear()
+                blackHole(DNSMessageEncoder.encode(responses[index % responses.count], into: &buffer, maxSize: 1232))
+            }
+        }
+    }
+
+    // query path: QueryPipeline.respond, bytes in to bytes out, as the UDP handler calls it.
+    let allocator = ByteBufferAllocator()
+    for kind in [QueryKind.clusterIPA, .headlessA, .srv, .aaaaNoData, .searchPathNXDomain, .ptr] {
+        let packets = Large.queryPackets(kind)
+        let pipeline = Large.pipeline
+        Benchmark("query path/\(kind.rawValue)") { benchmark in
+            for index in benchmark.scaledIterations {
+                blackHole(pipeline.respond(to: packets[index % packets.count], over: .udp, allocator: allocator))
+            }
+        }
+    }
+    let mixed = Large.mixedPackets()
+    Benchmark("query path/load mix") { benchmark in
+        let pipeline = Large.pipeline
+        for index in benchmark.scaledIterations {
+            blackHole(pipeline.respond(to: mixed[index % mixed.count], over: .udp, allocator: allocator))
+        }
+    }
+
+    // snapshot build: what a registry change costs before the atomic swap, for 50k services.
+    Benchmark(
+        "snapshot build/50k services (RegistrySnapshot + Catalog)",
+        configuration: .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
+                             warmupIterations: 1, scalingFactor: .one, maxDuration: .seconds(20), maxIterations: 5)
+    ) { benchmark in
+        let fixture = Large.fixture
+        for _ in benchmark.scaledIterations {
+            let snapshot = fixture.snapshot(serial: 2)
+            blackHole(Catalog(snapshot: snapshot, configuration: ClusterFixture.configuration()))
+        }
+    }
+}
