@@ -67,7 +67,7 @@ let package = Package(
         ),
         .target(name: "LDNSTestSupport", dependencies: ["CLDNS"], path: "Tests/LDNSTestSupport"),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "LDNSTestSupport"]),
-        .testTarget(name: "ServiceRegistryTests", dependencies: ["ServiceRegistry"]),
+        .testTarget(name: "ServiceRegistryTests", dependencies: ["ServiceRegistry"], exclude: ["Fixtures"]),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "DNSWire", "ServiceRegistry", "LDNSTestSupport"]),
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterDNS", "ServiceRegistry"]),
         .testTarget(name: "ServiceEnvTests", dependencies: ["ServiceEnv", "ServiceRegistry"]),

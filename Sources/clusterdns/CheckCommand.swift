@@ -19,21 +19,10 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Manifest files or directories.", valueName: "path"))
     var paths: [String]
 
-    @Option(
-        name: .customLong("service-cidr"),
-        help: ArgumentHelp("A service CIDR ClusterIPs are allocated from; repeat for dual-stack. (default: 10.96.0.0/12)", valueName: "cidr"),
-        transform: { text in
-            guard let network = IPNetwork(text) else {
-                throw ValidationError("--service-cidr '\(text)' is not a network such as 10.96.0.0/12 or fd00:10:96::/112")
-            }
-            return network
-        }
-    )
-    var serviceCIDRs: [IPNetwork] = []
+    @OptionGroup var cidrs: ServiceCIDROptions
 
     func run() throws {
-        let options = serviceCIDRs.isEmpty ? RegistryOptions() : RegistryOptions(serviceCIDRs: serviceCIDRs)
-        let result = ManifestLoader.load(paths: paths, options: options)
+        let result = ManifestLoader.load(paths: paths, options: cidrs.registryOptions)
         if !result.errorLines.isEmpty {
             FileHandle.standardError.write(Data((result.errorLines.joined(separator: "\n") + "\n").utf8))
         }

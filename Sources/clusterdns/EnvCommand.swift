@@ -33,19 +33,14 @@ struct EnvCommand: ParsableCommand {
     @Option(name: .long, help: "How to print the variables: shell (export lines), env-file (docker --env-file) or json.")
     var format: EnvironmentFormat = .shell
 
-    @Option(name: .long, help: "A service CIDR ClusterIPs are allocated from; repeat for dual-stack. (default: 10.96.0.0/12)")
-    var serviceCIDR: [String] = []
+    @OptionGroup var cidrs: ServiceCIDROptions
 
     @Argument(parsing: .postTerminator, help: "After `--`: a program and its arguments to run with the variables set.")
     var command: [String] = []
 
-    func validate() throws {
-        _ = try serviceCIDRs()
-    }
-
     func run() throws {
         let paths = registry.isEmpty ? [try ExampleCluster.path()] : registry
-        let loaded = ManifestLoader.load(paths: paths, options: RegistryOptions(serviceCIDRs: try serviceCIDRs()))
+        let loaded = ManifestLoader.load(paths: paths, options: cidrs.registryOptions)
         guard loaded.isValid else {
             FileHandle.standardError.write(Data((loaded.report + "\n").utf8))
             throw ExitCode.failure
@@ -69,16 +64,6 @@ struct EnvCommand: ParsableCommand {
             }
         }
         FileHandle.standardOutput.write(Data(try format.render(environment.variables).utf8))
-    }
-
-    private func serviceCIDRs() throws -> [IPNetwork] {
-        guard !serviceCIDR.isEmpty else { return RegistryOptions().serviceCIDRs }
-        return try serviceCIDR.map { text in
-            guard let network = IPNetwork(text) else {
-                throw ValidationError("--service-cidr '\(text)' is not a network such as 10.96.0.0/12 or fd00:10:96::/112")
-            }
-            return network
-        }
     }
 
     private func warn(_ message: String) {

@@ -31,8 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Pod records: disabled, insecure or verified.")
     var pods: PodMode = .disabled
 
-    @Option(name: .customLong("service-cidr"), help: "Range ClusterIPs are allocated from for services without one (repeatable).")
-    var serviceCIDRs: [String] = ["10.96.0.0/12"]
+    @OptionGroup var cidrs: ServiceCIDROptions
 
     @Option(help: "UDP sockets and event loops (SO_REUSEPORT). Default: the number of cores.")
     var threads: Int = System.coreCount
@@ -48,16 +47,6 @@ struct ServeCommand: AsyncParsableCommand {
         guard ttl <= 3600 else { throw ValidationError("--ttl must be between 0 and 3600") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
-        _ = try registryOptions()
-    }
-
-    private func registryOptions() throws -> RegistryOptions {
-        var networks: [IPNetwork] = []
-        for text in serviceCIDRs {
-            guard let network = IPNetwork(text) else { throw ValidationError("--service-cidr \(text) is not a CIDR such as 10.96.0.0/12") }
-            networks.append(network)
-        }
-        return RegistryOptions(serviceCIDRs: networks)
     }
 
     func run() async throws {
@@ -76,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         defer { signals.cancel() }
         let paths = registryPaths.isEmpty ? [try ExampleCluster.path()] : registryPaths
-        let source = ManifestSource(paths: paths, options: try registryOptions(), logger: logger)
+        let source = ManifestSource(paths: paths, options: cidrs.registryOptions, logger: logger)
         let loaded = source.load()
         guard loaded.isValid else {
             FileHandle.standardError.write(Data(loaded.report.utf8))
