@@ -94,7 +94,7 @@ import Testing
             }
         }
         try write("more.yaml", Self.service("api", ip: "10.96.0.11"))
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while updates.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
