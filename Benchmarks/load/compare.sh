@@ -157,7 +157,8 @@ run_size() {
     local size=$1
     local cluster="$WORK_DIR/cluster-$size-seed$SEED"
     local zones="$WORK_DIR/zones-$size"
-    if [ ! -f "$cluster/summary.json" ] || [ "$(wc -l < "$cluster/queries.txt")" -ne "$QUERIES" ]; then
+    if [ ! -f "$cluster/summary.json" ] || [ "$ROOT/Benchmarks/generate-cluster.py" -nt "$cluster/summary.json" ] \
+        || [ "$(wc -l < "$cluster/queries.txt")" -ne "$QUERIES" ]; then
         log "generating the $size cluster (seed $SEED)"
         rm -rf "$cluster"
         python3 "$ROOT/Benchmarks/generate-cluster.py" --preset "$size" --seed "$SEED" --queries "$QUERIES" --out "$cluster" 2>/dev/null

@@ -17,9 +17,10 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
-/// A large cluster built in memory with the proportions of `generate-cluster.py --preset large`:
-/// 100 namespaces, 2% ExternalName, 8% headless with 4 endpoints (half with hostnames), the rest
-/// ClusterIP/NodePort/LoadBalancer with 0-3 endpoints, 5% of them dual-stack.
+/// A large cluster built in memory, shaped like `generate-cluster.py --preset large` (not record
+/// for record): 100 namespaces, 2% ExternalName, 8% headless with 4 endpoints (half with
+/// hostnames), the rest ClusterIP/NodePort/LoadBalancer with one or two named ports and 0-3
+/// endpoints, 5% of them dual-stack.
 struct ClusterFixture: Sendable {
     let services: [Service]
     let endpointGroups: [ObjectKey: [EndpointGroup]]
