@@ -2,6 +2,7 @@ import Atomics
 import ClusterDNS
 import DNSWire
 import NIOCore
+import NIOPosix
 
 /// A catalog as an atomic reference: one pointer swap publishes a new registry.
 final class PublishedCatalog: AtomicReference, Sendable {
@@ -19,9 +20,15 @@ public final class QueryPipeline: DNSResponder, Sendable {
     static let classicUDPLimit = 512
 
     private let current: ManagedAtomic<PublishedCatalog>
+    /// Each event loop thread keeps its own cache of encoded responses.
+    private let caches = ThreadSpecificVariable<ResponseCache>()
+    private let cachingEnabled: Bool
 
-    public init(catalog: Catalog) {
+    /// - Parameter cachingResponses: answer repeated questions from their encoded bytes
+    ///   (per thread, emptied when a new catalog is published).
+    public init(catalog: Catalog, cachingResponses: Bool = true) {
         self.current = ManagedAtomic(PublishedCatalog(catalog))
+        self.cachingEnabled = cachingResponses
     }
 
     /// The catalog queries see now.
@@ -33,7 +40,25 @@ public final class QueryPipeline: DNSResponder, Sendable {
     }
 
     public func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator) -> ByteBuffer? {
-        guard let (response, maxSize) = response(to: query, over: transport) else { return nil }
+        let catalog = self.catalog
+        guard cachingEnabled else { return encodedResponse(to: query, over: transport, catalog: catalog, allocator: allocator) }
+        let cache: ResponseCache
+        if let existing = caches.currentValue {
+            cache = existing
+        } else {
+            cache = ResponseCache()
+            caches.currentValue = cache
+        }
+        if let cached = cache.response(to: query, catalog: catalog, transport: transport, allocator: allocator) {
+            return cached
+        }
+        guard let buffer = encodedResponse(to: query, over: transport, catalog: catalog, allocator: allocator) else { return nil }
+        cache.store(buffer, for: query, catalog: catalog, transport: transport)
+        return buffer
+    }
+
+    private func encodedResponse(to query: ByteBuffer, over transport: DNSTransport, catalog: Catalog, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        guard let (response, maxSize) = response(to: query, over: transport, catalog: catalog) else { return nil }
         var buffer = allocator.buffer(capacity: 512)
         DNSMessageEncoder.encode(response, into: &buffer, maxSize: maxSize)
         return buffer
@@ -41,6 +66,10 @@ public final class QueryPipeline: DNSResponder, Sendable {
 
     /// The response message and the size it must fit in; nil when the query is to be dropped.
     public func response(to query: ByteBuffer, over transport: DNSTransport) -> (DNSMessage, maxSize: Int)? {
+        response(to: query, over: transport, catalog: catalog)
+    }
+
+    private func response(to query: ByteBuffer, over transport: DNSTransport, catalog: Catalog) -> (DNSMessage, maxSize: Int)? {
         // No readable header: nobody to answer. A response (QR=1): never answer, or we could loop.
         guard let header = try? DNSMessageDecoder.decodeHeader(query), !header.isResponse else { return nil }
         let message: DNSMessage
