@@ -117,11 +117,11 @@ cpu_ticks() {
     echo "$total"
 }
 
-# Sum of VmHWM (peak RSS) over the tree, in KiB.
+# Sum of VmHWM (peak RSS; or FIELD, e.g. VmRSS) over the tree, in KiB.
 peak_rss_kib() {
-    local total=0 pid value
+    local total=0 pid value field=${2:-VmHWM}
     for pid in $(process_tree "$1"); do
-        value=$(awk '/^VmHWM:/ {print $2}' /proc/"$pid"/status 2>/dev/null || true)
+        value=$(awk -v f="$field:" '$1 == f {print $2}' /proc/"$pid"/status 2>/dev/null || true)
         total=$((total + ${value:-0}))
     done
     echo "$total"
@@ -269,7 +269,7 @@ EOF
         grep -q ' 0 answer mismatches' "$WORK_DIR/check-$size.txt" || die "servers disagree on the sample; see $WORK_DIR/check-$size.txt"
     fi
 
-    declare -A QPS AVG P99 HALFQPS CPU RSS LOST OTHER RCODES
+    declare -A QPS AVG P99 HALFQPS CPU RSS NOWRSS LOST OTHER RCODES
     local out before after busy_before busy_after client_cpu completed half_rate
     for name in $SERVERS; do
         port=${PORTS[$name]}
@@ -300,6 +300,7 @@ EOF
             | awk '{v[NR] = $1} END {if (NR == 0) {print "-"} else {i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", v[i] * 1000}}')
         HALFQPS[$name]=$half_rate
         RSS[$name]=$(awk -v k="$(peak_rss_kib "${PIDS[$name]}")" 'BEGIN {printf "%.1f", k / 1024}')
+        NOWRSS[$name]=$(awk -v k="$(peak_rss_kib "${PIDS[$name]}" VmRSS)" 'BEGIN {printf "%.1f", k / 1024}')
         log "$name: ${QPS[$name]} qps, ${CPU[$name]} us/query, p99 ${P99[$name]} ms at $half_rate qps, other load ${OTHER[$name]} cores"
     done
     for name in $SERVERS; do stop_server "$name"; done
@@ -312,10 +313,10 @@ EOF
     echo "Machine: $(nproc) CPUs ($cpu_model), $(uname -r); server on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU;"
     echo "dnsperf -c $CLIENTS -q $OUTSTANDING -l $DURATION (p99 at half rate: -l $HALF_DURATION -Q qps/2)."
     echo
-    echo "| server | queries/s | avg latency ms | p99 ms at half rate (qps) | server CPU us/query | peak RSS MiB | start to first answer s | lost | other load (cores) | rcodes |"
+    echo "| server | queries/s | avg latency ms | p99 ms at half rate (qps) | server CPU us/query | peak RSS MiB (RSS at end) | start to first answer s | lost | other load (cores) | rcodes |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
     for name in $SERVERS; do
-        echo "| $name | ${QPS[$name]} | ${AVG[$name]} | ${P99[$name]} (${HALFQPS[$name]}) | ${CPU[$name]} | ${RSS[$name]} | ${FIRST[$name]} | ${LOST[$name]} | ${OTHER[$name]} | ${RCODES[$name]} |"
+        echo "| $name | ${QPS[$name]} | ${AVG[$name]} | ${P99[$name]} (${HALFQPS[$name]}) | ${CPU[$name]} | ${RSS[$name]} (${NOWRSS[$name]}) | ${FIRST[$name]} | ${LOST[$name]} | ${OTHER[$name]} | ${RCODES[$name]} |"
     done
     if [[ " $SERVERS " == *" clusterdns "* && " $SERVERS " == *" knot "* ]]; then
         echo
