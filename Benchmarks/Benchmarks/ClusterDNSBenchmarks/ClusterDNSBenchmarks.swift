@@ -78,6 +78,17 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The same mix over 32k different names: more than the per-thread response cache holds
+    // (8192), so this is the miss path a large cluster with uniform popularity mostly takes.
+    let wide = Large.mixedPackets(count: 32768)
+    let cursor = Cursor()
+    Benchmark("query path/load mix, 32k names (response cache misses)") { benchmark in
+        let pipeline = Large.pipeline
+        for _ in benchmark.scaledIterations {
+            blackHole(pipeline.respond(to: wide[cursor.next(wide.count)], over: .udp, allocator: allocator))
+        }
+    }
+
     // snapshot build: what a registry change costs before the atomic swap, for 50k services.
     Benchmark(
         "snapshot build/50k services (RegistrySnapshot + Catalog)",

@@ -156,23 +156,33 @@ enum Large {
     }
 
     /// The questions as query packets, as dnsperf sends them (RD set, no EDNS unless asked).
-    static func queryPackets(_ kind: QueryKind, edns: Bool = false) -> [ByteBuffer] {
-        questions(kind).enumerated().map { index, question in
+    static func queryPackets(_ kind: QueryKind, count: Int = 1024, edns: Bool = false) -> [ByteBuffer] {
+        questions(kind, count: count).enumerated().map { index, question in
             let message = DNSMessage.query(id: UInt16(truncatingIfNeeded: index), name: question.name, type: question.type,
                                            edns: edns ? EDNS(udpPayloadSize: 1232) : nil)
             return ByteBuffer(bytes: DNSMessageEncoder.encode(message))
         }
     }
 
-    /// The load mix of `generate-cluster.py` in proportion, 1024 packets.
-    static func mixedPackets() -> [ByteBuffer] {
+    /// The load mix of `generate-cluster.py` in proportion: `count` packets.
+    static func mixedPackets(count: Int = 1024) -> [ByteBuffer] {
         let weights: [(QueryKind, Int)] = [(.clusterIPA, 60), (.headlessA, 10), (.srv, 10), (.aaaaNoData, 5), (.searchPathNXDomain, 10), (.ptr, 5)]
         var packets: [ByteBuffer] = []
         for (kind, weight) in weights {
-            packets += queryPackets(kind).prefix(weight * 1024 / 100)
+            packets += queryPackets(kind, count: weight * count / 100)
         }
         var random = SeededGenerator(seed: 7)
         packets.shuffle(using: &random)
         return packets
+    }
+}
+
+/// A position that survives from one sample to the next, so a benchmark can walk a query set
+/// larger than one sample (1000 queries) instead of repeating its first 1000.
+final class Cursor: @unchecked Sendable {
+    private var position = 0
+    func next(_ count: Int) -> Int {
+        defer { position = (position + 1) % count }
+        return position
     }
 }
