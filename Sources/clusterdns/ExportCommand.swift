@@ -38,18 +38,16 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "An address of ns.dns.<domain> (serve uses its --listen host); repeat for several.")
     var nameServerAddress: [String] = []
 
-    @Option(name: .long, help: "A service CIDR ClusterIPs are allocated from; repeat for dual-stack. (default: 10.96.0.0/12)")
-    var serviceCIDR: [String] = []
+    @OptionGroup var cidrs: ServiceCIDROptions
 
     func validate() throws {
         _ = try zoneConfiguration()
-        _ = try serviceCIDRs()
     }
 
     func run() throws {
         let configuration = try zoneConfiguration()
         let paths = registry.isEmpty ? [try ExampleCluster.path()] : registry
-        let loaded = ManifestLoader.load(paths: paths, options: RegistryOptions(serviceCIDRs: try serviceCIDRs()))
+        let loaded = ManifestLoader.load(paths: paths, options: cidrs.registryOptions)
         guard loaded.isValid else {
             FileHandle.standardError.write(Data((loaded.report + "\n").utf8))
             throw ExitCode.failure
@@ -92,16 +90,6 @@ struct ExportCommand: ParsableCommand {
             return address
         }
         return ZoneConfiguration(domain: origin, ttl: ttl, podMode: podMode, nameServerAddresses: addresses)
-    }
-
-    private func serviceCIDRs() throws -> [IPNetwork] {
-        guard !serviceCIDR.isEmpty else { return RegistryOptions().serviceCIDRs }
-        return try serviceCIDR.map { text in
-            guard let network = IPNetwork(text) else {
-                throw ValidationError("--service-cidr '\(text)' is not a network such as 10.96.0.0/12 or fd00:10:96::/112")
-            }
-            return network
-        }
     }
 
     private func warn(_ message: String) {
