@@ -12,8 +12,9 @@ public final class Catalog: Sendable {
     public init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) {
         self.snapshot = snapshot
         self.configuration = configuration
-        self.clusterZone = ClusterZone(snapshot: snapshot, configuration: configuration)
-        self.reverseZones = ReverseZone.zones(snapshot: snapshot, configuration: configuration)
+        let published = PublishedEndpointIndex(snapshot: snapshot)
+        self.clusterZone = ClusterZone(snapshot: snapshot, configuration: configuration, published: published)
+        self.reverseZones = ReverseZone.zones(snapshot: snapshot, configuration: configuration, published: published)
     }
 
     /// Origins of the zones held, cluster zone first.

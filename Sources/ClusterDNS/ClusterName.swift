@@ -23,7 +23,7 @@ enum ClusterName {
 }
 
 /// A published endpoint address with the DNS label it answers at.
-struct NamedEndpoint: Hashable {
+struct NamedEndpoint: Hashable, Sendable {
     var label: String
     var address: IPAddress
     /// Ports of the group the endpoint belongs to.
@@ -46,5 +46,23 @@ extension RegistrySnapshot {
             }
         }
         return result
+    }
+}
+
+/// Every Service's published endpoints, worked out once per snapshot instead of once per query.
+struct PublishedEndpointIndex: Sendable {
+    private let byService: [ObjectKey: [NamedEndpoint]]
+
+    init(snapshot: RegistrySnapshot) {
+        var byService: [ObjectKey: [NamedEndpoint]] = [:]
+        for service in snapshot.services where service.type != .externalName {
+            let endpoints = snapshot.publishedEndpoints(of: service)
+            if !endpoints.isEmpty { byService[ObjectKey(namespace: service.namespace, name: service.name)] = endpoints }
+        }
+        self.byService = byService
+    }
+
+    func endpoints(of service: Service) -> [NamedEndpoint] {
+        byService[ObjectKey(namespace: service.namespace, name: service.name)] ?? []
     }
 }

@@ -7,10 +7,16 @@ public struct ClusterZone: Sendable {
     let snapshot: RegistrySnapshot
     let configuration: ZoneConfiguration
     private let originLabelCount: Int
+    let published: PublishedEndpointIndex
 
     public init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) {
+        self.init(snapshot: snapshot, configuration: configuration, published: PublishedEndpointIndex(snapshot: snapshot))
+    }
+
+    init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex) {
         self.snapshot = snapshot
         self.configuration = configuration
+        self.published = published
         self.origin = configuration.domain
         self.originLabelCount = configuration.domain.labelCount
     }
@@ -63,7 +69,7 @@ public struct ClusterZone: Sendable {
         switch labels.count {
         case 2:
             // The spec's one rcode rule: a headless service with no ready endpoints does not exist.
-            if service.isHeadless && snapshot.publishedEndpoints(of: service).isEmpty { return nil }
+            if service.isHeadless && published.endpoints(of: service).isEmpty { return nil }
             return .service(service)
         case 3:
             // `_tcp.<svc>...` exists when some named port uses that protocol; other labels are endpoints.
@@ -73,7 +79,7 @@ public struct ClusterZone: Sendable {
                 return service.ports.contains { !$0.name.isEmpty && $0.protocol.lowercased == proto } ? .emptyNonTerminal : nil
             }
             guard service.type != .externalName else { return nil }
-            let addresses = snapshot.publishedEndpoints(of: service).filter { $0.label == labels[2] }.map(\.address)
+            let addresses = published.endpoints(of: service).filter { $0.label == labels[2] }.map(\.address)
             return addresses.isEmpty ? nil : .endpoint(service, name: labels[2], addresses: addresses)
         case 4:
             guard service.type != .externalName, labels[2].hasPrefix("_"), labels[3].hasPrefix("_") else { return nil }
@@ -196,7 +202,7 @@ public struct ClusterZone: Sendable {
     private func serviceRecords(_ service: Service, type: RecordType, owner: DNSName, portFilter: [ServicePort]?) -> (answers: [ResourceRecord], additional: [ResourceRecord]) {
         let serviceName = targetName(labels: [service.name, service.namespace, "svc"], like: owner)
         if service.isHeadless {
-            let endpoints = snapshot.publishedEndpoints(of: service)
+            let endpoints = published.endpoints(of: service)
             switch type {
             case .a, .aaaa:
                 return (addressRecords(endpoints.map(\.address), type: type, owner: owner), [])

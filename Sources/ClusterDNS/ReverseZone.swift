@@ -15,7 +15,11 @@ public struct ReverseZone: Sendable {
     enum Family { case v4, v6 }
 
     public static func zones(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) -> [ReverseZone] {
-        let targets = ptrTargets(snapshot: snapshot, domain: configuration.domain)
+        zones(snapshot: snapshot, configuration: configuration, published: PublishedEndpointIndex(snapshot: snapshot))
+    }
+
+    static func zones(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex) -> [ReverseZone] {
+        let targets = ptrTargets(snapshot: snapshot, domain: configuration.domain, published: published)
         return [
             ReverseZone(origin: try! DNSName("in-addr.arpa"), family: .v4, targets: targets, configuration: configuration, serial: snapshot.serial),
             ReverseZone(origin: try! DNSName("ip6.arpa"), family: .v6, targets: targets, configuration: configuration, serial: snapshot.serial),
@@ -32,7 +36,7 @@ public struct ReverseZone: Sendable {
 
     /// Address → PTR targets: the Service name for a ClusterIP, and
     /// `<endpoint>.<svc>.<ns>.svc.<zone>` once per Service that publishes an endpoint IP.
-    static func ptrTargets(snapshot: RegistrySnapshot, domain: DNSName) -> [IPAddress: [DNSName]] {
+    static func ptrTargets(snapshot: RegistrySnapshot, domain: DNSName, published: PublishedEndpointIndex) -> [IPAddress: [DNSName]] {
         var targets: [IPAddress: [DNSName]] = [:]
         func add(_ address: IPAddress, _ labels: [String]) {
             var name = domain
@@ -43,7 +47,7 @@ public struct ReverseZone: Sendable {
             for address in service.clusterIPs { add(address, [service.name, service.namespace, "svc"]) }
         }
         for service in snapshot.services where service.type != .externalName {
-            for endpoint in snapshot.publishedEndpoints(of: service) {
+            for endpoint in published.endpoints(of: service) {
                 add(endpoint.address, [endpoint.label, service.name, service.namespace, "svc"])
             }
         }

@@ -84,7 +84,7 @@ public enum ZoneExport {
                 collector.collect(portName, types: [.srv])
             }
             var seenLabels = Set<String>()
-            for endpoint in snapshot.publishedEndpoints(of: service) where seenLabels.insert(endpoint.label).inserted {
+            for endpoint in catalog.clusterZone.published.endpoints(of: service) where seenLabels.insert(endpoint.label).inserted {
                 if let endpointName = name([endpoint.label], in: serviceName) {
                     collector.collect(endpointName, types: addressTypes)
                 }
@@ -106,7 +106,7 @@ public enum ZoneExport {
     static func reverseZone(_ zone: ReverseZone, of catalog: Catalog) -> ExportedZone {
         var collector = Collector(catalog: catalog)
         collector.collect(zone.origin, types: [.soa, .ns])
-        let addresses = ReverseZone.ptrTargets(snapshot: catalog.snapshot, domain: catalog.configuration.domain).keys.sorted()
+        let addresses = ReverseZone.ptrTargets(snapshot: catalog.snapshot, domain: catalog.configuration.domain, published: catalog.clusterZone.published).keys.sorted()
         for address in addresses {
             guard let owner = reverseName(of: address), owner.isSubdomain(of: zone.origin) else { continue }
             collector.collect(owner, types: [.ptr])

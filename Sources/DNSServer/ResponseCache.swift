@@ -31,7 +31,7 @@ final class ResponseCache: @unchecked Sendable {
         var hasEDNS: Bool
     }
 
-    init(capacity: Int = 8192) {
+    init(capacity: Int = 65536) {
         var size = 1
         while size < capacity { size <<= 1 }
         slots = Array(repeating: nil, count: size)

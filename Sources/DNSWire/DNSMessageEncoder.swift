@@ -75,28 +75,30 @@ public enum DNSMessageEncoder {
     }
 }
 
-/// Remembers where each name suffix was written so later names can point at it.
+/// Remembers where each label of an uncompressed name was written, so later names can point at
+/// a matching suffix. Matching walks the bytes already written (following their pointers) rather
+/// than hashing suffixes: responses hold few names, and a scan allocates nothing.
 struct WireWriter {
     let start: Int
-    /// Exact suffix bytes (case-sensitive, so echoed case survives) → offset from message start.
-    private var suffixOffsets: [ArraySlice<UInt8>: Int] = [:]
+    /// Writer indices of label starts a pointer can reach (offset below 0x3fff), in write order.
+    private var labelPositions: [Int] = []
 
     init(start: Int) {
         self.start = start
+        labelPositions.reserveCapacity(32)
     }
 
     mutating func writeName(_ name: DNSName, into buffer: inout ByteBuffer, compress: Bool) {
         let wire = name.wire
         var index = 0
         while wire[index] != 0 {
-            let suffix = wire[index...]
-            if compress, let target = suffixOffsets[suffix] {
-                buffer.writeInteger(UInt16(0xc000 | target))
+            if compress, let target = position(ofSuffix: wire, from: index, in: buffer) {
+                buffer.writeInteger(UInt16(0xc000 | (target - start)))
                 return
             }
-            let offset = buffer.writerIndex - start
-            if offset < 0x3fff {
-                suffixOffsets[suffix] = offset
+            let position = buffer.writerIndex
+            if position - start < 0x3fff {
+                labelPositions.append(position)
             }
             let length = Int(wire[index])
             buffer.writeBytes(wire[index...(index + length)])
@@ -105,9 +107,40 @@ struct WireWriter {
         buffer.writeInteger(UInt8(0))
     }
 
+    /// Where the labels `wire[index...]` were written before, byte for byte (case-sensitive, so
+    /// the client's spelling survives), or nil.
+    private func position(ofSuffix wire: [UInt8], from index: Int, in buffer: ByteBuffer) -> Int? {
+        for position in labelPositions where matches(buffer, at: position, wire, from: index) {
+            return position
+        }
+        return nil
+    }
+
+    private func matches(_ buffer: ByteBuffer, at position: Int, _ wire: [UInt8], from index: Int) -> Bool {
+        var cursor = position
+        var wireIndex = index
+        var hops = 0
+        while true {
+            guard let length = buffer.getInteger(at: cursor, as: UInt8.self) else { return false }
+            if length & 0xc0 == 0xc0 {
+                // Our own earlier pointers only ever point backwards, so this ends.
+                guard hops < 128, let low = buffer.getInteger(at: cursor + 1, as: UInt8.self) else { return false }
+                cursor = start + (Int(length & 0x3f) << 8 | Int(low))
+                hops += 1
+                continue
+            }
+            guard length == wire[wireIndex] else { return false }
+            if length == 0 { return true }
+            for offset in 1...Int(length) where buffer.getInteger(at: cursor + offset, as: UInt8.self) != wire[wireIndex + offset] {
+                return false
+            }
+            cursor += 1 + Int(length)
+            wireIndex += 1 + Int(length)
+        }
+    }
+
     mutating func forgetNames(from writerIndex: Int) {
-        let cutoff = writerIndex - start
-        suffixOffsets = suffixOffsets.filter { $0.value < cutoff }
+        labelPositions.removeAll { $0 >= writerIndex }
     }
 
     mutating func writeRecord(_ record: ResourceRecord, into buffer: inout ByteBuffer) {
