@@ -19,7 +19,7 @@ enum ManifestParser {
     private static func parseYAML(text: String, file: String) -> (documents: [ManifestNode], errors: [RegistryError]) {
         var documents: [ManifestNode] = []
         do {
-            var sequence = try Yams.compose_all(yaml: text)
+            var sequence = try Yams.compose_all(yaml: text, .basic)
             while let node = sequence.next() {
                 let converted = convert(node)
                 if !converted.isNull { documents.append(converted) }
@@ -40,7 +40,7 @@ enum ManifestParser {
         } catch {
             return ([], [RegistryError(code: .invalidJSON, reason: jsonReason(error), location: SourceLocation(file: file))])
         }
-        if let node = try? Yams.compose(yaml: text) {
+        if let node = try? Yams.compose(yaml: text, .basic) {
             return ([convert(node)], [])
         }
         return ([json.node], [])
@@ -50,20 +50,7 @@ enum ManifestParser {
         let line = node.mark?.line
         switch node {
         case .scalar(let scalar):
-            let text = scalar.string
-            switch Tag.Name(rawValue: node.tag.rawValue) {
-            case .null:
-                return ManifestNode(.null, line: line)
-            case .bool:
-                if let value = node.bool { return ManifestNode(.bool(value, text: text), line: line) }
-            case .int:
-                if let value = node.int { return ManifestNode(.int(value, text: text), line: line) }
-            case .float:
-                if let value = node.float { return ManifestNode(.double(value, text: text), line: line) }
-            default:
-                break
-            }
-            return ManifestNode(.string(text), line: line)
+            return ManifestNode(PlainScalar.value(of: scalar), line: line)
         case .mapping(let mapping):
             let pairs = mapping.map { pair in
                 (key: pair.key.string ?? pair.key.scalar?.string ?? "", value: convert(pair.value))
@@ -106,5 +93,33 @@ enum ManifestParser {
             return "not valid JSON: " + (underlying ?? context.debugDescription)
         }
         return "not valid JSON: \(error)"
+    }
+}
+
+/// YAML's implicit types for plain scalars (null, bool, int, float), decided by a few string
+/// checks. Yams's default resolver does the same with a regular expression per scalar, which made
+/// it most of the time spent loading a large registry; parsing runs with the basic resolver and
+/// this instead. Quoted scalars are always strings, as in YAML.
+enum PlainScalar {
+    static func value(of scalar: Node.Scalar) -> ManifestNode.Value {
+        let text = scalar.string
+        guard scalar.style == .plain || scalar.style == .any else { return .string(text) }
+        switch text {
+        case "", "~", "null", "Null", "NULL":
+            return .null
+        case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON":
+            return .bool(true, text: text)
+        case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF":
+            return .bool(false, text: text)
+        default:
+            break
+        }
+        guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
+            || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
+        else { return .string(text) }
+        if let value = Int(text.replacingOccurrences(of: "_", with: "")) { return .int(value, text: text) }
+        if text.hasPrefix("0x"), let value = Int(text.dropFirst(2), radix: 16) { return .int(value, text: text) }
+        if text.contains("."), let value = Double(text) { return .double(value, text: text) }
+        return .string(text)
     }
 }
