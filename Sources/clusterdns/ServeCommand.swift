@@ -72,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("the registry has errors; nothing served")
             throw ExitCode(1)
         }
+        releaseFreedMemory()
         let address = ListenAddress(listen)!
         let zoneDomain = try DNSName(domain)
         let glue = IPAddress(address.host).map { [$0] } ?? []
@@ -89,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         let watcher = Task {
             await source.watch { snapshot in
                 pipeline.publish(Catalog(snapshot: snapshot, configuration: zoneConfiguration))
+                releaseFreedMemory()
                 logger.info("registry reloaded: \(snapshot.services.count) services, serial \(snapshot.serial)")
             }
         }
@@ -120,3 +122,17 @@ final class ShutdownSignals: @unchecked Sendable {
         for source in sources { source.cancel() }
     }
 }
+
+/// Hands the memory freed after a registry load (file texts, YAML trees) back to the system, so the
+/// resident size reflects the registry served rather than the peak of reading it.
+func releaseFreedMemory() {
+    #if os(Linux)
+    _ = glibcMallocTrim(0)
+    #endif
+}
+
+#if os(Linux)
+/// glibc's `malloc_trim` (malloc.h is not part of Swift's Glibc module).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
