@@ -16,8 +16,7 @@ public enum ManifestLoader {
         logger: Logger? = nil
     ) -> RegistryLoadResult {
         let (filePaths, pathErrors) = manifestFiles(in: paths)
-        let files = filePaths.map(read)
-        return load(files: files, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
+        return load(files: filePaths.lazy.map(read), paths: filePaths, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
     }
 
     /// Loads from in-memory text (for tests); `name` stands for the file name in locations and
@@ -28,7 +27,7 @@ public enum ManifestLoader {
         options: RegistryOptions = .init(),
         serial: UInt32 = 1
     ) -> RegistryLoadResult {
-        load(files: [ManifestFile(path: name, contents: .success(text))], pathErrors: [], options: options, serial: serial, logger: nil)
+        load(files: [ManifestFile(path: name, contents: .success(text))], paths: [name], pathErrors: [], options: options, serial: serial, logger: nil)
     }
 
     /// Loads from several in-memory files at once, as if they were one directory.
@@ -38,11 +37,14 @@ public enum ManifestLoader {
         serial: UInt32 = 1
     ) -> RegistryLoadResult {
         let files = texts.map { ManifestFile(path: $0.name, contents: .success($0.text)) }.sorted { $0.path < $1.path }
-        return load(files: files, pathErrors: [], options: options, serial: serial, logger: nil)
+        return load(files: files, paths: files.map(\.path), pathErrors: [], options: options, serial: serial, logger: nil)
     }
 
+    /// `files` may be lazy: each file's text is read, parsed and dropped before the next, so a large
+    /// registry never holds all its text at once. `paths` are the same files' paths.
     static func load(
-        files: [ManifestFile],
+        files: some Sequence<ManifestFile>,
+        paths: [String],
         pathErrors: [RegistryError],
         options: RegistryOptions,
         serial: UInt32,
@@ -65,7 +67,7 @@ public enum ManifestLoader {
                 logger.info("skipping \(skipped.reference) (\(skipped.apiVersion)) at \(skipped.location): ClusterDNS reads only Services, EndpointSlices, Endpoints, Pods and Namespaces")
             }
         }
-        return RegistryBuilder.build(decoder: decoder, files: files.map(\.path).sorted(), options: options, serial: serial)
+        return RegistryBuilder.build(decoder: decoder, files: paths.sorted(), options: options, serial: serial)
     }
 
     /// Expands paths into the manifest files they hold, sorted; a missing path, or a directory

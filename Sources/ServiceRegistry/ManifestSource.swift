@@ -42,13 +42,14 @@ public final class ManifestSource: Sendable {
     public func load() -> RegistryLoadResult {
         let stamps = currentStamps()
         let (filePaths, pathErrors) = ManifestLoader.manifestFiles(in: paths)
-        let files = filePaths.map(ManifestLoader.read)
+        let contentHash = Self.hash(filePaths)
         let serial = state.withLock { Self.nextSerial(after: $0.serial) }
-        let result = ManifestLoader.load(files: files, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
+        let result = ManifestLoader.load(
+            files: filePaths.lazy.map(ManifestLoader.read), paths: filePaths, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
         state.withLock { state in
             state.serial = serial
             state.stamps = stamps
-            state.contentHash = Self.hash(files)
+            state.contentHash = contentHash
             state.goodFiles = result.files.count
             state.goodObjects = Self.objectCount(result)
         }
@@ -82,8 +83,7 @@ public final class ManifestSource: Sendable {
         if unchanged { return nil }
 
         let (filePaths, pathErrors) = ManifestLoader.manifestFiles(in: paths)
-        let files = filePaths.map(ManifestLoader.read)
-        let contentHash = Self.hash(files) ^ pathErrors.count
+        let contentHash = Self.hash(filePaths) ^ pathErrors.count
         let (serial, goodFiles, goodObjects, seen) = state.withLock { state in
             let seen = state.contentHash == contentHash
             state.contentHash = contentHash
@@ -91,7 +91,8 @@ public final class ManifestSource: Sendable {
         }
         if seen { return nil }
 
-        let result = ManifestLoader.load(files: files, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
+        let result = ManifestLoader.load(
+            files: filePaths.lazy.map(ManifestLoader.read), paths: filePaths, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
         let objects = Self.objectCount(result)
         if !result.isValid {
             for error in result.errors { logger.error("\(error)") }
@@ -127,9 +128,11 @@ public final class ManifestSource: Sendable {
         }
     }
 
-    private static func hash(_ files: [ManifestFile]) -> Int {
+    /// Hashes the files' contents one file at a time, so no two texts are held at once.
+    private static func hash(_ filePaths: [String]) -> Int {
         var hasher = Hasher()
-        hasher.combine(files)
+        hasher.combine(filePaths.count)
+        for path in filePaths { hasher.combine(ManifestLoader.read(path)) }
         return hasher.finalize()
     }
 
