@@ -75,7 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
         releaseFreedMemory()
         let address = ListenAddress(listen)!
         let zoneDomain = try DNSName(domain)
-        let glue = IPAddress(address.host).map { [$0] } ?? []
+        // The listen address is the name server's glue, unless it is a wildcard (0.0.0.0, ::).
+        let glue = IPAddress(address.host).map { $0 == .v4(0) || $0 == .v6(high: 0, low: 0) ? [] : [$0] } ?? []
         let zoneConfiguration = ZoneConfiguration(domain: zoneDomain, ttl: ttl, podMode: pods, nameServerAddresses: glue)
         let pipeline = QueryPipeline(catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration))
 
