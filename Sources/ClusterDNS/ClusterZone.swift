@@ -23,16 +23,7 @@ public struct ClusterZone: Sendable {
 
     /// The SOA every negative answer carries, and that the apex answers.
     func soaRecord(owner: DNSName) -> ResourceRecord {
-        let zoneText = origin.description
-        let soa = StartOfAuthority(
-            primaryNameServer: (try? DNSName("ns.dns." + zoneText)) ?? origin,
-            responsibleMailbox: (try? DNSName("hostmaster." + zoneText)) ?? origin,
-            serial: snapshot.serial,
-            refresh: 7200,
-            retry: 1800,
-            expire: 86400,
-            minimum: configuration.ttl)
-        return ResourceRecord(name: owner, ttl: min(configuration.ttl, 300), data: .soa(soa))
+        configuration.soaRecord(owner: owner, serial: snapshot.serial)
     }
 
     /// Finds what `name` (inside the zone) refers to; nil when it does not exist.
@@ -208,11 +199,11 @@ public struct ClusterZone: Sendable {
                 return (addressRecords(endpoints.map(\.address), type: type, owner: owner), [])
             case .srv:
                 var targets: [(target: DNSName, port: Int, address: IPAddress)] = []
-                var seen = Set<String>()
+                var seen = Set<SRVTarget>()
                 for endpoint in endpoints {
                     let target = targetName(labels: [endpoint.label, service.name, service.namespace, "svc"], like: owner)
                     for port in endpoint.ports where matches(port, portFilter) {
-                        if seen.insert("\(endpoint.label)/\(port.port)/\(endpoint.address)").inserted {
+                        if seen.insert(SRVTarget(target: target, port: port.port, address: endpoint.address)).inserted {
                             targets.append((target, port.port, endpoint.address))
                         }
                     }
@@ -244,17 +235,17 @@ public struct ClusterZone: Sendable {
         let ttl = configuration.ttl
         var answers: [ResourceRecord] = []
         var glue: [ResourceRecord] = []
-        var seenSRV = Set<String>()
-        var seenGlue = Set<String>()
+        var seenSRV = Set<SRVTarget>()
+        var seenGlue = Set<SRVTarget>()
         var unique: [(DNSName, Int)] = []
-        for entry in targets where seenSRV.insert("\(entry.target)|\(entry.port)").inserted {
+        for entry in targets where seenSRV.insert(SRVTarget(target: entry.target, port: entry.port, address: nil)).inserted {
             unique.append((entry.target, entry.port))
         }
         let weight = srvWeight(count: unique.count)
         for (target, port) in unique {
             answers.append(ResourceRecord(name: owner, ttl: ttl, data: .srv(priority: 0, weight: weight, port: UInt16(clamping: port), target: target)))
         }
-        for entry in targets where seenGlue.insert("\(entry.target)|\(entry.address)").inserted {
+        for entry in targets where seenGlue.insert(SRVTarget(target: entry.target, port: 0, address: entry.address)).inserted {
             glue.append(ResourceRecord(name: entry.target, ttl: ttl, data: RecordData(address: entry.address)))
         }
         return (answers, glue)
@@ -268,16 +259,20 @@ public struct ClusterZone: Sendable {
 
     /// `labels` + the zone, with the zone part in the case the client used (as CoreDNS does).
     private func targetName(labels: [String], like owner: DNSName) -> DNSName {
-        var name = origin.withCase(of: owner)
-        for label in labels.reversed() {
-            name = (try? name.prepending(label.lowercased())) ?? name
-        }
-        return name
+        let zone = origin.withCase(of: owner)
+        return (try? zone.prepending(labels: labels.map { $0.lowercased() })) ?? zone
     }
 
     private func nameServerName(like owner: DNSName) -> DNSName {
         targetName(labels: ["ns", "dns"], like: owner)
     }
+}
+
+/// Identity of an SRV target (and its port or glue address) for de-duplication.
+private struct SRVTarget: Hashable {
+    var target: DNSName
+    var port: Int
+    var address: IPAddress?
 }
 
 extension DNSName {

@@ -55,12 +55,7 @@ public struct ReverseZone: Sendable {
     }
 
     private func soaRecord(owner: DNSName) -> ResourceRecord {
-        let domain = configuration.domain.description
-        let soa = StartOfAuthority(
-            primaryNameServer: (try? DNSName("ns.dns." + domain)) ?? origin,
-            responsibleMailbox: (try? DNSName("hostmaster." + domain)) ?? origin,
-            serial: serial, refresh: 7200, retry: 1800, expire: 86400, minimum: configuration.ttl)
-        return ResourceRecord(name: owner, ttl: min(configuration.ttl, 300), data: .soa(soa))
+        configuration.soaRecord(owner: owner, serial: serial)
     }
 
     /// Parses the address labels below the origin; nil for a name that is not (a prefix of) an address.
@@ -98,8 +93,7 @@ public struct ReverseZone: Sendable {
             switch question.type {
             case .soa: return Answer(answers: [soaRecord(owner: question.name)])
             case .ns:
-                let nameServer = try! DNSName("ns.dns." + configuration.domain.description)
-                return Answer(answers: [ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ns(nameServer))])
+                return Answer(answers: [ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ns(configuration.nameServerName))])
             default: return Answer(authority: [soaRecord(owner: owner)])
             }
         }

@@ -20,12 +20,29 @@ public struct ZoneConfiguration: Sendable {
     public var podMode: PodMode
     /// Glue for `ns.dns.<zone>`: the addresses the server listens on.
     public var nameServerAddresses: [IPAddress]
+    /// `ns.dns.<zone>`: the SOA MNAME and the apex NS target.
+    public let nameServerName: DNSName
+    /// `hostmaster.<zone>`: the SOA RNAME.
+    let hostmasterName: DNSName
 
     public init(domain: DNSName, ttl: UInt32 = 5, podMode: PodMode = .disabled, nameServerAddresses: [IPAddress] = []) {
-        self.domain = domain.lowercased()
+        let domain = domain.lowercased()
+        self.domain = domain
         self.ttl = ttl
         self.podMode = podMode
         self.nameServerAddresses = nameServerAddresses
+        self.nameServerName = (try? domain.prepending(labels: ["ns", "dns"])) ?? domain
+        self.hostmasterName = (try? domain.prepending("hostmaster")) ?? domain
+    }
+
+    /// The SOA every zone we serve answers at its apex and puts in its negative answers: refresh,
+    /// retry and expire as CoreDNS, MINIMUM = the TTL (so negative answers are cached as long), and
+    /// the record's own TTL at most 300 s.
+    func soaRecord(owner: DNSName, serial: UInt32) -> ResourceRecord {
+        let soa = StartOfAuthority(
+            primaryNameServer: nameServerName, responsibleMailbox: hostmasterName,
+            serial: serial, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl)
+        return ResourceRecord(name: owner, ttl: min(ttl, 300), data: .soa(soa))
     }
 
     /// The TXT record at `dns-version.<zone>` has this long a TTL in the spec's examples.

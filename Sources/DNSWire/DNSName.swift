@@ -111,7 +111,28 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
         guard wire.count + label.count + 1 <= DNSName.maxLength else {
             throw DNSWireError(.nameTooLong, "name too long")
         }
-        return DNSName(uncheckedWire: [UInt8(label.count)] + Array(label) + wire)
+        var combined: [UInt8] = []
+        combined.reserveCapacity(1 + label.count + wire.count)
+        combined.append(UInt8(label.count))
+        combined.append(contentsOf: label)
+        combined.append(contentsOf: wire)
+        return DNSName(uncheckedWire: combined)
+    }
+
+    /// The name with `labels` (most specific first) in front, built in one allocation.
+    public func prepending(labels: [String]) throws(DNSWireError) -> DNSName {
+        var combined: [UInt8] = []
+        combined.reserveCapacity(labels.reduce(wire.count) { $0 + $1.utf8.count + 1 })
+        for label in labels {
+            let count = label.utf8.count
+            guard count > 0 else { throw DNSWireError(.badName, "empty label") }
+            guard count <= DNSName.maxLabelLength else { throw DNSWireError(.labelTooLong, "label of \(count) bytes") }
+            combined.append(UInt8(count))
+            combined.append(contentsOf: label.utf8)
+        }
+        combined.append(contentsOf: wire)
+        guard combined.count <= DNSName.maxLength else { throw DNSWireError(.nameTooLong, "name too long") }
+        return DNSName(uncheckedWire: combined)
     }
 
     public func prepending(_ label: String) throws(DNSWireError) -> DNSName {
