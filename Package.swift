@@ -40,10 +40,11 @@ let package = Package(
             name: "ClusterDNS",
             dependencies: ["DNSWire", "ServiceRegistry", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        .target(name: "CUDPBatch"),
         .target(
             name: "DNSServer",
             dependencies: [
-                "DNSWire", "ClusterDNS", "ServiceRegistry",
+                "DNSWire", "ClusterDNS", "ServiceRegistry", "CUDPBatch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),

@@ -15,18 +15,37 @@ public struct DNSListenerConfiguration: Sendable {
     /// The largest TCP query accepted; a longer length prefix closes the connection before its
     /// body is buffered. At most 65535, which the two-byte prefix cannot exceed anyway.
     public var maxTCPQuerySize: Int
+    /// What serves UDP: NIO channels, or (Linux) a thread per socket with recvmmsg/sendmmsg.
+    public var udpEngine: UDPEngine
 
     public init(
         address: ListenAddress,
         threads: Int = System.coreCount,
         tcpIdleTimeout: TimeAmount = .seconds(10),
         maxTCPConnections: Int = 1024,
-        maxTCPQuerySize: Int = 65535
+        maxTCPQuerySize: Int = 65535,
+        udpEngine: UDPEngine = .default
     ) {
         self.address = address
         self.threads = threads
         self.tcpIdleTimeout = tcpIdleTimeout
         self.maxTCPConnections = maxTCPConnections
         self.maxTCPQuerySize = maxTCPQuerySize
+        self.udpEngine = udpEngine
     }
+}
+
+/// How UDP datagrams reach the responder.
+public enum UDPEngine: String, Sendable, CaseIterable {
+    /// A SwiftNIO datagram channel per event loop (vector reads, batched writes).
+    case nio
+    /// A thread per socket calling recvmmsg/sendmmsg on buffers allocated once (Linux only): no
+    /// channel pipeline per datagram.
+    case batch
+
+    #if os(Linux)
+    public static let `default` = UDPEngine.batch
+    #else
+    public static let `default` = UDPEngine.nio
+    #endif
 }

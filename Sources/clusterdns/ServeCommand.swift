@@ -36,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "UDP sockets and event loops (SO_REUSEPORT). Default: the number of cores.")
     var threads: Int = System.coreCount
 
+    @Option(name: .customLong("udp-engine"), help: "batch (recvmmsg/sendmmsg on a thread per socket, Linux) or nio (SwiftNIO channels).")
+    var udpEngine: UDPEngine = .default
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -81,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         let pipeline = QueryPipeline(catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration))
 
         let listener = try await DNSListener.start(
-            configuration: DNSListenerConfiguration(address: address, threads: threads),
+            configuration: DNSListenerConfiguration(address: address, threads: threads, udpEngine: udpEngine),
             responder: pipeline, logger: logger)
         running.withLock { $0 = listener }
         let snapshot = loaded.snapshot
@@ -101,6 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension PodMode: ExpressibleByArgument {}
+extension UDPEngine: ExpressibleByArgument {}
 
 /// Turns SIGINT and SIGTERM into a clean shutdown instead of an abrupt exit.
 /// Unchecked: the sources are fixed at init and dispatch sources are thread-safe.

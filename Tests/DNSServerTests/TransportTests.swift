@@ -182,8 +182,8 @@ private let systemSend = Darwin.send
 enum TestListener {
     static let quietLogger = Logger(label: "transport-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    static func configuration(_ address: String = "127.0.0.1:0", threads: Int = 1) -> DNSListenerConfiguration {
-        DNSListenerConfiguration(address: ListenAddress(address)!, threads: threads)
+    static func configuration(_ address: String = "127.0.0.1:0", threads: Int = 1, udpEngine: UDPEngine = .default) -> DNSListenerConfiguration {
+        DNSListenerConfiguration(address: ListenAddress(address)!, threads: threads, udpEngine: udpEngine)
     }
 
     /// Runs `body` against a listener on the shared event loop group and always shuts it down.

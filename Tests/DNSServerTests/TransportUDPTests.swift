@@ -2,10 +2,11 @@ import DNSServer
 import NIOCore
 import Testing
 
-/// The UDP transport over real loopback sockets.
+/// The UDP transport over real loopback sockets, with each engine (NIO channels, recvmmsg loop).
 @Suite struct TransportUDPTests {
-    @Test func answersADatagramWithTheResponderOverUDP() async throws {
-        try await TestListener.with { listener in
+    @Test(arguments: UDPEngine.allCases)
+    func answersADatagramWithTheResponderOverUDP(_ engine: UDPEngine) async throws {
+        try await TestListener.with(TestListener.configuration(udpEngine: engine)) { listener in
             let client = try TestSocket.udp(for: listener.localAddress)
             let query = TestMessages.query(id: 0x1234)
             try client.send(query, to: listener.localAddress)
@@ -13,8 +14,9 @@ import Testing
         }
     }
 
-    @Test func answersEveryQueryOfABurstFromSeveralClients() async throws {
-        try await TestListener.with { listener in
+    @Test(arguments: UDPEngine.allCases)
+    func answersEveryQueryOfABurstFromSeveralClients(_ engine: UDPEngine) async throws {
+        try await TestListener.with(TestListener.configuration(udpEngine: engine)) { listener in
             let clients = try (0..<4).map { _ in try TestSocket.udp(for: listener.localAddress) }
             let queriesPerClient = 200
             for id in 0..<queriesPerClient {
@@ -32,8 +34,9 @@ import Testing
         }
     }
 
-    @Test func sendsNothingWhenTheResponderReturnsNil() async throws {
-        try await TestListener.with { listener in
+    @Test(arguments: UDPEngine.allCases)
+    func sendsNothingWhenTheResponderReturnsNil(_ engine: UDPEngine) async throws {
+        try await TestListener.with(TestListener.configuration(udpEngine: engine)) { listener in
             let client = try TestSocket.udp(for: listener.localAddress)
             try client.send(TestMessages.dropped(id: 1), to: listener.localAddress)
             try client.send(TestMessages.query(id: 2), to: listener.localAddress)
@@ -44,8 +47,9 @@ import Testing
         }
     }
 
-    @Test func keepsServingAfterAClientSocketGoesAway() async throws {
-        try await TestListener.with { listener in
+    @Test(arguments: UDPEngine.allCases)
+    func keepsServingAfterAClientSocketGoesAway(_ engine: UDPEngine) async throws {
+        try await TestListener.with(TestListener.configuration(udpEngine: engine)) { listener in
             // The reply to a closed socket draws an ICMP port unreachable; the server must shrug it off.
             do {
                 let gone = try TestSocket.udp(for: listener.localAddress)
