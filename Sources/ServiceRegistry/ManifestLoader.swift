@@ -98,6 +98,26 @@ public enum ManifestLoader {
     }
 
     /// Manifest files under a directory; hidden entries (`.git`, editor lock files) are left out.
+    /// The directories a walk of `paths` reads (the paths themselves and every subdirectory), so a
+    /// watcher can tell from their modification times whether the file list can have changed.
+    static func directories(in paths: [String]) -> [String] {
+        var found: [String] = []
+        func visit(_ directory: String, depth: Int) {
+            guard depth < 32, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+            found.append(directory)
+            let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+            for entry in entries.sorted() where !entry.hasPrefix(".") {
+                var isDirectory: ObjCBool = false
+                let path = base + "/" + entry
+                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                    visit(path, depth: depth + 1)
+                }
+            }
+        }
+        for path in paths { visit(path, depth: 0) }
+        return found
+    }
+
     private static func walk(directory: String, depth: Int) -> [String] {
         guard depth < 32, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var found: [String] = []

@@ -20,6 +20,10 @@ public final class ManifestSource: Sendable {
         var serial: UInt32 = 0
         /// Path, size and modification time of every file at the last poll.
         var stamps: [FileStamp] = []
+        /// The directories of the registry with their stamps, and the file list they gave: while no
+        /// directory changes, no file can have appeared or gone, so the walk is skipped.
+        var directoryStamps: [FileStamp] = []
+        var knownFiles: [String] = []
         /// Hash of the content last loaded, good or bad, so a touch without a change is not reloaded.
         var contentHash: Int?
         /// Size of the last good registry, to refuse a sudden empty one.
@@ -122,15 +126,34 @@ public final class ManifestSource: Sendable {
     }
 
     private func currentStamps() -> [FileStamp] {
-        let (filePaths, _) = ManifestLoader.manifestFiles(in: paths)
+        let directories = state.withLock { $0.directoryStamps }
+        let filePaths: [String]
+        // A directory changed within the last second may change again inside the same coarse
+        // timestamp tick, so its stamp proves nothing yet (git's "racy" entries): walk again.
+        let settled = directories.allSatisfy { $0.modified < Date().timeIntervalSince1970 - 1 }
+        if !directories.isEmpty, settled, directories == directories.map({ Self.stamp($0.path) }) {
+            filePaths = state.withLock { $0.knownFiles }
+        } else {
+            // Directories first: a file added while walking then shows up as a changed directory
+            // on the next poll instead of being missed.
+            let newDirectories = ManifestLoader.directories(in: paths).map(Self.stamp)
+            filePaths = ManifestLoader.manifestFiles(in: paths).files
+            state.withLock { state in
+                state.directoryStamps = newDirectories
+                state.knownFiles = filePaths
+            }
+        }
+        return filePaths.map(Self.stamp)
+    }
+
+    /// Size and modification time from stat(2).
+    private static func stamp(_ path: String) -> FileStamp {
         // stat(2) directly: the poll runs every 200 ms beside the query threads, and FileManager's
         // attribute dictionaries cost ten times as much for a registry of hundreds of files.
-        return filePaths.map { path in
-            var info = stat()
-            guard stat(path, &info) == 0 else { return FileStamp(path: path, size: -1, modified: -1) }
-            let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-            return FileStamp(path: path, size: Int(info.st_size), modified: modified)
-        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return FileStamp(path: path, size: -1, modified: -1) }
+        let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        return FileStamp(path: path, size: Int(info.st_size), modified: modified)
     }
 
     /// Hashes the files' contents one file at a time, so no two texts are held at once.

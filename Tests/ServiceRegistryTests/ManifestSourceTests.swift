@@ -107,6 +107,21 @@ import Testing
         try? FileManager.default.removeItem(at: directory)
     }
 
+    @Test func filesAddedInNewAndExistingSubdirectoriesArePickedUp() throws {
+        _ = source.load()
+        #expect(source.poll() == nil)  // the directory list is now remembered
+        let nested = directory.appendingPathComponent("team-a")
+        try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
+        try Self.service("api", ip: "10.96.0.11").write(to: nested.appendingPathComponent("api.yaml"), atomically: false, encoding: .utf8)
+        #expect(source.poll()?.services.map(\.name) == ["api", "web"])
+        #expect(source.poll() == nil)
+        try Self.service("cart", ip: "10.96.0.12").write(to: nested.appendingPathComponent("cart.yaml"), atomically: false, encoding: .utf8)
+        #expect(source.poll()?.services.map(\.name) == ["api", "cart", "web"])
+        try FileManager.default.removeItem(at: nested.appendingPathComponent("api.yaml"))
+        #expect(source.poll()?.services.map(\.name) == ["cart", "web"])
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     @Test func serialsGrowPastTheClock() {
         let now = UInt32(Date().timeIntervalSince1970)
         #expect(ManifestSource.nextSerial(after: 0) >= now)
