@@ -49,11 +49,15 @@ public final class QueryPipeline: DNSResponder, Sendable {
             cache = ResponseCache()
             caches.currentValue = cache
         }
-        if let cached = cache.response(to: query, catalog: catalog, transport: transport, allocator: allocator) {
+        let question: ResponseCache.Question?
+        switch cache.lookup(query, catalog: catalog, transport: transport, allocator: allocator) {
+        case .hit(let cached):
             return cached
+        case .miss(let parsed):
+            question = parsed
         }
         guard let buffer = encodedResponse(to: query, over: transport, catalog: catalog, allocator: allocator) else { return nil }
-        cache.store(buffer, for: query, catalog: catalog, transport: transport)
+        if let question { cache.store(buffer, for: query, question: question) }
         return buffer
     }
 

@@ -38,19 +38,25 @@ final class ResponseCache: @unchecked Sendable {
         mask = size - 1
     }
 
-    /// A copy of the cached response for `query`, with the client's ID, flags and spelling, or nil.
-    func response(to query: ByteBuffer, catalog: AnyObject, transport: DNSTransport, allocator: ByteBufferAllocator) -> ByteBuffer? {
+    /// What a lookup found: a ready response, or the parsed question to store the response under
+    /// once it is computed (nil when the query is not a plain one and must not be cached).
+    enum Lookup {
+        case hit(ByteBuffer)
+        case miss(Question?)
+    }
+
+    /// A copy of the cached response for `query`, with the client's ID, flags and spelling.
+    func lookup(_ query: ByteBuffer, catalog: AnyObject, transport: DNSTransport, allocator: ByteBufferAllocator) -> Lookup {
         let identity = ObjectIdentifier(catalog)
         if identity != catalogIdentity {
             if catalogIdentity != nil { slots = Array(repeating: nil, count: slots.count) }
             catalogIdentity = identity
-            return nil
         }
-        guard let parsed = Self.parse(query, transport: transport),
-            let slot = slots[Int(truncatingIfNeeded: parsed.hash) & mask],
+        guard let parsed = Self.parse(query, transport: transport) else { return .miss(nil) }
+        guard let slot = slots[Int(truncatingIfNeeded: parsed.hash) & mask],
             slot.hash == parsed.hash,
             Self.keyMatches(slot.key, query: query, parsed)
-        else { return nil }
+        else { return .miss(parsed) }
 
         var response = allocator.buffer(capacity: slot.response.count)
         response.writeBytes(slot.response)
@@ -61,12 +67,11 @@ final class ResponseCache: @unchecked Sendable {
         let cachedFlags = response.getInteger(at: 2, as: UInt16.self)!
         response.setInteger(cachedFlags & ~0x0110 | queryFlags & 0x0110, at: 2)
         response.setBytes(query.viewBytes(at: base + 12, length: parsed.nameEnd - 12)!, at: 12)
-        return response
+        return .hit(response)
     }
 
-    /// Keeps `response` for later copies of `query` (when the query is a plain one).
-    func store(_ response: ByteBuffer, for query: ByteBuffer, catalog: AnyObject, transport: DNSTransport) {
-        guard ObjectIdentifier(catalog) == catalogIdentity, let parsed = Self.parse(query, transport: transport) else { return }
+    /// Keeps `response` for later copies of `query`, whose plain question `lookup` parsed.
+    func store(_ response: ByteBuffer, for query: ByteBuffer, question parsed: Question) {
         let base = query.readerIndex
         var key: [UInt8] = []
         key.reserveCapacity(parsed.nameEnd - 12 + 7)
