@@ -8,3 +8,13 @@ struct ManifestFile: Hashable, Sendable {
         var reason: String
     }
 }
+
+/// What a walk of the registry paths found.
+struct ManifestListing: Sendable {
+    /// Manifest files, sorted.
+    var files: [String]
+    /// A missing path, or a directory without manifests.
+    var errors: [RegistryError]
+    /// Every directory the walk read.
+    var directories: [String]
+}

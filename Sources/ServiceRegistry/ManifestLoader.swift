@@ -62,19 +62,30 @@ public enum ManifestLoader {
                 for error in syntaxErrors { decoder.record(error) }
             }
         }
-        if let logger {
-            for skipped in decoder.skipped {
-                logger.info("skipping \(skipped.reference) (\(skipped.apiVersion)) at \(skipped.location): ClusterDNS reads only Services, EndpointSlices, Endpoints, Pods and Namespaces")
-            }
-        }
+        if let logger { logSkipped(decoder.skipped, logger: logger) }
         return RegistryBuilder.build(decoder: decoder, files: paths.sorted(), options: options, serial: serial)
+    }
+
+    /// One `info` line per object of a kind ClusterDNS does not read.
+    static func logSkipped(_ skipped: [SkippedObject], logger: Logger) {
+        for object in skipped {
+            logger.info("skipping \(object.reference) (\(object.apiVersion)) at \(object.location): ClusterDNS reads only Services, EndpointSlices, Endpoints, Pods and Namespaces")
+        }
     }
 
     /// Expands paths into the manifest files they hold, sorted; a missing path, or a directory
     /// without manifests, is an error. A file named explicitly is read whatever its extension.
     static func manifestFiles(in paths: [String]) -> (files: [String], errors: [RegistryError]) {
+        let listing = listing(of: paths)
+        return (listing.files, listing.errors)
+    }
+
+    /// The files of `paths` (sorted), the errors a missing path or an empty directory give, and
+    /// every directory the walk read, so a watcher can tell from their stamps whether files came or went.
+    static func listing(of paths: [String]) -> ManifestListing {
         var files: Set<String> = []
         var errors: [RegistryError] = []
+        var directories: [String] = []
         if paths.isEmpty {
             errors.append(RegistryError(code: .noManifests, reason: "no registry paths given"))
         }
@@ -85,7 +96,7 @@ public enum ManifestLoader {
                 continue
             }
             if isDirectory.boolValue {
-                let found = walk(directory: path, depth: 0)
+                let found = walk(directory: path, depth: 0, directories: &directories)
                 if found.isEmpty {
                     errors.append(RegistryError(code: .noManifests, reason: "directory holds no .yaml, .yml or .json files", location: SourceLocation(file: path)))
                 }
@@ -94,32 +105,12 @@ public enum ManifestLoader {
                 files.insert(path)
             }
         }
-        return (files.sorted(), errors)
+        return ManifestListing(files: files.sorted(), errors: errors, directories: directories)
     }
 
-    /// Manifest files under a directory; hidden entries (`.git`, editor lock files) are left out.
-    /// The directories a walk of `paths` reads (the paths themselves and every subdirectory), so a
-    /// watcher can tell from their modification times whether the file list can have changed.
-    static func directories(in paths: [String]) -> [String] {
-        var found: [String] = []
-        func visit(_ directory: String, depth: Int) {
-            guard depth < 32, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-            found.append(directory)
-            let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-            for entry in entries.sorted() where !entry.hasPrefix(".") {
-                var isDirectory: ObjCBool = false
-                let path = base + "/" + entry
-                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                    visit(path, depth: depth + 1)
-                }
-            }
-        }
-        for path in paths { visit(path, depth: 0) }
-        return found
-    }
-
-    private static func walk(directory: String, depth: Int) -> [String] {
+    private static func walk(directory: String, depth: Int, directories: inout [String]) -> [String] {
         guard depth < 32, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        directories.append(directory)
         var found: [String] = []
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         for entry in entries.sorted() where !entry.hasPrefix(".") {
@@ -127,7 +118,7 @@ public enum ManifestLoader {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
             if isDirectory.boolValue {
-                found += walk(directory: path, depth: depth + 1)
+                found += walk(directory: path, depth: depth + 1, directories: &directories)
             } else if let dot = entry.lastIndex(of: "."), manifestExtensions.contains(entry[entry.index(after: dot)...].lowercased()) {
                 found.append(path)
             }

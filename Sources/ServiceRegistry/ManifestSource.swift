@@ -20,10 +20,10 @@ public final class ManifestSource: Sendable {
         var serial: UInt32 = 0
         /// Path, size and modification time of every file at the last poll.
         var stamps: [FileStamp] = []
-        /// The directories of the registry with their stamps, and the file list they gave: while no
-        /// directory changes, no file can have appeared or gone, so the walk is skipped.
+        /// The last walk of the registry and its directories' stamps: while no directory changes,
+        /// no file can have appeared or gone, so the walk is skipped.
+        var listing: ManifestListing?
         var directoryStamps: [FileStamp] = []
-        var knownFiles: [String] = []
         /// Hash of the content last loaded, good or bad, so a touch without a change is not reloaded.
         var contentHash: Int?
         /// Size of the last good registry, to refuse a sudden empty one.
@@ -47,12 +47,10 @@ public final class ManifestSource: Sendable {
     /// The initial load. Its snapshot is the baseline the watcher compares to, even when it has
     /// errors (the caller decides whether to serve a partial registry).
     public func load() -> RegistryLoadResult {
-        let stamps = currentStamps()
-        let (filePaths, pathErrors) = ManifestLoader.manifestFiles(in: paths)
-        let contentHash = Self.hash(filePaths)
+        let (listing, stamps) = currentListing()
         let serial = state.withLock { Self.nextSerial(after: $0.serial) }
-        let result = ManifestLoader.load(
-            files: filePaths.lazy.map(ManifestLoader.read), paths: filePaths, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
+        let (result, contentHash) = loadHashing(listing, serial: serial)
+        ManifestLoader.logSkipped(result.skipped, logger: logger)
         state.withLock { state in
             state.serial = serial
             state.stamps = stamps
@@ -81,7 +79,7 @@ public final class ManifestSource: Sendable {
 
     /// One poll: nil unless the files changed and the new content loads without errors.
     func poll() -> RegistrySnapshot? {
-        let stamps = currentStamps()
+        let (listing, stamps) = currentListing()
         let unchanged = state.withLock { state in
             if state.stamps == stamps { return true }
             state.stamps = stamps
@@ -89,17 +87,16 @@ public final class ManifestSource: Sendable {
         }
         if unchanged { return nil }
 
-        let (filePaths, pathErrors) = ManifestLoader.manifestFiles(in: paths)
-        let contentHash = Self.hash(filePaths) ^ pathErrors.count
-        let (serial, goodFiles, goodObjects, seen) = state.withLock { state in
-            let seen = state.contentHash == contentHash
-            state.contentHash = contentHash
-            return (Self.nextSerial(after: state.serial), state.goodFiles, state.goodObjects, seen)
+        let (serial, goodFiles, goodObjects, previousHash) = state.withLock { state in
+            (Self.nextSerial(after: state.serial), state.goodFiles, state.goodObjects, state.contentHash)
         }
-        if seen { return nil }
+        let (result, loadedHash) = loadHashing(listing, serial: serial)
+        let contentHash = loadedHash ^ listing.errors.count
+        state.withLock { $0.contentHash = contentHash }
+        // The same content as last time (a touch, or the same broken edit): nothing to say again.
+        if contentHash == previousHash { return nil }
+        ManifestLoader.logSkipped(result.skipped, logger: logger)
 
-        let result = ManifestLoader.load(
-            files: filePaths.lazy.map(ManifestLoader.read), paths: filePaths, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
         let objects = Self.objectCount(result)
         if !result.isValid {
             for error in result.errors { logger.error("\(error)") }
@@ -125,25 +122,37 @@ public final class ManifestSource: Sendable {
         return max(previous &+ 1, now)
     }
 
-    private func currentStamps() -> [FileStamp] {
-        let directories = state.withLock { $0.directoryStamps }
-        let filePaths: [String]
+    /// The registry's files (walked again only when a directory changed) and their stamps.
+    private func currentListing() -> (ManifestListing, [FileStamp]) {
+        let (known, directories) = state.withLock { ($0.listing, $0.directoryStamps) }
         // A directory changed within the last second may change again inside the same coarse
         // timestamp tick, so its stamp proves nothing yet (git's "racy" entries): walk again.
-        let settled = directories.allSatisfy { $0.modified < Date().timeIntervalSince1970 - 1 }
-        if !directories.isEmpty, settled, directories == directories.map({ Self.stamp($0.path) }) {
-            filePaths = state.withLock { $0.knownFiles }
+        // The same rule covers a file added while the walk was reading its directory.
+        let oneSecondAgo = Date().timeIntervalSince1970 - 1
+        let settled = directories.allSatisfy { $0.modified < oneSecondAgo }
+        let listing: ManifestListing
+        if let known, !directories.isEmpty, settled, directories == directories.map({ Self.stamp($0.path) }) {
+            listing = known
         } else {
-            // Directories first: a file added while walking then shows up as a changed directory
-            // on the next poll instead of being missed.
-            let newDirectories = ManifestLoader.directories(in: paths).map(Self.stamp)
-            filePaths = ManifestLoader.manifestFiles(in: paths).files
+            listing = ManifestLoader.listing(of: paths)
+            let directoryStamps = listing.directories.map(Self.stamp)
             state.withLock { state in
-                state.directoryStamps = newDirectories
-                state.knownFiles = filePaths
+                state.listing = listing
+                state.directoryStamps = directoryStamps
             }
         }
-        return filePaths.map(Self.stamp)
+        return (listing, listing.files.map(Self.stamp))
+    }
+
+    /// Loads the listed files, reading each once and hashing its content on the way, so a large
+    /// registry is neither read twice nor held in memory whole. Skipped kinds are not logged here:
+    /// the caller logs them once it knows the content is new.
+    private func loadHashing(_ listing: ManifestListing, serial: UInt32) -> (RegistryLoadResult, Int) {
+        let content = ContentHash(fileCount: listing.files.count)
+        let files = listing.files.lazy.map { path in content.adding(ManifestLoader.read(path)) }
+        let result = ManifestLoader.load(
+            files: files, paths: listing.files, pathErrors: listing.errors, options: options, serial: serial, logger: nil)
+        return (result, content.value)
     }
 
     /// Size and modification time from stat(2).
@@ -156,16 +165,24 @@ public final class ManifestSource: Sendable {
         return FileStamp(path: path, size: Int(info.st_size), modified: modified)
     }
 
-    /// Hashes the files' contents one file at a time, so no two texts are held at once.
-    private static func hash(_ filePaths: [String]) -> Int {
-        var hasher = Hasher()
-        hasher.combine(filePaths.count)
-        for path in filePaths { hasher.combine(ManifestLoader.read(path)) }
-        return hasher.finalize()
-    }
-
     private static func objectCount(_ result: RegistryLoadResult) -> Int {
         result.snapshot.services.count + result.snapshot.pods.count + result.skipped.count
             + result.snapshot.namespaces.count
     }
+}
+
+/// A running hash of the files a load reads, in order. A class so the lazy read sequence can feed it.
+private final class ContentHash {
+    private var hasher = Hasher()
+
+    init(fileCount: Int) {
+        hasher.combine(fileCount)
+    }
+
+    func adding(_ file: ManifestFile) -> ManifestFile {
+        hasher.combine(file)
+        return file
+    }
+
+    var value: Int { hasher.finalize() }
 }
