@@ -117,7 +117,7 @@ public struct ClusterZone: Sendable {
         }
         if question.type == .any {
             // RFC 8482: a minimal answer that says the name exists, without enumerating it.
-            return Answer(answers: [ResourceRecord(name: name, ttl: configuration.ttl, data: .hinfo(cpu: Array("RFC8482".utf8), os: []))])
+            return configuration.minimalAnyAnswer(owner: name)
         }
         if case .service(let service) = node, service.type == .externalName {
             return externalNameAnswer(question, service: service, chaseDepth: chaseDepth)

@@ -16,17 +16,6 @@ extension IPAddress {
     var recordType: RecordType { isIPv4 ? .a : .aaaa }
 }
 
-extension DNSName {
-    /// Labels as lower-cased strings, most specific first: the form the registry is matched in.
-    var lowercasedLabelStrings: [String] {
-        labels.map { String(decoding: $0.lazy.map(asciiLower), as: UTF8.self) }
-    }
-}
-
-private func asciiLower(_ byte: UInt8) -> UInt8 {
-    byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte
-}
-
 /// SRV weights as CoreDNS gives them: the 100 points shared out evenly, at least 1 each.
 func srvWeight(count: Int) -> UInt16 {
     guard count > 0 else { return 100 }

@@ -39,8 +39,7 @@ public struct ReverseZone: Sendable {
     static func ptrTargets(snapshot: RegistrySnapshot, domain: DNSName, published: PublishedEndpointIndex) -> [IPAddress: [DNSName]] {
         var targets: [IPAddress: [DNSName]] = [:]
         func add(_ address: IPAddress, _ labels: [String]) {
-            var name = domain
-            for label in labels.reversed() { name = (try? name.prepending(label.lowercased())) ?? name }
+            guard let name = try? domain.prepending(labels: labels.map { $0.lowercased() }) else { return }
             if !(targets[address]?.contains(name) ?? false) { targets[address, default: []].append(name) }
         }
         for service in snapshot.services where !service.isHeadless && service.type != .externalName {
@@ -103,7 +102,7 @@ public struct ReverseZone: Sendable {
                 return Answer(responseCode: .nameError, authority: [soaRecord(owner: owner)])
             }
             if question.type == .any {
-                return Answer(answers: [ResourceRecord(name: question.name, ttl: configuration.ttl, data: .hinfo(cpu: Array("RFC8482".utf8), os: []))])
+                return configuration.minimalAnyAnswer(owner: question.name)
             }
             guard question.type == .ptr else { return Answer(authority: [soaRecord(owner: owner)]) }
             return Answer(answers: targets.map { ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ptr($0)) })

@@ -35,6 +35,11 @@ public struct ZoneConfiguration: Sendable {
         self.hostmasterName = (try? domain.prepending("hostmaster")) ?? domain
     }
 
+    /// RFC 8482's minimal answer to ANY at an existing name: one HINFO instead of every record.
+    func minimalAnyAnswer(owner: DNSName) -> Answer {
+        Answer(answers: [ResourceRecord(name: owner, ttl: ttl, data: .hinfo(cpu: Array("RFC8482".utf8), os: []))])
+    }
+
     /// The SOA every zone we serve answers at its apex and puts in its negative answers: refresh,
     /// retry and expire as CoreDNS, MINIMUM = the TTL (so negative answers are cached as long), and
     /// the record's own TTL at most 300 s.

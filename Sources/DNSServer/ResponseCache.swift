@@ -1,3 +1,4 @@
+import DNSWire
 import NIOCore
 
 /// Remembers the encoded response to each recent question so a repeated question is answered by
@@ -76,7 +77,7 @@ final class ResponseCache: @unchecked Sendable {
         var key: [UInt8] = []
         key.reserveCapacity(parsed.nameEnd - 12 + 7)
         for offset in (base + 12)..<(base + parsed.nameEnd) {
-            key.append(lowercased(query.getInteger(at: offset, as: UInt8.self)!))
+            key.append(DNSName.asciiLowercased(query.getInteger(at: offset, as: UInt8.self)!))
         }
         key.append(contentsOf: query.viewBytes(at: base + parsed.nameEnd, length: 4)!)
         key.append(UInt8(truncatingIfNeeded: parsed.maxSize >> 8))
@@ -111,7 +112,7 @@ final class ResponseCache: @unchecked Sendable {
             hash = (hash ^ UInt64(length)) &* 0x0000_0100_0000_01b3
             if length == 0 { break }
             for index in (offset + 1)...(offset + Int(length)) {
-                hash = (hash ^ UInt64(lowercased(query.getInteger(at: base + index, as: UInt8.self)!))) &* 0x0000_0100_0000_01b3
+                hash = (hash ^ UInt64(DNSName.asciiLowercased(query.getInteger(at: base + index, as: UInt8.self)!))) &* 0x0000_0100_0000_01b3
             }
             offset += 1 + Int(length)
         }
@@ -153,7 +154,7 @@ final class ResponseCache: @unchecked Sendable {
         let base = query.readerIndex
         var index = 0
         for offset in (base + 12)..<(base + nameEnd) {
-            guard key[index] == lowercased(query.getInteger(at: offset, as: UInt8.self)!) else { return false }
+            guard key[index] == DNSName.asciiLowercased(query.getInteger(at: offset, as: UInt8.self)!) else { return false }
             index += 1
         }
         for offset in (base + nameEnd)..<(base + nameEnd + 4) {
@@ -163,9 +164,4 @@ final class ResponseCache: @unchecked Sendable {
         return key[index] == UInt8(truncatingIfNeeded: parsed.maxSize >> 8) && key[index + 1] == UInt8(truncatingIfNeeded: parsed.maxSize)
             && key[index + 2] == (parsed.hasEDNS ? 1 : 0)
     }
-}
-
-@inline(__always)
-private func lowercased(_ byte: UInt8) -> UInt8 {
-    byte &- 0x41 < 26 ? byte | 0x20 : byte
 }

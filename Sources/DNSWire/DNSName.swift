@@ -148,12 +148,12 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
 
     /// ASCII-lower-cased copy, for lookups; DNS case-folds only A-Z.
     public func lowercased() -> DNSName {
-        DNSName(uncheckedWire: wire.map(asciiLowercased))
+        DNSName(uncheckedWire: wire.map(DNSName.asciiLowercased))
     }
 
     public func equalsIgnoringCase(_ other: DNSName) -> Bool {
         guard wire.count == other.wire.count else { return false }
-        for index in wire.indices where asciiLowercased(wire[index]) != asciiLowercased(other.wire[index]) {
+        for index in wire.indices where DNSName.asciiLowercased(wire[index]) != DNSName.asciiLowercased(other.wire[index]) {
             return false
         }
         return true
@@ -191,9 +191,17 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-@inline(__always)
-func asciiLowercased(_ byte: UInt8) -> UInt8 {
-    byte &- 0x41 < 26 ? byte | 0x20 : byte
+extension DNSName {
+    /// DNS folds only A-Z (RFC 4343); every other byte compares as it is.
+    @inlinable
+    public static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte &- 0x41 < 26 ? byte | 0x20 : byte
+    }
+
+    /// Labels as lower-cased strings, most specific first: the form names are matched in.
+    public var lowercasedLabelStrings: [String] {
+        labels.map { String(decoding: $0.lazy.map(DNSName.asciiLowercased), as: UTF8.self) }
+    }
 }
 
 private func digit(_ byte: UInt8) -> Int? {
