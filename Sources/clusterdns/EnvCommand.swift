@@ -39,7 +39,7 @@ struct EnvCommand: ParsableCommand {
     var command: [String] = []
 
     func run() throws {
-        let paths = registry.isEmpty ? [try ExampleCluster.path()] : registry
+        let paths = try ExampleCluster.paths(or: registry)
         let loaded = ManifestLoader.load(paths: paths, options: cidrs.registryOptions)
         guard loaded.isValid else {
             FileHandle.standardError.write(Data((loaded.report + "\n").utf8))

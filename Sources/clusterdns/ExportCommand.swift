@@ -46,7 +46,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try zoneConfiguration()
-        let paths = registry.isEmpty ? [try ExampleCluster.path()] : registry
+        let paths = try ExampleCluster.paths(or: registry)
         let loaded = ManifestLoader.load(paths: paths, options: cidrs.registryOptions)
         guard loaded.isValid else {
             FileHandle.standardError.write(Data((loaded.report + "\n").utf8))

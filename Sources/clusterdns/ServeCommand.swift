@@ -67,7 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
             Task { try? await listener.shutdown() }
         }
         defer { signals.cancel() }
-        let paths = registryPaths.isEmpty ? [try ExampleCluster.path()] : registryPaths
+        let paths = try ExampleCluster.paths(or: registryPaths)
         let source = ManifestSource(paths: paths, options: cidrs.registryOptions, logger: logger)
         let loaded = source.load()
         guard loaded.isValid else {
