@@ -27,9 +27,7 @@ public final class DNSListener: Sendable {
     public let localAddress: SocketAddress
 
     private let udpChannels: [any Channel]
-    #if os(Linux)
     private let udpLoops: [UDPBatchLoop]
-    #endif
     private let tcpChannel: any Channel
     private let tcpConnections: TCPConnectionRegistry
     /// The group to shut down with the listener, when the listener created it.
@@ -41,14 +39,12 @@ public final class DNSListener: Sendable {
     private let logger: Logger
 
     private init(
-        localAddress: SocketAddress, udpChannels: [any Channel], udpLoops: [AnyObject], tcpChannel: any Channel,
+        localAddress: SocketAddress, udpChannels: [any Channel], udpLoops: [UDPBatchLoop], tcpChannel: any Channel,
         tcpConnections: TCPConnectionRegistry, ownedGroup: MultiThreadedEventLoopGroup?, logger: Logger
     ) {
         self.localAddress = localAddress
         self.udpChannels = udpChannels
-        #if os(Linux)
-        self.udpLoops = udpLoops.compactMap { $0 as? UDPBatchLoop }
-        #endif
+        self.udpLoops = udpLoops
         self.tcpChannel = tcpChannel
         self.tcpConnections = tcpConnections
         self.ownedGroup = ownedGroup
@@ -78,29 +74,22 @@ public final class DNSListener: Sendable {
             let attempts = configuration.address.port == 0 ? 5 : 1
             for attempt in 1...attempts {
                 var udpChannels: [any Channel] = []
-                var udpLoops: [AnyObject] = []
+                var udpLoops: [UDPBatchLoop] = []
                 let boundAddress: SocketAddress
-                #if os(Linux)
-                if configuration.udpEngine == .batch {
-                    let loops = try bindBatchUDP(to: requested, sockets: threads, responder: responder, logger: logger)
-                    udpLoops = loops
-                    boundAddress = try SocketAddress(ipAddress: requested.ipAddress!, port: loops[0].port)
-                } else {
+                switch configuration.udpEngine {
+                case .batch:
+                    udpLoops = try bindBatchUDP(to: requested, sockets: threads, responder: responder, logger: logger)
+                    boundAddress = try SocketAddress(ipAddress: requested.ipAddress!, port: udpLoops[0].port)
+                case .nio:
                     udpChannels = try await bindUDP(to: requested, eventLoops: eventLoops, sockets: threads, responder: responder, logger: logger)
                     boundAddress = udpChannels[0].localAddress!
                 }
-                #else
-                udpChannels = try await bindUDP(to: requested, eventLoops: eventLoops, sockets: threads, responder: responder, logger: logger)
-                boundAddress = udpChannels[0].localAddress!
-                #endif
                 let tcpConnections = TCPConnectionRegistry(limit: configuration.maxTCPConnections)
                 do {
                     let tcpChannel = try await bindTCP(
                         to: boundAddress, group: group ?? ownedGroup!, configuration: configuration,
                         connections: tcpConnections, responder: responder, logger: logger)
-                    #if os(Linux)
-                    for loop in udpLoops { (loop as? UDPBatchLoop)?.start() }
-                    #endif
+                    for loop in udpLoops { loop.start() }
                     logger.info("DNS listener started", metadata: [
                         "address": "\(boundAddress)", "udpSockets": "\(max(udpChannels.count, udpLoops.count))",
                         "udpEngine": "\(configuration.udpEngine)",
@@ -111,10 +100,10 @@ public final class DNSListener: Sendable {
                 } catch let error as IOError where error.errnoCode == EADDRINUSE && attempt < attempts {
                     logger.debug("TCP port taken after UDP bound it; retrying on a new port", metadata: ["address": "\(boundAddress)"])
                     for channel in udpChannels { try? await channel.close() }
-                    Self.closeUnstarted(udpLoops)
+                    for loop in udpLoops { loop.closeUnstarted() }
                 } catch {
                     for channel in udpChannels { try? await channel.close() }
-                    Self.closeUnstarted(udpLoops)
+                    for loop in udpLoops { loop.closeUnstarted() }
                     throw error
                 }
             }
@@ -130,9 +119,7 @@ public final class DNSListener: Sendable {
         guard isShutDown.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             return try await waitUntilClosed()
         }
-        #if os(Linux)
         for loop in udpLoops { await loop.stop() }
-        #endif
         for channel in udpChannels + [tcpChannel] {
             do {
                 try await channel.close()
@@ -149,7 +136,6 @@ public final class DNSListener: Sendable {
         await allClosed.wait()
     }
 
-    #if os(Linux)
     /// One batch loop per thread, the first picking the port when `address` has port 0.
     private static func bindBatchUDP(to address: SocketAddress, sockets: Int, responder: some DNSResponder, logger: Logger) throws -> [UDPBatchLoop] {
         var loops: [UDPBatchLoop] = []
@@ -162,17 +148,9 @@ public final class DNSListener: Sendable {
             }
             return loops
         } catch {
-            closeUnstarted(loops)
+            for loop in loops { loop.closeUnstarted() }
             throw error
         }
-    }
-    #endif
-
-    /// Closes the sockets of batch loops that never started (a failed start).
-    private static func closeUnstarted(_ loops: [AnyObject]) {
-        #if os(Linux)
-        for case let loop as UDPBatchLoop in loops { close(loop.fileDescriptor) }
-        #endif
     }
 
     /// One socket per event loop, the first picking the port when `address` has port 0.

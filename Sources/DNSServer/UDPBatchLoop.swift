@@ -87,6 +87,11 @@ final class UDPBatchLoop: @unchecked Sendable {
         }
     }
 
+    /// Closes the socket of a loop that never started (a listener that failed to start).
+    func closeUnstarted() {
+        close(fileDescriptor)
+    }
+
     /// Starts the loop on a new thread.
     func start() {
         let thread = Thread { [self] in
@@ -174,5 +179,18 @@ final class UDPBatchLoop: @unchecked Sendable {
             }
         }
     }
+}
+#else
+/// recvmmsg and sendmmsg are Linux system calls; elsewhere the batch engine cannot start.
+final class UDPBatchLoop: Sendable {
+    let port = 0
+
+    init(address: SocketAddress, responder: any DNSResponder, logger: Logger) throws {
+        throw DNSListener.StartError(description: "the batch UDP engine needs Linux; use --udp-engine nio")
+    }
+
+    func closeUnstarted() {}
+    func start() {}
+    func stop() async {}
 }
 #endif
