@@ -140,7 +140,8 @@ public struct ClusterZone: Sendable {
         }
         var chased = answer(DNSQuestion(name: target, type: question.type, class: question.class), chaseDepth: chaseDepth + 1)
         chased.answers.insert(cname, at: 0)
-        if !chased.answers.isEmpty && chased.answers.count > 1 { chased.authority = [] }
+        // A CNAME followed by the target's records is a positive answer: no SOA.
+        if chased.answers.count > 1 { chased.authority = [] }
         return chased
     }
 
