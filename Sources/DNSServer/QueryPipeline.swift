@@ -69,10 +69,6 @@ public final class QueryPipeline: DNSResponder, Sendable {
     }
 
     /// The response message and the size it must fit in; nil when the query is to be dropped.
-    public func response(to query: ByteBuffer, over transport: DNSTransport) -> (DNSMessage, maxSize: Int)? {
-        response(to: query, over: transport, catalog: catalog)
-    }
-
     private func response(to query: ByteBuffer, over transport: DNSTransport, catalog: Catalog) -> (DNSMessage, maxSize: Int)? {
         // No readable header: nobody to answer. A response (QR=1): never answer, or we could loop.
         guard let header = try? DNSMessageDecoder.decodeHeader(query), !header.isResponse else { return nil }
