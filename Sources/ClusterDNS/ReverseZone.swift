@@ -53,6 +53,9 @@ public struct ReverseZone: Sendable {
         return targets
     }
 
+    /// The addresses this zone answers PTR for.
+    var addresses: Dictionary<IPAddress, [DNSName]>.Keys { targetsByAddress.keys }
+
     private func soaRecord(owner: DNSName) -> ResourceRecord {
         configuration.soaRecord(owner: owner, serial: serial)
     }

@@ -43,75 +43,20 @@ public struct ZoneExportError: Error, Hashable, CustomStringConvertible {
 /// - `ANY` gets the RFC 8482 HINFO from ClusterDNS and the whole RRset list from file servers.
 /// - Pod names in `insecure` mode are every dashed IP, which no file can list (an error).
 public enum ZoneExport {
-    /// Types a synthesized name can hold, in the order they are written.
-    static let addressTypes: [RecordType] = [.a, .aaaa]
-
     /// The cluster zone first, then `in-addr.arpa` and `ip6.arpa`.
     public static func zones(of catalog: Catalog) throws(ZoneExportError) -> [ExportedZone] {
         if catalog.configuration.podMode == .insecure {
             throw ZoneExportError(reason: "pod mode insecure answers every dashed IP under <ns>.pod.<zone>; such a zone cannot be written as a file (use disabled or verified)")
         }
-        return [clusterZone(of: catalog)] + catalog.reverseZones.map { reverseZone($0, of: catalog) }
-    }
-
-    /// The cluster zone: SOA, NS, name-server addresses, `dns-version` TXT, then each Service by
-    /// namespace and name with its `_port._proto` names and endpoint names, then verified pod names.
-    static func clusterZone(of catalog: Catalog) -> ExportedZone {
-        let zone = catalog.clusterZone
-        let snapshot = catalog.snapshot
-        var collector = Collector(catalog: catalog)
-        let origin = zone.origin
-        collector.collect(origin, types: [.soa, .ns])
-        if let nameServer = try? origin.prepending("dns").prepending("ns") {
-            collector.collect(nameServer, types: addressTypes)
+        var cluster = Collector(catalog: catalog)
+        catalog.forEachClusterZoneName { cluster.collect($0, types: $1) }
+        var zones = [ExportedZone(origin: catalog.clusterZone.origin, records: cluster.records)]
+        for zone in catalog.reverseZones {
+            var reverse = Collector(catalog: catalog)
+            catalog.forEachName(in: zone) { reverse.collect($0, types: $1) }
+            zones.append(ExportedZone(origin: zone.origin, records: reverse.records))
         }
-        if let version = try? origin.prepending("dns-version") {
-            collector.collect(version, types: [.txt])
-        }
-        for service in snapshot.services {
-            guard let serviceName = name([service.name, service.namespace, "svc"], in: origin) else { continue }
-            if service.type == .externalName {
-                collector.collect(serviceName, types: [.cname])
-                continue
-            }
-            collector.collect(serviceName, types: addressTypes + [.srv])
-            var seenPorts = Set<String>()
-            for port in service.ports where !port.name.isEmpty {
-                let labels = ["_" + port.name, "_" + port.protocol.lowercased]
-                guard seenPorts.insert(labels.joined(separator: ".").lowercased()).inserted,
-                    let portName = name(labels, in: serviceName)
-                else { continue }
-                collector.collect(portName, types: [.srv])
-            }
-            var seenLabels = Set<String>()
-            for endpoint in catalog.clusterZone.published.endpoints(of: service) where seenLabels.insert(endpoint.label).inserted {
-                if let endpointName = name([endpoint.label], in: serviceName) {
-                    collector.collect(endpointName, types: addressTypes)
-                }
-            }
-        }
-        if catalog.configuration.podMode == .verified {
-            for pod in snapshot.pods {
-                for address in pod.podIPs {
-                    if let podName = name([address.dashed, pod.namespace, "pod"], in: origin) {
-                        collector.collect(podName, types: addressTypes)
-                    }
-                }
-            }
-        }
-        return ExportedZone(origin: origin, records: collector.records)
-    }
-
-    /// A reverse zone: SOA, NS, then one PTR RRset per known address of its family, in address order.
-    static func reverseZone(_ zone: ReverseZone, of catalog: Catalog) -> ExportedZone {
-        var collector = Collector(catalog: catalog)
-        collector.collect(zone.origin, types: [.soa, .ns])
-        let addresses = ReverseZone.ptrTargets(snapshot: catalog.snapshot, domain: catalog.configuration.domain, published: catalog.clusterZone.published).keys.sorted()
-        for address in addresses {
-            guard let owner = reverseName(of: address), owner.isSubdomain(of: zone.origin) else { continue }
-            collector.collect(owner, types: [.ptr])
-        }
-        return ExportedZone(origin: zone.origin, records: collector.records)
+        return zones
     }
 
     /// `d.c.b.a.in-addr.arpa.` or the 32 nibbles under `ip6.arpa.`.
@@ -129,16 +74,6 @@ public enum ZoneExport {
             labels += ["ip6", "arpa"]
         }
         return try? DNSName(labels: labels.map { Array($0.utf8) })
-    }
-
-    /// `labels` (most specific first) in front of `parent`, lower-cased.
-    private static func name(_ labels: [String], in parent: DNSName) -> DNSName? {
-        var result = parent
-        for label in labels.reversed() {
-            guard let longer = try? result.prepending(label.lowercased()) else { return nil }
-            result = longer
-        }
-        return result
     }
 
     /// Asks the catalog for each type at each name once, and keeps what the name owns.

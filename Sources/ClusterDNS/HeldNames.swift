@@ -1,0 +1,62 @@
+import DNSWire
+import ServiceRegistry
+
+extension Catalog {
+    /// Calls `body` with every name the cluster zone holds and the record types that name can own:
+    /// the apex (SOA, NS), the name server's address name, `dns-version` (TXT), each Service with its
+    /// `_port._proto` names and endpoint names, and verified pod names. A name can come twice (two
+    /// endpoints may share a label); callers that must not repeat it keep their own set.
+    ///
+    /// Pod names in `insecure` mode are every dashed IP, so they are not listed here.
+    /// Both the master-file export and the server's compiled answers walk this one list.
+    public func forEachClusterZoneName(_ body: (DNSName, [RecordType]) -> Void) {
+        let origin = clusterZone.origin
+        let addressTypes: [RecordType] = [.a, .aaaa]
+        body(origin, [.soa, .ns])
+        if let nameServer = try? origin.prepending("dns").prepending("ns") {
+            body(nameServer, addressTypes)
+        }
+        if let version = try? origin.prepending("dns-version") {
+            body(version, [.txt])
+        }
+        for service in snapshot.services {
+            guard let serviceName = try? origin.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() }) else { continue }
+            if service.type == .externalName {
+                body(serviceName, [.cname])
+                continue
+            }
+            body(serviceName, addressTypes + [.srv])
+            var seenPorts = Set<String>()
+            for port in service.ports where !port.name.isEmpty {
+                let labels = ["_" + port.name.lowercased(), "_" + port.protocol.lowercased]
+                guard seenPorts.insert(labels.joined(separator: ".")).inserted,
+                    let portName = try? serviceName.prepending(labels: labels)
+                else { continue }
+                body(portName, [.srv])
+            }
+            for endpoint in clusterZone.published.endpoints(of: service) {
+                if let endpointName = try? serviceName.prepending(endpoint.label.lowercased()) {
+                    body(endpointName, addressTypes)
+                }
+            }
+        }
+        if configuration.podMode == .verified {
+            for pod in snapshot.pods {
+                for address in pod.podIPs {
+                    if let podName = try? origin.prepending(labels: [address.dashed.lowercased(), pod.namespace.lowercased(), "pod"]) {
+                        body(podName, addressTypes)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with the apex of `zone` (SOA, NS) and then the reverse name of every address it
+    /// answers PTR for, in address order.
+    public func forEachName(in zone: ReverseZone, _ body: (DNSName, [RecordType]) -> Void) {
+        body(zone.origin, [.soa, .ns])
+        for address in zone.addresses.sorted() {
+            if let owner = ZoneExport.reverseName(of: address) { body(owner, [.ptr]) }
+        }
+    }
+}
