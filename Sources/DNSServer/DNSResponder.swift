@@ -12,4 +12,15 @@ public protocol DNSResponder: Sendable {
     /// - Returns: the response message (without any TCP length prefix), or nil to drop the query
     ///   silently (unreadable header, or a message that is itself a response).
     func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator) -> ByteBuffer?
+
+    /// The allocation-free path for transports that own their buffers (the UDP batch engine):
+    /// writes the response to `query` into `output` when it can be copied from bytes prepared
+    /// earlier, and returns its length; nil means "call `respond(to:over:allocator:)`".
+    func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> Int?
+}
+
+extension DNSResponder {
+    public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        nil
+    }
 }

@@ -4,15 +4,23 @@ import DNSWire
 import NIOCore
 import NIOPosix
 
-/// A catalog as an atomic reference: one pointer swap publishes a new registry.
+/// A catalog and, once compiled, its answers as bytes: one pointer swap publishes both.
 final class PublishedCatalog: AtomicReference, Sendable {
     let catalog: Catalog
-    init(_ catalog: Catalog) { self.catalog = catalog }
+    let compiled: CompiledAnswers?
+
+    init(_ catalog: Catalog, compiled: CompiledAnswers? = nil) {
+        self.catalog = catalog
+        self.compiled = compiled
+    }
 }
 
 /// The per-query path: decode, ask the catalog current at that instant, encode within the
 /// transport's size limit. A query reads one catalog from start to end, so answers are always
 /// consistent, and publishing a new one never blocks a query.
+///
+/// Two byte-copying paths come first and allocate nothing: the catalog's compiled answers (every
+/// name it holds, see `CompiledAnswers`) and a per-thread cache of the other recent responses.
 public final class QueryPipeline: DNSResponder, Sendable {
     /// Our EDNS UDP payload size (DNS Flag Day 2020): advertised, and the most we send over UDP.
     public static let maxUDPPayload: UInt16 = 1232
@@ -34,31 +42,58 @@ public final class QueryPipeline: DNSResponder, Sendable {
     /// The catalog queries see now.
     public var catalog: Catalog { current.load(ordering: .acquiring).catalog }
 
-    /// Makes `catalog` the one every later query sees.
+    /// Makes `catalog` the one every later query sees. Its answers are not compiled yet: call
+    /// `compileAnswers()` next, after whatever should not wait for that (the first answer).
     public func publish(_ catalog: Catalog) {
         current.store(PublishedCatalog(catalog), ordering: .releasing)
     }
 
+    /// Encodes the answers of every name the current catalog holds and publishes them with it,
+    /// unless a newer catalog was published meanwhile.
+    /// - Returns: the names compiled and the bytes they take.
+    @discardableResult
+    public func compileAnswers() -> (names: Int, bytes: Int) {
+        let published = current.load(ordering: .acquiring)
+        let compiled = CompiledAnswers(catalog: published.catalog)
+        _ = current.compareExchange(expected: published, desired: PublishedCatalog(published.catalog, compiled: compiled), ordering: .acquiringAndReleasing)
+        return (compiled.nameCount, compiled.byteCount)
+    }
+
+    public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let parsed = PlainQuery(query, transport: transport) else { return nil }
+        return copiedResponse(to: query, parsed, from: current.load(ordering: .acquiring), into: output)
+    }
+
     public func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator) -> ByteBuffer? {
-        let catalog = self.catalog
-        guard cachingEnabled else { return encodedResponse(to: query, over: transport, catalog: catalog, allocator: allocator) }
-        let cache: ResponseCache
-        if let existing = caches.currentValue {
-            cache = existing
-        } else {
-            cache = ResponseCache()
-            caches.currentValue = cache
+        let published = current.load(ordering: .acquiring)
+        let parsed = query.withUnsafeReadableBytes { PlainQuery($0, transport: transport) }
+        if let parsed {
+            let capacity = min(parsed.maxSize, Int(Self.maxUDPPayload))
+            var response = allocator.buffer(capacity: capacity)
+            let written = response.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { output in
+                query.withUnsafeReadableBytes { copiedResponse(to: $0, parsed, from: published, into: output) } ?? 0
+            }
+            if written > 0 { return response }
         }
-        let question: ResponseCache.Question?
-        switch cache.lookup(query, catalog: catalog, transport: transport, allocator: allocator) {
-        case .hit(let cached):
-            return cached
-        case .miss(let parsed):
-            question = parsed
+        guard let response = encodedResponse(to: query, over: transport, catalog: published.catalog, allocator: allocator) else { return nil }
+        if let parsed, cachingEnabled {
+            query.withUnsafeReadableBytes { cache().store(response, for: $0, parsed) }
         }
-        guard let buffer = encodedResponse(to: query, over: transport, catalog: catalog, allocator: allocator) else { return nil }
-        if let question { cache.store(buffer, for: query, question: question) }
-        return buffer
+        return response
+    }
+
+    /// The compiled answer or the cached response, written into `output`.
+    private func copiedResponse(to query: UnsafeRawBufferPointer, _ parsed: PlainQuery, from published: PublishedCatalog, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        if let written = published.compiled?.respond(to: query, parsed, into: output) { return written }
+        guard cachingEnabled else { return nil }
+        return cache().respond(to: query, parsed, catalog: published.catalog, into: output)
+    }
+
+    private func cache() -> ResponseCache {
+        if let existing = caches.currentValue { return existing }
+        let cache = ResponseCache()
+        caches.currentValue = cache
+        return cache
     }
 
     private func encodedResponse(to query: ByteBuffer, over transport: DNSTransport, catalog: Catalog, allocator: ByteBufferAllocator) -> ByteBuffer? {

@@ -146,18 +146,24 @@ final class UDPBatchLoop: @unchecked Sendable {
 
             var replies = 0
             for index in 0..<Int(received) {
-                let length = Int(receiveHeaders[index].msg_len)
-                query.clear()
-                query.writeBytes(UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: length))
-                guard let response = responder.respond(to: query, over: .udp, allocator: allocator),
-                    response.readableBytes <= Self.sendSize
-                else { continue }
+                let request = UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: Int(receiveHeaders[index].msg_len))
                 let slot = sendArea + replies * Self.sendSize
-                response.withUnsafeReadableBytes { bytes in
-                    slot.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                let length: Int
+                if let copied = responder.respond(to: request, over: .udp, into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize)) {
+                    length = copied
+                } else {
+                    query.clear()
+                    query.writeBytes(request)
+                    guard let response = responder.respond(to: query, over: .udp, allocator: allocator),
+                        response.readableBytes <= Self.sendSize
+                    else { continue }
+                    response.withUnsafeReadableBytes { bytes in
+                        slot.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                    }
+                    length = response.readableBytes
                 }
                 replyPeers[replies] = peers[index]
-                sendVectors[replies] = iovec(iov_base: slot, iov_len: response.readableBytes)
+                sendVectors[replies] = iovec(iov_base: slot, iov_len: length)
                 sendHeaders[replies] = cudp_mmsghdr()
                 sendHeaders[replies].msg_hdr.msg_name = UnsafeMutableRawPointer(replyPeers + replies)
                 sendHeaders[replies].msg_hdr.msg_namelen = receiveHeaders[index].msg_hdr.msg_namelen

@@ -90,10 +90,12 @@ struct ServeCommand: AsyncParsableCommand {
         let snapshot = loaded.snapshot
         logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.services.count) services in \(snapshot.namespaces.count) namespaces, serial \(snapshot.serial)")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
+        compileAnswers(pipeline, logger: logger)
 
         let watcher = Task {
             await source.watch { snapshot in
                 pipeline.publish(Catalog(snapshot: snapshot, configuration: zoneConfiguration))
+                compileAnswers(pipeline, logger: logger)
                 releaseFreedMemory()
                 logger.info("registry reloaded: \(snapshot.services.count) services, serial \(snapshot.serial)")
             }
@@ -126,6 +128,15 @@ final class ShutdownSignals: @unchecked Sendable {
     func cancel() {
         for source in sources { source.cancel() }
     }
+}
+
+/// Encodes every answer of the published catalog (served meanwhile the general way), and says
+/// what that took.
+func compileAnswers(_ pipeline: QueryPipeline, logger: Logger) {
+    let start = ContinuousClock.now
+    let compiled = pipeline.compileAnswers()
+    let elapsed = ContinuousClock.now - start
+    logger.info("compiled the answers of \(compiled.names) names (\(compiled.bytes / 1024) KiB) in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
 }
 
 /// Hands the memory freed after a registry load (file texts, YAML trees) back to the system, so the

@@ -1,0 +1,237 @@
+import ClusterDNS
+import DNSWire
+import NIOCore
+
+/// The answers of every name a catalog holds, encoded once when the catalog is published: for each
+/// name, its positive answer to each type it owns and its NODATA answer to every other type. A
+/// query for such a name is then answered by copying bytes, as Knot DNS or NSD answer from their
+/// compiled zones: no decoding into values, no zone lookup, no encoding, no allocation.
+///
+/// The zones still decide: every entry is `Catalog.answer` encoded by `DNSMessageEncoder`, for the
+/// names `Catalog.forEachClusterZoneName` and `forEachName(in:)` list. What is not here takes the
+/// general path: names not listed (NXDOMAIN, empty non-terminals, pods in `insecure` mode),
+/// ExternalName names (CNAME chasing), ANY and other meta types, classes other than IN, and answers
+/// that do not fit the client's size limit (truncation).
+///
+/// Entries are encoded for the lower-cased question; a client's own spelling goes into the question
+/// section, and owner names point at it, so answers echo the client as the general path does.
+/// Names inside record data that the encoder compressed into the question take the client's case
+/// too (DNS names compare without case).
+final class CompiledAnswers: Sendable {
+    /// Entries back to back: name length, lower-cased wire name, answer count, then per answer
+    /// QTYPE (0 for the NODATA answer), flags, the three section counts, body length, body (the
+    /// encoded sections after the question).
+    private let entries: [UInt8]
+    /// Open addressing, linear probing: `hash tag << 32 | entry offset + 1`; 0 is empty.
+    private let slots: [UInt64]
+    private let mask: Int
+    /// Names held.
+    let nameCount: Int
+
+    /// Bytes held by the entries and the index.
+    var byteCount: Int { entries.count + slots.count * MemoryLayout<UInt64>.size }
+
+    private static let answerHeaderSize = 12
+
+    init(catalog: Catalog) {
+        var builder = Builder(catalog: catalog)
+        catalog.forEachClusterZoneName { builder.add($0, types: $1) }
+        for zone in catalog.reverseZones {
+            catalog.forEachName(in: zone) { builder.add($0, types: $1) }
+        }
+        entries = builder.entries
+        slots = builder.index.slots
+        mask = builder.index.slots.count - 1
+        nameCount = builder.index.count
+    }
+
+    /// Writes the response to `query` into `output`; the number of bytes written, or nil when the
+    /// general path must answer.
+    func respond(to query: UnsafeRawBufferPointer, _ parsed: PlainQuery, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        // Meta types (ANY, transfers, TSIG, ...) and type 0 need the general path.
+        guard parsed.class == 1, parsed.type != 0, !(128...255).contains(parsed.type) else { return nil }
+        return entries.withUnsafeBytes { entries -> Int? in
+            guard let entry = find(query, parsed, in: entries) else { return nil }
+            var cursor = entry + 1 + Int(entries[entry]) + 1
+            var chosen: Int?
+            var noData: Int?
+            for _ in 0..<entries[cursor - 1] {
+                let type = entries.bigEndianUInt16(at: cursor)
+                if type == parsed.type {
+                    chosen = cursor
+                    break
+                }
+                if type == 0 { noData = cursor }
+                cursor += Self.answerHeaderSize + Int(entries.bigEndianUInt16(at: cursor + 10))
+            }
+            guard let answer = chosen ?? noData else { return nil }
+            let bodyLength = Int(entries.bigEndianUInt16(at: answer + 10))
+            let length = parsed.questionEnd + bodyLength + (parsed.hasEDNS ? 11 : 0)
+            guard length <= parsed.maxSize, length <= output.count else { return nil }
+
+            output[0] = query[0]
+            output[1] = query[1]
+            // Our flags, with the client's RD and CD bits.
+            output.storeBigEndian(entries.bigEndianUInt16(at: answer + 2) | query.bigEndianUInt16(at: 2) & 0x0110, at: 2)
+            output.storeBigEndian(1, at: 4)
+            output.storeBigEndian(entries.bigEndianUInt16(at: answer + 4), at: 6)
+            output.storeBigEndian(entries.bigEndianUInt16(at: answer + 6), at: 8)
+            output.storeBigEndian(entries.bigEndianUInt16(at: answer + 8) + (parsed.hasEDNS ? 1 : 0), at: 10)
+            // The client's question, spelling and all.
+            UnsafeMutableRawBufferPointer(rebasing: output[12..<parsed.questionEnd]).copyMemory(from: UnsafeRawBufferPointer(rebasing: query[12..<parsed.questionEnd]))
+            var end = parsed.questionEnd
+            UnsafeMutableRawBufferPointer(rebasing: output[end..<(end + bodyLength)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: entries[(answer + Self.answerHeaderSize)..<(answer + Self.answerHeaderSize + bodyLength)]))
+            end += bodyLength
+            if parsed.hasEDNS {
+                end = OPTRecord.write(into: output, at: end)
+            }
+            return end
+        }
+    }
+
+    private func find(_ query: UnsafeRawBufferPointer, _ parsed: PlainQuery, in entries: UnsafeRawBufferPointer) -> Int? {
+        let nameLength = parsed.nameEnd - 12
+        let tag = parsed.nameHash >> 32
+        var index = Int(truncatingIfNeeded: parsed.nameHash) & mask
+        while true {
+            let slot = slots[index]
+            if slot == 0 { return nil }
+            if slot >> 32 == tag {
+                let entry = Int(truncatingIfNeeded: slot & 0xffff_ffff) - 1
+                if Int(entries[entry]) == nameLength, Self.nameMatches(query, entries, at: entry + 1, length: nameLength) {
+                    return entry
+                }
+            }
+            index = (index + 1) & mask
+        }
+    }
+
+    private static func nameMatches(_ query: UnsafeRawBufferPointer, _ entries: UnsafeRawBufferPointer, at offset: Int, length: Int) -> Bool {
+        for index in 0..<length where entries[offset + index] != DNSName.asciiLowercased(query[12 + index]) {
+            return false
+        }
+        return true
+    }
+
+    /// Asks the catalog each listed type at each listed name and appends the encoded answers.
+    private struct Builder {
+        let catalog: Catalog
+        var entries: [UInt8] = []
+        var index = NameIndex()
+        var scratch = ByteBufferAllocator().buffer(capacity: 4096)
+
+        /// Types no name here owns, asked for the NODATA answer when the listed types gave none.
+        static let unownedType = RecordType(10)  // NULL
+
+        mutating func add(_ name: DNSName, types: [RecordType]) {
+            let wire = name.lowercased().wire
+            var hasher = NameHasher()
+            for byte in wire { hasher.add(byte) }
+            let start = entries.count
+            guard index.find(hasher.value, matching: wire, in: entries) == nil else { return }
+
+            entries.append(UInt8(wire.count))
+            entries.append(contentsOf: wire)
+            let countIndex = entries.count
+            entries.append(0)
+            var hasNoData = false
+            for type in types + [Self.unownedType] {
+                if type == Self.unownedType && hasNoData { break }
+                let answer = catalog.answer(DNSQuestion(name: name, type: type))
+                // Only plain positive and NODATA answers are copied; a CNAME (ExternalName) is chased
+                // per question type, so its name stays on the general path.
+                guard answer.responseCode == .noError, !answer.answers.contains(where: { $0.type == .cname }) else {
+                    entries.removeSubrange(start...)
+                    return
+                }
+                let isNoData = answer.answers.isEmpty
+                if isNoData && hasNoData { continue }
+                append(answer, name: name, type: type, as: isNoData ? 0 : type.rawValue)
+                hasNoData = hasNoData || isNoData
+                entries[countIndex] += 1
+            }
+            index.insert(hasher.value, offset: start, entries: entries)
+        }
+
+        private mutating func append(_ answer: Answer, name: DNSName, type: RecordType, as key: UInt16) {
+            var header = DNSHeader(id: 0)
+            header.isResponse = true
+            header.opcode = .query
+            header.isAuthoritative = answer.authoritative
+            header.responseCode = answer.responseCode
+            let message = DNSMessage(
+                header: header, questions: [DNSQuestion(name: name, type: type)], answers: answer.answers,
+                authority: answer.authority, additional: answer.additional)
+            scratch.clear()
+            DNSMessageEncoder.encode(message, into: &scratch)
+            let bodyStart = 12 + name.wire.count + 4
+            let body = scratch.readableBytesView.dropFirst(bodyStart)
+            for value in [key, scratch.getInteger(at: 2, as: UInt16.self)!, scratch.getInteger(at: 6, as: UInt16.self)!,
+                scratch.getInteger(at: 8, as: UInt16.self)!, scratch.getInteger(at: 10, as: UInt16.self)!, UInt16(body.count)]
+            {
+                entries.append(UInt8(truncatingIfNeeded: value >> 8))
+                entries.append(UInt8(truncatingIfNeeded: value))
+            }
+            entries.append(contentsOf: body)
+        }
+    }
+
+    /// The hash index while building: grows to keep the load at most one half.
+    private struct NameIndex {
+        var slots = [UInt64](repeating: 0, count: 1024)
+        var count = 0
+
+        func find(_ hash: UInt64, matching wire: [UInt8], in entries: [UInt8]) -> Int? {
+            let mask = slots.count - 1
+            var index = Int(truncatingIfNeeded: hash) & mask
+            while slots[index] != 0 {
+                let slot = slots[index]
+                let entry = Int(truncatingIfNeeded: slot & 0xffff_ffff) - 1
+                if slot >> 32 == hash >> 32, Int(entries[entry]) == wire.count, entries[(entry + 1)...(entry + wire.count)].elementsEqual(wire) {
+                    return entry
+                }
+                index = (index + 1) & mask
+            }
+            return nil
+        }
+
+        mutating func insert(_ hash: UInt64, offset: Int, entries: [UInt8]) {
+            if (count + 1) * 2 > slots.count { grow(entries: entries) }
+            Self.place(hash, offset: offset, in: &slots)
+            count += 1
+        }
+
+        private static func place(_ hash: UInt64, offset: Int, in slots: inout [UInt64]) {
+            let mask = slots.count - 1
+            var index = Int(truncatingIfNeeded: hash) & mask
+            while slots[index] != 0 { index = (index + 1) & mask }
+            slots[index] = hash & 0xffff_ffff_0000_0000 | UInt64(offset + 1)
+        }
+
+        private mutating func grow(entries: [UInt8]) {
+            var larger = [UInt64](repeating: 0, count: slots.count * 2)
+            for slot in slots where slot != 0 {
+                let entry = Int(truncatingIfNeeded: slot & 0xffff_ffff) - 1
+                var hasher = NameHasher()
+                for byte in entries[(entry + 1)...(entry + Int(entries[entry]))] { hasher.add(byte) }
+                Self.place(hasher.value, offset: entry, in: &larger)
+            }
+            slots = larger
+        }
+    }
+}
+
+/// The OPT record of our responses: root owner, our UDP payload size, no extended code, version 0,
+/// no flags, no options (as the general path writes it).
+enum OPTRecord {
+    static let size = 11
+
+    static func write(into output: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        output[offset] = 0
+        output.storeBigEndian(RecordType.opt.rawValue, at: offset + 1)
+        output.storeBigEndian(QueryPipeline.maxUDPPayload, at: offset + 3)
+        for index in (offset + 5)..<(offset + size) { output[index] = 0 }
+        return offset + size
+    }
+}

@@ -1,0 +1,138 @@
+import ClusterDNS
+import DNSServer
+import DNSWire
+import Foundation
+import NIOCore
+import ServiceRegistry
+import Testing
+
+/// Compiled answers are the zones' answers as bytes: for every name the catalog holds they must say
+/// exactly what the general path (decode, `Catalog.answer`, encode) says, and never outlive their
+/// catalog.
+@Suite struct CompiledAnswersTests {
+    static let allocator = ByteBufferAllocator()
+    static let exampleCluster = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("zones").path
+
+    static func exampleCatalog(podMode: PodMode) throws -> Catalog {
+        let loaded = ManifestLoader.load(paths: [exampleCluster])
+        try #require(loaded.isValid, "\(loaded.report)")
+        let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), podMode: podMode, nameServerAddresses: [IPAddress("127.0.0.1")!])
+        return Catalog(snapshot: loaded.snapshot, configuration: configuration)
+    }
+
+    /// Every name the catalog's zones hold.
+    static func heldNames(_ catalog: Catalog) -> [DNSName] {
+        var names: [DNSName] = []
+        catalog.forEachClusterZoneName { name, _ in names.append(name) }
+        for zone in catalog.reverseZones { catalog.forEachName(in: zone) { name, _ in names.append(name) } }
+        return names
+    }
+
+    static func query(_ name: DNSName, _ type: RecordType, id: UInt16 = 0x2b2b, edns: EDNS? = nil, recursionDesired: Bool = true) -> [UInt8] {
+        DNSMessageEncoder.encode(DNSMessage.query(id: id, name: name, type: type, recursionDesired: recursionDesired, edns: edns))
+    }
+
+    /// The response the byte-copying path writes, or nil when it leaves the query to the general path.
+    static func copied(_ pipeline: QueryPipeline, _ query: [UInt8], over transport: DNSTransport) -> [UInt8]? {
+        var output = [UInt8](repeating: 0, count: 65535)
+        let length = query.withUnsafeBytes { input in
+            output.withUnsafeMutableBytes { pipeline.respond(to: input, over: transport, into: $0) }
+        }
+        return length.map { Array(output[0..<$0]) }
+    }
+
+    static func general(_ pipeline: QueryPipeline, _ query: [UInt8], over transport: DNSTransport) -> [UInt8]? {
+        pipeline.respond(to: ByteBuffer(bytes: query), over: transport, allocator: allocator).map { Array($0.readableBytesView) }
+    }
+
+    static let askedTypes: [RecordType] = [.a, .ns, .cname, .soa, .ptr, .hinfo, .mx, .txt, .aaaa, .srv, RecordType(10), RecordType(257)]
+
+    @Test(arguments: [PodMode.disabled, .verified, .insecure])
+    func everyHeldNameIsCopiedAsTheGeneralPathAnswersIt(podMode: PodMode) throws {
+        let catalog = try Self.exampleCatalog(podMode: podMode)
+        let compiled = QueryPipeline(catalog: catalog, cachingResponses: false)
+        let compiledCount = compiled.compileAnswers().names
+        let general = QueryPipeline(catalog: catalog, cachingResponses: false)
+        let names = Self.heldNames(catalog)
+        #expect(compiledCount > 0 && compiledCount <= names.count)
+
+        var copies = 0
+        var cnameNames = 0
+        for name in names {
+            let isCNAME = catalog.answer(DNSQuestion(name: name, type: .cname)).answers.contains { $0.type == .cname }
+            if isCNAME { cnameNames += 1 }
+            for type in Self.askedTypes {
+                for edns in [nil, EDNS(udpPayloadSize: 512), EDNS(udpPayloadSize: 4096)] {
+                    for transport in [DNSTransport.udp, .tcp] {
+                        let query = Self.query(name, type, edns: edns)
+                        let expected = Self.general(general, query, over: transport)
+                        let actual = Self.copied(compiled, query, over: transport)
+                        if isCNAME {
+                            #expect(actual == nil, "\(name) \(type): a CNAME is chased per question, never copied")
+                            continue
+                        }
+                        // Small answers always fit, so every held name is copied for every type.
+                        #expect(actual != nil, "\(name) \(type) edns=\(edns.map { "\($0.udpPayloadSize)" } ?? "none") \(transport)")
+                        guard let actual else { continue }
+                        copies += 1
+                        #expect(actual == expected, "\(name) \(type) edns=\(edns.map { "\($0.udpPayloadSize)" } ?? "none") \(transport)")
+                    }
+                }
+            }
+        }
+        #expect(copies > 0)
+        #expect(cnameNames > 0, "the example cluster has ExternalName services")
+    }
+
+    @Test func aClientsSpellingAndFlagsAreEchoed() throws {
+        let catalog = try Self.exampleCatalog(podMode: .disabled)
+        let pipeline = QueryPipeline(catalog: catalog, cachingResponses: false)
+        pipeline.compileAnswers()
+        let name = try DNSName("Kubernetes.DEFAULT.svc.Cluster.Local")
+        let bytes = try #require(Self.copied(pipeline, Self.query(name, .a, id: 0x0102, recursionDesired: false), over: .udp))
+        let response = try DNSMessageDecoder.decode(ByteBuffer(bytes: bytes))
+        #expect(response.header.id == 0x0102)
+        #expect(!response.header.recursionDesired)
+        #expect(response.header.isAuthoritative)
+        #expect(response.questions.map(\.name.description) == ["Kubernetes.DEFAULT.svc.Cluster.Local."])
+        #expect(response.answers.map(\.name.description) == ["Kubernetes.DEFAULT.svc.Cluster.Local."])
+        #expect(response.answers.map(\.data) == [.a(0x0a60_0001)])
+    }
+
+    @Test func namesOutsideTheCompiledAnswersTakeTheGeneralPath() throws {
+        let pipeline = QueryPipeline(catalog: try Self.exampleCatalog(podMode: .disabled), cachingResponses: false)
+        pipeline.compileAnswers()
+        for text in ["nope.default.svc.cluster.local", "google.com.default.svc.cluster.local", "example.com", "9.9.9.10.in-addr.arpa"] {
+            #expect(Self.copied(pipeline, Self.query(try DNSName(text), .a), over: .udp) == nil, "\(text)")
+        }
+        // ANY gets RFC 8482's minimal answer, built on the general path.
+        #expect(Self.copied(pipeline, Self.query(try DNSName("kubernetes.default.svc.cluster.local"), .any), over: .udp) == nil)
+    }
+
+    @Test func aNewCatalogIsNeverAnsweredFromTheOldOnesCompiledAnswers() throws {
+        let pipeline = QueryPipeline(catalog: try Self.exampleCatalog(podMode: .disabled), cachingResponses: false)
+        pipeline.compileAnswers()
+        let kubernetes = Self.query(try DNSName("kubernetes.default.svc.cluster.local"), .a)
+        #expect(Self.copied(pipeline, kubernetes, over: .udp) != nil)
+
+        let empty = RegistrySnapshot(serial: 2, services: [], endpointGroups: [:], pods: [], namespaces: ["default"])
+        pipeline.publish(Catalog(snapshot: empty, configuration: ZoneConfiguration(domain: try DNSName("cluster.local"))))
+        #expect(Self.copied(pipeline, kubernetes, over: .udp) == nil)
+        let response = try DNSMessageDecoder.decode(ByteBuffer(bytes: try #require(Self.general(pipeline, kubernetes, over: .udp))))
+        #expect(response.header.responseCode == .nameError)
+        pipeline.compileAnswers()
+        #expect(Self.copied(pipeline, kubernetes, over: .udp) == nil)
+    }
+
+    @Test func anAnswerTooBigForTheClientIsLeftToTruncation() throws {
+        let pipeline = QueryPipelineTests.pipeline(endpointCount: 100)
+        pipeline.compileAnswers()
+        let web = Self.query(try DNSName("web.shop.svc.cluster.local"), .a)
+        #expect(Self.copied(pipeline, web, over: .udp) == nil)
+        let truncated = try DNSMessageDecoder.decode(ByteBuffer(bytes: try #require(Self.general(pipeline, web, over: .udp))))
+        #expect(truncated.header.isTruncated)
+        let whole = try DNSMessageDecoder.decode(ByteBuffer(bytes: try #require(Self.copied(pipeline, web, over: .tcp))))
+        #expect(whole.answers.count == 100)
+    }
+}
