@@ -88,6 +88,54 @@ import Testing
         #expect(error.location?.line == 5)
     }
 
+    @Test func anchorsAndAliasesAreResolved() {
+        let result = ManifestLoader.load(text: """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: web
+              namespace: shop
+              labels: &labels {app: web}
+            spec:
+              clusterIP: 10.96.0.7
+              ports: [{port: &port 80, targetPort: *port}]
+              selector: *labels
+            """, name: "anchors.yaml")
+        #expect(result.errors.isEmpty, "\(result.report)")
+        let service = result.snapshot.services.first
+        #expect(service?.selector == ["app": "web"])
+        #expect(service?.ports.first?.targetPort == .number(80))
+    }
+
+    @Test func anUndefinedAliasIsASyntaxErrorWithItsLine() throws {
+        let result = ManifestLoader.load(text: """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: *missing}
+            """, name: "alias.yaml")
+        let error = try #require(result.errors.first)
+        #expect(error.code == .yamlSyntax)
+        #expect(error.location?.line == 3)
+    }
+
+    @Test func aDuplicateKeyIsASyntaxErrorAtTheSecondKey() throws {
+        let result = ManifestLoader.load(text: """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: web
+              namespace: shop
+              name: api
+            spec: {clusterIP: None}
+            """, name: "twice.yaml")
+        let error = try #require(result.errors.first)
+        #expect(result.errors.count == 1)
+        #expect(error.code == .yamlSyntax)
+        #expect(error.location == SourceLocation(file: "twice.yaml", line: 6))
+        #expect(error.reason.contains("\"name\""))
+        #expect(result.snapshot.services.isEmpty)
+    }
+
     @Test func documentsBeforeASyntaxErrorStillLoad() {
         let result = ManifestLoader.load(text: """
             apiVersion: v1

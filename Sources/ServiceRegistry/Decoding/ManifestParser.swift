@@ -1,8 +1,7 @@
 import Foundation
-import Yams
 
-/// Turns the text of one manifest file into documents: YAML through Yams's composer (which keeps
-/// line marks), JSON through JSONDecoder when Yams cannot read it. Syntax errors become
+/// Turns the text of one manifest file into documents: YAML through libyaml's events (which keep
+/// line marks), JSON through JSONDecoder when libyaml cannot read it. Syntax errors become
 /// `RegistryError`s with the line where parsing stopped.
 enum ManifestParser {
     /// The documents of a file (empty documents dropped), or the syntax error that stopped parsing.
@@ -17,21 +16,13 @@ enum ManifestParser {
     }
 
     private static func parseYAML(text: String, file: String) -> (documents: [ManifestNode], errors: [RegistryError]) {
-        var documents: [ManifestNode] = []
-        do {
-            var sequence = try Yams.compose_all(yaml: text, .basic)
-            while let node = sequence.next() {
-                let converted = convert(node)
-                if !converted.isNull { documents.append(converted) }
-            }
-            if let error = sequence.error { return (documents, [syntaxError(error, file: file)]) }
-        } catch {
-            return (documents, [syntaxError(error, file: file)])
-        }
+        let (composed, error) = YAMLComposer.documents(in: text)
+        let documents = composed.filter { !$0.isNull }
+        if let error { return (documents, [syntaxError(error, file: file)]) }
         return (documents, [])
     }
 
-    /// JSON is YAML, and Yams gives line numbers; JSONDecoder is the judge of validity and the
+    /// JSON is YAML, and libyaml gives line numbers; JSONDecoder is the judge of validity and the
     /// fallback for the rare JSON libyaml rejects (tabs, `\/`).
     private static func parseJSON(text: String, file: String) -> (documents: [ManifestNode], errors: [RegistryError]) {
         let json: JSONValue
@@ -40,50 +31,18 @@ enum ManifestParser {
         } catch {
             return ([], [RegistryError(code: .invalidJSON, reason: jsonReason(error), location: SourceLocation(file: file))])
         }
-        if let node = try? Yams.compose(yaml: text, .basic) {
-            return ([convert(node)], [])
+        let (composed, error) = YAMLComposer.documents(in: text)
+        if error == nil, composed.count == 1 {
+            return (composed, [])
         }
         return ([json.node], [])
     }
 
-    private static func convert(_ node: Node) -> ManifestNode {
-        let line = node.mark?.line
-        switch node {
-        case .scalar(let scalar):
-            return ManifestNode(PlainScalar.value(of: scalar), line: line)
-        case .mapping(let mapping):
-            let pairs = mapping.map { pair in
-                (key: pair.key.string ?? pair.key.scalar?.string ?? "", value: convert(pair.value))
-            }
-            return ManifestNode(.mapping(pairs), line: line)
-        case .sequence(let sequence):
-            return ManifestNode(.sequence(sequence.map(convert)), line: line)
-        case .alias:
-            return ManifestNode(.null, line: line)
-        }
-    }
-
-    private static func syntaxError(_ error: Error, file: String) -> RegistryError {
-        var line: Int?
-        var problem = "\(error)"
-        if let yamlError = error as? YamlError {
-            switch yamlError {
-            case .scanner(let context, let text, let mark, _),
-                 .parser(let context, let text, let mark, _),
-                 .composer(let context, let text, let mark, _):
-                line = mark.line
-                problem = text
-                if let context { problem += " (\(context.text) at line \(context.mark.line))" }
-            case .reader(let text, _, _, _):
-                problem = text
-            default:
-                break
-            }
-        }
-        return RegistryError(
+    private static func syntaxError(_ error: YAMLSyntaxError, file: String) -> RegistryError {
+        RegistryError(
             code: .yamlSyntax,
-            reason: "not valid YAML: \(problem)",
-            location: SourceLocation(file: file, line: line)
+            reason: "not valid YAML: \(error.problem)",
+            location: SourceLocation(file: file, line: error.line)
         )
     }
 
@@ -98,12 +57,9 @@ enum ManifestParser {
 
 /// YAML's implicit types for plain scalars (null, bool, int, float), decided by a few string
 /// checks. Yams's default resolver does the same with a regular expression per scalar, which made
-/// it most of the time spent loading a large registry; parsing runs with the basic resolver and
-/// this instead. Quoted scalars are always strings, as in YAML.
+/// it most of the time spent loading a large registry. Quoted scalars are always strings, as in YAML.
 enum PlainScalar {
-    static func value(of scalar: Node.Scalar) -> ManifestNode.Value {
-        let text = scalar.string
-        guard scalar.style == .plain || scalar.style == .any else { return .string(text) }
+    static func value(of text: String) -> ManifestNode.Value {
         switch text {
         case "", "~", "null", "Null", "NULL":
             return .null
@@ -117,9 +73,10 @@ enum PlainScalar {
         guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
             || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
         else { return .string(text) }
-        if let value = Int(text.replacingOccurrences(of: "_", with: "")) { return .int(value, text: text) }
+        let digits = text.utf8.contains(UInt8(ascii: "_")) ? text.filter { $0 != "_" } : text
+        if let value = Int(digits) { return .int(value, text: text) }
         if text.hasPrefix("0x"), let value = Int(text.dropFirst(2), radix: 16) { return .int(value, text: text) }
-        if text.contains("."), let value = Double(text) { return .double(value, text: text) }
+        if text.utf8.contains(UInt8(ascii: ".")), let value = Double(text) { return .double(value, text: text) }
         return .string(text)
     }
 }
