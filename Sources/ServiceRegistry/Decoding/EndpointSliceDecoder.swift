@@ -20,32 +20,32 @@ enum EndpointSliceDecoder {
 
         var endpoints: [Endpoint] = []
         for (index, item) in reader.sequence(node["endpoints"], field: "endpoints").enumerated() {
-            let field = "endpoints[\(index)]"
-            guard reader.mapping(item, field: field) != nil else { continue }
+            func field() -> String { "endpoints[\(index)]" }
+            guard reader.mapping(item, field: field()) != nil else { continue }
             var addresses: [IPAddress] = []
-            let addressItems = reader.sequence(item["addresses"], field: "\(field).addresses")
+            let addressItems = reader.sequence(item["addresses"], field: "\(field()).addresses")
             if addressItems.isEmpty {
-                reader.fail(.missingField, "required field is missing (an endpoint needs at least one address)", field: "\(field).addresses", node: item)
+                reader.fail(.missingField, "required field is missing (an endpoint needs at least one address)", field: "\(field()).addresses", node: item)
             }
             for (addressIndex, addressNode) in addressItems.enumerated() {
-                let addressField = "\(field).addresses[\(addressIndex)]"
-                guard let address = reader.ip(addressNode, field: addressField) else { continue }
+                func addressField() -> String { "\(field()).addresses[\(addressIndex)]" }
+                guard let address = reader.ip(addressNode, field: addressField()) else { continue }
                 if let addressType, (addressType == .ipv4) != address.isIPv4 {
-                    reader.fail(.invalidIP, "\(address) is not an \(addressType.rawValue) address (the slice's addressType)", field: addressField, node: addressNode)
+                    reader.fail(.invalidIP, "\(address) is not an \(addressType.rawValue) address (the slice's addressType)", field: addressField(), node: addressNode)
                     continue
                 }
                 addresses.append(address)
             }
-            let conditions = reader.mapping(item["conditions"], field: "\(field).conditions")
+            let conditions = reader.mapping(item["conditions"], field: "\(field()).conditions")
             endpoints.append(Endpoint(
                 addresses: addresses,
-                hostname: reader.hostname(item["hostname"], field: "\(field).hostname"),
-                ready: reader.bool(conditions?["ready"], field: "\(field).conditions.ready") ?? true,
-                serving: reader.bool(conditions?["serving"], field: "\(field).conditions.serving"),
-                terminating: reader.bool(conditions?["terminating"], field: "\(field).conditions.terminating"),
-                targetRef: reader.objectReference(item["targetRef"], field: "\(field).targetRef", defaultNamespace: metadata.namespace),
-                nodeName: reader.string(item["nodeName"], field: "\(field).nodeName"),
-                zone: reader.string(item["zone"], field: "\(field).zone")
+                hostname: reader.hostname(item["hostname"], field: "\(field()).hostname"),
+                ready: reader.bool(conditions?["ready"], field: "\(field()).conditions.ready") ?? true,
+                serving: reader.bool(conditions?["serving"], field: "\(field()).conditions.serving"),
+                terminating: reader.bool(conditions?["terminating"], field: "\(field()).conditions.terminating"),
+                targetRef: reader.objectReference(item["targetRef"], field: "\(field()).targetRef", defaultNamespace: metadata.namespace),
+                nodeName: reader.string(item["nodeName"], field: "\(field()).nodeName"),
+                zone: reader.string(item["zone"], field: "\(field()).zone")
             ))
         }
 

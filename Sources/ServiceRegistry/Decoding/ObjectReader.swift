@@ -32,97 +32,97 @@ final class ObjectReader {
     // MARK: Typed fields. Each returns nil when the field is absent or null, and records an error
     // (returning nil) when it holds the wrong type.
 
-    func string(_ node: ManifestNode?, field: String) -> String? {
+    func string(_ node: ManifestNode?, field: @autoclosure () -> String) -> String? {
         guard let node, !node.isNull else { return nil }
         if case .string(let text) = node.value { return text }
-        fail(.invalidValue, "expected a string, found \(node.typeDescription)\(quoteHint(node))", field: field, node: node)
+        fail(.invalidValue, "expected a string, found \(node.typeDescription)\(quoteHint(node))", field: field(), node: node)
         return nil
     }
 
-    func int(_ node: ManifestNode?, field: String) -> Int? {
+    func int(_ node: ManifestNode?, field: @autoclosure () -> String) -> Int? {
         guard let node, !node.isNull else { return nil }
         if case .int(let value, _) = node.value { return value }
-        fail(.invalidValue, "expected an integer, found \(node.typeDescription) \(describe(node))", field: field, node: node)
+        fail(.invalidValue, "expected an integer, found \(node.typeDescription) \(describe(node))", field: field(), node: node)
         return nil
     }
 
-    func bool(_ node: ManifestNode?, field: String) -> Bool? {
+    func bool(_ node: ManifestNode?, field: @autoclosure () -> String) -> Bool? {
         guard let node, !node.isNull else { return nil }
         if case .bool(let value, _) = node.value { return value }
-        fail(.invalidValue, "expected true or false, found \(node.typeDescription) \(describe(node))", field: field, node: node)
+        fail(.invalidValue, "expected true or false, found \(node.typeDescription) \(describe(node))", field: field(), node: node)
         return nil
     }
 
     /// The node itself when it is a mapping.
-    func mapping(_ node: ManifestNode?, field: String) -> ManifestNode? {
+    func mapping(_ node: ManifestNode?, field: @autoclosure () -> String) -> ManifestNode? {
         guard let node, !node.isNull else { return nil }
         if case .mapping = node.value { return node }
-        fail(.invalidValue, "expected a mapping, found \(node.typeDescription)", field: field, node: node)
+        fail(.invalidValue, "expected a mapping, found \(node.typeDescription)", field: field(), node: node)
         return nil
     }
 
     /// The items of a list; empty when absent or null.
-    func sequence(_ node: ManifestNode?, field: String) -> [ManifestNode] {
+    func sequence(_ node: ManifestNode?, field: @autoclosure () -> String) -> [ManifestNode] {
         guard let node, !node.isNull else { return [] }
         if case .sequence(let items) = node.value { return items }
-        fail(.invalidValue, "expected a list, found \(node.typeDescription)", field: field, node: node)
+        fail(.invalidValue, "expected a list, found \(node.typeDescription)", field: field(), node: node)
         return []
     }
 
     /// A `map[string]string` such as labels or a selector.
-    func stringMap(_ node: ManifestNode?, field: String) -> [String: String]? {
-        guard let node = mapping(node, field: field), case .mapping(let pairs) = node.value else { return nil }
+    func stringMap(_ node: ManifestNode?, field: @autoclosure () -> String) -> [String: String]? {
+        guard let node = mapping(node, field: field()), case .mapping(let pairs) = node.value else { return nil }
         var result: [String: String] = [:]
         for (key, value) in pairs {
-            if let text = string(value, field: "\(field)[\(key)]") { result[key] = text }
+            if let text = string(value, field: "\(field())[\(key)]") { result[key] = text }
         }
         return result
     }
 
     /// A string field that must be present and non-empty.
-    func requiredString(_ node: ManifestNode?, field: String, parent: ManifestNode?) -> String? {
-        guard let text = string(node, field: field) else {
+    func requiredString(_ node: ManifestNode?, field: @autoclosure () -> String, parent: ManifestNode?) -> String? {
+        guard let text = string(node, field: field()) else {
             if node == nil || node?.isNull == true {
-                fail(.missingField, "required field is missing", field: field, node: parent)
+                fail(.missingField, "required field is missing", field: field(), node: parent)
             }
             return nil
         }
         if text.isEmpty {
-            fail(.missingField, "required field is empty", field: field, node: node)
+            fail(.missingField, "required field is empty", field: field(), node: node)
             return nil
         }
         return text
     }
 
-    func ip(_ node: ManifestNode?, field: String) -> IPAddress? {
-        guard let text = string(node, field: field) else { return nil }
+    func ip(_ node: ManifestNode?, field: @autoclosure () -> String) -> IPAddress? {
+        guard let text = string(node, field: field()) else { return nil }
         guard let address = IPAddress(text) else {
-            fail(.invalidIP, "\"\(text)\" is not an IP address (expected IPv4 like 10.96.0.10 or IPv6 like fd00::10)", field: field, node: node)
+            fail(.invalidIP, "\"\(text)\" is not an IP address (expected IPv4 like 10.96.0.10 or IPv6 like fd00::10)", field: field(), node: node)
             return nil
         }
         return address
     }
 
     /// A port number in 1-65535.
-    func port(_ node: ManifestNode?, field: String, parent: ManifestNode?) -> Int? {
-        guard let value = int(node, field: field) else {
+    func port(_ node: ManifestNode?, field: @autoclosure () -> String, parent: ManifestNode?) -> Int? {
+        guard let value = int(node, field: field()) else {
             if node == nil || node?.isNull == true {
-                fail(.missingField, "required field is missing (expected a port number 1-65535)", field: field, node: parent)
+                fail(.missingField, "required field is missing (expected a port number 1-65535)", field: field(), node: parent)
             }
             return nil
         }
         guard (1...65535).contains(value) else {
-            fail(.portOutOfRange, "\(value) is out of range (expected 1-65535)", field: field, node: node)
+            fail(.portOutOfRange, "\(value) is out of range (expected 1-65535)", field: field(), node: node)
             return nil
         }
         return value
     }
 
     /// `protocol`: TCP (the default when absent), UDP or SCTP.
-    func portProtocol(_ node: ManifestNode?, field: String) -> PortProtocol? {
-        guard let text = string(node, field: field) else { return node == nil || node?.isNull == true ? .tcp : nil }
+    func portProtocol(_ node: ManifestNode?, field: @autoclosure () -> String) -> PortProtocol? {
+        guard let text = string(node, field: field()) else { return node == nil || node?.isNull == true ? .tcp : nil }
         guard let value = PortProtocol(rawValue: text) else {
-            fail(.invalidValue, "\"\(text)\" is not a supported protocol (expected TCP, UDP or SCTP)", field: field, node: node)
+            fail(.invalidValue, "\"\(text)\" is not a supported protocol (expected TCP, UDP or SCTP)", field: field(), node: node)
             return nil
         }
         return value
@@ -130,39 +130,39 @@ final class ObjectReader {
 
     /// Checks a name against a DNS rule, recording `invalidDNSLabel` with what was expected.
     @discardableResult
-    func checkName(_ name: String, field: String, node: ManifestNode?, rule: (String) -> Bool, expected: String) -> Bool {
+    func checkName(_ name: String, field: @autoclosure () -> String, node: ManifestNode?, rule: (String) -> Bool, expected: String) -> Bool {
         guard rule(name) else {
-            fail(.invalidDNSLabel, "\"\(name)\" is not \(expected)", field: field, node: node)
+            fail(.invalidDNSLabel, "\"\(name)\" is not \(expected)", field: field(), node: node)
             return false
         }
         return true
     }
 
     /// A `targetRef`: kind and name, namespace defaulting to the referring object's.
-    func objectReference(_ node: ManifestNode?, field: String, defaultNamespace: String) -> ObjectReference? {
-        guard let node = mapping(node, field: field) else { return nil }
-        let kind = string(node["kind"], field: "\(field).kind") ?? ""
-        let namespace = string(node["namespace"], field: "\(field).namespace") ?? ""
-        guard let name = string(node["name"], field: "\(field).name"), !name.isEmpty else { return nil }
+    func objectReference(_ node: ManifestNode?, field: @autoclosure () -> String, defaultNamespace: String) -> ObjectReference? {
+        guard let node = mapping(node, field: field()) else { return nil }
+        let kind = string(node["kind"], field: "\(field()).kind") ?? ""
+        let namespace = string(node["namespace"], field: "\(field()).namespace") ?? ""
+        guard let name = string(node["name"], field: "\(field()).name"), !name.isEmpty else { return nil }
         return ObjectReference(kind: kind, namespace: namespace.isEmpty ? defaultNamespace : namespace, name: name)
     }
 
     /// An endpoint or pod `hostname`, which must be a DNS label because it becomes one.
-    func hostname(_ node: ManifestNode?, field: String) -> String? {
-        guard let text = string(node, field: field), !text.isEmpty else { return nil }
-        return checkName(text, field: field, node: node, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation) ? text : nil
+    func hostname(_ node: ManifestNode?, field: @autoclosure () -> String) -> String? {
+        guard let text = string(node, field: field()), !text.isEmpty else { return nil }
+        return checkName(text, field: field(), node: node, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation) ? text : nil
     }
 
     /// One entry of an endpoint `ports` list: name (optional label), protocol, port.
-    func endpointPort(_ node: ManifestNode, field: String) -> EndpointPort? {
-        guard mapping(node, field: field) != nil else { return nil }
+    func endpointPort(_ node: ManifestNode, field: @autoclosure () -> String) -> EndpointPort? {
+        guard mapping(node, field: field()) != nil else { return nil }
         let nameNode = node["name"]
-        let name = string(nameNode, field: "\(field).name") ?? ""
+        let name = string(nameNode, field: "\(field()).name") ?? ""
         if !name.isEmpty {
-            checkName(name, field: "\(field).name", node: nameNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation)
+            checkName(name, field: "\(field()).name", node: nameNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation)
         }
-        guard let portProtocol = portProtocol(node["protocol"], field: "\(field).protocol"),
-              let port = port(node["port"], field: "\(field).port", parent: node) else { return nil }
+        guard let portProtocol = portProtocol(node["protocol"], field: "\(field()).protocol"),
+              let port = port(node["port"], field: "\(field()).port", parent: node) else { return nil }
         return EndpointPort(name: name, protocol: portProtocol, port: port)
     }
 

@@ -11,17 +11,17 @@ enum PodDecoder {
         pod.enableServiceLinks = reader.bool(spec?["enableServiceLinks"], field: "spec.enableServiceLinks")
 
         for (containerIndex, container) in reader.sequence(spec?["containers"], field: "spec.containers").enumerated() {
-            let field = "spec.containers[\(containerIndex)]"
-            guard reader.mapping(container, field: field) != nil else { continue }
-            for (portIndex, item) in reader.sequence(container["ports"], field: "\(field).ports").enumerated() {
-                let portField = "\(field).ports[\(portIndex)]"
-                guard reader.mapping(item, field: portField) != nil else { continue }
+            func field() -> String { "spec.containers[\(containerIndex)]" }
+            guard reader.mapping(container, field: field()) != nil else { continue }
+            for (portIndex, item) in reader.sequence(container["ports"], field: "\(field()).ports").enumerated() {
+                func portField() -> String { "\(field()).ports[\(portIndex)]" }
+                guard reader.mapping(item, field: portField()) != nil else { continue }
                 let nameNode = item["name"]
-                let name = reader.string(nameNode, field: "\(portField).name") ?? ""
-                let portProtocol = reader.portProtocol(item["protocol"], field: "\(portField).protocol")
-                let port = reader.port(item["containerPort"], field: "\(portField).containerPort", parent: item)
+                let name = reader.string(nameNode, field: "\(portField()).name") ?? ""
+                let portProtocol = reader.portProtocol(item["protocol"], field: "\(portField()).protocol")
+                let port = reader.port(item["containerPort"], field: "\(portField()).containerPort", parent: item)
                 guard !name.isEmpty else { continue }
-                guard reader.checkName(name, field: "\(portField).name", node: nameNode, rule: NameRules.isIANAServiceName, expected: NameRules.ianaExpectation),
+                guard reader.checkName(name, field: "\(portField()).name", node: nameNode, rule: NameRules.isIANAServiceName, expected: NameRules.ianaExpectation),
                       let port, let portProtocol else { continue }
                 pod.containerPorts.append(EndpointPort(name: name, protocol: portProtocol, port: port))
             }
@@ -29,9 +29,9 @@ enum PodDecoder {
 
         // status.podIPs lists every family, primary first; status.podIP is the primary alone.
         for (index, item) in reader.sequence(status?["podIPs"], field: "status.podIPs").enumerated() {
-            let field = "status.podIPs[\(index)]"
-            guard reader.mapping(item, field: field) != nil else { continue }
-            if let address = reader.ip(item["ip"], field: "\(field).ip"), !pod.podIPs.contains(address) {
+            func field() -> String { "status.podIPs[\(index)]" }
+            guard reader.mapping(item, field: field()) != nil else { continue }
+            if let address = reader.ip(item["ip"], field: "\(field()).ip"), !pod.podIPs.contains(address) {
                 pod.podIPs.append(address)
             }
         }

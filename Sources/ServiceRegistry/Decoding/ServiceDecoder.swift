@@ -115,27 +115,27 @@ enum ServiceDecoder {
         var names: Set<String> = []
         var numbers: Set<String> = []
         for (index, item) in items.enumerated() {
-            let field = "spec.ports[\(index)]"
-            guard reader.mapping(item, field: field) != nil else { continue }
+            func field() -> String { "spec.ports[\(index)]" }
+            guard reader.mapping(item, field: field()) != nil else { continue }
             let nameNode = item["name"]
-            let name = reader.string(nameNode, field: "\(field).name") ?? ""
+            let name = reader.string(nameNode, field: "\(field()).name") ?? ""
             if name.isEmpty {
                 if items.count > 1 {
-                    reader.fail(.missingField, "required field is missing (every port needs a name when a Service has more than one)", field: "\(field).name", node: item)
+                    reader.fail(.missingField, "required field is missing (every port needs a name when a Service has more than one)", field: "\(field()).name", node: item)
                 }
-            } else if reader.checkName(name, field: "\(field).name", node: nameNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation),
+            } else if reader.checkName(name, field: "\(field()).name", node: nameNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation),
                       !names.insert(name).inserted {
-                reader.fail(.invalidValue, "duplicate port name \"\(name)\"", field: "\(field).name", node: nameNode)
+                reader.fail(.invalidValue, "duplicate port name \"\(name)\"", field: "\(field()).name", node: nameNode)
             }
-            let portProtocol = reader.portProtocol(item["protocol"], field: "\(field).protocol")
-            let port = reader.port(item["port"], field: "\(field).port", parent: item)
+            let portProtocol = reader.portProtocol(item["protocol"], field: "\(field()).protocol")
+            let port = reader.port(item["port"], field: "\(field()).port", parent: item)
             if let port, let portProtocol, !numbers.insert("\(port)/\(portProtocol.rawValue)").inserted {
-                reader.fail(.invalidValue, "duplicate port \(port)/\(portProtocol.rawValue)", field: "\(field).port", node: item["port"])
+                reader.fail(.invalidValue, "duplicate port \(port)/\(portProtocol.rawValue)", field: "\(field()).port", node: item["port"])
             }
-            let targetPort = readTargetPort(item["targetPort"], field: "\(field).targetPort", reader: reader)
+            let targetPort = readTargetPort(item["targetPort"], field: "\(field()).targetPort", reader: reader)
             var nodePort: Int?
             if let node = item["nodePort"], !node.isNull {
-                nodePort = reader.port(node, field: "\(field).nodePort", parent: item)
+                nodePort = reader.port(node, field: "\(field()).nodePort", parent: item)
             }
             if let port, let portProtocol {
                 ports.append(ServicePort(name: name, protocol: portProtocol, port: port, targetPort: targetPort, nodePort: nodePort))
@@ -145,16 +145,16 @@ enum ServiceDecoder {
     }
 
     /// `targetPort` is int-or-string: a number in 1-65535 or the name of a container port.
-    private static func readTargetPort(_ node: ManifestNode?, field: String, reader: ObjectReader) -> TargetPort? {
+    private static func readTargetPort(_ node: ManifestNode?, field: @autoclosure () -> String, reader: ObjectReader) -> TargetPort? {
         guard let node, !node.isNull else { return nil }
         switch node.value {
         case .int:
-            return reader.port(node, field: field, parent: nil).map(TargetPort.number)
+            return reader.port(node, field: field(), parent: nil).map(TargetPort.number)
         case .string(let name):
-            guard reader.checkName(name, field: field, node: node, rule: NameRules.isIANAServiceName, expected: NameRules.ianaExpectation) else { return nil }
+            guard reader.checkName(name, field: field(), node: node, rule: NameRules.isIANAServiceName, expected: NameRules.ianaExpectation) else { return nil }
             return .name(name)
         default:
-            reader.fail(.invalidValue, "expected a port number or a container port name, found \(node.typeDescription)", field: field, node: node)
+            reader.fail(.invalidValue, "expected a port number or a container port name, found \(node.typeDescription)", field: field(), node: node)
             return nil
         }
     }
@@ -163,17 +163,17 @@ enum ServiceDecoder {
         let loadBalancer = reader.mapping(status?["loadBalancer"], field: "status.loadBalancer")
         var ingress: [LoadBalancerIngress] = []
         for (index, item) in reader.sequence(loadBalancer?["ingress"], field: "status.loadBalancer.ingress").enumerated() {
-            let field = "status.loadBalancer.ingress[\(index)]"
-            guard reader.mapping(item, field: field) != nil else { continue }
+            func field() -> String { "status.loadBalancer.ingress[\(index)]" }
+            guard reader.mapping(item, field: field()) != nil else { continue }
             if item["ip"] != nil, !(item["ip"]?.isNull ?? true) {
-                if let address = reader.ip(item["ip"], field: "\(field).ip") { ingress.append(.ip(address)) }
-            } else if let hostname = reader.string(item["hostname"], field: "\(field).hostname"), !hostname.isEmpty {
+                if let address = reader.ip(item["ip"], field: "\(field()).ip") { ingress.append(.ip(address)) }
+            } else if let hostname = reader.string(item["hostname"], field: "\(field()).hostname"), !hostname.isEmpty {
                 let name = hostname.hasSuffix(".") ? String(hostname.dropLast()) : hostname
-                if reader.checkName(name, field: "\(field).hostname", node: item["hostname"], rule: NameRules.isRFC1123Subdomain, expected: NameRules.subdomainExpectation) {
+                if reader.checkName(name, field: "\(field()).hostname", node: item["hostname"], rule: NameRules.isRFC1123Subdomain, expected: NameRules.subdomainExpectation) {
                     ingress.append(.hostname(name))
                 }
             } else {
-                reader.fail(.missingField, "required field is missing (an ingress entry needs ip or hostname)", field: "\(field).ip", node: item)
+                reader.fail(.missingField, "required field is missing (an ingress entry needs ip or hostname)", field: "\(field()).ip", node: item)
             }
         }
         return ingress

@@ -18,7 +18,7 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Parses dotted-quad IPv4 or any textual IPv6 form `inet_pton` accepts; nil otherwise.
     public init?(_ text: some StringProtocol) {
         let string = String(text)
-        if string.contains(":") {
+        if string.utf8.contains(UInt8(ascii: ":")) {
             var storage = in6_addr()
             guard inet_pton(AF_INET6, string, &storage) == 1 else { return nil }
             let bytes = withUnsafeBytes(of: &storage) { Array($0) }
