@@ -1,3 +1,4 @@
+import CUDPBatch
 import ClusterDNS
 import DNSWire
 import NIOCore
@@ -87,6 +88,27 @@ final class CompiledAnswers: Sendable {
                 end = OPTRecord.write(into: output, at: end)
             }
             return end
+        }
+    }
+
+    /// First step of fetching an answer's memory ahead of time: the index slot for `nameHash`.
+    /// - Returns: a token for `prefetchEntry(token:)`.
+    func prefetchSlot(nameHash: UInt64) -> Int {
+        let index = Int(truncatingIfNeeded: nameHash) & mask
+        slots.withUnsafeBufferPointer { cudp_prefetch($0.baseAddress! + index) }
+        return index + 1
+    }
+
+    /// Second step: the first lines of the entry that slot points at. A token from an older table
+    /// only wastes the hint.
+    func prefetchEntry(token: Int) {
+        guard token > 0, token <= slots.count else { return }
+        let slot = slots[token - 1]
+        guard slot != 0 else { return }
+        let entry = Int(truncatingIfNeeded: slot & 0xffff_ffff) - 1
+        entries.withUnsafeBytes { entries in
+            cudp_prefetch(entries.baseAddress! + entry)
+            if entry + 64 < entries.count { cudp_prefetch(entries.baseAddress! + entry + 64) }
         }
     }
 

@@ -17,10 +17,21 @@ public protocol DNSResponder: Sendable {
     /// writes the response to `query` into `output` when it can be copied from bytes prepared
     /// earlier, and returns its length; nil means "call `respond(to:over:allocator:)`".
     func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> Int?
+
+    /// Prefetching, for transports that read queries in batches: called for every query of a batch
+    /// before any is answered, so the memory of all their answers is fetched at once instead of
+    /// one cache miss after another. Hints only; they change no answer.
+    /// - Returns: a token for `prefetchAnswer(token:)`, 0 for none.
+    func prefetchAnswer(for query: UnsafeRawBufferPointer) -> Int
+    /// The second step, with the token of the first, once every query of the batch had its first.
+    func prefetchAnswer(token: Int)
 }
 
 extension DNSResponder {
     public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> Int? {
         nil
     }
+
+    public func prefetchAnswer(for query: UnsafeRawBufferPointer) -> Int { 0 }
+    public func prefetchAnswer(token: Int) {}
 }

@@ -32,22 +32,9 @@ struct PlainQuery {
             additional <= 1
         else { return nil }
 
-        var hasher = NameHasher()
-        var offset = 12
-        while true {
-            guard offset < count else { return nil }
-            let length = Int(query[offset])
-            // A compressed or extended label in a question: the strict decoder deals with it.
-            guard length & 0xc0 == 0, offset + 1 + length <= count, offset + 1 + length - 12 <= DNSName.maxLength else { return nil }
-            hasher.add(UInt8(length))
-            if length == 0 { break }
-            for index in (offset + 1)...(offset + length) {
-                hasher.add(DNSName.asciiLowercased(query[index]))
-            }
-            offset += 1 + length
-        }
-        nameEnd = offset + 1
-        nameHash = hasher.value
+        guard let (nameEnd, nameHash) = Self.scanName(query) else { return nil }
+        self.nameEnd = nameEnd
+        self.nameHash = nameHash
         guard nameEnd + 4 <= count else { return nil }
         type = query.bigEndianUInt16(at: nameEnd)
         `class` = query.bigEndianUInt16(at: nameEnd + 2)
@@ -64,6 +51,28 @@ struct PlainQuery {
             }
         }
         guard end == count else { return nil }
+    }
+}
+
+extension PlainQuery {
+    /// The end and hash of an uncompressed question name starting at offset 12; nil when the
+    /// name is compressed, too long or cut short.
+    static func scanName(_ query: UnsafeRawBufferPointer) -> (nameEnd: Int, nameHash: UInt64)? {
+        let count = query.count
+        var hasher = NameHasher()
+        var offset = 12
+        while true {
+            guard offset < count else { return nil }
+            let length = Int(query[offset])
+            // A compressed or extended label in a question: the strict decoder deals with it.
+            guard length & 0xc0 == 0, offset + 1 + length <= count, offset + 1 + length - 12 <= DNSName.maxLength else { return nil }
+            hasher.add(UInt8(length))
+            if length == 0 { return (offset + 1, hasher.value) }
+            for index in (offset + 1)...(offset + length) {
+                hasher.add(DNSName.asciiLowercased(query[index]))
+            }
+            offset += 1 + length
+        }
     }
 }
 

@@ -82,6 +82,18 @@ public final class QueryPipeline: DNSResponder, Sendable {
         return response
     }
 
+    public func prefetchAnswer(for query: UnsafeRawBufferPointer) -> Int {
+        guard query.count > 12, let compiled = current.load(ordering: .relaxed).compiled,
+            let (_, nameHash) = PlainQuery.scanName(query)
+        else { return 0 }
+        return compiled.prefetchSlot(nameHash: nameHash)
+    }
+
+    public func prefetchAnswer(token: Int) {
+        guard token != 0 else { return }
+        current.load(ordering: .relaxed).compiled?.prefetchEntry(token: token)
+    }
+
     /// The compiled answer or the cached response, written into `output`.
     private func copiedResponse(to query: UnsafeRawBufferPointer, _ parsed: PlainQuery, from published: PublishedCatalog, into output: UnsafeMutableRawBufferPointer) -> Int? {
         if let written = published.compiled?.respond(to: query, parsed, into: output) { return written }

@@ -118,7 +118,9 @@ final class UDPBatchLoop: @unchecked Sendable {
         let sendHeaders = UnsafeMutablePointer<cudp_mmsghdr>.allocate(capacity: batch)
         let peers = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: batch)
         let replyPeers = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: batch)
+        let prefetchTokens = UnsafeMutablePointer<Int>.allocate(capacity: batch)
         defer {
+            prefetchTokens.deallocate()
             receiveArea.deallocate()
             sendArea.deallocate()
             receiveVectors.deallocate()
@@ -144,6 +146,13 @@ final class UDPBatchLoop: @unchecked Sendable {
             let received = cudp_recvmmsg(fileDescriptor, receiveHeaders, UInt32(batch), cudp_msg_waitforone())
             guard received > 0 else { continue }  // timeout (to check `running`), EINTR, or a transient error
 
+            for index in 0..<Int(received) {
+                let request = UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: Int(receiveHeaders[index].msg_len))
+                prefetchTokens[index] = responder.prefetchAnswer(for: request)
+            }
+            for index in 0..<Int(received) {
+                responder.prefetchAnswer(token: prefetchTokens[index])
+            }
             var replies = 0
             for index in 0..<Int(received) {
                 let request = UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: Int(receiveHeaders[index].msg_len))
