@@ -91,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.services.count) services in \(snapshot.namespaces.count) namespaces, serial \(snapshot.serial)")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
         compileAnswers(pipeline, logger: logger)
+        releaseFreedMemory()
 
         let watcher = Task {
             await source.watch { snapshot in

@@ -125,6 +125,16 @@ enum Large {
     static let fixture = ClusterFixture(services: 50_000)
     static let catalog = Catalog(snapshot: fixture.snapshot(), configuration: ClusterFixture.configuration())
     static let pipeline = QueryPipeline(catalog: catalog)
+    static let compiledPipeline: QueryPipeline = {
+        let pipeline = QueryPipeline(catalog: catalog)
+        pipeline.compileAnswers()
+        return pipeline
+    }()
+
+    /// The bytes of each packet, as the UDP batch engine receives them.
+    static func rawPackets(_ packets: [ByteBuffer]) -> [[UInt8]] {
+        packets.map { Array($0.readableBytesView) }
+    }
 
     /// 1024 seeded questions of one kind, so lookups are not all cache-hot on one name.
     static func questions(_ kind: QueryKind, count: Int = 1024) -> [DNSQuestion] {
