@@ -13,25 +13,26 @@ public protocol DNSResponder: Sendable {
     ///   silently (unreadable header, or a message that is itself a response).
     func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator) -> ByteBuffer?
 
-    /// The allocation-free path for transports that own their buffers (the UDP batch engine):
-    /// writes the response to `query` into `output` when it can be copied from bytes prepared
-    /// earlier, and returns its length; nil means "call `respond(to:over:allocator:)`".
+    /// The allocation-free path for transports that own their buffers and read queries in batches
+    /// (the UDP batch engine): a view fixed for one batch, so per-query work reads no shared state.
+    /// nil when the responder has no such path.
+    func batchResponder() -> (any DNSBatchResponder)?
+}
+
+extension DNSResponder {
+    public func batchResponder() -> (any DNSBatchResponder)? { nil }
+}
+
+/// Answers that can be copied from bytes prepared earlier, straight into a transport's buffers.
+public protocol DNSBatchResponder {
+    /// Writes the response to `query` into `output` and returns its length; nil means "call
+    /// `DNSResponder.respond(to:over:allocator:)`".
     func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> Int?
 
-    /// Prefetching, for transports that read queries in batches: called for every query of a batch
-    /// before any is answered, so the memory of all their answers is fetched at once instead of
-    /// one cache miss after another. Hints only; they change no answer.
+    /// Prefetching: called for every query of a batch before any is answered, so the memory of
+    /// all their answers is fetched at once instead of one cache miss after another. Hints only.
     /// - Returns: a token for `prefetchAnswer(token:)`, 0 for none.
     func prefetchAnswer(for query: UnsafeRawBufferPointer) -> Int
     /// The second step, with the token of the first, once every query of the batch had its first.
     func prefetchAnswer(token: Int)
-}
-
-extension DNSResponder {
-    public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> Int? {
-        nil
-    }
-
-    public func prefetchAnswer(for query: UnsafeRawBufferPointer) -> Int { 0 }
-    public func prefetchAnswer(token: Int) {}
 }

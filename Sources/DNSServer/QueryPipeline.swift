@@ -59,9 +59,14 @@ public final class QueryPipeline: DNSResponder, Sendable {
         return (compiled.nameCount, compiled.byteCount)
     }
 
+    public func batchResponder() -> (any DNSBatchResponder)? {
+        copying(current.load(ordering: .acquiring))
+    }
+
+    /// One query on the byte-copying path (tests and tools; the UDP batch engine uses
+    /// `batchResponder()`); nil when the general path must answer.
     public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> Int? {
-        guard let parsed = PlainQuery(query, transport: transport) else { return nil }
-        return copiedResponse(to: query, parsed, from: current.load(ordering: .acquiring), into: output)
+        copying(current.load(ordering: .acquiring)).respond(to: query, over: transport, into: output)
     }
 
     public func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator) -> ByteBuffer? {
@@ -70,8 +75,9 @@ public final class QueryPipeline: DNSResponder, Sendable {
         if let parsed {
             let capacity = min(parsed.maxSize, Int(Self.maxUDPPayload))
             var response = allocator.buffer(capacity: capacity)
+            let copying = copying(published)
             let written = response.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { output in
-                query.withUnsafeReadableBytes { copiedResponse(to: $0, parsed, from: published, into: output) } ?? 0
+                query.withUnsafeReadableBytes { copying.respond(to: $0, parsed, into: output) } ?? 0
             }
             if written > 0 { return response }
         }
@@ -82,23 +88,8 @@ public final class QueryPipeline: DNSResponder, Sendable {
         return response
     }
 
-    public func prefetchAnswer(for query: UnsafeRawBufferPointer) -> Int {
-        guard query.count > 12, let compiled = current.load(ordering: .relaxed).compiled,
-            let (_, nameHash) = PlainQuery.scanName(query)
-        else { return 0 }
-        return compiled.prefetchSlot(nameHash: nameHash)
-    }
-
-    public func prefetchAnswer(token: Int) {
-        guard token != 0 else { return }
-        current.load(ordering: .relaxed).compiled?.prefetchEntry(token: token)
-    }
-
-    /// The compiled answer or the cached response, written into `output`.
-    private func copiedResponse(to query: UnsafeRawBufferPointer, _ parsed: PlainQuery, from published: PublishedCatalog, into output: UnsafeMutableRawBufferPointer) -> Int? {
-        if let written = published.compiled?.respond(to: query, parsed, into: output) { return written }
-        guard cachingEnabled else { return nil }
-        return cache().respond(to: query, parsed, catalog: published.catalog, into: output)
+    private func copying(_ published: PublishedCatalog) -> CopyingResponder {
+        CopyingResponder(published: published, cache: cachingEnabled ? cache() : nil)
     }
 
     private func cache() -> ResponseCache {
@@ -181,5 +172,32 @@ public final class QueryPipeline: DNSResponder, Sendable {
         responseHeader.recursionDesired = header.recursionDesired
         responseHeader.responseCode = code
         return DNSMessage(header: responseHeader, questions: questions)
+    }
+}
+
+/// The byte-copying paths for one published catalog: its compiled answers, then this thread's
+/// response cache. A struct of two references, so handing it out per batch allocates nothing.
+struct CopyingResponder: DNSBatchResponder {
+    let published: PublishedCatalog
+    let cache: ResponseCache?
+
+    func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let parsed = PlainQuery(query, transport: transport) else { return nil }
+        return respond(to: query, parsed, into: output)
+    }
+
+    func respond(to query: UnsafeRawBufferPointer, _ parsed: PlainQuery, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        if let written = published.compiled?.respond(to: query, parsed, into: output) { return written }
+        return cache?.respond(to: query, parsed, catalog: published.catalog, into: output)
+    }
+
+    func prefetchAnswer(for query: UnsafeRawBufferPointer) -> Int {
+        guard let compiled = published.compiled, query.count > 12, let (_, nameHash) = PlainQuery.scanName(query) else { return 0 }
+        return compiled.prefetchSlot(nameHash: nameHash)
+    }
+
+    func prefetchAnswer(token: Int) {
+        guard token != 0 else { return }
+        published.compiled?.prefetchEntry(token: token)
     }
 }

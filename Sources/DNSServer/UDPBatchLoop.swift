@@ -146,19 +146,23 @@ final class UDPBatchLoop: @unchecked Sendable {
             let received = cudp_recvmmsg(fileDescriptor, receiveHeaders, UInt32(batch), cudp_msg_waitforone())
             guard received > 0 else { continue }  // timeout (to check `running`), EINTR, or a transient error
 
-            for index in 0..<Int(received) {
-                let request = UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: Int(receiveHeaders[index].msg_len))
-                prefetchTokens[index] = responder.prefetchAnswer(for: request)
-            }
-            for index in 0..<Int(received) {
-                responder.prefetchAnswer(token: prefetchTokens[index])
+            // One view of the responder for the whole batch.
+            let copying = responder.batchResponder()
+            if let copying {
+                for index in 0..<Int(received) {
+                    let request = UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: Int(receiveHeaders[index].msg_len))
+                    prefetchTokens[index] = copying.prefetchAnswer(for: request)
+                }
+                for index in 0..<Int(received) {
+                    copying.prefetchAnswer(token: prefetchTokens[index])
+                }
             }
             var replies = 0
             for index in 0..<Int(received) {
                 let request = UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: Int(receiveHeaders[index].msg_len))
                 let slot = sendArea + replies * Self.sendSize
                 let length: Int
-                if let copied = responder.respond(to: request, over: .udp, into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize)) {
+                if let copied = copying?.respond(to: request, over: .udp, into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize)) {
                     length = copied
                 } else {
                     query.clear()
