@@ -63,7 +63,7 @@ public enum ManifestLoader {
             }
         }
         if let logger { logSkipped(decoder.skipped, logger: logger) }
-        return RegistryBuilder.build(decoder: decoder, files: paths.sorted(), options: options, serial: serial)
+        return RegistryBuilder.build(decoder: &decoder, files: paths.sorted(), options: options, serial: serial)
     }
 
     /// One `info` line per object of a kind ClusterDNS does not read.

@@ -4,8 +4,17 @@ public struct ObjectKey: Hashable, Sendable {
     public let name: String
 
     public init(namespace: some StringProtocol, name: some StringProtocol) {
-        self.namespace = namespace.lowercased()
-        self.name = name.lowercased()
+        self.namespace = Self.folded(namespace)
+        self.name = Self.folded(name)
+    }
+
+    /// `text.lowercased()`, but a text that is already lower case (every valid Kubernetes name is)
+    /// is kept as it is: a `String` then shares its storage instead of allocating a copy per key.
+    static func folded(_ text: some StringProtocol) -> String {
+        for byte in text.utf8 where byte &- UInt8(ascii: "A") < 26 || byte >= 0x80 {
+            return text.lowercased()
+        }
+        return String(text)
     }
 }
 
@@ -25,7 +34,8 @@ public final class RegistrySnapshot: Sendable {
     /// Every namespace that exists: `v1 Namespace` objects plus each namespace holding an object. Sorted.
     public let namespaces: [String]
 
-    private let servicesByKey: [ObjectKey: Service]
+    /// Positions in `services`: a second copy of every Service would cost its size again.
+    private let servicesByKey: [ObjectKey: Int]
     private let endpointGroupsByService: [ObjectKey: [EndpointGroup]]
     private let servicesByClusterIP: [IPAddress: [Service]]
     private let podsByIP: [IPAddress: [Pod]]
@@ -49,10 +59,11 @@ public final class RegistrySnapshot: Sendable {
         self.namespaces = allNamespaces.sorted()
         self.namespaceSet = Set(allNamespaces.map { $0.lowercased() })
 
-        var byKey: [ObjectKey: Service] = [:]
+        var byKey: [ObjectKey: Int] = [:]
+        byKey.reserveCapacity(self.services.count)
         var byIP: [IPAddress: [Service]] = [:]
-        for service in self.services {
-            byKey[ObjectKey(namespace: service.namespace, name: service.name)] = service
+        for (index, service) in self.services.enumerated() {
+            byKey[ObjectKey(namespace: service.namespace, name: service.name)] = index
             if !service.isHeadless && service.type != .externalName {
                 for ip in service.clusterIPs { byIP[ip, default: []].append(service) }
             }
@@ -72,7 +83,7 @@ public final class RegistrySnapshot: Sendable {
     public static let empty = RegistrySnapshot(serial: 1, services: [], endpointGroups: [:], pods: [], namespaces: [])
 
     public func service(namespace: some StringProtocol, name: some StringProtocol) -> Service? {
-        servicesByKey[ObjectKey(namespace: namespace, name: name)]
+        servicesByKey[ObjectKey(namespace: namespace, name: name)].map { services[$0] }
     }
 
     /// The endpoint groups chosen for a Service (all endpoints, ready or not; callers filter).

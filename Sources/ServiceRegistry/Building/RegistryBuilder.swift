@@ -8,22 +8,37 @@ struct RegistryBuilder {
         self.options = options
     }
 
-    /// Builds the load result; `decoder` holds the objects and the errors found so far.
-    static func build(decoder: ObjectDecoder, files: [String], options: RegistryOptions, serial: UInt32) -> RegistryLoadResult {
+    /// Builds the load result; `decoder` holds the objects and the errors found so far. Its objects
+    /// are taken, not copied, so they can be let go before the snapshot is built.
+    static func build(decoder: inout ObjectDecoder, files: [String], options: RegistryOptions, serial: UInt32) -> RegistryLoadResult {
         var builder = RegistryBuilder(options: options)
         builder.errors = decoder.errors
-        return builder.build(decoder: decoder, files: files, serial: serial)
+        return builder.build(decoder: &decoder, files: files, serial: serial)
     }
 
-    private mutating func build(decoder: ObjectDecoder, files: [String], serial: UInt32) -> RegistryLoadResult {
-        let objects = removingDuplicates(decoder.objects)
+    private mutating func build(decoder: inout ObjectDecoder, files: [String], serial: UInt32) -> RegistryLoadResult {
+        var objects = decoder.takeObjects()
 
         var drafts: [ServiceDraft] = []
         var slices: [ObjectKey: [EndpointGroup]] = [:]
         var legacyEndpoints: [ObjectKey: [EndpointGroup]] = [:]
         var pods: [Pod] = []
         var namespaces = decoder.skippedNamespaces
-        for object in objects {
+        // Keeps the first of two objects with the same kind, namespace and name (by position).
+        var firstIndex: [ObjectReference: Int] = [:]
+        firstIndex.reserveCapacity(objects.count)
+        for index in objects.indices {
+            let object = objects[index]
+            let key = ObjectReference(
+                kind: object.reference.kind,
+                namespace: ObjectKey.folded(object.reference.namespace),
+                name: ObjectKey.folded(object.reference.name)
+            )
+            if let first = firstIndex[key] {
+                reportDuplicate(object, firstAt: objects[first].location)
+                continue
+            }
+            firstIndex[key] = index
             switch object.content {
             case .service(let draft):
                 drafts.append(draft)
@@ -38,6 +53,8 @@ struct RegistryBuilder {
             }
             if !object.reference.namespace.isEmpty { namespaces.insert(object.reference.namespace) }
         }
+        firstIndex = [:]
+        objects = []
 
         drafts.sort { ($0.service.namespace, $0.service.name) < ($1.service.namespace, $1.service.name) }
         drafts = removingClusterIPClashes(drafts)
@@ -83,30 +100,14 @@ struct RegistryBuilder {
         return RegistryLoadResult(snapshot: snapshot, errors: errors, skipped: decoder.skipped, files: files, summary: summary)
     }
 
-    /// Keeps the first of two objects with the same kind, namespace and name, and reports the second
-    /// with both locations.
-    private mutating func removingDuplicates(_ objects: [DecodedObject]) -> [DecodedObject] {
-        var firstLocation: [ObjectReference: SourceLocation] = [:]
-        var kept: [DecodedObject] = []
-        for object in objects {
-            let key = ObjectReference(
-                kind: object.reference.kind,
-                namespace: object.reference.namespace.lowercased(),
-                name: object.reference.name.lowercased()
-            )
-            if let first = firstLocation[key] {
-                errors.append(RegistryError(
-                    code: .duplicateObject,
-                    reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
-                    location: object.location,
-                    object: object.reference
-                ))
-                continue
-            }
-            firstLocation[key] = object.location
-            kept.append(object)
-        }
-        return kept
+    /// Reports the second of two objects with the same kind, namespace and name, with both locations.
+    private mutating func reportDuplicate(_ object: DecodedObject, firstAt first: SourceLocation) {
+        errors.append(RegistryError(
+            code: .duplicateObject,
+            reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
+            location: object.location,
+            object: object.reference
+        ))
     }
 
     /// Two Services may not share a ClusterIP; the first by namespace/name keeps it, the other is

@@ -12,6 +12,12 @@ struct ObjectDecoder {
 
     init() {}
 
+    /// Hands the decoded objects over, leaving none, so the builder holds the only copy.
+    mutating func takeObjects() -> [DecodedObject] {
+        defer { objects = [] }
+        return objects
+    }
+
     mutating func record(_ error: RegistryError) {
         errors.append(error)
     }
