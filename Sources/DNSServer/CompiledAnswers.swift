@@ -40,12 +40,21 @@ final class CompiledAnswers: Sendable {
 
     init(catalog: Catalog) {
         var builder = Builder(catalog: catalog)
+        // Reserved generously up front: growing a table of tens of MB by doubling copies it each
+        // time and leaves the old copies to the allocator; capacity never written is not resident.
+        var names = 0
+        catalog.forEachClusterZoneName { _, _ in names += 1 }
+        for zone in catalog.reverseZones { catalog.forEachName(in: zone) { _, _ in names += 1 } }
+        builder.entries.reserveCapacity(names * 256)
+        builder.index.reserve(names)
         catalog.forEachClusterZoneName { builder.add($0, types: $1) }
         for zone in catalog.reverseZones {
             catalog.forEachName(in: zone) { builder.add($0, types: $1) }
         }
-        entries = builder.entries.exactCopy()
-        noDataBodies = builder.noDataBodies.exactCopy()
+        // Not copied to trim their capacity: the unused tail was never written, so it is not
+        // resident, and a copy would double the table at the moment the old catalog still lives.
+        entries = builder.entries
+        noDataBodies = builder.noDataBodies
         slots = builder.index.slots
         mask = builder.index.slots.count - 1
         nameCount = builder.index.count
@@ -243,6 +252,13 @@ final class CompiledAnswers: Sendable {
             return nil
         }
 
+        /// Sizes the index for `count` names at once, so it does not grow while building.
+        mutating func reserve(_ count: Int) {
+            var size = slots.count
+            while size < count * 2 { size *= 2 }
+            if size > slots.count { slots = [UInt64](repeating: 0, count: size) }
+        }
+
         mutating func insert(_ hash: UInt64, offset: Int, entries: [UInt8]) {
             if (count + 1) * 2 > slots.count { grow(entries: entries) }
             Self.place(hash, offset: offset, in: &slots)
@@ -265,15 +281,6 @@ final class CompiledAnswers: Sendable {
                 Self.place(hasher.value, offset: entry, in: &larger)
             }
             slots = larger
-        }
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// A copy whose storage holds exactly its bytes (a grown array keeps up to twice as much).
-    func exactCopy() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            initialized = withUnsafeBufferPointer { buffer.initialize(fromContentsOf: $0) }
         }
     }
 }
