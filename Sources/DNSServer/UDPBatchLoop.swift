@@ -15,7 +15,7 @@ import Glibc
 /// atomic flag and the file descriptor (to stop).
 final class UDPBatchLoop: @unchecked Sendable {
     /// Datagrams per system call.
-    static let batchSize = 32
+    static let batchSize = 64
     /// Largest query read (bigger datagrams are truncated by the kernel and answered FORMERR).
     static let receiveSize = 4096
     /// Largest response sent over UDP: our EDNS payload size.
@@ -28,7 +28,7 @@ final class UDPBatchLoop: @unchecked Sendable {
     private let running = ManagedAtomic(true)
     private let finished = ClosedLatch()
 
-    /// Opens and binds a socket (SO_REUSEPORT, 4 MiB receive buffer) on `address`.
+    /// Opens and binds a socket (SO_REUSEPORT, 4 MiB receive and send buffers) on `address`.
     init(address: SocketAddress, responder: any DNSResponder, logger: Logger) throws {
         let family = address.protocol == .inet6 ? AF_INET6 : AF_INET
         let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
@@ -40,6 +40,8 @@ final class UDPBatchLoop: @unchecked Sendable {
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
+        // As large a send buffer, so a whole batch of replies is queued by one sendmmsg.
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         if family == AF_INET6 {
             setsockopt(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
