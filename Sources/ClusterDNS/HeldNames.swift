@@ -55,7 +55,7 @@ extension Catalog {
     /// answers PTR for, in address order.
     public func forEachName(in zone: ReverseZone, _ body: (DNSName, [RecordType]) -> Void) {
         body(zone.origin, [.soa, .ns])
-        for address in zone.addresses.sorted() {
+        for address in zone.sortedAddresses {
             if let owner = ZoneExport.reverseName(of: address) { body(owner, [.ptr]) }
         }
     }

@@ -9,6 +9,9 @@ public struct ReverseZone: Sendable {
     public let origin: DNSName
     private let family: Family
     private let targetsByAddress: [IPAddress: [DNSName]]
+    /// The same addresses in order, so a partial reverse name (an empty non-terminal such as
+    /// `96.10.in-addr.arpa`) is found by binary search rather than a scan of every address.
+    let sortedAddresses: [IPAddress]
     private let configuration: ZoneConfiguration
     private let serial: UInt32
 
@@ -30,6 +33,7 @@ public struct ReverseZone: Sendable {
         self.origin = origin
         self.family = family
         self.targetsByAddress = targets.filter { family == .v4 ? $0.key.isIPv4 : $0.key.isIPv6 }
+        self.sortedAddresses = targetsByAddress.keys.sorted()
         self.configuration = configuration
         self.serial = serial
     }
@@ -52,9 +56,6 @@ public struct ReverseZone: Sendable {
         }
         return targets
     }
-
-    /// The addresses this zone answers PTR for.
-    var addresses: Dictionary<IPAddress, [DNSName]>.Keys { targetsByAddress.keys }
 
     private func soaRecord(owner: DNSName) -> ResourceRecord {
         configuration.soaRecord(owner: owner, serial: serial)
@@ -110,8 +111,21 @@ public struct ReverseZone: Sendable {
             guard question.type == .ptr else { return Answer(authority: [soaRecord(owner: owner)]) }
             return Answer(answers: targets.map { ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ptr($0)) })
         }
-        // A partial address exists (as an empty non-terminal) when some known address starts with it.
-        let exists = targetsByAddress.keys.contains { nibbles(of: $0).starts(with: parts) }
-        return Answer(responseCode: exists ? .noError : .nameError, authority: [soaRecord(owner: owner)])
+        return Answer(responseCode: hasAddress(startingWith: parts) ? .noError : .nameError, authority: [soaRecord(owner: owner)])
+    }
+
+    /// Whether a known address starts with `parts` (bytes for IPv4, nibbles for IPv6): the first
+    /// address not below the prefix padded with zeros is the only one to check.
+    private func hasAddress(startingWith parts: [UInt8]) -> Bool {
+        let width = family == .v4 ? 4 : 32
+        let padded = parts + Array(repeating: 0, count: width - parts.count)
+        let lowest = family == .v4 ? IPAddress(bytes: padded)! : IPAddress(bytes: stride(from: 0, to: 32, by: 2).map { padded[$0] << 4 | padded[$0 + 1] })!
+        var low = 0
+        var high = sortedAddresses.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sortedAddresses[middle] < lowest { low = middle + 1 } else { high = middle }
+        }
+        return low < sortedAddresses.count && nibbles(of: sortedAddresses[low]).starts(with: parts)
     }
 }
