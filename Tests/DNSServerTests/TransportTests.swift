@@ -190,9 +190,10 @@ enum TestListener {
     static func with<Result>(
         _ configuration: DNSListenerConfiguration = configuration(),
         group: MultiThreadedEventLoopGroup? = .singleton,
+        responder: any DNSResponder = TestResponder(),
         _ body: (DNSListener) async throws -> Result
     ) async throws -> Result {
-        let listener = try await DNSListener.start(configuration: configuration, responder: TestResponder(), logger: quietLogger, group: group)
+        let listener = try await DNSListener.start(configuration: configuration, responder: responder, logger: quietLogger, group: group)
         do {
             let result = try await body(listener)
             try await listener.shutdown()

@@ -1,4 +1,5 @@
 import DNSServer
+import DNSWire
 import NIOCore
 import Testing
 
@@ -30,6 +31,41 @@ import Testing
                     answered.insert(TestMessages.id(of: response))
                 }
                 #expect(answered == Set(0..<UInt16(queriesPerClient)), "client \(index)")
+            }
+        }
+    }
+
+    /// Bursts reach the batch engine many datagrams per system call, so its prefetching and the
+    /// copying of compiled answers run for whole batches; every reply must still be the general
+    /// path's answer to that very query.
+    @Test(arguments: UDPEngine.allCases)
+    func aBurstIsAnsweredFromCompiledAnswersAsTheGeneralPathAnswers(_ engine: UDPEngine) async throws {
+        let pipeline = QueryPipelineTests.pipeline(endpointCount: 4)
+        pipeline.compileAnswers()
+        let general = QueryPipeline(catalog: pipeline.catalog, cachingResponses: false)
+        let questions: [(String, RecordType)] = [
+            ("api.shop.svc.cluster.local", .a), ("API.shop.svc.cluster.local", .aaaa), ("web.shop.svc.cluster.local", .a),
+            ("web-2.web.shop.svc.cluster.local", .a), ("_http._tcp.api.shop.svc.cluster.local", .srv),
+            ("20.0.96.10.in-addr.arpa", .ptr), ("nope.shop.svc.cluster.local", .a), ("cluster.local", .soa),
+        ]
+        try await TestListener.with(TestListener.configuration(udpEngine: engine), responder: pipeline) { listener in
+            let clients = try (0..<2).map { _ in try TestSocket.udp(for: listener.localAddress) }
+            var expected: [UInt16: [UInt8]] = [:]
+            for id in 0..<UInt16(200) {
+                let (name, type) = questions[Int(id) % questions.count]
+                let edns: EDNS? = id % 3 == 0 ? EDNS(udpPayloadSize: 1232) : nil
+                let query = DNSMessageEncoder.encode(DNSMessage.query(id: id, name: try DNSName(name), type: type, edns: edns))
+                expected[id] = general.respond(to: ByteBuffer(bytes: query), over: .udp, allocator: ByteBufferAllocator()).map { Array($0.readableBytesView) }
+                try clients[Int(id) % 2].send(query, to: listener.localAddress)
+            }
+            for (index, client) in clients.enumerated() {
+                var answered = Set<UInt16>()
+                while answered.count < 100, case .bytes(let response) = client.receive() {
+                    let id = TestMessages.id(of: response)
+                    #expect(response == expected[id], "query \(id)")
+                    answered.insert(id)
+                }
+                #expect(answered == Set(stride(from: UInt16(index), to: 200, by: 2)), "client \(index)")
             }
         }
     }
