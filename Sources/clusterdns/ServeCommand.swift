@@ -69,7 +69,10 @@ struct ServeCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         let paths = try ExampleCluster.paths(or: registryPaths)
         let source = ManifestSource(paths: paths, options: cidrs.registryOptions, logger: logger)
+        logger.info("loading the registry from \(paths.joined(separator: ", "))")
+        let loadStart = ContinuousClock.now
         let loaded = source.load()
+        let loadTime = ContinuousClock.now - loadStart
         guard loaded.isValid else {
             FileHandle.standardError.write(Data(loaded.report.utf8))
             logger.critical("the registry has errors; nothing served")
@@ -81,14 +84,16 @@ struct ServeCommand: AsyncParsableCommand {
         // The listen address is the name server's glue, unless it is a wildcard (0.0.0.0, ::).
         let glue = IPAddress(address.host).map { $0 == .v4(0) || $0 == .v6(high: 0, low: 0) ? [] : [$0] } ?? []
         let zoneConfiguration = ZoneConfiguration(domain: zoneDomain, ttl: ttl, podMode: pods, nameServerAddresses: glue)
+        let zonesStart = ContinuousClock.now
         let pipeline = QueryPipeline(catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration))
+        let zonesTime = ContinuousClock.now - zonesStart
 
         let listener = try await DNSListener.start(
             configuration: DNSListenerConfiguration(address: address, threads: threads, udpEngine: udpEngine),
             responder: pipeline, logger: logger)
         running.withLock { $0 = listener }
         let snapshot = loaded.snapshot
-        logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.services.count) services in \(snapshot.namespaces.count) namespaces, serial \(snapshot.serial)")
+        logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.services.count) services in \(snapshot.namespaces.count) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
         compileAnswers(pipeline, logger: logger)
         releaseFreedMemory()
@@ -136,8 +141,12 @@ final class ShutdownSignals: @unchecked Sendable {
 func compileAnswers(_ pipeline: QueryPipeline, logger: Logger) {
     let start = ContinuousClock.now
     let compiled = pipeline.compileAnswers()
-    let elapsed = ContinuousClock.now - start
-    logger.info("compiled the answers of \(compiled.names) names (\(compiled.bytes / 1024) KiB) in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
+    logger.info("compiled the answers of \(compiled.names) names (\(compiled.bytes / 1024) KiB) in \((ContinuousClock.now - start).briefly)")
+}
+
+extension Duration {
+    /// `2s 213ms`, for log lines.
+    var briefly: String { formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)) }
 }
 
 /// Hands the memory freed after a registry load (file texts, YAML trees) back to the system, so the
