@@ -136,6 +136,23 @@ import Testing
         #expect(result.snapshot.services.isEmpty)
     }
 
+    @Test func aDuplicateKeyInALargeMappingIsFoundToo() throws {
+        let labels = (0..<40).map { "    label-\($0): x" }.joined(separator: "\n")
+        let result = ManifestLoader.load(text: """
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: shop
+              labels:
+            \(labels)
+                label-7: y
+            """, name: "labels.yaml")
+        let error = try #require(result.errors.first)
+        #expect(error.code == .yamlSyntax)
+        #expect(error.location?.line == 46)
+        #expect(error.reason.contains("\"label-7\""))
+    }
+
     @Test func documentsBeforeASyntaxErrorStillLoad() {
         let result = ManifestLoader.load(text: """
             apiVersion: v1

@@ -31,16 +31,31 @@ indirect enum JSONValue: Decodable {
         else { self = .string(try single.decode(String.self)) }
     }
 
+    /// The value as a tree of its own (without lines: JSONDecoder does not track them).
     var node: ManifestNode {
+        var tree = ManifestTreeBuilder(textSize: 0)
+        let root = append(to: &tree)
+        return ManifestNode(tree: tree.finish(), index: root)
+    }
+
+    private func append(to tree: inout ManifestTreeBuilder) -> Int32 {
         switch self {
-        case .null: return ManifestNode(.null)
-        case .bool(let value): return ManifestNode(.bool(value, text: String(value)))
-        case .int(let value): return ManifestNode(.int(value, text: String(value)))
-        case .double(let value): return ManifestNode(.double(value, text: String(value)))
-        case .string(let value): return ManifestNode(.string(value))
-        case .array(let items): return ManifestNode(.sequence(items.map(\.node)))
+        case .null: return tree.appendScalar(.null, text: "", line: nil)
+        case .bool(let value): return tree.appendScalar(.bool, text: String(value), line: nil)
+        case .int(let value): return tree.appendScalar(.int, text: String(value), line: nil)
+        case .double(let value): return tree.appendScalar(.double, text: String(value), line: nil)
+        case .string(let value): return tree.appendScalar(.string, text: value, line: nil)
+        case .array(let items):
+            var children: [Int32] = []
+            for item in items { children.append(item.append(to: &tree)) }
+            return children.withUnsafeBufferPointer { tree.appendCollection(.sequence, children: $0, line: nil) }
         case .object(let members):
-            return ManifestNode(.mapping(members.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value.node) }))
+            var children: [Int32] = []
+            for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+                children.append(tree.appendScalar(.string, text: key, line: nil))
+                children.append(value.append(to: &tree))
+            }
+            return children.withUnsafeBufferPointer { tree.appendCollection(.mapping, children: $0, line: nil) }
         }
     }
 

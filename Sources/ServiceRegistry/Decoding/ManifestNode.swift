@@ -1,47 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A parsed YAML or JSON value with the line it starts on, so decoding can point errors at a field.
 /// One tree for both formats keeps the object decoders format-blind.
+///
+/// A node is a position in its file's `ManifestTree`: the tree holds every node of a file in one
+/// array and every scalar's text in one byte buffer, so parsing a file costs a few growing arrays
+/// instead of an allocation per node, and a scalar becomes a `String` only when a decoder reads it.
 struct ManifestNode {
-    /// The value; scalars keep their text so a string field can accept what kubectl would print.
-    enum Value {
-        case null
-        case string(String)
-        case int(Int, text: String)
-        case double(Double, text: String)
-        case bool(Bool, text: String)
-        /// Keys in document order.
-        case mapping([(key: String, value: ManifestNode)])
-        case sequence([ManifestNode])
+    enum Kind: UInt8 {
+        case null, string, int, double, bool, mapping, sequence
     }
 
-    var value: Value
+    let tree: ManifestTree
+    let index: Int32
+
+    init(tree: ManifestTree, index: Int32) {
+        self.tree = tree
+        self.index = index
+    }
+
+    private var entry: ManifestTree.Entry { tree.entries[Int(index)] }
+
+    var kind: Kind { entry.kind }
+
     /// 1-based line, nil when the parser could not tell (JSON read without line tracking).
-    var line: Int?
-
-    init(_ value: Value, line: Int? = nil) {
-        self.value = value
-        self.line = line
+    var line: Int? {
+        let line = entry.line
+        return line > 0 ? Int(line) : nil
     }
 
-    var isNull: Bool { if case .null = value { return true } else { return false } }
+    var isNull: Bool { kind == .null }
+
+    /// The text of a string scalar; nil for any other kind.
+    var string: String? { kind == .string ? tree.text(of: entry) : nil }
+
+    /// The value of an integer scalar; nil for any other kind.
+    var int: Int? { kind == .int ? Int(tree.number(of: entry)) : nil }
+
+    /// The value of a boolean scalar; nil for any other kind.
+    var bool: Bool? { kind == .bool ? tree.number(of: entry) != 0 : nil }
 
     /// The value of `key` in a mapping; nil for absent keys and for non-mappings.
     subscript(key: String) -> ManifestNode? {
-        guard case .mapping(let pairs) = value else { return nil }
-        return pairs.first { $0.key == key }?.value
+        let entry = self.entry
+        guard entry.kind == .mapping else { return nil }
+        var key = key
+        return key.withUTF8 { wanted in
+            var child = Int(entry.start)
+            let end = entry.range.upperBound
+            while child < end {
+                if tree.text(of: tree.children[child], equals: wanted) {
+                    return ManifestNode(tree: tree, index: tree.children[child + 1])
+                }
+                child += 2
+            }
+            return nil
+        }
+    }
+
+    /// A mapping's keys and values in document order; empty for non-mappings.
+    var pairs: [(key: String, value: ManifestNode)] {
+        let entry = self.entry
+        guard entry.kind == .mapping else { return [] }
+        return stride(from: Int(entry.start), to: entry.range.upperBound, by: 2).map { child in
+            (key: tree.text(of: tree.entries[Int(tree.children[child])]), value: ManifestNode(tree: tree, index: tree.children[child + 1]))
+        }
+    }
+
+    /// A list's items; empty for non-lists.
+    var items: [ManifestNode] {
+        let entry = self.entry
+        guard entry.kind == .sequence else { return [] }
+        return tree.children.buffer[entry.range].map { ManifestNode(tree: tree, index: $0) }
     }
 
     /// The text of any scalar (`80`, `true`, `web`); nil for null, mappings and sequences.
     var scalarText: String? {
-        switch value {
-        case .string(let text): return text
-        case .int(_, let text), .double(_, let text), .bool(_, let text): return text
+        switch kind {
+        case .string, .int, .double, .bool: return tree.text(of: entry)
         case .null, .mapping, .sequence: return nil
         }
     }
 
     /// A short name of the value's type for error messages (`a mapping`, `a string`).
     var typeDescription: String {
-        switch value {
+        switch kind {
         case .null: return "null"
         case .string: return "a string"
         case .int: return "an integer"
@@ -50,5 +99,119 @@ struct ManifestNode {
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         }
+    }
+}
+
+/// The nodes of one file, flat: what `ManifestNode`s point into. Read-only, so reading it needs no
+/// exclusivity checks; `ManifestTreeBuilder` fills it.
+final class ManifestTree {
+    /// 16 bytes a node: a number or boolean is read again from its text when a decoder asks.
+    struct Entry {
+        /// Scalars: their text's offset in `bytes`; mappings and lists: their first child in `children`.
+        var start: UInt32
+        /// Scalars: text length in bytes; mappings: 2 × pairs (key, value, ...); lists: items.
+        var count: UInt32
+        /// 1-based line, 0 when unknown.
+        var line: UInt32
+        var kind: ManifestNode.Kind
+
+        var range: Range<Int> { Int(start)..<(Int(start) + Int(count)) }
+    }
+
+    let entries: PageArray<Entry>
+    /// Scalar texts, mapping keys included, one after another.
+    let bytes: PageArray<UInt8>
+    /// Children of mappings (key and value entries in turn) and lists, each node's in one run.
+    let children: PageArray<Int32>
+
+    init(entries: consuming PageArray<Entry>, bytes: consuming PageArray<UInt8>, children: consuming PageArray<Int32>) {
+        self.entries = entries
+        self.bytes = bytes
+        self.children = children
+    }
+
+    func text(of entry: Entry) -> String {
+        Self.text(of: entry, in: bytes.buffer)
+    }
+
+    /// An int scalar's value, or 1 for a true and 0 for a false one.
+    func number(of entry: Entry) -> Int64 {
+        PlainScalar.type(of: UnsafeBufferPointer(rebasing: bytes.buffer[entry.range])).number
+    }
+
+    /// True when the scalar at `index` has exactly the bytes `wanted`.
+    func text(of index: Int32, equals wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+        Self.text(of: entries[Int(index)], in: bytes.buffer, equals: wanted)
+    }
+
+    static func text(of entry: Entry, in bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[entry.range]), as: UTF8.self)
+    }
+
+    static func text(of entry: Entry, in bytes: UnsafeBufferPointer<UInt8>, equals wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard Int(entry.count) == wanted.count else { return false }
+        guard !wanted.isEmpty else { return true }
+        return memcmp(bytes.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0
+    }
+}
+
+/// Fills a `ManifestTree`: the composer's (and the JSON fallback's) only mutable state, a value so
+/// appending needs no runtime exclusivity checks.
+struct ManifestTreeBuilder: ~Copyable {
+    private var entries: PageArray<ManifestTree.Entry>
+    private var bytes: PageArray<UInt8>
+    private var children: PageArray<Int32>
+
+    /// Reserves room for the tree of a text of `size` bytes (a node takes a few bytes of text at
+    /// least, a scalar's text is no longer than its source), so the arrays rarely need to grow.
+    init(textSize size: Int) {
+        entries = PageArray(reserving: size / 4 + 64)
+        bytes = PageArray(reserving: size + 64)
+        children = PageArray(reserving: size / 4 + 64)
+    }
+
+    /// Adds a scalar with its text (its kind as `PlainScalar` decided, or `.string`); returns its index.
+    mutating func appendScalar(_ kind: ManifestNode.Kind, text: UnsafeBufferPointer<UInt8>, line: Int?) -> Int32 {
+        let start = bytes.count
+        bytes.append(contentsOf: text)
+        return append(ManifestTree.Entry(start: UInt32(start), count: UInt32(text.count), line: Self.line(line), kind: kind))
+    }
+
+    mutating func appendScalar(_ kind: ManifestNode.Kind, text: String, line: Int?) -> Int32 {
+        var text = text
+        return text.withUTF8 { appendScalar(kind, text: $0, line: line) }
+    }
+
+    /// Adds a mapping (`children` holds key and value indexes in turn) or a list; returns its index.
+    mutating func appendCollection(_ kind: ManifestNode.Kind, children: UnsafeBufferPointer<Int32>, line: Int?) -> Int32 {
+        let start = self.children.count
+        self.children.append(contentsOf: children)
+        return append(ManifestTree.Entry(start: UInt32(start), count: UInt32(children.count), line: Self.line(line), kind: kind))
+    }
+
+    func text(of index: Int32) -> String {
+        ManifestTree.text(of: entries[Int(index)], in: bytes.buffer)
+    }
+
+    /// True when two scalars have the same text.
+    func sameText(_ first: Int32, _ second: Int32) -> Bool {
+        let entry = entries[Int(second)]
+        let buffer = bytes.buffer
+        return ManifestTree.text(
+            of: entries[Int(first)], in: buffer,
+            equals: UnsafeBufferPointer(rebasing: buffer[entry.range]))
+    }
+
+    consuming func finish() -> ManifestTree {
+        ManifestTree(entries: entries, bytes: bytes, children: children)
+    }
+
+    private mutating func append(_ entry: ManifestTree.Entry) -> Int32 {
+        entries.append(entry)
+        return Int32(entries.count - 1)
+    }
+
+    private static func line(_ line: Int?) -> UInt32 {
+        line.map { UInt32(clamping: $0) } ?? 0
     }
 }

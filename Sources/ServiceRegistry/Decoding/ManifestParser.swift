@@ -59,24 +59,35 @@ enum ManifestParser {
 /// checks. Yams's default resolver does the same with a regular expression per scalar, which made
 /// it most of the time spent loading a large registry. Quoted scalars are always strings, as in YAML.
 enum PlainScalar {
-    static func value(of text: String) -> ManifestNode.Value {
+    /// The type of a plain scalar and its number: an int's value, a double's bits, 1 for true.
+    static func type(of text: UnsafeBufferPointer<UInt8>) -> (kind: ManifestNode.Kind, number: Int64) {
+        // Every null, boolean and number spelling is short or starts with one of these; the long
+        // names and texts that make up most of a manifest are strings without a look.
+        guard let first = text.first else { return (.null, 0) }
+        let numeric = first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
+            || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
+        guard numeric || text.count <= 5 else { return (.string, 0) }
+        return type(of: String(decoding: text, as: UTF8.self))
+    }
+
+    static func type(of text: String) -> (kind: ManifestNode.Kind, number: Int64) {
         switch text {
         case "", "~", "null", "Null", "NULL":
-            return .null
+            return (.null, 0)
         case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON":
-            return .bool(true, text: text)
+            return (.bool, 1)
         case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF":
-            return .bool(false, text: text)
+            return (.bool, 0)
         default:
             break
         }
         guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
             || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
-        else { return .string(text) }
+        else { return (.string, 0) }
         let digits = text.utf8.contains(UInt8(ascii: "_")) ? text.filter { $0 != "_" } : text
-        if let value = Int(digits) { return .int(value, text: text) }
-        if text.hasPrefix("0x"), let value = Int(text.dropFirst(2), radix: 16) { return .int(value, text: text) }
-        if text.utf8.contains(UInt8(ascii: ".")), let value = Double(text) { return .double(value, text: text) }
-        return .string(text)
+        if let value = Int(digits) { return (.int, Int64(value)) }
+        if text.hasPrefix("0x"), let value = Int(text.dropFirst(2), radix: 16) { return (.int, Int64(value)) }
+        if text.utf8.contains(UInt8(ascii: ".")), let value = Double(text) { return (.double, Int64(bitPattern: value.bitPattern)) }
+        return (.string, 0)
     }
 }

@@ -28,7 +28,7 @@ struct ObjectDecoder {
     }
 
     private mutating func decode(object node: ManifestNode, file: String, listKind: String?) {
-        guard case .mapping = node.value else {
+        guard node.kind == .mapping else {
             errors.append(RegistryError(
                 code: .invalidValue,
                 reason: "expected a Kubernetes object (a mapping with apiVersion and kind), found \(node.typeDescription)",
@@ -131,8 +131,8 @@ struct ObjectDecoder {
         let spec = node["spec"]
         var texts: [String] = []
         if let text = spec?["clusterIP"]?.scalarText { texts.append(text) }
-        if case .sequence(let items)? = spec?["clusterIPs"]?.value {
-            texts += items.compactMap(\.scalarText)
+        if let list = spec?["clusterIPs"], list.kind == .sequence {
+            texts += list.items.compactMap(\.scalarText)
         }
         for text in texts {
             if let address = IPAddress(text) { claimedClusterIPs.insert(address) }

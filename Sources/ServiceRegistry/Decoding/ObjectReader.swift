@@ -34,21 +34,21 @@ final class ObjectReader {
 
     func string(_ node: ManifestNode?, field: @autoclosure () -> String) -> String? {
         guard let node, !node.isNull else { return nil }
-        if case .string(let text) = node.value { return text }
+        if let text = node.string { return text }
         fail(.invalidValue, "expected a string, found \(node.typeDescription)\(quoteHint(node))", field: field(), node: node)
         return nil
     }
 
     func int(_ node: ManifestNode?, field: @autoclosure () -> String) -> Int? {
         guard let node, !node.isNull else { return nil }
-        if case .int(let value, _) = node.value { return value }
+        if let value = node.int { return value }
         fail(.invalidValue, "expected an integer, found \(node.typeDescription) \(describe(node))", field: field(), node: node)
         return nil
     }
 
     func bool(_ node: ManifestNode?, field: @autoclosure () -> String) -> Bool? {
         guard let node, !node.isNull else { return nil }
-        if case .bool(let value, _) = node.value { return value }
+        if let value = node.bool { return value }
         fail(.invalidValue, "expected true or false, found \(node.typeDescription) \(describe(node))", field: field(), node: node)
         return nil
     }
@@ -56,7 +56,7 @@ final class ObjectReader {
     /// The node itself when it is a mapping.
     func mapping(_ node: ManifestNode?, field: @autoclosure () -> String) -> ManifestNode? {
         guard let node, !node.isNull else { return nil }
-        if case .mapping = node.value { return node }
+        if node.kind == .mapping { return node }
         fail(.invalidValue, "expected a mapping, found \(node.typeDescription)", field: field(), node: node)
         return nil
     }
@@ -64,16 +64,16 @@ final class ObjectReader {
     /// The items of a list; empty when absent or null.
     func sequence(_ node: ManifestNode?, field: @autoclosure () -> String) -> [ManifestNode] {
         guard let node, !node.isNull else { return [] }
-        if case .sequence(let items) = node.value { return items }
+        if node.kind == .sequence { return node.items }
         fail(.invalidValue, "expected a list, found \(node.typeDescription)", field: field(), node: node)
         return []
     }
 
     /// A `map[string]string` such as labels or a selector.
     func stringMap(_ node: ManifestNode?, field: @autoclosure () -> String) -> [String: String]? {
-        guard let node = mapping(node, field: field()), case .mapping(let pairs) = node.value else { return nil }
+        guard let node = mapping(node, field: field()) else { return nil }
         var result: [String: String] = [:]
-        for (key, value) in pairs {
+        for (key, value) in node.pairs {
             if let text = string(value, field: "\(field())[\(key)]") { result[key] = text }
         }
         return result

@@ -147,10 +147,11 @@ enum ServiceDecoder {
     /// `targetPort` is int-or-string: a number in 1-65535 or the name of a container port.
     private static func readTargetPort(_ node: ManifestNode?, field: @autoclosure () -> String, reader: ObjectReader) -> TargetPort? {
         guard let node, !node.isNull else { return nil }
-        switch node.value {
+        switch node.kind {
         case .int:
             return reader.port(node, field: field(), parent: nil).map(TargetPort.number)
-        case .string(let name):
+        case .string:
+            let name = node.string ?? ""
             guard reader.checkName(name, field: field(), node: node, rule: NameRules.isIANAServiceName, expected: NameRules.ianaExpectation) else { return nil }
             return .name(name)
         default:

@@ -13,11 +13,17 @@ struct YAMLSyntaxError: Error {
 
 /// Composes `ManifestNode` documents from libyaml's events: what Yams's `compose_all` with the
 /// basic resolver did (anchors and aliases resolved, duplicate keys rejected, marks kept as lines),
-/// without the intermediate tree.
-final class YAMLComposer {
-    private let parser: UnsafeMutablePointer<yaml_parser_t>
-    private let event: UnsafeMutablePointer<yaml_event_t>
-    private var anchors: [String: ManifestNode] = [:]
+/// without the intermediate tree. All documents of a text share one `ManifestTree`.
+/// A non-copyable value rather than a class, so its state is reached without runtime exclusivity checks.
+struct YAMLComposer: ~Copyable {
+    private let events: LibYAMLEvents
+    private var parser: UnsafeMutablePointer<yaml_parser_t> { events.parser }
+    private var event: UnsafeMutablePointer<yaml_event_t> { events.event }
+    private var tree: ManifestTreeBuilder
+    private var anchors: [String: Int32] = [:]
+    /// Children of the mappings and lists being composed, innermost last; each collection copies
+    /// its run into the tree when it ends, so composing allocates nothing per collection.
+    private var pending: [Int32] = []
 
     /// The documents of `text` in order, null documents included, and the error that stopped
     /// composing, if any; the documents before the error are kept.
@@ -26,38 +32,31 @@ final class YAMLComposer {
         return text.withUTF8 { buffer in
             // libyaml wants a non-null input even when it is empty; an empty text has no documents.
             guard let base = buffer.baseAddress, !buffer.isEmpty else { return ([], nil) }
-            let composer = YAMLComposer(input: base, count: buffer.count)
-            var documents: [ManifestNode] = []
-            do throws(YAMLSyntaxError) {
-                while let document = try composer.nextDocument() { documents.append(document) }
-            } catch {
-                return (documents, error)
+            // The tree indexes nodes and text with 32 bits.
+            guard buffer.count < Int(Int32.max) else {
+                return ([], YAMLSyntaxError(problem: "file too large (at most 2 GiB of YAML)", line: nil))
             }
-            return (documents, nil)
+            var composer = YAMLComposer(input: base, count: buffer.count)
+            var roots: [Int32] = []
+            var failure: YAMLSyntaxError?
+            do throws(YAMLSyntaxError) {
+                while let root = try composer.nextDocument() { roots.append(root) }
+            } catch {
+                failure = error
+            }
+            let tree = composer.tree.finish()
+            return (roots.map { ManifestNode(tree: tree, index: $0) }, failure)
         }
     }
 
     /// `input` must outlive the composer (libyaml reads it in place).
     private init(input: UnsafePointer<UInt8>, count: Int) {
-        // libyaml keeps a pointer to the parser inside it, so the parser lives at a fixed address.
-        parser = .allocate(capacity: 1)
-        parser.initialize(to: yaml_parser_t())
-        event = .allocate(capacity: 1)
-        event.initialize(to: yaml_event_t())
-        yaml_parser_initialize(parser)
-        yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
-        yaml_parser_set_input_string(parser, input, count)
-    }
-
-    deinit {
-        yaml_event_delete(event)
-        yaml_parser_delete(parser)
-        event.deallocate()
-        parser.deallocate()
+        tree = ManifestTreeBuilder(textSize: count)
+        events = LibYAMLEvents(input: input, count: count)
     }
 
     /// The next document's root, nil at the end of the stream.
-    private func nextDocument() throws(YAMLSyntaxError) -> ManifestNode? {
+    private mutating func nextDocument() throws(YAMLSyntaxError) -> Int32? {
         var type = try next()
         if type == YAML_STREAM_START_EVENT { type = try next() }
         guard type == YAML_DOCUMENT_START_EVENT else { return nil }
@@ -75,32 +74,35 @@ final class YAMLComposer {
 
     private var line: Int { Int(event.pointee.start_mark.line) + 1 }
 
-    /// The node that starts with the current event (of type `type`).
-    private func node(_ type: yaml_event_type_t) throws(YAMLSyntaxError) -> ManifestNode {
+    /// The node that starts with the current event (of type `type`), added to the tree; its index.
+    private mutating func node(_ type: yaml_event_type_t) throws(YAMLSyntaxError) -> Int32 {
         switch type {
         case YAML_SCALAR_EVENT:
             let scalar = event.pointee.data.scalar
-            let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+            let text = UnsafeBufferPointer(start: scalar.value, count: scalar.length)
             let isPlain = scalar.style == YAML_PLAIN_SCALAR_STYLE || scalar.style == YAML_ANY_SCALAR_STYLE
-            let node = ManifestNode(isPlain ? PlainScalar.value(of: text) : .string(text), line: line)
+            let kind = isPlain ? PlainScalar.type(of: text).kind : .string
+            let node = tree.appendScalar(kind, text: text, line: line)
             if let anchor = scalar.anchor { anchors[String(cString: anchor)] = node }
             return node
         case YAML_SEQUENCE_START_EVENT:
             let line = self.line
             let anchor = event.pointee.data.sequence_start.anchor.map { String(cString: $0) }
-            var items: [ManifestNode] = []
+            let base = pending.count
             while true {
                 let type = try next()
                 if type == YAML_SEQUENCE_END_EVENT { break }
-                items.append(try node(type))
+                let item = try node(type)
+                pending.append(item)
             }
-            let node = ManifestNode(.sequence(items), line: line)
+            let node = pending[base...].withUnsafeBufferPointer { tree.appendCollection(.sequence, children: $0, line: line) }
+            pending.removeSubrange(base...)
             if let anchor { anchors[anchor] = node }
             return node
         case YAML_MAPPING_START_EVENT:
             let line = self.line
             let anchor = event.pointee.data.mapping_start.anchor.map { String(cString: $0) }
-            var pairs: [(key: String, value: ManifestNode)] = []
+            let base = pending.count
             // A scan finds duplicates in the small mappings manifests have; a set keeps large ones linear.
             var keys: Set<String>?
             while true {
@@ -108,19 +110,23 @@ final class YAMLComposer {
                 if type == YAML_MAPPING_END_EVENT { break }
                 let keyLine = self.line
                 let key = try self.key(type)
+                let pairs = (pending.count - base) / 2
                 let isDuplicate: Bool
-                if pairs.count < 16 {
-                    isDuplicate = pairs.contains { $0.key == key }
+                if pairs < 16 {
+                    isDuplicate = stride(from: base, to: pending.count, by: 2).contains { tree.sameText(pending[$0], key) }
                 } else {
-                    if keys == nil { keys = Set(pairs.map(\.key)) }
-                    isDuplicate = !keys!.insert(key).inserted
+                    if keys == nil { keys = Set(stride(from: base, to: pending.count, by: 2).map { tree.text(of: pending[$0]) }) }
+                    isDuplicate = !keys!.insert(tree.text(of: key)).inserted
                 }
                 if isDuplicate {
-                    throw YAMLSyntaxError(problem: "duplicate key \"\(key)\" in a mapping (each key may appear once)", line: keyLine)
+                    throw YAMLSyntaxError(problem: "duplicate key \"\(tree.text(of: key))\" in a mapping (each key may appear once)", line: keyLine)
                 }
-                pairs.append((key: key, value: try node(try next())))
+                let value = try node(try next())
+                pending.append(key)
+                pending.append(value)
             }
-            let node = ManifestNode(.mapping(pairs), line: line)
+            let node = pending[base...].withUnsafeBufferPointer { tree.appendCollection(.mapping, children: $0, line: line) }
+            pending.removeSubrange(base...)
             if let anchor { anchors[anchor] = node }
             return node
         case YAML_ALIAS_EVENT:
@@ -132,16 +138,17 @@ final class YAMLComposer {
         }
     }
 
-    /// A mapping key: the text of a scalar as written, or empty for a complex (mapping or list) key.
-    private func key(_ type: yaml_event_type_t) throws(YAMLSyntaxError) -> String {
+    /// A mapping key as a string scalar: the text of a scalar as written, or empty for a complex
+    /// (mapping or list) key, which is still composed so its anchors count.
+    private mutating func key(_ type: yaml_event_type_t) throws(YAMLSyntaxError) -> Int32 {
         guard type == YAML_SCALAR_EVENT else {
             _ = try node(type)
-            return ""
+            return tree.appendScalar(.string, text: "", line: line)
         }
         let scalar = event.pointee.data.scalar
-        let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+        let key = tree.appendScalar(.string, text: UnsafeBufferPointer(start: scalar.value, count: scalar.length), line: line)
         if let anchor = scalar.anchor { anchors[String(cString: anchor)] = try node(type) }
-        return text
+        return key
     }
 
     /// The parser's error as Yams reported it: the problem, its context and the problem's line.
@@ -160,5 +167,30 @@ final class YAMLComposer {
         default:
             return YAMLSyntaxError(problem: problem, line: nil)
         }
+    }
+}
+
+/// libyaml's parser over one input and its current event, freed with the value.
+private struct LibYAMLEvents: ~Copyable {
+    let parser: UnsafeMutablePointer<yaml_parser_t>
+    let event: UnsafeMutablePointer<yaml_event_t>
+
+    /// `input` must outlive the value (libyaml reads it in place).
+    init(input: UnsafePointer<UInt8>, count: Int) {
+        // libyaml keeps a pointer to the parser inside it, so the parser lives at a fixed address.
+        parser = .allocate(capacity: 1)
+        parser.initialize(to: yaml_parser_t())
+        event = .allocate(capacity: 1)
+        event.initialize(to: yaml_event_t())
+        yaml_parser_initialize(parser)
+        yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
+        yaml_parser_set_input_string(parser, input, count)
+    }
+
+    deinit {
+        yaml_event_delete(event)
+        yaml_parser_delete(parser)
+        event.deallocate()
+        parser.deallocate()
     }
 }
