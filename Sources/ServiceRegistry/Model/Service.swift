@@ -67,6 +67,8 @@ public struct Service: Hashable, Sendable {
     public var publishNotReadyAddresses: Bool
     public var externalIPs: [IPAddress]
     public var loadBalancerIngress: [LoadBalancerIngress]
+    /// `metadata.labels`, for callers that build Services themselves: the manifest loader checks
+    /// them but leaves them out, as nothing in DNS or the service environment reads them.
     public var labels: [String: String]
     public var source: SourceLocation?
 
