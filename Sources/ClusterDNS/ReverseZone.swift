@@ -61,22 +61,43 @@ public struct ReverseZone: Sendable {
         configuration.soaRecord(owner: owner, serial: serial)
     }
 
-    /// Parses the address labels below the origin; nil for a name that is not (a prefix of) an address.
+    /// Parses the address labels below the origin (bytes for IPv4, nibbles for IPv6, most
+    /// significant first); nil for a name that is not (a prefix of) an address. Reads the wire
+    /// bytes: this runs for every reverse question the compiled answers do not hold.
     private func addressNibbles(_ name: DNSName) -> [UInt8]? {
-        let labels = name.lowercasedLabelStrings.dropLast(origin.labelCount).reversed()
-        var parts: [UInt8] = []
-        for label in labels {
+        let count = name.labelCount - origin.labelCount
+        guard count >= 0, count <= (family == .v4 ? 4 : 32) else { return nil }
+        let wire = name.wire
+        var parts = [UInt8](repeating: 0, count: count)
+        var index = 0
+        for position in stride(from: count - 1, through: 0, by: -1) {
+            let length = Int(wire[index])
+            let label = wire[(index + 1)...(index + length)]
             switch family {
             case .v4:
-                guard let value = UInt8(label), String(value) == label else { return nil }
-                parts.append(value)
+                // Decimal 0-255 without leading zeros, as an address is written.
+                guard (1...3).contains(length), label.allSatisfy({ (0x30...0x39).contains($0) }),
+                    length == 1 || label.first != 0x30
+                else { return nil }
+                let value = label.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+                guard value <= 255 else { return nil }
+                parts[position] = UInt8(value)
             case .v6:
-                guard label.count == 1, let value = UInt8(label, radix: 16) else { return nil }
-                parts.append(value)
+                guard length == 1, let value = Self.hexValue(label.first!) else { return nil }
+                parts[position] = value
             }
+            index += 1 + length
         }
-        guard parts.count <= (family == .v4 ? 4 : 32) else { return nil }
         return parts
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: return byte - 0x30
+        case 0x61...0x66: return byte - 0x61 + 10
+        case 0x41...0x46: return byte - 0x41 + 10
+        default: return nil
+        }
     }
 
     private func nibbles(of address: IPAddress) -> [UInt8] {

@@ -61,19 +61,7 @@ public enum ZoneExport {
 
     /// `d.c.b.a.in-addr.arpa.` or the 32 nibbles under `ip6.arpa.`.
     public static func reverseName(of address: IPAddress) -> DNSName? {
-        let bytes = address.bytes
-        var labels: [String]
-        if address.isIPv4 {
-            labels = bytes.reversed().map { String($0) } + ["in-addr", "arpa"]
-        } else {
-            labels = []
-            for byte in bytes.reversed() {
-                labels.append(String(byte & 0x0f, radix: 16))
-                labels.append(String(byte >> 4, radix: 16))
-            }
-            labels += ["ip6", "arpa"]
-        }
-        return try? DNSName(labels: labels.map { Array($0.utf8) })
+        DNSName.reverseLookupName(ofAddress: address.bytes)
     }
 
     /// Asks the catalog for each type at each name once, and keeps what the name owns.

@@ -50,6 +50,31 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
         try self.init(labels: labels)
     }
 
+    /// The reverse-lookup name of an address given as its 4 or 16 bytes: `d.c.b.a.in-addr.arpa.`
+    /// or the 32 nibbles under `ip6.arpa.` (RFC 1035 §3.5, RFC 3596 §2.5); nil for another length.
+    public static func reverseLookupName(ofAddress bytes: some Collection<UInt8>) -> DNSName? {
+        var wire: [UInt8] = []
+        wire.reserveCapacity(bytes.count == 4 ? 30 : 74)
+        switch bytes.count {
+        case 4:
+            for byte in bytes.reversed() {
+                let digits: [UInt8] = byte >= 100 ? [byte / 100, byte / 10 % 10, byte % 10] : byte >= 10 ? [byte / 10, byte % 10] : [byte]
+                wire.append(UInt8(digits.count))
+                for digit in digits { wire.append(UInt8(ascii: "0") + digit) }
+            }
+            wire += [7] + Array("in-addr".utf8) + [4] + Array("arpa".utf8) + [0]
+        case 16:
+            let hexDigits = Array("0123456789abcdef".utf8)
+            for byte in bytes.reversed() {
+                wire += [1, hexDigits[Int(byte & 0x0f)], 1, hexDigits[Int(byte >> 4)]]
+            }
+            wire += [3] + Array("ip6".utf8) + [4] + Array("arpa".utf8) + [0]
+        default:
+            return nil
+        }
+        return DNSName(uncheckedWire: wire)
+    }
+
     /// Builds a name from labels, most specific first.
     public init(labels: some Sequence<some Collection<UInt8>>) throws(DNSWireError) {
         var wire: [UInt8] = []

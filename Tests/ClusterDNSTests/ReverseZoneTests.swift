@@ -56,4 +56,28 @@ import Testing
             #expect(answer.responseCode == (expected.contains(sibling) ? .noError : .nameError), "\(sibling)")
         }
     }
+
+    @Test(arguments: [
+        "01.0.96.10.in-addr.arpa", "256.0.96.10.in-addr.arpa", "x.0.96.10.in-addr.arpa", "1.1.0.96.10.in-addr.arpa",
+        "-1.0.96.10.in-addr.arpa", "g.0.ip6.arpa", "ab.0.ip6.arpa",
+    ])
+    func labelsThatAreNotAnAddressAreNXDOMAIN(_ text: String) throws {
+        let answer = SpecFixture.catalog().answer(DNSQuestion(name: try DNSName(text), type: .ptr))
+        #expect(answer.responseCode == .nameError)
+    }
+
+    @Test func upperCaseNibblesFindTheAddress() throws {
+        let catalog = SpecFixture.catalog()
+        let ip6 = try DNSName("ip6.arpa")
+        var listed: DNSName?
+        for zone in catalog.reverseZones {
+            catalog.forEachName(in: zone) { name, types in
+                if listed == nil, types == [.ptr], name.isSubdomain(of: ip6) { listed = name }
+            }
+        }
+        let shouted = try DNSName(try #require(listed).description.uppercased())
+        let answer = catalog.answer(DNSQuestion(name: shouted, type: .ptr))
+        #expect(answer.responseCode == .noError)
+        #expect(!answer.answers.isEmpty)
+    }
 }
