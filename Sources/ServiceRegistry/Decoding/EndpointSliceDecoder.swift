@@ -4,7 +4,7 @@ enum EndpointSliceDecoder {
     static let serviceNameLabel = "kubernetes.io/service-name"
 
     static func decode(_ node: ManifestNode, metadata: ObjectMetadata, reader: ObjectReader) -> (serviceName: String, group: EndpointGroup)? {
-        let serviceName = metadata.labels[serviceNameLabel]
+        let serviceName = metadata.label(serviceNameLabel)
         if serviceName == nil || serviceName?.isEmpty == true {
             reader.fail(.missingField, "required label is missing (it names the Service this slice belongs to)", field: "metadata.labels[\(serviceNameLabel)]", node: node["metadata"] ?? node)
         }

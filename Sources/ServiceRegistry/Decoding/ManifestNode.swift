@@ -73,6 +73,15 @@ struct ManifestNode {
         }
     }
 
+    /// Calls `body` with each key (a string node) and value of a mapping, without making strings.
+    func forEachPair(_ body: (_ key: ManifestNode, _ value: ManifestNode) -> Void) {
+        let entry = self.entry
+        guard entry.kind == .mapping else { return }
+        for child in stride(from: Int(entry.start), to: entry.range.upperBound, by: 2) {
+            body(ManifestNode(tree: tree, index: tree.children[child]), ManifestNode(tree: tree, index: tree.children[child + 1]))
+        }
+    }
+
     /// A list's items; empty for non-lists.
     var items: [ManifestNode] {
         let entry = self.entry

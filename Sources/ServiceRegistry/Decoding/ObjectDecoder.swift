@@ -103,7 +103,7 @@ struct ObjectDecoder {
         let namespaceNode = metadata?["namespace"]
         var namespace = reader.string(namespaceNode, field: "metadata.namespace") ?? ""
         if namespace.isEmpty { namespace = "default" }
-        let labels = reader.stringMap(metadata?["labels"], field: "metadata.labels") ?? [:]
+        let labels = reader.checkStringMap(metadata?["labels"], field: "metadata.labels")
         guard let name else { return nil }
         if kind != "Namespace" {
             reader.object = ObjectReference(kind: kind, namespace: namespace, name: name)
@@ -122,7 +122,7 @@ struct ObjectDecoder {
         if kind != "Namespace" {
             reader.checkName(namespace, field: "metadata.namespace", node: namespaceNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation)
         }
-        return ObjectMetadata(name: name, namespace: namespace, labels: labels)
+        return ObjectMetadata(name: name, namespace: namespace, labelsNode: labels)
     }
 
     /// Remembers the ClusterIPs a Service names before validating it, so even a broken Service's

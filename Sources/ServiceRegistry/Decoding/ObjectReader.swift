@@ -79,6 +79,17 @@ final class ObjectReader {
         return result
     }
 
+    /// Checks a `map[string]string` as `stringMap` does, without building it; the mapping, if it is one.
+    func checkStringMap(_ node: ManifestNode?, field: @autoclosure () -> String) -> ManifestNode? {
+        guard let node = mapping(node, field: field()) else { return nil }
+        node.forEachPair { key, value in
+            if value.kind != .string && value.kind != .null {
+                _ = string(value, field: "\(field())[\(key.string ?? "")]")
+            }
+        }
+        return node
+    }
+
     /// A string field that must be present and non-empty.
     func requiredString(_ node: ManifestNode?, field: @autoclosure () -> String, parent: ManifestNode?) -> String? {
         guard let text = string(node, field: field()) else {
