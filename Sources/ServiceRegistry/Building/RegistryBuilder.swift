@@ -18,43 +18,13 @@ struct RegistryBuilder {
 
     private mutating func build(decoder: inout ObjectDecoder, files: [String], serial: UInt32) -> RegistryLoadResult {
         var objects = decoder.takeObjects()
-
-        var drafts: [ServiceDraft] = []
-        var slices: [ObjectKey: [EndpointGroup]] = [:]
-        var legacyEndpoints: [ObjectKey: [EndpointGroup]] = [:]
-        var pods: [Pod] = []
-        var namespaces = decoder.skippedNamespaces
-        // Keeps the first of two objects with the same kind, namespace and name (by position).
-        var firstIndex: [ObjectReference: Int] = [:]
-        firstIndex.reserveCapacity(objects.count)
-        for index in objects.indices {
-            let object = objects[index]
-            let key = ObjectReference(
-                kind: object.reference.kind,
-                namespace: ObjectKey.folded(object.reference.namespace),
-                name: ObjectKey.folded(object.reference.name)
-            )
-            if let first = firstIndex[key] {
-                reportDuplicate(object, firstAt: objects[first].location)
-                continue
-            }
-            firstIndex[key] = index
-            switch object.content {
-            case .service(let draft):
-                drafts.append(draft)
-            case .endpointSlice(let serviceName, let group):
-                slices[ObjectKey(namespace: object.reference.namespace, name: serviceName), default: []].append(group)
-            case .endpoints(let groups):
-                legacyEndpoints[ObjectKey(namespace: object.reference.namespace, name: object.reference.name)] = groups
-            case .pod(let pod):
-                pods.append(pod)
-            case .namespace:
-                namespaces.insert(object.reference.name)
-            }
-            if !object.reference.namespace.isEmpty { namespaces.insert(object.reference.namespace) }
-        }
-        firstIndex = [:]
-        objects = []
+        errors += objects.duplicateErrors
+        var drafts = objects.drafts
+        let slices = objects.slices
+        let legacyEndpoints = objects.legacyEndpoints
+        let pods = objects.pods
+        let namespaces = objects.namespaces.union(decoder.skippedNamespaces)
+        objects = DecodedObjects()
 
         drafts.sort { ($0.service.namespace, $0.service.name) < ($1.service.namespace, $1.service.name) }
         drafts = removingClusterIPClashes(drafts)
@@ -98,16 +68,6 @@ struct RegistryBuilder {
         summary.skippedObjects = decoder.skipped.count
         summary.errors = errors.count
         return RegistryLoadResult(snapshot: snapshot, errors: errors, skipped: decoder.skipped, files: files, summary: summary)
-    }
-
-    /// Reports the second of two objects with the same kind, namespace and name, with both locations.
-    private mutating func reportDuplicate(_ object: DecodedObject, firstAt first: SourceLocation) {
-        errors.append(RegistryError(
-            code: .duplicateObject,
-            reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
-            location: object.location,
-            object: object.reference
-        ))
     }
 
     /// Two Services may not share a ClusterIP; the first by namespace/name keeps it, the other is

@@ -2,7 +2,7 @@
 /// (apiVersion, kind, metadata) and hands each kind the registry uses to its own decoder.
 /// Objects with errors are left out; their errors are kept.
 struct ObjectDecoder {
-    private(set) var objects: [DecodedObject] = []
+    private(set) var objects = DecodedObjects()
     private(set) var skipped: [SkippedObject] = []
     private(set) var errors: [RegistryError] = []
     /// Every ClusterIP a manifest names, valid object or not, so allocation never hands one out.
@@ -13,8 +13,8 @@ struct ObjectDecoder {
     init() {}
 
     /// Hands the decoded objects over, leaving none, so the builder holds the only copy.
-    mutating func takeObjects() -> [DecodedObject] {
-        defer { objects = [] }
+    mutating func takeObjects() -> DecodedObjects {
+        defer { objects = DecodedObjects() }
         return objects
     }
 
@@ -79,7 +79,7 @@ struct ObjectDecoder {
         let content = decoder(node, metadata, reader)
         errors += reader.errorsInDocumentOrder
         if reader.errors.isEmpty, let content {
-            objects.append(DecodedObject(reference: reference, location: location, content: content))
+            objects.add(DecodedObject(reference: reference, location: location, content: content))
         }
     }
 
