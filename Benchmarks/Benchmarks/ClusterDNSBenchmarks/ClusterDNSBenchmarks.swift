@@ -78,8 +78,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // The same mix over 32k different names: more than the per-thread response cache holds
-    // (8192), so this is the miss path a large cluster with uniform popularity mostly takes.
+    // The same mix over 32k different names on the uncompiled pipeline: half the 64k-slot response
+    // cache, so direct-mapped collisions make some of these full lookups.
     let wide = Large.mixedPackets(count: 32768)
     let cursor = Cursor()
     Benchmark("query path/load mix, 32k names (response cache misses)") { benchmark in
