@@ -72,16 +72,17 @@ public final class QueryPipeline: DNSResponder, Sendable {
     public func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator) -> ByteBuffer? {
         let published = current.load(ordering: .acquiring)
         let parsed = query.withUnsafeReadableBytes { PlainQuery($0, transport: transport) }
+        // One buffer either way: the copy goes into it, or else the encoded response.
+        var response = allocator.buffer(capacity: parsed.map { min($0.maxSize, Int(Self.maxUDPPayload)) } ?? 512)
         if let parsed {
-            let capacity = min(parsed.maxSize, Int(Self.maxUDPPayload))
-            var response = allocator.buffer(capacity: capacity)
             let copying = copying(published)
-            let written = response.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { output in
+            let written = response.writeWithUnsafeMutableBytes(minimumWritableBytes: response.capacity) { output in
                 query.withUnsafeReadableBytes { copying.respond(to: $0, parsed, into: output) } ?? 0
             }
             if written > 0 { return response }
         }
-        guard let response = encodedResponse(to: query, over: transport, catalog: published.catalog, allocator: allocator) else { return nil }
+        guard let (message, maxSize) = self.response(to: query, over: transport, catalog: published.catalog) else { return nil }
+        DNSMessageEncoder.encode(message, into: &response, maxSize: maxSize)
         if let parsed, cachingEnabled {
             query.withUnsafeReadableBytes { cache().store(response, for: $0, parsed) }
         }
@@ -97,13 +98,6 @@ public final class QueryPipeline: DNSResponder, Sendable {
         let cache = ResponseCache()
         caches.currentValue = cache
         return cache
-    }
-
-    private func encodedResponse(to query: ByteBuffer, over transport: DNSTransport, catalog: Catalog, allocator: ByteBufferAllocator) -> ByteBuffer? {
-        guard let (response, maxSize) = response(to: query, over: transport, catalog: catalog) else { return nil }
-        var buffer = allocator.buffer(capacity: 512)
-        DNSMessageEncoder.encode(response, into: &buffer, maxSize: maxSize)
-        return buffer
     }
 
     /// The response message and the size it must fit in; nil when the query is to be dropped.
