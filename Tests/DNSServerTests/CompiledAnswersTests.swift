@@ -135,4 +135,40 @@ import Testing
         let whole = try DNSMessageDecoder.decode(ByteBuffer(bytes: try #require(Self.copied(pipeline, web, over: .tcp))))
         #expect(whole.answers.count == 100)
     }
+
+    /// Damaged queries (bytes flipped, cut short, grown) must never make the copying path read or
+    /// write out of bounds (debug builds check), and whatever it answers must be what the general
+    /// path answers to the same bytes.
+    @Test func damagedQueriesAreCopiedOnlyWhenTheGeneralPathAgrees() throws {
+        let catalog = try Self.exampleCatalog(podMode: .disabled)
+        let compiled = QueryPipeline(catalog: catalog, cachingResponses: false)
+        compiled.compileAnswers()
+        let general = QueryPipeline(catalog: catalog, cachingResponses: false)
+        let seeds = try [
+            Self.query(try DNSName("kubernetes.default.svc.cluster.local"), .a),
+            Self.query(try DNSName("_https._tcp.kubernetes.default.svc.cluster.local"), .srv, edns: EDNS(udpPayloadSize: 1232)),
+            Self.query(try DNSName("1.0.96.10.in-addr.arpa"), .ptr),
+        ]
+        var random = SystemRandomNumberGenerator()
+        var copies = 0
+        for round in 0..<3000 {
+            var bytes = seeds[round % seeds.count]
+            switch round % 3 {
+            case 0:
+                for _ in 0..<Int.random(in: 1...3, using: &random) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+                }
+            case 1:
+                bytes.removeLast(Int.random(in: 1..<bytes.count, using: &random))
+            default:
+                bytes += (0..<Int.random(in: 1...20, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            }
+            for transport in [DNSTransport.udp, .tcp] {
+                guard let copied = Self.copied(compiled, bytes, over: transport) else { continue }
+                copies += 1
+                #expect(copied == Self.general(general, bytes, over: transport), "\(bytes)")
+            }
+        }
+        #expect(copies > 0, "some damage (a changed ID, a flipped RD bit) leaves a query answerable")
+    }
 }
