@@ -20,6 +20,15 @@ public final class Catalog: Sendable {
     /// Origins of the zones held, cluster zone first.
     public var origins: [DNSName] { [clusterZone.origin] + reverseZones.map(\.origin) }
 
+    /// The answers to `types` at `name` (class IN), as `answer` gives them one by one; the cluster
+    /// zone resolves the name once for all of them.
+    public func answers(at name: DNSName, types: [RecordType]) -> [Answer] {
+        if name.isSubdomain(of: clusterZone.origin) {
+            return clusterZone.answers(at: name, types: types)
+        }
+        return types.map { answer(DNSQuestion(name: name, type: $0)) }
+    }
+
     /// The answer to one question. Names outside every zone are REFUSED (no forwarding yet).
     public func answer(_ question: DNSQuestion) -> Answer {
         guard question.class == .in || question.class == .any else { return .refused }

@@ -110,9 +110,20 @@ public struct ClusterZone: Sendable {
         answer(question, chaseDepth: 0)
     }
 
+    /// The answers to several types at one name, resolving the name once (compiling answers asks
+    /// every name for each type it may own).
+    public func answers(at name: DNSName, types: [RecordType]) -> [Answer] {
+        let node = resolve(name)
+        return types.map { answer(DNSQuestion(name: name, type: $0), at: node, chaseDepth: 0) }
+    }
+
     private func answer(_ question: DNSQuestion, chaseDepth: Int) -> Answer {
+        answer(question, at: resolve(question.name), chaseDepth: chaseDepth)
+    }
+
+    private func answer(_ question: DNSQuestion, at node: ClusterName?, chaseDepth: Int) -> Answer {
         let name = question.name
-        guard let node = resolve(name) else {
+        guard let node else {
             return Answer(responseCode: .nameError, authority: [soaRecord(owner: origin.withCase(of: name))])
         }
         if question.type == .any {

@@ -165,7 +165,7 @@ final class CompiledAnswers: Sendable {
         var index = NameIndex()
         var scratch = ByteBufferAllocator().buffer(capacity: 4096)
 
-        /// Types no name here owns, asked for the NODATA answer when the listed types gave none.
+        /// A type no name here owns, asked too, so every name has its NODATA answer.
         static let unownedType = RecordType(10)  // NULL
 
         mutating func add(_ name: DNSName, types: [RecordType]) {
@@ -181,9 +181,8 @@ final class CompiledAnswers: Sendable {
             let countIndex = entries.count
             entries.append(0)
             var hasNoData = false
-            for type in types + [Self.unownedType] {
-                if type == Self.unownedType && hasNoData { break }
-                let answer = catalog.answer(DNSQuestion(name: name, type: type))
+            let askedTypes = types + [Self.unownedType]
+            for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes)) {
                 // Only plain positive and NODATA answers are copied; a CNAME (ExternalName) is chased
                 // per question type, so its name stays on the general path.
                 guard answer.responseCode == .noError, !answer.answers.contains(where: { $0.type == .cname }) else {
