@@ -100,6 +100,14 @@ public struct ReverseZone: Sendable {
         }
     }
 
+    /// The address whose bytes (IPv4) or nibbles (IPv6) are `parts`, all of them.
+    private func address(fromParts parts: [UInt8]) -> IPAddress {
+        switch family {
+        case .v4: return IPAddress(bytes: parts)!
+        case .v6: return IPAddress(bytes: stride(from: 0, to: 32, by: 2).map { parts[$0] << 4 | parts[$0 + 1] })!
+        }
+    }
+
     private func nibbles(of address: IPAddress) -> [UInt8] {
         switch family {
         case .v4: return address.bytes
@@ -122,7 +130,7 @@ public struct ReverseZone: Sendable {
             }
         }
         if complete {
-            let address = family == .v4 ? IPAddress(bytes: parts)! : IPAddress(bytes: stride(from: 0, to: 32, by: 2).map { parts[$0] << 4 | parts[$0 + 1] })!
+            let address = address(fromParts: parts)
             guard let targets = targetsByAddress[address] else {
                 return Answer(responseCode: .nameError, authority: [soaRecord(owner: owner)])
             }
@@ -140,7 +148,7 @@ public struct ReverseZone: Sendable {
     private func hasAddress(startingWith parts: [UInt8]) -> Bool {
         let width = family == .v4 ? 4 : 32
         let padded = parts + Array(repeating: 0, count: width - parts.count)
-        let lowest = family == .v4 ? IPAddress(bytes: padded)! : IPAddress(bytes: stride(from: 0, to: 32, by: 2).map { padded[$0] << 4 | padded[$0 + 1] })!
+        let lowest = address(fromParts: padded)
         var low = 0
         var high = sortedAddresses.count
         while low < high {
