@@ -27,7 +27,7 @@ final class CompiledAnswers: Sendable {
     /// question, so it depends only on the zone and the name's length, and a few hundred serve
     /// every name (9 MB less for 50k services, and they stay in the CPU's cache).
     private let noDataBodies: [UInt8]
-    /// Open addressing, linear probing: `hash tag << 32 | entry offset + 1`; 0 is empty.
+    /// The index on the names (`NameSlots`).
     private let slots: [UInt64]
     private let mask: Int
     /// Names held.
@@ -84,16 +84,11 @@ final class CompiledAnswers: Sendable {
             let length = parsed.questionEnd + bodyLength + (parsed.hasEDNS ? 11 : 0)
             guard length <= parsed.maxSize, length <= output.count else { return nil }
 
-            output[0] = query[0]
-            output[1] = query[1]
-            // Our flags, with the client's RD and CD bits.
-            output.storeBigEndian(entries.bigEndianUInt16(at: answer + 2) | query.bigEndianUInt16(at: 2) & 0x0110, at: 2)
+            parsed.stampClientParts(of: query, flags: entries.bigEndianUInt16(at: answer + 2), into: output)
             output.storeBigEndian(1, at: 4)
             output.storeBigEndian(entries.bigEndianUInt16(at: answer + 4), at: 6)
             output.storeBigEndian(entries.bigEndianUInt16(at: answer + 6), at: 8)
             output.storeBigEndian(entries.bigEndianUInt16(at: answer + 8) + (parsed.hasEDNS ? 1 : 0), at: 10)
-            // The client's question, spelling and all.
-            UnsafeMutableRawBufferPointer(rebasing: output[12..<parsed.questionEnd]).copyMemory(from: UnsafeRawBufferPointer(rebasing: query[12..<parsed.questionEnd]))
             var end = parsed.questionEnd
             let bodyStart = answer + Self.answerHeaderSize
             let destination = UnsafeMutableRawBufferPointer(rebasing: output[end..<(end + bodyLength)])
@@ -125,7 +120,7 @@ final class CompiledAnswers: Sendable {
         guard token > 0, token <= slots.count else { return }
         let slot = slots[token - 1]
         guard slot != 0 else { return }
-        let entry = Int(truncatingIfNeeded: slot & 0xffff_ffff) - 1
+        let entry = NameSlots.entry(of: slot)
         entries.withUnsafeBytes { entries in
             cudp_prefetch(entries.baseAddress! + entry)
             if entry + 64 < entries.count { cudp_prefetch(entries.baseAddress! + entry + 64) }
@@ -134,18 +129,10 @@ final class CompiledAnswers: Sendable {
 
     private func find(_ query: UnsafeRawBufferPointer, _ parsed: PlainQuery, in entries: UnsafeRawBufferPointer) -> Int? {
         let nameLength = parsed.nameEnd - 12
-        let tag = parsed.nameHash >> 32
-        var index = Int(truncatingIfNeeded: parsed.nameHash) & mask
-        while true {
-            let slot = slots[index]
-            if slot == 0 { return nil }
-            if slot >> 32 == tag {
-                let entry = Int(truncatingIfNeeded: slot & 0xffff_ffff) - 1
-                if Int(entries[entry]) == nameLength, Self.nameMatches(query, entries, at: entry + 1, length: nameLength) {
-                    return entry
-                }
+        return slots.withUnsafeBufferPointer { slots in
+            NameSlots.find(parsed.nameHash, in: slots) { entry in
+                Int(entries[entry]) == nameLength && Self.nameMatches(query, entries, at: entry + 1, length: nameLength)
             }
-            index = (index + 1) & mask
         }
     }
 
@@ -239,17 +226,11 @@ final class CompiledAnswers: Sendable {
         var count = 0
 
         func find(_ hash: UInt64, matching wire: [UInt8], in entries: [UInt8]) -> Int? {
-            let mask = slots.count - 1
-            var index = Int(truncatingIfNeeded: hash) & mask
-            while slots[index] != 0 {
-                let slot = slots[index]
-                let entry = Int(truncatingIfNeeded: slot & 0xffff_ffff) - 1
-                if slot >> 32 == hash >> 32, Int(entries[entry]) == wire.count, entries[(entry + 1)...(entry + wire.count)].elementsEqual(wire) {
-                    return entry
+            slots.withUnsafeBufferPointer { slots in
+                NameSlots.find(hash, in: slots) { entry in
+                    Int(entries[entry]) == wire.count && entries[(entry + 1)...(entry + wire.count)].elementsEqual(wire)
                 }
-                index = (index + 1) & mask
             }
-            return nil
         }
 
         /// Sizes the index for `count` names at once, so it does not grow while building.
@@ -269,18 +250,44 @@ final class CompiledAnswers: Sendable {
             let mask = slots.count - 1
             var index = Int(truncatingIfNeeded: hash) & mask
             while slots[index] != 0 { index = (index + 1) & mask }
-            slots[index] = hash & 0xffff_ffff_0000_0000 | UInt64(offset + 1)
+            slots[index] = NameSlots.slot(hash: hash, entry: offset)
         }
 
         private mutating func grow(entries: [UInt8]) {
             var larger = [UInt64](repeating: 0, count: slots.count * 2)
             for slot in slots where slot != 0 {
-                let entry = Int(truncatingIfNeeded: slot & 0xffff_ffff) - 1
+                let entry = NameSlots.entry(of: slot)
                 var hasher = NameHasher()
                 for byte in entries[(entry + 1)...(entry + Int(entries[entry]))] { hasher.add(byte) }
                 Self.place(hasher.value, offset: entry, in: &larger)
             }
             slots = larger
+        }
+    }
+}
+
+/// The index of compiled answers: open addressing with linear probing, each taken slot holding
+/// the top 32 bits of the name's hash (compared before any entry is touched) and the entry's
+/// offset plus one (0 is empty). One probe loop serves building and answering.
+enum NameSlots {
+    static func slot(hash: UInt64, entry: Int) -> UInt64 {
+        hash & 0xffff_ffff_0000_0000 | UInt64(entry + 1)
+    }
+
+    static func entry(of slot: UInt64) -> Int {
+        Int(truncatingIfNeeded: slot & 0xffff_ffff) - 1
+    }
+
+    /// The entry of the first slot for `hash` whose tag agrees and that `matches` accepts.
+    @inline(__always)
+    static func find(_ hash: UInt64, in slots: UnsafeBufferPointer<UInt64>, where matches: (Int) -> Bool) -> Int? {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let slot = slots[index]
+            if slot == 0 { return nil }
+            if slot >> 32 == hash >> 32, matches(entry(of: slot)) { return entry(of: slot) }
+            index = (index + 1) & mask
         }
     }
 }

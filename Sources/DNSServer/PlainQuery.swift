@@ -39,18 +39,16 @@ struct PlainQuery {
         type = query.bigEndianUInt16(at: nameEnd)
         `class` = query.bigEndianUInt16(at: nameEnd + 2)
         var end = nameEnd + 4
-        maxSize = transport == .tcp ? 65535 : 512
         hasEDNS = additional == 1
+        var payload: UInt16?
         if hasEDNS {
             // Root owner, type OPT, version 0; options are skipped (none is echoed).
             guard end + 11 <= count, query[end] == 0, query.bigEndianUInt16(at: end + 1) == 41, query[end + 6] == 0 else { return nil }
-            let payload = query.bigEndianUInt16(at: end + 3)
+            payload = query.bigEndianUInt16(at: end + 3)
             end += 11 + Int(query.bigEndianUInt16(at: end + 9))
-            if transport == .udp {
-                maxSize = Int(min(max(payload, 512), QueryPipeline.maxUDPPayload))
-            }
         }
         guard end == count else { return nil }
+        maxSize = QueryPipeline.responseLimit(over: transport, clientPayloadSize: payload)
     }
 }
 
@@ -76,12 +74,36 @@ extension PlainQuery {
     }
 }
 
+extension PlainQuery {
+    /// The bits of the header flags a response echoes from its query: RD and CD.
+    static let echoedFlags: UInt16 = 0x0110
+
+    /// Writes what a copied response takes from its query: the ID, the RD and CD bits over our
+    /// `flags`, and the client's spelling of the question (the response's question section has the
+    /// same length, so every offset in the copied records still holds).
+    func stampClientParts(of query: UnsafeRawBufferPointer, flags: UInt16, into output: UnsafeMutableRawBufferPointer) {
+        output[0] = query[0]
+        output[1] = query[1]
+        output.storeBigEndian(flags & ~Self.echoedFlags | query.bigEndianUInt16(at: 2) & Self.echoedFlags, at: 2)
+        UnsafeMutableRawBufferPointer(rebasing: output[12..<questionEnd]).copyMemory(from: UnsafeRawBufferPointer(rebasing: query[12..<questionEnd]))
+    }
+}
+
 /// FNV-1a, fed the lower-cased wire bytes of a name (length octets included).
 struct NameHasher {
     private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
+    init() {}
+
+    /// Continues from an earlier hash (the response cache keys the name hash with the rest of the question).
+    init(continuing value: UInt64) { self.value = value }
+
     mutating func add(_ byte: UInt8) {
-        value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        add(word: UInt64(byte))
+    }
+
+    mutating func add(word: UInt64) {
+        value = (value ^ word) &* 0x0000_0100_0000_01b3
     }
 }
 

@@ -150,12 +150,18 @@ public final class QueryPipeline: DNSResponder, Sendable {
     }
 
     private func limit(for edns: EDNS?, over transport: DNSTransport) -> Int {
+        Self.responseLimit(over: transport, clientPayloadSize: edns?.udpPayloadSize)
+    }
+
+    /// The most bytes a response may take: 65535 over TCP; over UDP 512 without EDNS, else the
+    /// client's EDNS payload size kept between 512 and ours.
+    static func responseLimit(over transport: DNSTransport, clientPayloadSize: UInt16?) -> Int {
         switch transport {
         case .tcp:
             return 65535
         case .udp:
-            guard let edns else { return Self.classicUDPLimit }
-            return Int(min(max(edns.udpPayloadSize, 512), Self.maxUDPPayload))
+            guard let clientPayloadSize else { return classicUDPLimit }
+            return Int(min(max(clientPayloadSize, 512), maxUDPPayload))
         }
     }
 
@@ -186,7 +192,7 @@ struct CopyingResponder: DNSBatchResponder {
     }
 
     func prefetchAnswer(for query: UnsafeRawBufferPointer) -> Int {
-        guard let compiled = published.compiled, query.count > 12, let (_, nameHash) = PlainQuery.scanName(query) else { return 0 }
+        guard let compiled = published.compiled, let (_, nameHash) = PlainQuery.scanName(query) else { return 0 }
         return compiled.prefetchSlot(nameHash: nameHash)
     }
 

@@ -43,11 +43,7 @@ final class ResponseCache: @unchecked Sendable {
         else { return nil }
 
         slot.response.withUnsafeBytes { output.copyMemory(from: $0) }
-        output[0] = query[0]
-        output[1] = query[1]
-        let cachedFlags = UnsafeRawBufferPointer(output).bigEndianUInt16(at: 2)
-        output.storeBigEndian(cachedFlags & ~0x0110 | query.bigEndianUInt16(at: 2) & 0x0110, at: 2)
-        UnsafeMutableRawBufferPointer(rebasing: output[12..<parsed.nameEnd]).copyMemory(from: UnsafeRawBufferPointer(rebasing: query[12..<parsed.nameEnd]))
+        parsed.stampClientParts(of: query, flags: UnsafeRawBufferPointer(output).bigEndianUInt16(at: 2), into: output)
         return slot.response.count
     }
 
@@ -64,11 +60,12 @@ final class ResponseCache: @unchecked Sendable {
     }
 
     private static func hash(_ parsed: PlainQuery) -> UInt64 {
-        let prime: UInt64 = 0x0000_0100_0000_01b3
-        var hash = (parsed.nameHash ^ UInt64(parsed.type)) &* prime
-        hash = (hash ^ UInt64(parsed.class)) &* prime
-        hash = (hash ^ UInt64(parsed.maxSize)) &* prime
-        return (hash ^ (parsed.hasEDNS ? 1 : 0)) &* prime
+        var hasher = NameHasher(continuing: parsed.nameHash)
+        hasher.add(word: UInt64(parsed.type))
+        hasher.add(word: UInt64(parsed.class))
+        hasher.add(word: UInt64(parsed.maxSize))
+        hasher.add(word: parsed.hasEDNS ? 1 : 0)
+        return hasher.value
     }
 
     private static func key(_ query: UnsafeRawBufferPointer, _ parsed: PlainQuery) -> [UInt8] {
