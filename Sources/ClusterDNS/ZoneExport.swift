@@ -72,8 +72,7 @@ public enum ZoneExport {
 
         mutating func collect(_ name: DNSName, types: [RecordType]) {
             guard visited.insert(name).inserted else { return }
-            for type in types {
-                let answer = catalog.answer(DNSQuestion(name: name, type: type))
+            for (type, answer) in zip(types, catalog.answers(at: name, types: types)) {
                 guard answer.responseCode == .noError else { return }
                 records += answer.answers.filter { $0.type == type && $0.name == name }
             }
