@@ -96,13 +96,11 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.services.count) services in \(snapshot.namespaces.count) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
         compileAnswers(pipeline, logger: logger)
-        releaseFreedMemory()
 
         let watcher = Task {
             await source.watch { snapshot in
                 pipeline.publish(Catalog(snapshot: snapshot, configuration: zoneConfiguration))
                 compileAnswers(pipeline, logger: logger)
-                releaseFreedMemory()
                 logger.info("registry reloaded: \(snapshot.services.count) services, serial \(snapshot.serial)")
             }
         }
@@ -136,12 +134,14 @@ final class ShutdownSignals: @unchecked Sendable {
     }
 }
 
-/// Encodes every answer of the published catalog (served meanwhile the general way), and says
-/// what that took.
+/// Encodes every answer of the published catalog (served meanwhile the general way), hands the
+/// memory the load and the compile freed back to the system, and says what that took.
 func compileAnswers(_ pipeline: QueryPipeline, logger: Logger) {
     let start = ContinuousClock.now
     let compiled = pipeline.compileAnswers()
-    logger.info("compiled the answers of \(compiled.names) names (\(compiled.bytes / 1024) KiB) in \((ContinuousClock.now - start).briefly)")
+    let elapsed = ContinuousClock.now - start
+    releaseFreedMemory()
+    logger.info("compiled the answers of \(compiled.names) names (\(compiled.bytes / 1024) KiB) in \(elapsed.briefly)")
 }
 
 extension Duration {
