@@ -8,7 +8,7 @@ let package = Package(
         .executable(name: "clusterdns", targets: ["clusterdns"]),
         .library(name: "DNSWire", targets: ["DNSWire"]),
         .library(name: "ServiceRegistry", targets: ["ServiceRegistry"]),
-        .library(name: "ClusterDNS", targets: ["ClusterDNS"]),
+        .library(name: "ClusterZones", targets: ["ClusterZones"]),
         .library(name: "DNSServer", targets: ["DNSServer"]),
         .library(name: "ServiceEnv", targets: ["ServiceEnv"]),
     ],
@@ -37,14 +37,15 @@ let package = Package(
             ]
         ),
         .target(
-            name: "ClusterDNS",
-            dependencies: ["DNSWire", "ServiceRegistry", .product(name: "NIOCore", package: "swift-nio")]
+            name: "ClusterZones",
+            dependencies: ["DNSWire", "ServiceRegistry", "CPrefetch", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        .target(name: "CPrefetch"),
         .target(name: "CUDPBatch"),
         .target(
             name: "DNSServer",
             dependencies: [
-                "DNSWire", "ClusterDNS", "ServiceRegistry", "CUDPBatch",
+                "DNSWire", "ClusterZones", "CUDPBatch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -58,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "DNSWire", "ServiceRegistry", "ClusterDNS", "DNSServer", "ServiceEnv",
+                "DNSWire", "ServiceRegistry", "ClusterZones", "DNSServer", "ServiceEnv",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -69,10 +70,14 @@ let package = Package(
         .target(name: "LDNSTestSupport", dependencies: ["CLDNS"], path: "Tests/LDNSTestSupport"),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "LDNSTestSupport"]),
         .testTarget(name: "ServiceRegistryTests", dependencies: ["ServiceRegistry"], exclude: ["Fixtures"]),
-        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "DNSWire", "ServiceRegistry", "LDNSTestSupport"]),
-        .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterDNS", "ServiceRegistry"]),
+        .target(
+            name: "SpecSupport", dependencies: ["ClusterZones", "DNSWire", "ServiceRegistry"], path: "Tests/SpecSupport",
+            resources: [.copy("spec-cluster")]
+        ),
+        .testTarget(name: "ClusterZonesTests", dependencies: ["ClusterZones", "DNSWire", "ServiceRegistry", "LDNSTestSupport", "SpecSupport"]),
+        .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterZones", "ServiceRegistry", "SpecSupport"]),
         .testTarget(name: "ServiceEnvTests", dependencies: ["ServiceEnv", "ServiceRegistry"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DNSWire"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["DNSWire", "SpecSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,7 +20,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "DNSWire", package: "ClusterDNS"),
                 .product(name: "ServiceRegistry", package: "ClusterDNS"),
-                .product(name: "ClusterDNS", package: "ClusterDNS"),
+                .product(name: "ClusterZones", package: "ClusterDNS"),
                 .product(name: "DNSServer", package: "ClusterDNS"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

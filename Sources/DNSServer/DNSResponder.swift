@@ -1,38 +1,103 @@
+import DNSWire
 import NIOCore
 
-/// How a query arrived; it decides the response size limit (UDP truncates, TCP does not).
-public enum DNSTransport: Sendable, Hashable {
-    case udp
-    case tcp
+/// Which link of the answer chain wrote a response: a field of the debug log now, a metric label
+/// once metrics exist. Tests assert it, so a test of a fast path knows the fast path answered.
+public enum AnswerPath: String, Sendable, CaseIterable {
+    /// Bytes the zones compiled when the catalog was published (`AnswerTable`).
+    case answerTable = "table"
+    /// Bytes this thread encoded for the same question earlier (`ResponseCache`).
+    case cache
+    /// The catalog asked and its answer encoded for this query.
+    case general
+    /// A query the in-place view does not take, decoded strictly: its errors (FORMERR, NOTIMP,
+    /// BADVERS) and the rare valid query of an unusual shape.
+    case strict
+}
+
+/// A response written into a transport's buffer.
+public struct DNSResponse: Sendable, Equatable {
+    /// Bytes written, without any TCP length prefix.
+    public var length: Int
+    public var path: AnswerPath
+
+    public init(length: Int, path: AnswerPath) {
+        self.length = length
+        self.path = path
+    }
 }
 
 /// The one thing transports ask of the layers above: turn the bytes of one query into the bytes
-/// of one response. The transport never knows what a Service is; the responder never sees a socket.
+/// of one response, written into the transport's own buffer. The transport never knows what a
+/// Service is; the responder never sees a socket.
 public protocol DNSResponder: Sendable {
-    /// - Returns: the response message (without any TCP length prefix), or nil to drop the query
-    ///   silently (unreadable header, or a message that is itself a response).
-    func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator) -> ByteBuffer?
-
-    /// The allocation-free path for transports that own their buffers and read queries in batches
-    /// (the UDP batch engine): a view fixed for one batch, so per-query work reads no shared state.
-    /// nil when the responder has no such path.
-    func batchResponder() -> (any DNSBatchResponder)?
+    /// A responder fixed for a batch of queries: it reads the shared state (the published catalog,
+    /// this thread's cache) once, so per-query work reads none. The UDP batch engine takes one per
+    /// `recvmmsg`; one query alone takes one through `respond`.
+    func batch() -> any DNSBatchResponder
 }
 
 extension DNSResponder {
-    public func batchResponder() -> (any DNSBatchResponder)? { nil }
+    /// One query: see `DNSBatchResponder.respond`.
+    public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse? {
+        batch().respond(to: query, over: transport, into: output)
+    }
+
+    /// One query from a NIO channel, into a new buffer of `transport.largestResponse` bytes after
+    /// `prefix` bytes left for the caller (TCP's length). A response much smaller than the buffer is
+    /// copied into one of its size, so queued responses do not each hold 64 KiB.
+    public func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator, prefix: Int = 0) -> (ByteBuffer, DNSResponse)? {
+        var buffer = allocator.buffer(capacity: prefix + transport.largestResponse)
+        buffer.moveWriterIndex(forwardBy: prefix)
+        var response: DNSResponse?
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: transport.largestResponse) { output in
+            response = query.withUnsafeReadableBytes { respond(to: $0, over: transport, into: output) }
+            return response?.length ?? 0
+        }
+        guard let response else { return nil }
+        if buffer.capacity > 4 * buffer.readableBytes {
+            return (allocator.buffer(buffer: buffer), response)
+        }
+        return (buffer, response)
+    }
 }
 
-/// Answers that can be copied from bytes prepared earlier, straight into a transport's buffers.
-public protocol DNSBatchResponder {
-    /// Writes the response to `query` into `output` and returns its length; nil means "call
-    /// `DNSResponder.respond(to:over:allocator:)`".
-    func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> Int?
+/// A query as a batch responder read it: once, before any query of the batch is answered.
+public struct ReadQuery: Sendable {
+    /// The query read in place; nil when the view does not take it (the strict decoder will).
+    public var view: DNSQueryView?
+    /// For the second prefetch step; 0 for none.
+    public var prefetchToken: Int
 
-    /// Prefetching: called for every query of a batch before any is answered, so the memory of
-    /// all their answers is fetched at once instead of one cache miss after another. Hints only.
-    /// - Returns: a token for `prefetchAnswer(token:)`, 0 for none.
-    func prefetchAnswer(for query: UnsafeRawBufferPointer) -> Int
-    /// The second step, with the token of the first, once every query of the batch had its first.
-    func prefetchAnswer(token: Int)
+    public init(view: DNSQueryView?, prefetchToken: Int = 0) {
+        self.view = view
+        self.prefetchToken = prefetchToken
+    }
+}
+
+/// A responder fixed for one batch of queries. The UDP batch engine reads every query of a batch
+/// first (`read`, which parses it and starts fetching its answer's memory), then finishes the
+/// fetches (`prefetch`), then answers each (`respond`), so the memory of all the answers is
+/// fetched at once instead of one cache miss after another, and no query is parsed twice.
+public protocol DNSBatchResponder {
+    func read(_ query: UnsafeRawBufferPointer, over transport: DNSTransport) -> ReadQuery
+    /// The second prefetch step: hints only.
+    func prefetch(_ read: ReadQuery)
+    /// Writes the response to `query`, read as `read`, into `output`, which holds at least
+    /// `transport.largestResponse` bytes; nil means the query is dropped (unreadable header, or a
+    /// message that is itself a response).
+    func respond(to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse?
+}
+
+extension DNSBatchResponder {
+    public func read(_ query: UnsafeRawBufferPointer, over transport: DNSTransport) -> ReadQuery {
+        ReadQuery(view: DNSQueryView(query, transport: transport))
+    }
+
+    public func prefetch(_ read: ReadQuery) {}
+
+    /// One query, read and answered.
+    public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse? {
+        respond(to: query, read(query, over: transport), over: transport, into: output)
+    }
 }

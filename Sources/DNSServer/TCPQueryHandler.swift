@@ -1,3 +1,4 @@
+import DNSWire
 import Logging
 import NIOCore
 
@@ -18,16 +19,11 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let query = Self.unwrapInboundIn(data)
-        guard let response = responder.respond(to: query, over: .tcp, allocator: context.channel.allocator) else { return }
-        guard let length = UInt16(exactly: response.readableBytes) else {
-            // The length prefix cannot describe it; a truncated reply would be worse than none.
-            logger.debug("TCP response too long to frame; closing", metadata: ["bytes": "\(response.readableBytes)"])
-            context.close(promise: nil)
-            return
-        }
-        var framed = context.channel.allocator.buffer(capacity: 2 + response.readableBytes)
-        framed.writeInteger(length)
-        framed.writeImmutableBuffer(response)
+        guard let (response, answered) = responder.respond(to: query, over: .tcp, allocator: context.channel.allocator, prefix: 2) else { return }
+        var framed = response
+        logger.debug("answered", metadata: ["path": "\(answered.path.rawValue)", "bytes": "\(answered.length)"])
+        // The TCP response limit is what a 2-byte length can say, so the length always fits.
+        framed.setInteger(UInt16(answered.length), at: framed.readerIndex)
         context.write(Self.wrapOutboundOut(framed), promise: nil)
     }
 

@@ -1,4 +1,5 @@
 import Atomics
+import DNSWire
 import Logging
 import NIOCore
 
@@ -16,10 +17,10 @@ import Glibc
 final class UDPBatchLoop: @unchecked Sendable {
     /// Datagrams per system call.
     static let batchSize = 64
-    /// Largest query read (bigger datagrams are truncated by the kernel and answered FORMERR).
-    static let receiveSize = 4096
+    /// Largest query read, as the NIO engine reads (bigger datagrams are truncated by the kernel).
+    static let receiveSize = DNSTransport.largestUDPQuery
     /// Largest response sent over UDP: our EDNS payload size.
-    static let sendSize = Int(QueryPipeline.maxUDPPayload)
+    static let sendSize = DNSTransport.udp.largestResponse
 
     let fileDescriptor: Int32
     let port: Int
@@ -120,9 +121,9 @@ final class UDPBatchLoop: @unchecked Sendable {
         let sendHeaders = UnsafeMutablePointer<cudp_mmsghdr>.allocate(capacity: batch)
         let peers = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: batch)
         let replyPeers = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: batch)
-        let prefetchTokens = UnsafeMutablePointer<Int>.allocate(capacity: batch)
+        let reads = UnsafeMutablePointer<ReadQuery>.allocate(capacity: batch)
         defer {
-            prefetchTokens.deallocate()
+            reads.deallocate()
             receiveArea.deallocate()
             sendArea.deallocate()
             receiveVectors.deallocate()
@@ -132,9 +133,12 @@ final class UDPBatchLoop: @unchecked Sendable {
             peers.deallocate()
             replyPeers.deallocate()
         }
-        let allocator = ByteBufferAllocator()
-        // Reused for every query: cleared and refilled, never reallocated while unshared.
-        var query = allocator.buffer(capacity: Self.receiveSize)
+        // Which path answered each query, for the debug log; decided once, not per query.
+        let logsAnswers = logger.logLevel <= .debug
+        /// The bytes of the `index`th datagram received.
+        func request(_ index: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: Int(receiveHeaders[index].msg_len))
+        }
 
         while running.load(ordering: .relaxed) {
             for index in 0..<batch {
@@ -145,40 +149,28 @@ final class UDPBatchLoop: @unchecked Sendable {
                 receiveHeaders[index].msg_hdr.msg_iov = receiveVectors + index
                 receiveHeaders[index].msg_hdr.msg_iovlen = 1
             }
-            let received = cudp_recvmmsg(fileDescriptor, receiveHeaders, UInt32(batch), cudp_msg_waitforone())
+            let received = Int(cudp_recvmmsg(fileDescriptor, receiveHeaders, UInt32(batch), cudp_msg_waitforone()))
             guard received > 0 else { continue }  // timeout (to check `running`), EINTR, or a transient error
 
-            // One view of the responder for the whole batch.
-            let copying = responder.batchResponder()
-            if let copying {
-                for index in 0..<Int(received) {
-                    let request = UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: Int(receiveHeaders[index].msg_len))
-                    prefetchTokens[index] = copying.prefetchAnswer(for: request)
-                }
-                for index in 0..<Int(received) {
-                    copying.prefetchAnswer(token: prefetchTokens[index])
-                }
+            // One view of the responder for the whole batch; every query read once, then answered.
+            let responder = responder.batch()
+            for index in 0..<received {
+                reads.advanced(by: index).initialize(to: responder.read(request(index), over: .udp))
+            }
+            for index in 0..<received {
+                responder.prefetch(reads[index])
             }
             var replies = 0
-            for index in 0..<Int(received) {
-                let request = UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: Int(receiveHeaders[index].msg_len))
+            for index in 0..<received {
                 let slot = sendArea + replies * Self.sendSize
-                let length: Int
-                if let copied = copying?.respond(to: request, over: .udp, into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize)) {
-                    length = copied
-                } else {
-                    query.clear()
-                    query.writeBytes(request)
-                    guard let response = responder.respond(to: query, over: .udp, allocator: allocator),
-                        response.readableBytes <= Self.sendSize
-                    else { continue }
-                    response.withUnsafeReadableBytes { bytes in
-                        slot.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-                    }
-                    length = response.readableBytes
+                let response = responder.respond(
+                    to: request(index), reads[index], over: .udp, into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize))
+                guard let response else { continue }
+                if logsAnswers {
+                    logger.debug("answered", metadata: ["path": "\(response.path.rawValue)", "bytes": "\(response.length)"])
                 }
                 replyPeers[replies] = peers[index]
-                sendVectors[replies] = iovec(iov_base: slot, iov_len: length)
+                sendVectors[replies] = iovec(iov_base: slot, iov_len: response.length)
                 sendHeaders[replies] = cudp_mmsghdr()
                 sendHeaders[replies].msg_hdr.msg_name = UnsafeMutableRawPointer(replyPeers + replies)
                 sendHeaders[replies].msg_hdr.msg_namelen = receiveHeaders[index].msg_hdr.msg_namelen
@@ -186,6 +178,7 @@ final class UDPBatchLoop: @unchecked Sendable {
                 sendHeaders[replies].msg_hdr.msg_iovlen = 1
                 replies += 1
             }
+            reads.deinitialize(count: received)
             var sent = 0
             while sent < replies {
                 let result = cudp_sendmmsg(fileDescriptor, sendHeaders + sent, UInt32(replies - sent), 0)

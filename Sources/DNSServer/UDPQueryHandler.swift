@@ -1,3 +1,4 @@
+import DNSWire
 import Logging
 import NIOCore
 
@@ -19,7 +20,8 @@ final class UDPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         // A full send buffer means the kernel is already dropping; answering later would only add latency.
         guard context.channel.isWritable else { return }
         let query = Self.unwrapInboundIn(data)
-        guard let response = responder.respond(to: query.data, over: .udp, allocator: context.channel.allocator) else { return }
+        guard let (response, answered) = responder.respond(to: query.data, over: .udp, allocator: context.channel.allocator) else { return }
+        logger.debug("answered", metadata: ["path": "\(answered.path.rawValue)", "bytes": "\(answered.length)"])
         context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: query.remoteAddress, data: response)), promise: nil)
     }
 

@@ -47,6 +47,22 @@ public struct DNSHeader: Hashable, Sendable {
         set { flags = flags & ~0x000f | UInt16(newValue.rawValue & 0x0f) }
     }
 
+    /// The flag bits a response echoes from its query: RD and CD (RFC 1035 §4.1.1, RFC 4035 §3.2.2).
+    public static let echoedFlags: UInt16 = 0x0110
+
+    /// The header of our response to a query with header `query`: its ID and opcode, QR set, RD
+    /// and CD echoed, AA when we answer for the zone, and the low bits of `responseCode`. The one
+    /// place a response header is made; the byte-copying paths store its flags and stamp the
+    /// client's ID and echoed bits over them.
+    public static func response(to query: DNSHeader, responseCode: ResponseCode, authoritative: Bool) -> DNSHeader {
+        var header = DNSHeader(id: query.id, flags: query.flags & echoedFlags)
+        header.isResponse = true
+        header.opcode = query.opcode
+        header.isAuthoritative = authoritative
+        header.responseCode = responseCode
+        return header
+    }
+
     private mutating func setBit(_ bit: UInt16, _ on: Bool) {
         if on { flags |= bit } else { flags &= ~bit }
     }

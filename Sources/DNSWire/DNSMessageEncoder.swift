@@ -2,6 +2,12 @@ import NIOCore
 
 /// Writes messages with name compression (owner names and the names inside NS, CNAME, PTR and
 /// SOA data; never SRV targets, per RFC 2782) and truncation at a record boundary.
+///
+/// The question name is a compression target only as a whole: a name equal to it (ignoring case)
+/// points at it, and no other name points inside it. So what follows the question never depends
+/// on how the client spelled it, and a response encoded for the lower-cased question becomes the
+/// response to any spelling by copying the client's question over it: the one case rule, which
+/// keeps the byte-copying answer paths identical to this encoder.
 public enum DNSMessageEncoder {
     /// Encodes `message` into `buffer`, keeping the result within `maxSize` bytes.
     ///
@@ -19,7 +25,7 @@ public enum DNSMessageEncoder {
         buffer.writeRepeatingByte(0, count: 6)  // section counts, patched below
 
         for question in message.questions {
-            writer.writeName(question.name, into: &buffer, compress: true)
+            writer.writeQuestionName(question.name, into: &buffer)
             buffer.writeInteger(question.type.rawValue)
             buffer.writeInteger(question.class.rawValue)
         }
@@ -43,18 +49,7 @@ public enum DNSMessageEncoder {
 
         var additionalCount = counts[2]
         if let edns = message.edns {
-            buffer.writeInteger(UInt8(0))
-            buffer.writeInteger(RecordType.opt.rawValue)
-            buffer.writeInteger(edns.udpPayloadSize)
-            buffer.writeInteger(edns.extendedResponseCode)
-            buffer.writeInteger(edns.version)
-            buffer.writeInteger(UInt16(edns.dnssecOK ? 0x8000 : 0))
-            buffer.writeInteger(UInt16(edns.options.reduce(0) { $0 + 4 + $1.data.count }))
-            for option in edns.options {
-                buffer.writeInteger(option.code)
-                buffer.writeInteger(UInt16(option.data.count))
-                buffer.writeBytes(option.data)
-            }
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: edns.encodedSize) { OPTRecord.write(edns, into: $0, at: 0) }
             additionalCount += 1
         }
 
@@ -82,13 +77,25 @@ struct WireWriter {
     let start: Int
     /// Writer indices of label starts a pointer can reach (offset below 0x3fff), in write order.
     private var labelPositions: [Int] = []
+    /// The first question's name and where it starts: a target for whole names only.
+    private var question: (name: DNSName, position: Int)?
 
     init(start: Int) {
         self.start = start
         labelPositions.reserveCapacity(32)
     }
 
+    /// Writes a question name in full; the first becomes the target of every later name equal to it.
+    mutating func writeQuestionName(_ name: DNSName, into buffer: inout ByteBuffer) {
+        if question == nil, buffer.writerIndex - start < 0x3fff { question = (name, buffer.writerIndex) }
+        buffer.writeBytes(name.wire)
+    }
+
     mutating func writeName(_ name: DNSName, into buffer: inout ByteBuffer, compress: Bool) {
+        if compress, let question, name.equalsIgnoringCase(question.name) {
+            buffer.writeInteger(UInt16(0xc000 | (question.position - start)))
+            return
+        }
         let wire = name.wire
         var index = 0
         while wire[index] != 0 {

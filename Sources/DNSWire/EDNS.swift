@@ -19,7 +19,8 @@ public struct EDNS: Hashable, Sendable {
     }
 
     /// Encoded size of the OPT record: root name, fixed fields, options.
-    public var encodedSize: Int { 11 + options.reduce(0) { $0 + 4 + $1.data.count } }
+    @inlinable
+    public var encodedSize: Int { OPTRecord.fixedSize + options.reduce(0) { $0 + 4 + $1.data.count } }
 }
 
 public struct EDNSOption: Hashable, Sendable {

@@ -24,6 +24,13 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
         33: "SRV", 41: "OPT", 251: "IXFR", 252: "AXFR", 255: "ANY",
     ]
 
+    /// A type that only a question (or a message's machinery) carries, never a zone: OPT and the
+    /// meta range 128–255 (RFC 6895 §3.1: TKEY, TSIG, IXFR, AXFR, MAILB, MAILA, ANY, ...). The
+    /// zones hold no records of these, so no compiled answer exists for them; `Catalog` decides
+    /// what each gets.
+    @inlinable
+    public var isMeta: Bool { rawValue == 41 || (128...255).contains(rawValue) }
+
     /// Mnemonic as dig prints it, or `TYPE<n>` (RFC 3597).
     public var description: String { Self.names[rawValue] ?? "TYPE\(rawValue)" }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ClusterDNS
+import ClusterZones
 import DNSServer
 import DNSWire
 import Foundation

@@ -1,4 +1,5 @@
 import DNSServer
+import DNSWire
 import Testing
 
 /// `--listen` values: what parses, into which host and port, and what is refused.

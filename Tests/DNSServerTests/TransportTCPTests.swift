@@ -1,4 +1,5 @@
 import DNSServer
+import DNSWire
 import NIOCore
 import Testing
 

@@ -1,4 +1,5 @@
 import DNSServer
+import DNSWire
 import Logging
 import NIOCore
 import NIOPosix
@@ -16,11 +17,13 @@ import Darwin
 /// Answers without knowing DNS: echoes the query with QR set and byte 3 naming the transport
 /// (`u` or `t`); a query whose byte 3 is `TestResponder.sizeRequest` gets a response of the size
 /// in bytes 4–5; a query that already has QR set is dropped (nil).
-struct TestResponder: DNSResponder {
+struct TestResponder: DNSResponder, DNSBatchResponder {
     static let sizeRequest: UInt8 = 0x5A
 
-    func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator) -> ByteBuffer? {
-        let bytes = Array(query.readableBytesView)
+    func batch() -> any DNSBatchResponder { self }
+
+    func respond(to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse? {
+        let bytes = Array(query)
         guard bytes.count >= 4, bytes[2] & 0x80 == 0 else { return nil }
         var response: [UInt8]
         if bytes[3] == Self.sizeRequest, bytes.count >= 6 {
@@ -34,7 +37,9 @@ struct TestResponder: DNSResponder {
             response[2] |= 0x80
             response[3] = transport == .udp ? UInt8(ascii: "u") : UInt8(ascii: "t")
         }
-        return allocator.buffer(bytes: response)
+        guard response.count <= output.count else { return nil }
+        output.copyBytes(from: response)
+        return DNSResponse(length: response.count, path: .general)
     }
 }
 
@@ -291,6 +296,6 @@ enum TestListener {
 extension TestResponder {
     /// What the responder sends back for `query`, for exact comparisons.
     func expectedEcho(of query: [UInt8], over transport: DNSTransport) -> [UInt8] {
-        Array(respond(to: ByteBuffer(bytes: query), over: transport, allocator: ByteBufferAllocator())!.readableBytesView)
+        Array(respond(to: ByteBuffer(bytes: query), over: transport, allocator: ByteBufferAllocator())!.0.readableBytesView)
     }
 }

@@ -55,7 +55,7 @@ import Testing
                 let (name, type) = questions[Int(id) % questions.count]
                 let edns: EDNS? = id % 3 == 0 ? EDNS(udpPayloadSize: 1232) : nil
                 let query = DNSMessageEncoder.encode(DNSMessage.query(id: id, name: try DNSName(name), type: type, edns: edns))
-                expected[id] = general.respond(to: ByteBuffer(bytes: query), over: .udp, allocator: ByteBufferAllocator()).map { Array($0.readableBytesView) }
+                expected[id] = general.answer(query)?.bytes
                 try clients[Int(id) % 2].send(query, to: listener.localAddress)
             }
             for (index, client) in clients.enumerated() {
@@ -89,7 +89,7 @@ import Testing
             // The reply to a closed socket draws an ICMP port unreachable; the server must shrug it off.
             do {
                 let gone = try TestSocket.udp(for: listener.localAddress)
-                try gone.send(TestMessages.sizeRequest(id: 1, size: 4000), to: listener.localAddress)
+                try gone.send(TestMessages.sizeRequest(id: 1, size: 1000), to: listener.localAddress)
             }
             let client = try TestSocket.udp(for: listener.localAddress)
             for id in 2...4 {

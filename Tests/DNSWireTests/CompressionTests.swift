@@ -33,22 +33,26 @@ struct CompressionTests {
         #expect(decoded == message)
     }
 
-    @Test("names in NS, CNAME, PTR and SOA data are compressed against earlier names")
+    @Test("names in NS, CNAME, PTR and SOA data are compressed against earlier names, and a name equal to the question points at it")
     func compressesNamesInData() throws {
+        let question = name("web.shop.svc.cluster.local")
         let owner = name("alias.shop.svc.cluster.local")
-        let target = name("web.shop.svc.cluster.local")
+        let target = name("db.shop.svc.cluster.local")
         let records: [RecordData] = [
             .ns(target), .cname(target), .ptr(target),
-            .soa(StartOfAuthority(primaryNameServer: target, responsibleMailbox: target, serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5)),
+            .soa(StartOfAuthority(primaryNameServer: target, responsibleMailbox: question, serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5)),
         ]
         for data in records {
             let message = DNSMessage(
-                header: responseHeader(), questions: [DNSQuestion(name: target, type: .a)],
+                header: responseHeader(), questions: [DNSQuestion(name: question, type: .a)],
                 answers: [ResourceRecord(name: owner, ttl: 1, data: data)])
             let bytes = DNSMessageEncoder.encode(message)
-            // Owner: "alias" then a pointer to shop.svc.cluster.local; each data name: one pointer to the question.
-            let expectedData = data.type == .soa ? 2 + 2 + 20 : 2
-            #expect(bytes.count == 12 + target.wire.count + 4 + (1 + 5 + 2) + 10 + expectedData, "\(data.type)")
+            // The owner is written in full: it shares only a suffix with the question, which is no
+            // target. Each data name is "db" and a pointer to the owner's "shop.svc.cluster.local";
+            // the SOA's mailbox equals the question: one pointer to it.
+            let ownerSize = owner.wire.count
+            let expectedData = data.type == .soa ? (1 + 2 + 2) + 2 + 20 : 1 + 2 + 2
+            #expect(bytes.count == 12 + question.wire.count + 4 + ownerSize + 10 + expectedData, "\(data.type)")
             #expect(try DNSMessageDecoder.decode(bytes: bytes) == message)
         }
     }
@@ -83,29 +87,32 @@ struct CompressionTests {
         }
     }
 
-    @Test("case is preserved exactly: each spelling of a name survives, and compression shares only identical bytes")
-    func preservesCase() throws {
+    @Test("a name equal to the question in any case takes the question's spelling; other names keep theirs, sharing only identical bytes")
+    func questionSpellingAndCase() throws {
         let question = name("KuBe.cluster.local")
         let lower = name("kube.cluster.local")
         let upper = name("KUBE.CLUSTER.LOCAL")
+        let other = name("web.cluster.local")
+        let shouting = name("WEB.CLUSTER.LOCAL")
         let message = DNSMessage(
             header: responseHeader(),
             questions: [DNSQuestion(name: question, type: .cname)],
             answers: [
-                ResourceRecord(name: question, ttl: 5, data: .cname(lower)),
-                ResourceRecord(name: lower, ttl: 5, data: .cname(upper)),
-                ResourceRecord(name: upper, ttl: 5, data: .a(ipv4(10, 0, 0, 1))),
+                ResourceRecord(name: lower, ttl: 5, data: .cname(other)),
+                ResourceRecord(name: upper, ttl: 5, data: .cname(shouting)),
+                ResourceRecord(name: other, ttl: 5, data: .a(ipv4(10, 0, 0, 1))),
             ])
         let bytes = DNSMessageEncoder.encode(message)
         let decoded = try DNSMessageDecoder.decode(bytes: bytes)
         #expect(decoded.questions[0].name.wire == question.wire)
-        #expect(decoded.answers.map(\.name.wire) == [question.wire, lower.wire, upper.wire])
-        #expect(decoded.answers[0].data == .cname(lower))
-        #expect(decoded.answers[1].data == .cname(upper))
-        #expect(decoded.answers[2].name.description == "KUBE.CLUSTER.LOCAL.")
-        // "kube" is new bytes followed by a pointer to the question's "cluster.local" at offset 17.
-        #expect(bytes.firstRange(of: [4] + Array("kube".utf8) + [0xc0, 17]) != nil)
-        // The upper-case name shares nothing with the others, so "CLUSTER" is written out.
+        // Both spellings of the question's name are a pointer to it (offset 12): the client's spelling.
+        #expect(decoded.answers.map(\.name.wire) == [question.wire, question.wire, other.wire])
+        #expect(bytes.firstRange(of: [0xc0, 12]) != nil)
+        #expect(decoded.answers[0].data == .cname(other))
+        #expect(decoded.answers[1].data == .cname(shouting))
+        // Nothing points inside the question: "web" is followed by "cluster.local" written out.
+        #expect(bytes.firstRange(of: [3] + Array("web".utf8) + [7] + Array("cluster".utf8)) != nil)
+        // The upper-case name shares nothing with the lower-case one, so "CLUSTER" is written out.
         #expect(bytes.firstRange(of: [7] + Array("CLUSTER".utf8)) != nil)
     }
 

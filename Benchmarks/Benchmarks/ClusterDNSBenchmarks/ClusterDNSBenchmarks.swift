@@ -1,5 +1,5 @@
 import Benchmark
-import ClusterDNS
+import ClusterZones
 import DNSServer
 import DNSWire
 import NIOCore

@@ -1,4 +1,4 @@
-import ClusterDNS
+import ClusterZones
 import DNSServer
 import DNSWire
 import NIOCore

@@ -18,10 +18,4 @@ int cudp_sendmmsg(int fd, struct cudp_mmsghdr *messages, unsigned int count, int
 /// MSG_WAITFORONE, also hidden behind _GNU_SOURCE.
 int cudp_msg_waitforone(void);
 
-/// Asks the CPU to start loading the cache line at `address` (a hint; never faults). The batch
-/// engine uses it to fetch the memory of every answer in a batch at once instead of one by one.
-static inline void cudp_prefetch(const void *address) {
-    __builtin_prefetch(address, 0, 3);
-}
-
 #endif

@@ -2,7 +2,7 @@ import DNSWire
 import ServiceRegistry
 
 /// The Kubernetes DNS-Based Service Discovery zone (spec v1.1.0) for one registry snapshot.
-public struct ClusterZone: Sendable {
+public struct ClusterZone: Zone {
     public let origin: DNSName
     let snapshot: RegistrySnapshot
     let configuration: ZoneConfiguration
@@ -57,10 +57,11 @@ public struct ClusterZone: Sendable {
             break
         }
         guard let service = snapshot.service(namespace: labels[0], name: labels[1]) else { return nil }
+        // The spec's one rcode rule: a headless service with no ready endpoints does not exist,
+        // and so nothing below it does either (RFC 8020).
+        if service.isHeadless && published.endpoints(of: service).isEmpty { return nil }
         switch labels.count {
         case 2:
-            // The spec's one rcode rule: a headless service with no ready endpoints does not exist.
-            if service.isHeadless && published.endpoints(of: service).isEmpty { return nil }
             return .service(service)
         case 3:
             // `_tcp.<svc>...` exists when some named port uses that protocol; other labels are endpoints.
@@ -124,26 +125,22 @@ public struct ClusterZone: Sendable {
     private func answer(_ question: DNSQuestion, at node: ClusterName?, chaseDepth: Int) -> Answer {
         let name = question.name
         guard let node else {
-            return Answer(responseCode: .nameError, authority: [soaRecord(owner: origin.withCase(of: name))])
-        }
-        if question.type == .any {
-            // RFC 8482: a minimal answer that says the name exists, without enumerating it.
-            return configuration.minimalAnyAnswer(owner: name)
+            return Answer(responseCode: .nameError, authority: [soaRecord(owner: origin)])
         }
         if case .service(let service) = node, service.type == .externalName {
             return externalNameAnswer(question, service: service, chaseDepth: chaseDepth)
         }
         let (answers, additional) = records(at: node, type: question.type, owner: name)
         if answers.isEmpty {
-            return Answer(authority: [soaRecord(owner: origin.withCase(of: name))])
+            return Answer(authority: [soaRecord(owner: origin)])
         }
         return Answer(answers: answers, additional: additional)
     }
 
     /// CNAME to the external name; when the target is inside this zone, its records follow.
     private func externalNameAnswer(_ question: DNSQuestion, service: Service, chaseDepth: Int) -> Answer {
-        guard let externalName = service.externalName, let target = try? DNSName(externalName) else {
-            return Answer(authority: [soaRecord(owner: origin.withCase(of: question.name))])
+        guard let externalName = service.externalName, let target = (try? DNSName(externalName))?.lowercased() else {
+            return Answer(authority: [soaRecord(owner: origin)])
         }
         let cname = ResourceRecord(name: question.name, ttl: configuration.ttl, data: .cname(target))
         guard question.type != .cname, target.isSubdomain(of: origin), chaseDepth < 8 else {
@@ -165,7 +162,7 @@ public struct ClusterZone: Sendable {
             case .soa:
                 return ([soaRecord(owner: owner)], [])
             case .ns:
-                let nameServer = nameServerName(like: owner)
+                let nameServer = configuration.nameServerName
                 let glue = configuration.nameServerAddresses.map {
                     ResourceRecord(name: nameServer, ttl: ttl, data: RecordData(address: $0))
                 }
@@ -203,7 +200,7 @@ public struct ClusterZone: Sendable {
 
     /// A/AAAA/SRV of a service name, or SRV of `_port._proto` when `portFilter` is given.
     private func serviceRecords(_ service: Service, type: RecordType, owner: DNSName, portFilter: [ServicePort]?) -> (answers: [ResourceRecord], additional: [ResourceRecord]) {
-        let serviceName = targetName(labels: [service.name, service.namespace, "svc"], like: owner)
+        let serviceName = targetName(labels: [service.name, service.namespace, "svc"])
         if service.isHeadless {
             let endpoints = published.endpoints(of: service)
             switch type {
@@ -213,7 +210,7 @@ public struct ClusterZone: Sendable {
                 var targets: [(target: DNSName, port: Int, address: IPAddress)] = []
                 var seen = Set<SRVTarget>()
                 for endpoint in endpoints {
-                    let target = targetName(labels: [endpoint.label, service.name, service.namespace, "svc"], like: owner)
+                    let target = targetName(labels: [endpoint.label, service.name, service.namespace, "svc"])
                     for port in endpoint.ports where matches(port, portFilter) {
                         if seen.insert(SRVTarget(target: target, port: port.port, address: endpoint.address)).inserted {
                             targets.append((target, port.port, endpoint.address))
@@ -269,14 +266,9 @@ public struct ClusterZone: Sendable {
         return filter.contains { $0.name.lowercased() == port.name.lowercased() && $0.protocol == port.protocol }
     }
 
-    /// `labels` + the zone, with the zone part in the case the client used (as CoreDNS does).
-    private func targetName(labels: [String], like owner: DNSName) -> DNSName {
-        let zone = origin.withCase(of: owner)
-        return (try? zone.prepending(labels: labels.map { $0.lowercased() })) ?? zone
-    }
-
-    private func nameServerName(like owner: DNSName) -> DNSName {
-        targetName(labels: ["ns", "dns"], like: owner)
+    /// `labels` + the zone, in lower case like every name the zone writes.
+    private func targetName(labels: [String]) -> DNSName {
+        (try? origin.prepending(labels: labels.map { $0.lowercased() })) ?? origin
     }
 }
 
@@ -285,12 +277,4 @@ private struct SRVTarget: Hashable {
     var target: DNSName
     var port: Int
     var address: IPAddress?
-}
-
-extension DNSName {
-    /// This name (a zone origin) spelled with the case of the matching suffix of `name`.
-    func withCase(of name: DNSName) -> DNSName {
-        let suffix = name.dropping(name.labelCount - labelCount)
-        return suffix.equalsIgnoringCase(self) ? suffix : self
-    }
 }

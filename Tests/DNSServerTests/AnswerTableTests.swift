@@ -1,4 +1,4 @@
-import ClusterDNS
+import ClusterZones
 import DNSServer
 import DNSWire
 import Foundation
@@ -6,10 +6,9 @@ import NIOCore
 import ServiceRegistry
 import Testing
 
-/// Compiled answers are the zones' answers as bytes: for every name the catalog holds they must say
-/// exactly what the general path (decode, `Catalog.answer`, encode) says, and never outlive their
-/// catalog.
-@Suite struct CompiledAnswersTests {
+/// The answer table is the zones' answers as bytes: for every name the catalog holds it must say
+/// exactly what the general path (`Catalog.answer`, encode) says, and never outlive its catalog.
+@Suite struct AnswerTableTests {
     static let allocator = ByteBufferAllocator()
     static let exampleCluster = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("zones").path
@@ -33,17 +32,14 @@ import Testing
         DNSMessageEncoder.encode(DNSMessage.query(id: id, name: name, type: type, recursionDesired: recursionDesired, edns: edns))
     }
 
-    /// The response the byte-copying path writes, or nil when it leaves the query to the general path.
+    /// The response the answer table writes, or nil when another path answered.
     static func copied(_ pipeline: QueryPipeline, _ query: [UInt8], over transport: DNSTransport) -> [UInt8]? {
-        var output = [UInt8](repeating: 0, count: 65535)
-        let length = query.withUnsafeBytes { input in
-            output.withUnsafeMutableBytes { pipeline.respond(to: input, over: transport, into: $0) }
-        }
-        return length.map { Array(output[0..<$0]) }
+        guard let (bytes, path) = pipeline.answer(query, over: transport), path == .answerTable else { return nil }
+        return bytes
     }
 
     static func general(_ pipeline: QueryPipeline, _ query: [UInt8], over transport: DNSTransport) -> [UInt8]? {
-        pipeline.respond(to: ByteBuffer(bytes: query), over: transport, allocator: allocator).map { Array($0.readableBytesView) }
+        pipeline.answer(query, over: transport).map(\.bytes)
     }
 
     static let askedTypes: [RecordType] = [.a, .ns, .cname, .soa, .ptr, .hinfo, .mx, .txt, .aaaa, .srv, RecordType(10), RecordType(257)]
@@ -106,8 +102,10 @@ import Testing
         for text in ["nope.default.svc.cluster.local", "google.com.default.svc.cluster.local", "example.com", "9.9.9.10.in-addr.arpa"] {
             #expect(Self.copied(pipeline, Self.query(try DNSName(text), .a), over: .udp) == nil, "\(text)")
         }
-        // ANY gets RFC 8482's minimal answer, built on the general path.
-        #expect(Self.copied(pipeline, Self.query(try DNSName("kubernetes.default.svc.cluster.local"), .any), over: .udp) == nil)
+        // ANY gets RFC 8482's minimal answer, built on the general path; so does every meta type.
+        for type in [RecordType.any, .axfr, RecordType(250), RecordType(41)] {
+            #expect(Self.copied(pipeline, Self.query(try DNSName("kubernetes.default.svc.cluster.local"), type), over: .udp) == nil)
+        }
     }
 
     @Test func aNewCatalogIsNeverAnsweredFromTheOldOnesCompiledAnswers() throws {

@@ -5,7 +5,7 @@ import ServiceRegistry
 ///
 /// We answer for the whole reverse trees, as CoreDNS does with `in-addr.arpa ip6.arpa` in its
 /// kubernetes block; unknown addresses are NXDOMAIN until forwarding exists.
-public struct ReverseZone: Sendable {
+public struct ReverseZone: Zone {
     public let origin: DNSName
     private let family: Family
     private let targetsByAddress: [IPAddress: [DNSName]]
@@ -116,7 +116,7 @@ public struct ReverseZone: Sendable {
     }
 
     public func answer(_ question: DNSQuestion) -> Answer {
-        let owner = origin.withCase(of: question.name)
+        let owner = origin
         guard let parts = addressNibbles(question.name) else {
             return Answer(responseCode: .nameError, authority: [soaRecord(owner: owner)])
         }
@@ -133,9 +133,6 @@ public struct ReverseZone: Sendable {
             let address = address(fromParts: parts)
             guard let targets = targetsByAddress[address] else {
                 return Answer(responseCode: .nameError, authority: [soaRecord(owner: owner)])
-            }
-            if question.type == .any {
-                return configuration.minimalAnyAnswer(owner: question.name)
             }
             guard question.type == .ptr else { return Answer(authority: [soaRecord(owner: owner)]) }
             return Answer(answers: targets.map { ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ptr($0)) })

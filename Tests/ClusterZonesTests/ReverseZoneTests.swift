@@ -1,5 +1,6 @@
-import ClusterDNS
+import ClusterZones
 import DNSWire
+import SpecSupport
 import Testing
 
 /// Partial reverse names: a name above a known address is an empty non-terminal (NOERROR, no

@@ -1,5 +1,4 @@
-import CUDPBatch
-import ClusterDNS
+import CPrefetch
 import DNSWire
 import NIOCore
 
@@ -8,17 +7,13 @@ import NIOCore
 /// query for such a name is then answered by copying bytes, as Knot DNS or NSD answer from their
 /// compiled zones: no decoding into values, no zone lookup, no encoding, no allocation.
 ///
-/// The zones still decide: every entry is `Catalog.answer` encoded by `DNSMessageEncoder`, for the
-/// names `Catalog.forEachClusterZoneName` and `forEachName(in:)` list. What is not here takes the
-/// general path: names not listed (NXDOMAIN, empty non-terminals, pods in `insecure` mode),
-/// ExternalName names (CNAME chasing), ANY and other meta types, classes other than IN, and answers
-/// that do not fit the client's size limit (truncation).
-///
-/// Entries are encoded for the lower-cased question; a client's own spelling goes into the question
-/// section, and owner names point at it, so answers echo the client as the general path does.
-/// Names inside record data that the encoder compressed into the question take the client's case
-/// too (DNS names compare without case).
-final class CompiledAnswers: Sendable {
+/// It is what the zones compile: every entry is `Catalog.answers(at:types:)` made bytes by
+/// `Answer.encoded`, for the names `Catalog.forEachClusterZoneName` and `forEachName(in:)` list,
+/// and a response is assembled by `DNSQueryView.writeResponse` as on every other path. What is not
+/// here takes the general path: names not listed (NXDOMAIN, empty non-terminals, pods in
+/// `insecure` mode), ExternalName names (CNAME chasing), meta types, classes other than IN, and
+/// answers that do not fit the client's size limit (truncation).
+public final class AnswerTable: Sendable {
     /// Entries back to back: name length, lower-cased wire name, answer count, then per answer
     /// QTYPE (0 for the NODATA answer), flags, the three section counts, body length, and the body
     /// (the encoded sections after the question) or, for NODATA, the body's offset in `noDataBodies`.
@@ -31,14 +26,14 @@ final class CompiledAnswers: Sendable {
     private let slots: [UInt64]
     private let mask: Int
     /// Names held.
-    let nameCount: Int
+    public let nameCount: Int
 
     /// Bytes held by the entries and the index.
-    var byteCount: Int { entries.count + noDataBodies.count + slots.count * MemoryLayout<UInt64>.size }
+    public var byteCount: Int { entries.count + noDataBodies.count + slots.count * MemoryLayout<UInt64>.size }
 
     private static let answerHeaderSize = 12
 
-    init(catalog: Catalog) {
+    public init(catalog: Catalog) {
         var builder = Builder(catalog: catalog)
         // Reserved generously up front: growing a table of tens of MB by doubling copies it each
         // time and leaves the old copies to the allocator; capacity never written is not resident.
@@ -62,17 +57,17 @@ final class CompiledAnswers: Sendable {
 
     /// Writes the response to `query` into `output`; the number of bytes written, or nil when the
     /// general path must answer.
-    func respond(to query: UnsafeRawBufferPointer, _ parsed: PlainQuery, into output: UnsafeMutableRawBufferPointer) -> Int? {
-        // Meta types (ANY, transfers, TSIG, ...) and type 0 need the general path.
-        guard parsed.class == 1, parsed.type != 0, !(128...255).contains(parsed.type) else { return nil }
+    public func answer(_ view: DNSQueryView, query: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        // Type 0 would collide with the NODATA entries' key; meta types are the catalog's to decide.
+        guard view.class == DNSClass.in.rawValue, view.type != 0, !RecordType(view.type).isMeta else { return nil }
         return entries.withUnsafeBytes { entries -> Int? in
-            guard let entry = find(query, parsed, in: entries) else { return nil }
+            guard let entry = find(query, view, in: entries) else { return nil }
             var cursor = entry + 1 + Int(entries[entry]) + 1
             var chosen: Int?
             var noData: Int?
             for _ in 0..<entries[cursor - 1] {
                 let type = entries.bigEndianUInt16(at: cursor)
-                if type == parsed.type {
+                if type == view.type {
                     chosen = cursor
                     break
                 }
@@ -81,56 +76,46 @@ final class CompiledAnswers: Sendable {
             }
             guard let answer = chosen ?? noData else { return nil }
             let bodyLength = Int(entries.bigEndianUInt16(at: answer + 10))
-            let length = parsed.questionEnd + bodyLength + (parsed.hasEDNS ? 11 : 0)
-            guard length <= parsed.maxSize, length <= output.count else { return nil }
-
-            parsed.stampClientParts(of: query, flags: entries.bigEndianUInt16(at: answer + 2), into: output)
-            output.storeBigEndian(1, at: 4)
-            output.storeBigEndian(entries.bigEndianUInt16(at: answer + 4), at: 6)
-            output.storeBigEndian(entries.bigEndianUInt16(at: answer + 6), at: 8)
-            output.storeBigEndian(entries.bigEndianUInt16(at: answer + 8) + (parsed.hasEDNS ? 1 : 0), at: 10)
-            var end = parsed.questionEnd
             let bodyStart = answer + Self.answerHeaderSize
-            let destination = UnsafeMutableRawBufferPointer(rebasing: output[end..<(end + bodyLength)])
+            let write = { (body: UnsafeRawBufferPointer) in
+                view.writeResponse(
+                    to: query, flags: entries.bigEndianUInt16(at: answer + 2), answerCount: entries.bigEndianUInt16(at: answer + 4),
+                    authorityCount: entries.bigEndianUInt16(at: answer + 6), additionalCount: entries.bigEndianUInt16(at: answer + 8),
+                    body: body, into: output)
+            }
             if chosen == nil {
                 let offset = Int(entries.bigEndianUInt16(at: bodyStart)) << 16 | Int(entries.bigEndianUInt16(at: bodyStart + 2))
-                noDataBodies.withUnsafeBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + bodyLength)])) }
-            } else {
-                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: entries[bodyStart..<(bodyStart + bodyLength)]))
+                return noDataBodies.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + bodyLength)])) }
             }
-            end += bodyLength
-            if parsed.hasEDNS {
-                end = OPTRecord.write(into: output, at: end)
-            }
-            return end
+            return write(UnsafeRawBufferPointer(rebasing: entries[bodyStart..<(bodyStart + bodyLength)]))
         }
     }
 
     /// First step of fetching an answer's memory ahead of time: the index slot for `nameHash`.
     /// - Returns: a token for `prefetchEntry(token:)`.
-    func prefetchSlot(nameHash: UInt64) -> Int {
+    public func prefetchSlot(nameHash: UInt64) -> Int {
         let index = Int(truncatingIfNeeded: nameHash) & mask
-        slots.withUnsafeBufferPointer { cudp_prefetch($0.baseAddress! + index) }
+        slots.withUnsafeBufferPointer { cprefetch($0.baseAddress! + index) }
         return index + 1
     }
 
     /// Second step: the first lines of the entry that slot points at. A token from an older table
     /// only wastes the hint.
-    func prefetchEntry(token: Int) {
+    public func prefetchEntry(token: Int) {
         guard token > 0, token <= slots.count else { return }
         let slot = slots[token - 1]
         guard slot != 0 else { return }
         let entry = NameSlots.entry(of: slot)
         entries.withUnsafeBytes { entries in
-            cudp_prefetch(entries.baseAddress! + entry)
-            if entry + 64 < entries.count { cudp_prefetch(entries.baseAddress! + entry + 64) }
+            cprefetch(entries.baseAddress! + entry)
+            if entry + 64 < entries.count { cprefetch(entries.baseAddress! + entry + 64) }
         }
     }
 
-    private func find(_ query: UnsafeRawBufferPointer, _ parsed: PlainQuery, in entries: UnsafeRawBufferPointer) -> Int? {
-        let nameLength = parsed.nameEnd - 12
+    private func find(_ query: UnsafeRawBufferPointer, _ view: DNSQueryView, in entries: UnsafeRawBufferPointer) -> Int? {
+        let nameLength = view.nameLength
         return slots.withUnsafeBufferPointer { slots in
-            NameSlots.find(parsed.nameHash, in: slots) { entry in
+            NameSlots.find(view.nameHash, in: slots) { entry in
                 Int(entries[entry]) == nameLength && Self.nameMatches(query, entries, at: entry + 1, length: nameLength)
             }
         }
@@ -156,7 +141,8 @@ final class CompiledAnswers: Sendable {
         static let unownedType = RecordType(10)  // NULL
 
         mutating func add(_ name: DNSName, types: [RecordType]) {
-            let wire = name.lowercased().wire
+            let lowercased = name.lowercased()
+            let wire = lowercased.wire
             var hasher = NameHasher()
             for byte in wire { hasher.add(byte) }
             let start = entries.count
@@ -169,6 +155,7 @@ final class CompiledAnswers: Sendable {
             entries.append(0)
             var hasNoData = false
             let askedTypes = types + [Self.unownedType]
+            let question = DNSQuestion(name: lowercased, type: Self.unownedType)
             for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes)) {
                 // Only plain positive and NODATA answers are copied; a CNAME (ExternalName) is chased
                 // per question type, so its name stays on the general path.
@@ -178,44 +165,35 @@ final class CompiledAnswers: Sendable {
                 }
                 let isNoData = answer.answers.isEmpty
                 if isNoData && hasNoData { continue }
-                append(answer, name: name, type: type, as: isNoData ? 0 : type.rawValue)
+                append(answer, question: question, as: isNoData ? 0 : type.rawValue)
                 hasNoData = hasNoData || isNoData
                 entries[countIndex] += 1
             }
             index.insert(hasher.value, offset: start, entries: entries)
         }
 
-        private mutating func append(_ answer: Answer, name: DNSName, type: RecordType, as key: UInt16) {
-            var header = DNSHeader(id: 0)
-            header.isResponse = true
-            header.opcode = .query
-            header.isAuthoritative = answer.authoritative
-            header.responseCode = answer.responseCode
-            let message = DNSMessage(
-                header: header, questions: [DNSQuestion(name: name, type: type)], answers: answer.answers,
-                authority: answer.authority, additional: answer.additional)
-            scratch.clear()
-            DNSMessageEncoder.encode(message, into: &scratch)
-            let bodyStart = 12 + name.wire.count + 4
-            let body = scratch.readableBytesView.dropFirst(bodyStart)
-            for value in [key, scratch.getInteger(at: 2, as: UInt16.self)!, scratch.getInteger(at: 6, as: UInt16.self)!,
-                scratch.getInteger(at: 8, as: UInt16.self)!, scratch.getInteger(at: 10, as: UInt16.self)!, UInt16(body.count)]
-            {
-                entries.append(UInt8(truncatingIfNeeded: value >> 8))
-                entries.append(UInt8(truncatingIfNeeded: value))
-            }
-            if key == 0 {
+        /// The answer's parts: its header words, then its body, or for NODATA where its body is in
+        /// `noDataBodies`. The question's type is not encoded, so one question serves every type.
+        private mutating func append(_ answer: Answer, question: DNSQuestion, as key: UInt16) {
+            answer.encoded(for: question, scratch: &scratch) { encoded in
+                for value in [key, encoded.flags, encoded.answerCount, encoded.authorityCount, encoded.additionalCount, UInt16(encoded.body.count)] {
+                    entries.append(UInt8(truncatingIfNeeded: value >> 8))
+                    entries.append(UInt8(truncatingIfNeeded: value))
+                }
+                guard key == 0 else {
+                    entries.append(contentsOf: encoded.body)
+                    return
+                }
+                let body = ArraySlice(encoded.body)
                 let offset: Int
-                if let known = noDataOffsets[ArraySlice(body)] {
+                if let known = noDataOffsets[body] {
                     offset = known
                 } else {
                     offset = noDataBodies.count
                     noDataBodies.append(contentsOf: body)
-                    noDataOffsets[ArraySlice(body)] = offset
+                    noDataOffsets[body] = offset
                 }
                 for shift in [24, 16, 8, 0] { entries.append(UInt8(truncatingIfNeeded: offset >> shift)) }
-            } else {
-                entries.append(contentsOf: body)
             }
         }
     }
@@ -289,19 +267,5 @@ enum NameSlots {
             if slot >> 32 == hash >> 32, matches(entry(of: slot)) { return entry(of: slot) }
             index = (index + 1) & mask
         }
-    }
-}
-
-/// The OPT record of our responses: root owner, our UDP payload size, no extended code, version 0,
-/// no flags, no options (as the general path writes it).
-enum OPTRecord {
-    static let size = 11
-
-    static func write(into output: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
-        output[offset] = 0
-        output.storeBigEndian(RecordType.opt.rawValue, at: offset + 1)
-        output.storeBigEndian(QueryPipeline.maxUDPPayload, at: offset + 3)
-        for index in (offset + 5)..<(offset + size) { output[index] = 0 }
-        return offset + size
     }
 }
