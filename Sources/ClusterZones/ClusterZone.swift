@@ -56,10 +56,7 @@ public struct ClusterZone: Zone {
         default:
             break
         }
-        guard let service = snapshot.service(namespace: labels[0], name: labels[1]) else { return nil }
-        // The spec's one rcode rule: a headless service with no ready endpoints does not exist,
-        // and so nothing below it does either (RFC 8020).
-        if service.isHeadless && published.endpoints(of: service).isEmpty { return nil }
+        guard let service = snapshot.service(namespace: labels[0], name: labels[1]), hasName(service) else { return nil }
         switch labels.count {
         case 2:
             return .service(service)
@@ -84,6 +81,12 @@ public struct ClusterZone: Zone {
         default:
             return nil
         }
+    }
+
+    /// Whether `service` has a name at all. The spec's one rcode rule: a headless service with no
+    /// ready endpoints does not exist, and so nothing below it does either (RFC 8020).
+    func hasName(_ service: Service) -> Bool {
+        !(service.isHeadless && published.endpoints(of: service).isEmpty)
     }
 
     /// `labels` from the namespace down: [ns, dashed-ip].

@@ -19,7 +19,7 @@ extension Catalog {
         if let version = try? origin.prepending("dns-version") {
             body(version, [.txt])
         }
-        for service in snapshot.services {
+        for service in snapshot.services where clusterZone.hasName(service) {
             guard let serviceName = try? origin.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() }) else { continue }
             if service.type == .externalName {
                 body(serviceName, [.cname])
