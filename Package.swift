@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "ClusterZonesTests", dependencies: ["ClusterZones", "DNSWire", "ServiceRegistry", "LDNSTestSupport", "SpecSupport"]),
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterZones", "ServiceRegistry", "SpecSupport"]),
         .testTarget(name: "ServiceEnvTests", dependencies: ["ServiceEnv", "ServiceRegistry"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["DNSWire", "SpecSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ClusterZones", "DNSWire", "SpecSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

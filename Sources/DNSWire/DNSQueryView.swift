@@ -77,7 +77,7 @@ public struct DNSQueryView: Sendable {
             let length = Int(query[offset])
             // A compressed or extended label in a question: the strict decoder deals with it.
             // The name so far, this label and the root label must fit in 255 bytes.
-            guard length & 0xc0 == 0, offset + 1 + length <= count, offset - 12 + 1 + length + 1 <= DNSName.maxLength else { return nil }
+            guard length & 0xc0 == 0, offset + 1 + length <= count, length == 0 || offset - 12 + 1 + length + 1 <= DNSName.maxLength else { return nil }
             hasher.add(UInt8(length))
             if length == 0 { return (offset + 1, hasher.value) }
             for index in (offset + 1)...(offset + length) {

@@ -128,3 +128,37 @@ import Testing
         #expect(after.header.responseCode == .nameError)
     }
 }
+
+extension QueryPipelineTests {
+    /// What the view does not take goes to the strict decoder, whose errors are never cached: a
+    /// malformed EDNS query cannot turn the answer for its name into FORMERR for everyone after.
+    @Test func aMalformedQueryGetsFormatErrorAndLeavesTheNameAnswerable() throws {
+        let pipeline = Self.pipeline()
+        var malformed = try query("api.shop.svc.cluster.local", .a, edns: EDNS(options: [EDNSOption(code: 10, data: [1, 2, 3, 4])]))
+        malformed[malformed.count - 5] = 40  // the option claims more than the OPT data holds
+        for _ in 0..<2 {
+            let rejected = try #require(pipeline.answer(malformed))
+            #expect(rejected.path == .strict)
+            #expect(try DNSMessageDecoder.decode(bytes: rejected.bytes).header.responseCode == .formatError)
+        }
+        for edns in [EDNS(udpPayloadSize: 1232), EDNS(udpPayloadSize: 4096)] {
+            let response = try #require(try respond(pipeline, try query("api.shop.svc.cluster.local", .a, edns: edns)))
+            #expect(response.header.responseCode == .noError)
+            #expect(response.answers.map(\.data) == [.a(0x0a60_0014)])
+        }
+    }
+
+    @Test func recursionDesiredAndCheckingDisabledAreEchoedOnEveryPath() throws {
+        let pipeline = Self.pipeline()
+        pipeline.compileAnswers()
+        for name in ["api.shop.svc.cluster.local", "nope.shop.svc.cluster.local"] {
+            var message = DNSMessage.query(id: 5, name: try DNSName(name), type: .a, recursionDesired: false)
+            message.header.checkingDisabled = true
+            for _ in 0..<2 {  // the second time from the cache, for the name the table lacks
+                let response = try #require(try respond(pipeline, DNSMessageEncoder.encode(message)))
+                #expect(!response.header.recursionDesired)
+                #expect(response.header.checkingDisabled)
+            }
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import DNSServer
+import Foundation
 import DNSWire
 import NIOCore
 import Testing
@@ -97,6 +98,79 @@ import Testing
                 guard case .bytes(let response) = client.receive() else { Issue.record("no response to \(id)"); return }
                 #expect(TestMessages.id(of: response) == UInt16(id))
             }
+        }
+    }
+}
+
+/// Counts what a transport asks of its responder, around the real pipeline.
+final class CountingResponder: DNSResponder, @unchecked Sendable {
+    let pipeline: QueryPipeline
+    private let lock = NSLock()
+    private(set) var reads = 0
+    private(set) var responses = 0
+
+    init(_ pipeline: QueryPipeline) { self.pipeline = pipeline }
+
+    func batch() -> any DNSBatchResponder { Batch(inner: pipeline.batch(), counter: self) }
+
+    func count(read: Int = 0, response: Int = 0) {
+        lock.lock()
+        reads += read
+        responses += response
+        lock.unlock()
+    }
+
+    struct Batch: DNSBatchResponder {
+        let inner: any DNSBatchResponder
+        let counter: CountingResponder
+
+        func read(_ query: UnsafeRawBufferPointer, over transport: DNSTransport) -> ReadQuery {
+            counter.count(read: 1)
+            return inner.read(query, over: transport)
+        }
+
+        func prefetch(_ read: ReadQuery) { inner.prefetch(read) }
+
+        func respond(to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse? {
+            counter.count(response: 1)
+            return inner.respond(to: query, read, over: transport, into: output)
+        }
+    }
+}
+
+@Suite struct TransportPipelineTests {
+    /// A query the table and the cache miss used to be parsed again and sent down the chain a
+    /// second time by the batch engine; now each datagram is read once and answered once.
+    @Test(arguments: UDPEngine.allCases)
+    func everyDatagramIsReadOnceAndAnsweredOnce(_ engine: UDPEngine) async throws {
+        let pipeline = QueryPipelineTests.pipeline(endpointCount: 4)
+        pipeline.compileAnswers()
+        let counting = CountingResponder(pipeline)
+        let names = ["api.shop.svc.cluster.local", "nope.shop.svc.cluster.local", "web-1.web.shop.svc.cluster.local", "example.com"]
+        try await TestListener.with(TestListener.configuration(udpEngine: engine), responder: counting) { listener in
+            let client = try TestSocket.udp(for: listener.localAddress)
+            for (id, name) in names.enumerated() {
+                try client.send(try queryBytes(name, .a, id: UInt16(id)), to: listener.localAddress)
+                guard case .bytes = client.receive() else { Issue.record("no answer for \(name)"); return }
+            }
+        }
+        #expect(counting.reads == names.count)
+        #expect(counting.responses == names.count)
+    }
+
+    /// Both engines read a query up to `DNSTransport.largestUDPQuery` bytes (the NIO engine used to
+    /// stop at 2048): a 3,000-byte query padded with an EDNS option is answered alike by both.
+    @Test(arguments: UDPEngine.allCases)
+    func aLargeQueryIsAnsweredByEitherEngine(_ engine: UDPEngine) async throws {
+        let pipeline = QueryPipelineTests.pipeline(endpointCount: 4)
+        let padding = EDNSOption(code: 12, data: Array(repeating: 0, count: 2_940))  // RFC 7830 padding
+        let query = try queryBytes("api.shop.svc.cluster.local", .a, id: 77, edns: EDNS(options: [padding]))
+        #expect(query.count > 2_048 && query.count <= DNSTransport.largestUDPQuery)
+        let expected = try #require(pipeline.answer(query)?.bytes)
+        try await TestListener.with(TestListener.configuration(udpEngine: engine), responder: pipeline) { listener in
+            let client = try TestSocket.udp(for: listener.localAddress)
+            try client.send(query, to: listener.localAddress)
+            #expect(client.receive() == .bytes(expected))
         }
     }
 }

@@ -8,6 +8,8 @@ struct DigOutput: CustomStringConvertible {
     var answers: [String]
     var additional: [String]
     var authority: [String]
+    /// The question name as the response spells it (dig's QUESTION SECTION), when printed.
+    var question: String?
     var raw: String
 
     /// Parses the three tools' formats: `status: NOERROR` (dig), `status: NOERROR;` (kdig), `rcode: NOERROR` (drill).
@@ -25,6 +27,13 @@ struct DigOutput: CustomStringConvertible {
         answers = Self.section("ANSWER", in: text)
         additional = Self.section("ADDITIONAL", in: text)
         authority = Self.section("AUTHORITY", in: text)
+        question = Self.questionName(in: text)
+    }
+
+    private static func questionName(in text: String) -> String? {
+        let lines = text.split(separator: "\n")
+        guard let index = lines.firstIndex(where: { $0.contains("QUESTION SECTION:") }), index + 1 < lines.count else { return nil }
+        return lines[index + 1].dropFirst().split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init)
     }
 
     private static func section(_ name: String, in text: String) -> [String] {
