@@ -16,7 +16,9 @@
 # Environment: SIZES ("small large"), DURATION (10), HALF_DURATION (5), SEED (1), QUERIES (100000),
 # SERVER_CPU (1), CLIENT_CPU (0), SCRATCH_PATH (.build), WORK_DIR (/tmp/clusterdns-compare),
 # CLIENTS (4), OUTSTANDING (100), SAMPLE (300 queries checked per size), SERVERS (clusterdns knot nsd echo),
-# CLUSTERDNS_BIN (a clusterdns binary to use instead of building one), FIRST_ANSWER_TIMEOUT (240 s),
+# CLUSTERDNS_BIN (a clusterdns binary to use instead of building one), BASELINE_BIN (an older clusterdns
+# binary, served as "baseline" when SERVERS names it: a regression check in the same run, reported
+# per round as ratios of the two), FIRST_ANSWER_TIMEOUT (240 s),
 # ROUNDS (1): with more, the dnsperf runs repeat with the servers interleaved, and each server's row
 # is its round with the least other load on the machine (steal and neighbours on shared vCPUs).
 set -euo pipefail
@@ -149,6 +151,10 @@ start_server() {
     PORTS[$name]=$port
 }
 
+median_of() {
+    printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
 stop_server() {
     local name=$1 pid=${PIDS[$1]} waited=0
     kill -TERM "$pid" 2>/dev/null || return 0
@@ -187,6 +193,10 @@ run_size() {
         case $name in
         clusterdns)
             start_server clusterdns "$port" "$CLUSTERDNS" serve --registry "$cluster/manifests" \
+                --listen "127.0.0.1:$port" --threads 1 --log-level warning ;;
+        baseline)
+            [ -x "${BASELINE_BIN:-}" ] || die "SERVERS names baseline, but BASELINE_BIN is not an executable"
+            start_server baseline "$port" "$BASELINE_BIN" serve --registry "$cluster/manifests" \
                 --listen "127.0.0.1:$port" --threads 1 --log-level warning ;;
         knot)
             mkdir -p "$WORK_DIR/knot"; rm -rf "$WORK_DIR/knot/"*
@@ -273,7 +283,7 @@ EOF
         grep -q ' 0 answer mismatches' "$WORK_DIR/check-$size.txt" || die "servers disagree on the sample; see $WORK_DIR/check-$size.txt"
     fi
 
-    declare -A QPS AVG P99 HALFQPS CPU RSS NOWRSS LOST OTHER RCODES ROUND
+    declare -A QPS AVG P99 HALFQPS CPU RSS NOWRSS LOST OTHER RCODES ROUND ROUNDCPU ROUNDQPS
     local out before after busy_before busy_after client_cpu completed half_rate
     local round qps avg lost rcodes cpu other p99
     for round in $(seq 1 "$ROUNDS"); do
@@ -305,6 +315,7 @@ EOF
         p99=$(awk '/^> / {print $NF}' "$WORK_DIR/dnsperf-half-$size-$name-r$round.txt" | sort -n \
             | awk '{v[NR] = $1} END {if (NR == 0) {print "-"} else {i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", v[i] * 1000}}')
         log "round $round, $name: $qps qps, $cpu us/query, p99 $p99 ms at $half_rate qps, other load $other cores"
+        ROUNDCPU[$name,$round]=$cpu ROUNDQPS[$name,$round]=$qps
         # Of several rounds, keep the one the rest of the machine disturbed least (not the best figures).
         if [ "$round" = 1 ] || awk -v o="$other" -v b="${OTHER[$name]}" 'BEGIN {exit !(o < b)}'; then
             QPS[$name]=$qps AVG[$name]=$avg LOST[$name]=$lost RCODES[$name]=$rcodes CPU[$name]=$cpu OTHER[$name]=$other
@@ -345,6 +356,16 @@ EOF
         echo "ClusterDNS / echo floor: queries/s $(awk -v a="${QPS[clusterdns]}" -v b="${QPS[echo]}" 'BEGIN {printf "%.2f", a / b}') (target >= 0.98)," \
             "CPU per query $(awk -v a="${CPU[clusterdns]}" -v b="${CPU[echo]}" 'BEGIN {printf "%.2f", a / b}');" \
             "p99 at half rate ${P99[clusterdns]} ms (target <= 1)"
+    fi
+    if [[ " $SERVERS " == *" clusterdns "* && " $SERVERS " == *" baseline "* ]]; then
+        # Each round's servers ran back to back, so a round's ratio is the fairest comparison.
+        local cpu_ratios="" qps_ratios=""
+        for round in $(seq 1 "$ROUNDS"); do
+            cpu_ratios+=" $(awk -v a="${ROUNDCPU[clusterdns,$round]}" -v b="${ROUNDCPU[baseline,$round]}" 'BEGIN {printf "%.2f", a / b}')"
+            qps_ratios+=" $(awk -v a="${ROUNDQPS[clusterdns,$round]}" -v b="${ROUNDQPS[baseline,$round]}" 'BEGIN {printf "%.2f", a / b}')"
+        done
+        echo "ClusterDNS / baseline, per round: CPU per query$cpu_ratios (median $(median_of $cpu_ratios))," \
+            "queries/s$qps_ratios (median $(median_of $qps_ratios))"
     fi
     echo
 }

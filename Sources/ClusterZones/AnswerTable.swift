@@ -18,9 +18,10 @@ public final class AnswerTable: Sendable {
     /// QTYPE (0 for the NODATA answer), flags, the three section counts, body length, and the body
     /// (the encoded sections after the question) or, for NODATA, the body's offset in `noDataBodies`.
     private let entries: [UInt8]
-    /// NODATA bodies, each kept once: a NODATA body is the zone's SOA whose owner points into the
-    /// question, so it depends only on the zone and the name's length, and a few hundred serve
-    /// every name (9 MB less for 50k services, and they stay in the CPU's cache).
+    /// NODATA bodies, each kept once: a NODATA body is the zone's SOA, whose names point back at
+    /// its owner at an offset set by the question's length, so it depends only on the zone and the
+    /// name's length, and a few hundred serve every name (9 MB less for 50k services, and they stay
+    /// in the CPU's cache).
     private let noDataBodies: [UInt8]
     /// The index on the names (`NameSlots`).
     private let slots: [UInt64]
@@ -77,7 +78,7 @@ public final class AnswerTable: Sendable {
             guard let answer = chosen ?? noData else { return nil }
             let bodyLength = Int(entries.bigEndianUInt16(at: answer + 10))
             let bodyStart = answer + Self.answerHeaderSize
-            let write = { (body: UnsafeRawBufferPointer) in
+            func write(_ body: UnsafeRawBufferPointer) -> Int? {
                 view.writeResponse(
                     to: query, flags: entries.bigEndianUInt16(at: answer + 2), answerCount: entries.bigEndianUInt16(at: answer + 4),
                     authorityCount: entries.bigEndianUInt16(at: answer + 6), additionalCount: entries.bigEndianUInt16(at: answer + 8),
