@@ -1,5 +1,5 @@
-import DNSWire
 import ClusterZones
+import DNSWire
 import SpecSupport
 import Testing
 
