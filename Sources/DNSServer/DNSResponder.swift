@@ -44,8 +44,9 @@ extension DNSResponder {
     }
 
     /// One query from a NIO channel, into a new buffer of `transport.largestResponse` bytes after
-    /// `prefix` bytes left for the caller (TCP's length). A response much smaller than the buffer is
-    /// copied into one of its size, so queued responses do not each hold 64 KiB.
+    /// `prefix` bytes left for the caller (TCP's length). A TCP response much smaller than its
+    /// 64 KiB buffer is copied into one of its size, so queued responses do not each hold 64 KiB;
+    /// a UDP buffer is small enough to send as it is.
     public func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator, prefix: Int = 0) -> (ByteBuffer, DNSResponse)? {
         var buffer = allocator.buffer(capacity: prefix + transport.largestResponse)
         buffer.moveWriterIndex(forwardBy: prefix)
@@ -55,7 +56,7 @@ extension DNSResponder {
             return response?.length ?? 0
         }
         guard let response else { return nil }
-        if buffer.capacity > 4 * buffer.readableBytes {
+        if buffer.capacity - buffer.readableBytes > 16 * 1024 {
             return (allocator.buffer(buffer: buffer), response)
         }
         return (buffer, response)
