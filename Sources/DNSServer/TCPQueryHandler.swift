@@ -4,13 +4,24 @@ import NIOCore
 
 /// Answers the framed queries of one TCP connection in the order they arrived, closes the
 /// connection when it goes idle or breaks the framing, and lets responses already written reach
-/// a client that half-closed after sending its queries.
+/// a client that half-closed or broke the framing after sending its queries.
+///
+/// A client that sends without reading cannot make the server queue answers without bound: while
+/// the connection is over its write buffer's high-water mark, queries wait unanswered (they are a
+/// few bytes each) and the socket is not read; answering and reading resume as the client reads.
 final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let responder: Responder
     private let logger: Logger
+    /// Queries received and not yet answered, oldest first.
+    private var waiting = CircularBuffer<ByteBuffer>()
+    /// The client is done sending (end of stream, or a framing error): close once every query
+    /// received has been answered and every answer written.
+    private var closesWhenAnswered = false
+    private var isClosing = false
+    private var isReading = true
 
     init(responder: Responder, logger: Logger) {
         self.responder = responder
@@ -18,17 +29,20 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let query = Self.unwrapInboundIn(data)
-        guard let (response, answered) = responder.respond(to: query, over: .tcp, allocator: context.channel.allocator, prefix: 2) else { return }
-        var framed = response
-        logger.debug("answered", metadata: ["path": "\(answered.path.rawValue)", "bytes": "\(answered.length)"])
-        // The TCP response limit is what a 2-byte length can say, so the length always fits.
-        framed.setInteger(UInt16(answered.length), at: framed.readerIndex)
-        context.write(Self.wrapOutboundOut(framed), promise: nil)
+        waiting.append(Self.unwrapInboundIn(data))
+        answerWaiting(context: context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         context.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            answerWaiting(context: context)
+            context.flush()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -37,20 +51,59 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
             logger.trace("TCP connection idle; closing")
             context.close(promise: nil)
         case ChannelEvent.inputClosed:
-            // Close only once everything written so far has gone out: an empty write completes
-            // after every write queued before it.
-            let channel = context.channel
-            let drained = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(Self.wrapOutboundOut(channel.allocator.buffer(capacity: 0)), promise: drained)
-            drained.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            finishAfterAnswering(context: context)
         default:
             context.fireUserInboundEventTriggered(event)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // The queries framed before the error are still answered (a query followed by an empty
+        // frame in one segment used to lose its answer); nothing more is read.
         logger.debug("TCP connection error; closing", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        finishAfterAnswering(context: context)
+    }
+
+    /// Answers waiting queries while the connection takes their answers, and reads from the
+    /// socket only while nothing waits.
+    private func answerWaiting(context: ChannelHandlerContext) {
+        while context.channel.isWritable, let query = waiting.popFirst() {
+            answer(query, context: context)
+        }
+        setReading(waiting.isEmpty && !closesWhenAnswered, context: context)
+        if waiting.isEmpty && closesWhenAnswered { closeAfterWrites(context: context) }
+    }
+
+    private func answer(_ query: ByteBuffer, context: ChannelHandlerContext) {
+        guard let (response, answered) = responder.respond(to: query, over: .tcp, allocator: context.channel.allocator, prefix: 2) else { return }
+        var framed = response
+        logger.debug("answered", metadata: ["path": "\(answered.path.rawValue)", "bytes": "\(answered.length)"])
+        // The TCP response limit is what a 2-byte length can say, so the length always fits.
+        framed.setInteger(UInt16(answered.length), at: framed.readerIndex)
+        context.write(Self.wrapOutboundOut(framed), promise: nil)
+    }
+
+    private func finishAfterAnswering(context: ChannelHandlerContext) {
+        closesWhenAnswered = true
+        answerWaiting(context: context)
+        context.flush()
+    }
+
+    /// Closes once everything written so far has gone out: an empty write completes after every
+    /// write queued before it.
+    private func closeAfterWrites(context: ChannelHandlerContext) {
+        guard !isClosing else { return }
+        isClosing = true
+        let channel = context.channel
+        let drained = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(Self.wrapOutboundOut(channel.allocator.buffer(capacity: 0)), promise: drained)
+        drained.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    private func setReading(_ reading: Bool, context: ChannelHandlerContext) {
+        guard reading != isReading else { return }
+        isReading = reading
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
     }
 }
 

@@ -102,22 +102,24 @@ import Testing
     }
 }
 
-/// Counts what a transport asks of its responder, around the real pipeline.
+/// Counts what a transport asks of its responder, around a real one.
 final class CountingResponder: DNSResponder, @unchecked Sendable {
-    let pipeline: QueryPipeline
+    let inner: any DNSResponder
     private let lock = NSLock()
-    private(set) var reads = 0
-    private(set) var responses = 0
+    private var counts = (reads: 0, responses: 0)
 
-    init(_ pipeline: QueryPipeline) { self.pipeline = pipeline }
+    init(_ inner: any DNSResponder) { self.inner = inner }
 
-    func batch() -> any DNSBatchResponder { Batch(inner: pipeline.batch(), counter: self) }
+    var reads: Int { lock.withLock { counts.reads } }
+    var responses: Int { lock.withLock { counts.responses } }
+
+    func batch() -> any DNSBatchResponder { Batch(inner: inner.batch(), counter: self) }
 
     func count(read: Int = 0, response: Int = 0) {
-        lock.lock()
-        reads += read
-        responses += response
-        lock.unlock()
+        lock.withLock {
+            counts.reads += read
+            counts.responses += response
+        }
     }
 
     struct Batch: DNSBatchResponder {
