@@ -178,7 +178,7 @@ public final class DNSListener: Sendable {
         // Vector reads split one receive buffer into `messagesPerSyscall` slots; each must hold a
         // whole datagram, so the buffer is sized for all of them.
         let messagesPerSyscall = 32
-        let bytesPerDatagram = DNSTransport.largestUDPQuery
+        let bytesPerDatagram = DNSTransport.udpReceiveSize
         return DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)

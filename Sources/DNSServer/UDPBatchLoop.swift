@@ -17,8 +17,8 @@ import Glibc
 final class UDPBatchLoop: @unchecked Sendable {
     /// Datagrams per system call.
     static let batchSize = 64
-    /// Largest query read, as the NIO engine reads (bigger datagrams are truncated by the kernel).
-    static let receiveSize = DNSTransport.largestUDPQuery
+    /// Bytes read per datagram, as the NIO engine reads (`DNSTransport.udpReceiveSize`).
+    static let receiveSize = DNSTransport.udpReceiveSize
     /// Largest response sent over UDP: our EDNS payload size.
     static let sendSize = DNSTransport.udp.largestResponse
 
@@ -161,7 +161,7 @@ final class UDPBatchLoop: @unchecked Sendable {
                 responder.prefetch(reads[index])
             }
             var replies = 0
-            for index in 0..<received {
+            for index in 0..<received where request(index).count <= DNSTransport.largestUDPQuery {
                 let slot = sendArea + replies * Self.sendSize
                 let response = responder.respond(
                     to: request(index), reads[index], over: .udp, into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize))

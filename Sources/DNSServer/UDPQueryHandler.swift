@@ -20,6 +20,8 @@ final class UDPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         // A full send buffer means the kernel is already dropping; answering later would only add latency.
         guard context.channel.isWritable else { return }
         let query = Self.unwrapInboundIn(data)
+        // Longer than the largest query: cut short by the kernel, not a query to answer.
+        guard query.data.readableBytes <= DNSTransport.largestUDPQuery else { return }
         guard let (response, answered) = responder.respond(to: query.data, over: .udp, allocator: context.channel.allocator) else { return }
         logger.debug("answered", metadata: ["path": "\(answered.path.rawValue)", "bytes": "\(answered.length)"])
         context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: query.remoteAddress, data: response)), promise: nil)

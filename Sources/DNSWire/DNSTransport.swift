@@ -10,6 +10,10 @@ public enum DNSTransport: Sendable, Hashable {
     public static let classicUDPLimit = 512
     /// The largest query either UDP engine reads; a longer datagram is not a DNS query we answer.
     public static let largestUDPQuery = 4096
+    /// What a UDP engine asks the kernel for per datagram: one byte more than the largest query,
+    /// so a longer datagram, which the kernel cuts to this size, shows as too long instead of
+    /// passing for a whole query (NIO does not report MSG_TRUNC).
+    public static let udpReceiveSize = largestUDPQuery + 1
 
     /// The most bytes a response may take: 65535 over TCP; over UDP 512 without EDNS, else the
     /// client's EDNS payload size kept between 512 and ours.

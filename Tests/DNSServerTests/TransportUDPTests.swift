@@ -176,3 +176,27 @@ final class CountingResponder: DNSResponder, @unchecked Sendable {
         }
     }
 }
+
+@Suite struct TransportOversizedUDPTests {
+    /// A datagram longer than the largest query read used to be answered as if the part that fit
+    /// were the whole query (the batch engine ignored MSG_TRUNC). Here the part that fits is a
+    /// valid 4096-byte query, so only the datagram's real length says it is not one.
+    @Test(arguments: UDPEngine.allCases)
+    func aDatagramLongerThanTheLargestQueryIsNotAnswered(_ engine: UDPEngine) async throws {
+        let pipeline = QueryPipelineTests.pipeline(endpointCount: 4)
+        var padding = EDNSOption(code: 12, data: [])
+        let bare = try queryBytes("api.shop.svc.cluster.local", .a, id: 1, edns: EDNS(options: [padding]))
+        padding.data = Array(repeating: 0, count: DNSTransport.largestUDPQuery - bare.count)
+        let fits = try queryBytes("api.shop.svc.cluster.local", .a, id: 1, edns: EDNS(options: [padding]))
+        #expect(fits.count == DNSTransport.largestUDPQuery)
+        try await TestListener.with(TestListener.configuration(udpEngine: engine), responder: pipeline) { listener in
+            let client = try TestSocket.udp(for: listener.localAddress)
+            try client.send(fits, to: listener.localAddress)
+            #expect(client.receive() != .timedOut, "a query of exactly the largest size is answered")
+            try client.send(fits + Array(repeating: 0xee, count: 1000), to: listener.localAddress)
+            try client.send(try queryBytes("api.shop.svc.cluster.local", .a, id: 2), to: listener.localAddress)
+            guard case .bytes(let response) = client.receive() else { Issue.record("no answer to the query after it"); return }
+            #expect(TestMessages.id(of: response) == 2, "the oversized datagram was answered")
+        }
+    }
+}
