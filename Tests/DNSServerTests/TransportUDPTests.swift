@@ -2,6 +2,7 @@ import DNSServer
 import Foundation
 import DNSWire
 import NIOCore
+import SpecSupport
 import Testing
 
 /// The UDP transport over real loopback sockets, with each engine (NIO channels, recvmmsg loop).
@@ -197,6 +198,39 @@ final class CountingResponder: DNSResponder, @unchecked Sendable {
             try client.send(try queryBytes("api.shop.svc.cluster.local", .a, id: 2), to: listener.localAddress)
             guard case .bytes(let response) = client.receive() else { Issue.record("no answer to the query after it"); return }
             #expect(TestMessages.id(of: response) == 2, "the oversized datagram was answered")
+        }
+    }
+}
+
+@Suite struct TransportPoisoningTests {
+    /// One query whose EDNS option overran the OPT data used to get FORMERR, and that FORMERR was
+    /// cached under the question: every well-formed EDNS query for the name got FORMERR after it
+    /// (search-path names, ExternalName Services, names outside the zones; over TCP too).
+    @Test(arguments: UDPEngine.allCases)
+    func aMalformedQueryDoesNotChangeTheAnswerOthersGet(_ engine: UDPEngine) async throws {
+        let pipeline = QueryPipeline(catalog: SpecFixture.catalog())
+        pipeline.compileAnswers()
+        let names = ["db.shop.svc.cluster.local", "google.com.shop.svc.cluster.local", "example.com", "api.shop.svc.cluster.local"]
+        try await TestListener.with(TestListener.configuration(udpEngine: engine), responder: pipeline) { listener in
+            let udp = try TestSocket.udp(for: listener.localAddress)
+            let tcp = try TestSocket.tcp(connectingTo: listener.localAddress)
+            for name in names {
+                var malformed = try queryBytes(name, .a, id: 1, edns: EDNS(options: [EDNSOption(code: 10, data: [1, 2, 3, 4])]))
+                malformed[malformed.count - 5] = 40  // the option claims more than the OPT data holds
+                try udp.send(malformed, to: listener.localAddress)
+                guard case .bytes(let rejected) = udp.receive() else { Issue.record("\(name): no FORMERR"); continue }
+                #expect(try DNSMessageDecoder.decode(bytes: rejected).header.responseCode == .formatError)
+                for (id, payload) in [(2, UInt16(1232)), (3, 4096)] {
+                    let query = try queryBytes(name, .a, id: UInt16(id), edns: EDNS(udpPayloadSize: payload))
+                    try udp.send(query, to: listener.localAddress)
+                    try tcp.sendAll(TestMessages.framed(query))
+                    for (transport, read) in [("UDP", udp.receive()), ("TCP", tcp.receiveFrame())] {
+                        guard case .bytes(let bytes) = read else { Issue.record("\(name) \(transport): no answer"); continue }
+                        let code = try DNSMessageDecoder.decode(bytes: bytes).header.responseCode
+                        #expect(code != .formatError, "\(name) over \(transport) got FORMERR after a malformed query")
+                    }
+                }
+            }
         }
     }
 }
