@@ -85,7 +85,7 @@ public final class DNSListener: Sendable {
                     udpChannels = try await bindUDP(to: requested, eventLoops: eventLoops, sockets: threads, responder: responder, logger: logger)
                     boundAddress = udpChannels[0].localAddress!
                 }
-                let tcpConnections = TCPConnectionRegistry(limit: configuration.maxTCPConnections)
+                let tcpConnections = TCPConnectionRegistry(limit: configuration.maxTCPConnections, perClientLimit: configuration.maxTCPConnectionsPerClient)
                 do {
                     let tcpChannel = try await bindTCP(
                         to: boundAddress, group: group ?? ownedGroup!, configuration: configuration,
@@ -206,14 +206,13 @@ public final class DNSListener: Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 guard connections.admit(channel) else {
-                    logger.debug("TCP connection refused: too many open", metadata: ["remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+                    logger.debug("TCP connection refused: too many open, or too many from that client", metadata: ["remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
                     return channel.eventLoop.makeFailedFuture(TCPConnectionRegistry.LimitReached())
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
-                        IdleStateHandler(readTimeout: idleTimeout),
                         ByteToMessageHandler(TCPFrameDecoder(maxFrameLength: maxQuerySize)),
-                        TCPQueryHandler(responder: responder, logger: logger)
+                        TCPQueryHandler(responder: responder, timeout: idleTimeout, logger: logger)
                     )
                 }
             }

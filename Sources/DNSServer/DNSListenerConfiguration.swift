@@ -7,11 +7,15 @@ public struct DNSListenerConfiguration: Sendable {
     /// UDP sockets (each on its own event loop, sharing the port with SO_REUSEPORT), and the size
     /// of the event loop group when the listener creates its own.
     public var threads: Int
-    /// A TCP connection that sends no query for this long is closed, so idle clients cannot pin
-    /// connection slots.
+    /// A TCP connection closes when no whole query arrives for this long (since it opened, the
+    /// last query, or the client last read a backlog of answers), so idle clients cannot pin
+    /// connection slots and a trickle of bytes cannot extend the time.
     public var tcpIdleTimeout: TimeAmount
     /// Connections accepted beyond this many open ones are closed at once.
     public var maxTCPConnections: Int
+    /// Connections from one client address beyond this many open ones are closed at once, so one
+    /// client cannot take every slot of `maxTCPConnections`.
+    public var maxTCPConnectionsPerClient: Int
     /// The largest TCP query accepted; a longer length prefix closes the connection before its
     /// body is buffered. At most 65535, which the two-byte prefix cannot exceed anyway.
     public var maxTCPQuerySize: Int
@@ -23,6 +27,7 @@ public struct DNSListenerConfiguration: Sendable {
         threads: Int = System.coreCount,
         tcpIdleTimeout: TimeAmount = .seconds(10),
         maxTCPConnections: Int = 1024,
+        maxTCPConnectionsPerClient: Int = 32,
         maxTCPQuerySize: Int = 65535,
         udpEngine: UDPEngine = .default
     ) {
@@ -30,6 +35,7 @@ public struct DNSListenerConfiguration: Sendable {
         self.threads = threads
         self.tcpIdleTimeout = tcpIdleTimeout
         self.maxTCPConnections = maxTCPConnections
+        self.maxTCPConnectionsPerClient = maxTCPConnectionsPerClient
         self.maxTCPQuerySize = maxTCPQuerySize
         self.udpEngine = udpEngine
     }

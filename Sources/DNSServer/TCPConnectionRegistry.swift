@@ -1,39 +1,54 @@
 import NIOCore
 import Synchronization
 
-/// The open TCP connections of one listener: enforces the connection cap and lets shutdown close
-/// connections that would otherwise live on until their idle timeout.
+/// The open TCP connections of one listener: enforces the connection cap, overall and per client
+/// address, and lets shutdown close connections that would otherwise live on until their timeout.
 final class TCPConnectionRegistry: Sendable {
-    /// Fails a connection accepted beyond the cap, which makes the bootstrap close it.
+    /// Fails a connection accepted beyond a cap, which makes the bootstrap close it.
     struct LimitReached: Error {}
 
-    private let limit: Int
-    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
-
-    init(limit: Int) {
-        self.limit = limit
+    private struct Open {
+        var channels: [ObjectIdentifier: any Channel] = [:]
+        var perClient: [String: Int] = [:]
     }
 
-    var count: Int { connections.withLock { $0.count } }
+    private let limit: Int
+    private let perClientLimit: Int
+    private let open = Mutex(Open())
 
-    /// Registers `channel` until it closes; false (and nothing registered) when the cap is reached.
+    init(limit: Int, perClientLimit: Int) {
+        self.limit = limit
+        self.perClientLimit = perClientLimit
+    }
+
+    var count: Int { open.withLock { $0.channels.count } }
+
+    /// Registers `channel` until it closes; false (and nothing registered) when either cap is reached.
     func admit(_ channel: any Channel) -> Bool {
         let id = ObjectIdentifier(channel)
-        let admitted = connections.withLock { open in
-            guard open.count < limit else { return false }
-            open[id] = channel
+        let client = channel.remoteAddress?.ipAddress ?? ""
+        let admitted = open.withLock { open in
+            guard open.channels.count < limit, open.perClient[client, default: 0] < perClientLimit else { return false }
+            open.channels[id] = channel
+            open.perClient[client, default: 0] += 1
             return true
         }
         if admitted {
-            channel.closeFuture.whenComplete { _ in self.connections.withLock { _ = $0.removeValue(forKey: id) } }
+            channel.closeFuture.whenComplete { _ in
+                self.open.withLock { open in
+                    open.channels.removeValue(forKey: id)
+                    open.perClient[client, default: 1] -= 1
+                    if open.perClient[client] == 0 { open.perClient.removeValue(forKey: client) }
+                }
+            }
         }
         return admitted
     }
 
     /// Closes every open connection and waits for them to be closed.
     func closeAll() async {
-        let open = connections.withLock { Array($0.values) }
-        for channel in open {
+        let channels = open.withLock { Array($0.channels.values) }
+        for channel in channels {
             try? await channel.close()
         }
     }

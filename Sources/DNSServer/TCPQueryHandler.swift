@@ -6,6 +6,9 @@ import NIOCore
 /// connection when it goes idle or breaks the framing, and lets responses already written reach
 /// a client that half-closed or broke the framing after sending its queries.
 ///
+/// A connection closes when no whole query arrives within `timeout` (a deadline per query, so a
+/// trickle of bytes cannot keep it open).
+///
 /// A client that sends without reading cannot make the server queue answers without bound: while
 /// the connection is over its write buffer's high-water mark, queries wait unanswered (they are a
 /// few bytes each) and the socket is not read; answering and reading resume as the client reads.
@@ -14,7 +17,10 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let responder: Responder
+    private let timeout: TimeAmount
     private let logger: Logger
+    /// Closes the connection unless a whole query (or the client's reading of a backlog) comes first.
+    private var deadline: Scheduled<Void>?
     /// Queries received and not yet answered, oldest first.
     private var waiting = CircularBuffer<ByteBuffer>()
     /// The client is done sending (end of stream, or a framing error): close once every query
@@ -23,12 +29,27 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     private var isClosing = false
     private var isReading = true
 
-    init(responder: Responder, logger: Logger) {
+    init(responder: Responder, timeout: TimeAmount, logger: Logger) {
         self.responder = responder
+        self.timeout = timeout
         self.logger = logger
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { restartDeadline(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        restartDeadline(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        restartDeadline(context: context)
         waiting.append(Self.unwrapInboundIn(data))
         answerWaiting(context: context)
     }
@@ -39,6 +60,8 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
+            // The client read its backlog down to the low-water mark: that is progress too.
+            restartDeadline(context: context)
             answerWaiting(context: context)
             context.flush()
         }
@@ -47,9 +70,6 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
-            logger.trace("TCP connection idle; closing")
-            context.close(promise: nil)
         case ChannelEvent.inputClosed:
             finishAfterAnswering(context: context)
         default:
@@ -98,6 +118,16 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         let drained = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(Self.wrapOutboundOut(channel.allocator.buffer(capacity: 0)), promise: drained)
         drained.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    private func restartDeadline(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let channel = context.channel
+        let logger = logger
+        deadline = context.eventLoop.scheduleTask(in: timeout) {
+            logger.trace("TCP connection sent no whole query in time; closing")
+            channel.close(promise: nil)
+        }
     }
 
     private func setReading(_ reading: Bool, context: ChannelHandlerContext) {

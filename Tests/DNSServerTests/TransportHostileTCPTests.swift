@@ -50,3 +50,49 @@ import Glibc
         #expect(counting.responses == queries)
     }
 }
+
+extension TransportHostileTCPTests {
+    /// The idle timer used to restart on any byte, so one byte every few seconds kept a
+    /// connection open for ever. Now a query must arrive whole within the timeout.
+    @Test func aClientTricklingBytesIsClosedAfterTheTimeout() async throws {
+        var configuration = TestListener.configuration()
+        configuration.tcpIdleTimeout = .milliseconds(400)
+        try await TestListener.with(configuration) { listener in
+            let client = try TestSocket.tcp(connectingTo: listener.localAddress)
+            let frame = TestMessages.framed(TestMessages.query(id: 1))
+            let start = ContinuousClock.now
+            var closed = false
+            for byte in frame.dropLast() {  // never the whole frame
+                do { try client.sendAll([byte]) } catch { closed = true; break }
+                if client.receive(timeout: .milliseconds(150)) == .closed { closed = true; break }
+            }
+            if !closed { closed = client.waitForClose(timeout: .seconds(2)) == .closed }
+            let waited = ContinuousClock.now - start
+            #expect(closed)
+            #expect(waited < .milliseconds(1500), "a trickle held the connection for \(waited)")
+        }
+    }
+
+    /// A global cap alone let one client take every connection slot. One client's connections
+    /// beyond its own limit are refused, and another client is still served.
+    @Test func oneClientCannotTakeEveryConnection() async throws {
+        var configuration = TestListener.configuration()
+        configuration.maxTCPConnectionsPerClient = 8
+        try await TestListener.with(configuration) { listener in
+            var hog: [TestSocket] = []
+            var served = 0
+            for id in 0..<40 {
+                let socket = try TestSocket.tcp(connectingTo: listener.localAddress, from: "127.0.0.2")
+                hog.append(socket)
+                try? socket.sendAll(TestMessages.framed(TestMessages.query(id: UInt16(id))))
+                if case .bytes = socket.receiveFrame(timeout: .milliseconds(500)) { served += 1 }
+            }
+            #expect(served == 8, "one client was served on \(served) connections at once")
+            let other = try TestSocket.tcp(connectingTo: listener.localAddress, from: "127.0.0.3")
+            try other.sendAll(TestMessages.framed(TestMessages.query(id: 99)))
+            guard case .bytes(let response) = other.receiveFrame() else { Issue.record("another client was shut out"); return }
+            #expect(TestMessages.id(of: response) == 99)
+            hog.removeAll()
+        }
+    }
+}
