@@ -11,9 +11,12 @@ import NIOCore
 public enum DNSMessageEncoder {
     /// Encodes `message` into `buffer`, keeping the result within `maxSize` bytes.
     ///
-    /// When the answer or authority section does not fit, the message is cut at the last whole
-    /// record and TC is set; additional records that do not fit are left out without TC (RFC 2181
-    /// §9). The OPT record always fits: its space is reserved first.
+    /// A message that does not fit is cut at the end of the last RRset that fits whole, never
+    /// inside one (RFC 2181 §9: a resolver must not cache part of an RRset): when that is in the
+    /// answer or authority section TC is set, and nothing after it is sent (minimal, so a large
+    /// answer over UDP is a small invitation to retry over TCP, not an amplifier); additional
+    /// RRsets that do not fit are left out without TC. The OPT record always fits: its space is
+    /// reserved first.
     /// - Returns: true when the message was truncated (TC set).
     @discardableResult
     public static func encode(_ message: DNSMessage, into buffer: inout ByteBuffer, maxSize: Int = 65535) -> Bool {
@@ -34,12 +37,17 @@ public enum DNSMessageEncoder {
         var truncated = false
         var counts: [UInt16] = [0, 0, 0]
         sections: for (section, records) in [message.answers, message.authority, message.additional].enumerated() {
-            for record in records {
-                let mark = buffer.writerIndex
+            // Where the RRset being written began, and how many records the section had then.
+            var rrset = (start: buffer.writerIndex, count: UInt16(0))
+            for (index, record) in records.enumerated() {
+                if index == 0 || !record.isInSameRRset(as: records[index - 1]) {
+                    rrset = (buffer.writerIndex, counts[section])
+                }
                 writer.writeRecord(record, into: &buffer)
                 if buffer.writerIndex - headerIndex > limit {
-                    buffer.moveWriterIndex(to: mark)
-                    writer.forgetNames(from: mark)
+                    buffer.moveWriterIndex(to: rrset.start)
+                    writer.forgetNames(from: rrset.start)
+                    counts[section] = rrset.count
                     if section < 2 { truncated = true }
                     break sections
                 }
@@ -147,6 +155,7 @@ struct WireWriter {
     }
 
     mutating func forgetNames(from writerIndex: Int) {
+        if let question, question.position >= writerIndex { self.question = nil }
         labelPositions.removeAll { $0 >= writerIndex }
     }
 

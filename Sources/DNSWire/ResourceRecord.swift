@@ -66,6 +66,11 @@ public struct ResourceRecord: Hashable, Sendable, CustomStringConvertible {
         self.data = data
     }
 
+    /// Whether the two belong to one RRset: the same owner (compared without case), type and class.
+    public func isInSameRRset(as other: ResourceRecord) -> Bool {
+        type == other.type && `class` == other.class && name.equalsIgnoringCase(other.name)
+    }
+
     public var type: RecordType { data.type }
 
     /// One line as dig prints it: `name ttl class type rdata`.
