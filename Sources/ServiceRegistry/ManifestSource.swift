@@ -6,36 +6,54 @@ import Logging
 import Synchronization
 
 /// The manifest registry as a live source: loads the paths once, then polls them and publishes a
-/// new snapshot whenever their content changes and still loads cleanly. A broken or half-written
-/// edit keeps the last good snapshot (the errors are logged) until the next change fixes it.
+/// new snapshot whenever their content changes and still loads cleanly. A file still being written
+/// is not read until it has held still for a poll interval, and a broken edit keeps the last good
+/// snapshot (the errors are logged) until the next change fixes it. `reload()` re-reads on demand.
 public final class ManifestSource: Sendable {
     public let paths: [String]
     public let options: RegistryOptions
     private let logger: Logger
     private let state = Mutex(WatchState())
+    /// `watch`'s callback. Held through every load and its publication, so a poll and a `reload()`
+    /// from another thread never interleave and snapshots are published in serial order.
+    private let publication = Mutex<(@Sendable (RegistrySnapshot) -> Void)?>(nil)
 
     /// What the watcher remembers between polls.
     private struct WatchState: Sendable {
         /// Serial of the last published snapshot (0 before the first load).
         var serial: UInt32 = 0
-        /// Path, size and modification time of every file at the last poll.
-        var stamps: [FileStamp] = []
+        /// Every file's stamp at the last poll, and at the last read: a file whose stamp differs
+        /// from both is still being written, and is read once a poll finds it as the last one did.
+        var polledStamps: [FileStamp] = []
+        var readStamps: [FileStamp] = []
         /// The last walk of the registry and its directories' stamps: while no directory changes,
         /// no file can have appeared or gone, so the walk is skipped.
         var listing: ManifestListing?
         var directoryStamps: [FileStamp] = []
         /// Hash of the content last loaded, good or bad, so a touch without a change is not reloaded.
         var contentHash: Int?
+        /// Hash of the content of the last published snapshot, so a forced reload of the same
+        /// content publishes nothing.
+        var publishedContentHash: Int?
+        /// What the last published snapshot serves, to say what a reload removes.
+        var published = RegistryInventory()
+        /// A `reload()` asked for before `watch` started: its first poll reads everything.
+        var reloadRequested = false
         /// Size of the last good registry, to refuse a sudden empty one.
         var goodFiles = 0
         var goodObjects = 0
     }
 
-    /// The identity of a file's content as cheap `stat` data.
+    /// The identity of a file's content as cheap `stat` data. The mode and the inode are in it
+    /// because an edit can leave size and mtime as they were (made while the file was unreadable,
+    /// or copied with its mtime kept): the chmod back, or the file replaced, must still be seen.
     struct FileStamp: Hashable, Sendable {
         var path: String
         var size: Int
         var modified: Double
+        var mode: UInt32 = 0
+        var device: UInt64 = 0
+        var inode: UInt64 = 0
     }
 
     public init(paths: [String], options: RegistryOptions, logger: Logger) {
@@ -47,54 +65,110 @@ public final class ManifestSource: Sendable {
     /// The initial load. Its snapshot is the baseline the watcher compares to, even when it has
     /// errors (the caller decides whether to serve a partial registry).
     public func load() -> RegistryLoadResult {
-        let (listing, stamps) = currentListing()
-        let serial = state.withLock { Self.nextSerial(after: $0.serial) }
-        let (result, contentHash) = loadHashing(listing, serial: serial)
-        ManifestLoader.logSkipped(result.skipped, logger: logger)
-        state.withLock { state in
-            state.serial = serial
-            state.stamps = stamps
-            state.contentHash = contentHash
-            state.goodFiles = result.files.count
-            state.goodObjects = Self.objectCount(result)
+        publication.withLock { _ in
+            let (listing, stamps) = currentListing()
+            let serial = state.withLock { Self.nextSerial(after: $0.serial) }
+            let (result, loadedHash) = loadHashing(listing, serial: serial)
+            let contentHash = loadedHash ^ listing.errors.count
+            ManifestLoader.logSkipped(result.skipped, logger: logger)
+            let inventory = RegistryInventory(result.snapshot)
+            state.withLock { state in
+                state.serial = serial
+                state.polledStamps = stamps
+                state.readStamps = stamps
+                state.contentHash = contentHash
+                state.publishedContentHash = contentHash
+                state.published = inventory
+                state.goodFiles = result.files.count
+                state.goodObjects = Self.objectCount(result)
+                state.reloadRequested = false
+            }
+            return result
         }
-        return result
     }
 
-    /// Polls the paths every `interval` and calls `onUpdate` with each new good snapshot; its
-    /// serial is always greater than the last one. Returns when the task is cancelled.
+    /// Polls the paths every `interval` and calls `onUpdate` with each new good snapshot, from the
+    /// polls and from `reload()`; its serial is always greater than the last one. Returns when the
+    /// task is cancelled.
     public func watch(
         interval: Duration = .milliseconds(200),
         onUpdate: @escaping @Sendable (RegistrySnapshot) -> Void
     ) async {
+        let reloadRequested = publication.withLock { subscriber in
+            subscriber = onUpdate
+            return state.withLock { state in
+                defer { state.reloadRequested = false }
+                return state.reloadRequested
+            }
+        }
+        defer { publication.withLock { $0 = nil } }
+        if reloadRequested { readAllAndPublish() }
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)
             } catch {
                 return
             }
-            if let snapshot = poll() { onUpdate(snapshot) }
+            publication.withLock { publish in
+                if let snapshot = poll() { publish?(snapshot) }
+            }
         }
     }
 
-    /// One poll: nil unless the files changed and the new content loads without errors.
+    /// Reads every file now, whatever their stamps say, and publishes the result through `watch`'s
+    /// callback if it is new and good: for SIGHUP, and for edits no stamp shows. Before `watch` has
+    /// started, its first poll does it. Logs the reload, the errors, or that nothing changed.
+    public func reload() {
+        let watching = publication.withLock { publish in
+            guard publish != nil else { return false }
+            readAllAndPublish(through: publish)
+            return true
+        }
+        if !watching { state.withLock { $0.reloadRequested = true } }
+    }
+
+    private func readAllAndPublish() {
+        publication.withLock { readAllAndPublish(through: $0) }
+    }
+
+    private func readAllAndPublish(through publish: ((RegistrySnapshot) -> Void)?) {
+        let (listing, stamps) = currentListing()
+        state.withLock { $0.polledStamps = stamps }
+        if let snapshot = read(listing, stamps: stamps, forced: true) { publish?(snapshot) }
+    }
+
+    /// One poll: nil unless the files changed, have held still since the previous poll (a file still
+    /// being written is not read), and the new content loads without errors.
     func poll() -> RegistrySnapshot? {
         let (listing, stamps) = currentListing()
-        let unchanged = state.withLock { state in
-            if state.stamps == stamps { return true }
-            state.stamps = stamps
-            return false
+        let changedAndSettled = state.withLock { state in
+            defer { state.polledStamps = stamps }
+            return stamps != state.readStamps && stamps == state.polledStamps
         }
-        if unchanged { return nil }
+        guard changedAndSettled else { return nil }
+        return read(listing, stamps: stamps, forced: false)
+    }
 
-        let (serial, goodFiles, goodObjects, previousHash) = state.withLock { state in
-            (Self.nextSerial(after: state.serial), state.goodFiles, state.goodObjects, state.contentHash)
-        }
+    /// Reads the listed files and returns the snapshot to publish, if any. `forced` (a reload on
+    /// demand) logs the errors of a broken registry again, and says so when nothing changed.
+    private func read(_ listing: ManifestListing, stamps: [FileStamp], forced: Bool) -> RegistrySnapshot? {
+        let (serial, goodFiles, goodObjects, previousHash, publishedHash, previousStamps, published, publishedSerial) =
+            state.withLock { state in
+                (Self.nextSerial(after: state.serial), state.goodFiles, state.goodObjects, state.contentHash,
+                 state.publishedContentHash, state.readStamps, state.published, state.serial)
+            }
         let (result, loadedHash) = loadHashing(listing, serial: serial)
         let contentHash = loadedHash ^ listing.errors.count
-        state.withLock { $0.contentHash = contentHash }
+        state.withLock { state in
+            state.contentHash = contentHash
+            state.readStamps = stamps
+        }
+        if forced && contentHash == publishedHash {
+            logger.info("registry re-read: unchanged, still serving serial \(publishedSerial)")
+            return nil
+        }
         // The same content as last time (a touch, or the same broken edit): nothing to say again.
-        if contentHash == previousHash { return nil }
+        if !forced && contentHash == previousHash { return nil }
         ManifestLoader.logSkipped(result.skipped, logger: logger)
 
         let objects = Self.objectCount(result)
@@ -107,13 +181,31 @@ public final class ManifestSource: Sendable {
             logger.error("registry suddenly holds \(result.files.count) file(s) and \(objects) object(s); still serving the last good registry, waiting for the next change")
             return nil
         }
+        let inventory = RegistryInventory(result.snapshot)
         state.withLock { state in
             state.serial = serial
             state.goodFiles = result.files.count
             state.goodObjects = objects
+            state.publishedContentHash = contentHash
+            state.published = inventory
         }
         logger.info("registry reloaded (serial \(serial)): \(result.summary.services) services, \(result.summary.endpoints) endpoints, \(result.summary.pods) pods")
+        let removed = published.removed(in: inventory)
+        if !removed.isEmpty {
+            logger.warning("registry reload (serial \(serial)) removed \(removed)\(Self.emptiedOrDeleted(from: previousStamps, to: stamps))")
+        }
         return result.snapshot
+    }
+
+    /// `; emptied: a.yaml; deleted: b.yaml`, the usual culprits of a removal, or nothing.
+    private static func emptiedOrDeleted(from previous: [FileStamp], to current: [FileStamp]) -> String {
+        let currentByPath = Dictionary(current.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let emptied = previous.filter { $0.size > 0 && currentByPath[$0.path]?.size == 0 }.map(\.path)
+        let deleted = previous.filter { currentByPath[$0.path] == nil || currentByPath[$0.path]?.size == -1 }.map(\.path)
+        var text = ""
+        if !emptied.isEmpty { text += "; emptied: " + emptied.joined(separator: ", ") }
+        if !deleted.isEmpty { text += "; deleted: " + deleted.joined(separator: ", ") }
+        return text
     }
 
     /// `max(previous + 1, now)`: serials keep growing across restarts, as an SOA serial must.
@@ -155,14 +247,16 @@ public final class ManifestSource: Sendable {
         return (result, content.value)
     }
 
-    /// Size and modification time from stat(2).
+    /// Size, modification time, mode and inode from stat(2).
     private static func stamp(_ path: String) -> FileStamp {
         // stat(2) directly: the poll runs every 200 ms beside the query threads, and FileManager's
         // attribute dictionaries cost ten times as much for a registry of hundreds of files.
         var info = stat()
         guard stat(path, &info) == 0 else { return FileStamp(path: path, size: -1, modified: -1) }
         let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-        return FileStamp(path: path, size: Int(info.st_size), modified: modified)
+        return FileStamp(
+            path: path, size: Int(info.st_size), modified: modified, mode: UInt32(info.st_mode),
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 
     private static func objectCount(_ result: RegistryLoadResult) -> Int {
