@@ -79,10 +79,11 @@ public final class DNSListener: Sendable {
                 let boundAddress: SocketAddress
                 switch configuration.udpEngine {
                 case .batch:
-                    udpLoops = try bindBatchUDP(to: requested, sockets: threads, responder: responder, logger: logger)
+                    udpLoops = try bindBatchUDP(to: requested, sockets: threads, responder: responder, rateLimit: configuration.rateLimit, logger: logger)
                     boundAddress = try SocketAddress(ipAddress: requested.ipAddress!, port: udpLoops[0].port)
                 case .nio:
-                    udpChannels = try await bindUDP(to: requested, eventLoops: eventLoops, sockets: threads, responder: responder, logger: logger)
+                    udpChannels = try await bindUDP(
+                        to: requested, eventLoops: eventLoops, sockets: threads, responder: responder, rateLimit: configuration.rateLimit, logger: logger)
                     boundAddress = udpChannels[0].localAddress!
                 }
                 let tcpConnections = TCPConnectionRegistry(limit: configuration.maxTCPConnections, perClientLimit: configuration.maxTCPConnectionsPerClient)
@@ -138,12 +139,14 @@ public final class DNSListener: Sendable {
     }
 
     /// One batch loop per thread, the first picking the port when `address` has port 0.
-    private static func bindBatchUDP(to address: SocketAddress, sockets: Int, responder: some DNSResponder, logger: Logger) throws -> [UDPBatchLoop] {
+    private static func bindBatchUDP(
+        to address: SocketAddress, sockets: Int, responder: some DNSResponder, rateLimit: ResponseRateLimit?, logger: Logger
+    ) throws -> [UDPBatchLoop] {
         var loops: [UDPBatchLoop] = []
         var address = address
         do {
             for _ in 0..<sockets {
-                let loop = try UDPBatchLoop(address: address, responder: responder, logger: logger)
+                let loop = try UDPBatchLoop(address: address, responder: responder, rateLimit: rateLimit, logger: logger)
                 address = try SocketAddress(ipAddress: address.ipAddress!, port: loop.port)
                 loops.append(loop)
             }
@@ -156,13 +159,15 @@ public final class DNSListener: Sendable {
 
     /// One socket per event loop, the first picking the port when `address` has port 0.
     private static func bindUDP(
-        to address: SocketAddress, eventLoops: [any EventLoop], sockets: Int, responder: some DNSResponder, logger: Logger
+        to address: SocketAddress, eventLoops: [any EventLoop], sockets: Int, responder: some DNSResponder,
+        rateLimit: ResponseRateLimit?, logger: Logger
     ) async throws -> [any Channel] {
         var channels: [any Channel] = []
         do {
             var address = address
             for index in 0..<sockets {
-                let channel = try await udpBootstrap(eventLoop: eventLoops[index % eventLoops.count], responder: responder, logger: logger)
+                let channel = try await udpBootstrap(
+                    eventLoop: eventLoops[index % eventLoops.count], responder: responder, rateLimit: rateLimit, logger: logger)
                     .bind(to: address).get()
                 address = channel.localAddress!
                 channels.append(channel)
@@ -174,7 +179,9 @@ public final class DNSListener: Sendable {
         }
     }
 
-    private static func udpBootstrap(eventLoop: any EventLoop, responder: some DNSResponder, logger: Logger) -> DatagramBootstrap {
+    private static func udpBootstrap(
+        eventLoop: any EventLoop, responder: some DNSResponder, rateLimit: ResponseRateLimit?, logger: Logger
+    ) -> DatagramBootstrap {
         // Vector reads split one receive buffer into `messagesPerSyscall` slots; each must hold a
         // whole datagram, so the buffer is sized for all of them.
         let messagesPerSyscall = 32
@@ -188,7 +195,7 @@ public final class DNSListener: Sendable {
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: messagesPerSyscall * bytesPerDatagram))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(responder: responder, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(responder: responder, rateLimit: rateLimit, logger: logger))
                 }
             }
     }

@@ -21,6 +21,8 @@ public struct DNSListenerConfiguration: Sendable {
     public var maxTCPQuerySize: Int
     /// What serves UDP: NIO channels, or (Linux) a thread per socket with recvmmsg/sendmmsg.
     public var udpEngine: UDPEngine
+    /// Response rate limiting for UDP clients; nil (the default) answers every query.
+    public var rateLimit: ResponseRateLimit?
 
     public init(
         address: ListenAddress,
@@ -29,7 +31,8 @@ public struct DNSListenerConfiguration: Sendable {
         maxTCPConnections: Int = 1024,
         maxTCPConnectionsPerClient: Int = 32,
         maxTCPQuerySize: Int = 65535,
-        udpEngine: UDPEngine = .default
+        udpEngine: UDPEngine = .default,
+        rateLimit: ResponseRateLimit? = nil
     ) {
         self.address = address
         self.threads = threads
@@ -38,6 +41,7 @@ public struct DNSListenerConfiguration: Sendable {
         self.maxTCPConnectionsPerClient = maxTCPConnectionsPerClient
         self.maxTCPQuerySize = maxTCPQuerySize
         self.udpEngine = udpEngine
+        self.rateLimit = rateLimit
     }
 }
 

@@ -13,6 +13,8 @@ public enum AnswerPath: String, Sendable, CaseIterable {
     /// A query the in-place view does not take, decoded strictly: its errors (FORMERR, NOTIMP,
     /// BADVERS) and the rare valid query of an unusual shape.
     case strict
+    /// Over the client's response rate: a truncated answer that sends it to TCP (`ResponseRateLimit`).
+    case rateLimited = "rrl"
 }
 
 /// A response written into a transport's buffer.

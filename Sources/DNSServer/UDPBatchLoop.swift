@@ -25,12 +25,13 @@ final class UDPBatchLoop: @unchecked Sendable {
     let fileDescriptor: Int32
     let port: Int
     private let responder: any DNSResponder
+    private let rateLimit: ResponseRateLimit?
     private let logger: Logger
     private let running = ManagedAtomic(true)
     private let finished = ClosedLatch()
 
     /// Opens and binds a socket (SO_REUSEPORT, 4 MiB receive and send buffers) on `address`.
-    init(address: SocketAddress, responder: any DNSResponder, logger: Logger) throws {
+    init(address: SocketAddress, responder: any DNSResponder, rateLimit: ResponseRateLimit?, logger: Logger) throws {
         let family = address.protocol == .inet6 ? AF_INET6 : AF_INET
         let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
@@ -70,6 +71,7 @@ final class UDPBatchLoop: @unchecked Sendable {
         }
         self.fileDescriptor = descriptor
         self.responder = responder
+        self.rateLimit = rateLimit
         self.logger = logger
     }
 
@@ -135,6 +137,7 @@ final class UDPBatchLoop: @unchecked Sendable {
         }
         // Which path answered each query, for the debug log; decided once, not per query.
         let logsAnswers = logger.logLevel <= .debug
+        let limiter = rateLimit.map { ResponseRateLimiter($0) }
         /// The bytes of the `index`th datagram received.
         func request(_ index: Int) -> UnsafeRawBufferPointer {
             UnsafeRawBufferPointer(start: receiveArea + index * Self.receiveSize, count: Int(receiveHeaders[index].msg_len))
@@ -161,10 +164,12 @@ final class UDPBatchLoop: @unchecked Sendable {
                 responder.prefetch(reads[index])
             }
             var replies = 0
+            let now = limiter == nil ? 0 : ResponseRateLimiter.nowMilliseconds()
             for index in 0..<received where request(index).count <= DNSTransport.largestUDPQuery {
                 let slot = sendArea + replies * Self.sendSize
-                let response = responder.respond(
-                    to: request(index), reads[index], over: .udp, into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize))
+                let response = responder.respondOverUDP(
+                    to: request(index), reads[index], into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize),
+                    limiter: limiter, client: { ResponseRateLimiter.netblock(of: peers + index) }, now: now)
                 guard let response else { continue }
                 if logsAnswers {
                     logger.debug("answered", metadata: ["path": "\(response.path.rawValue)", "bytes": "\(response.length)"])
@@ -199,7 +204,7 @@ final class UDPBatchLoop: @unchecked Sendable {
 final class UDPBatchLoop: Sendable {
     let port = 0
 
-    init(address: SocketAddress, responder: any DNSResponder, logger: Logger) throws {
+    init(address: SocketAddress, responder: any DNSResponder, rateLimit: ResponseRateLimit?, logger: Logger) throws {
         throw DNSListener.StartError(description: "the batch UDP engine needs Linux; use --udp-engine nio")
     }
 

@@ -9,10 +9,12 @@ final class UDPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     private let responder: Responder
+    private let limiter: ResponseRateLimiter?
     private let logger: Logger
 
-    init(responder: Responder, logger: Logger) {
+    init(responder: Responder, rateLimit: ResponseRateLimit?, logger: Logger) {
         self.responder = responder
+        self.limiter = rateLimit.map { ResponseRateLimiter($0) }
         self.logger = logger
     }
 
@@ -22,9 +24,22 @@ final class UDPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         let query = Self.unwrapInboundIn(data)
         // Longer than the largest query: cut short by the kernel, not a query to answer.
         guard query.data.readableBytes <= DNSTransport.largestUDPQuery else { return }
-        guard let (response, answered) = responder.respond(to: query.data, over: .udp, allocator: context.channel.allocator) else { return }
+        let limit = DNSTransport.udp.largestResponse
+        var buffer = context.channel.allocator.buffer(capacity: limit)
+        var answered: DNSResponse?
+        let now = limiter == nil ? 0 : ResponseRateLimiter.nowMilliseconds()
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: limit) { output in
+            query.data.withUnsafeReadableBytes { bytes in
+                let batch = responder.batch()
+                answered = batch.respondOverUDP(
+                    to: bytes, batch.read(bytes, over: .udp), into: output, limiter: limiter,
+                    client: { ResponseRateLimiter.netblock(of: query.remoteAddress) }, now: now)
+            }
+            return answered?.length ?? 0
+        }
+        guard let answered else { return }
         logger.debug("answered", metadata: ["path": "\(answered.path.rawValue)", "bytes": "\(answered.length)"])
-        context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: query.remoteAddress, data: response)), promise: nil)
+        context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: query.remoteAddress, data: buffer)), promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -42,6 +42,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("rrl"), help: "Response rate limit: UDP responses a second per client netblock (IPv4 /24, IPv6 /56). Default: off.")
+    var responsesPerSecond: Int?
+
+    @Option(name: .customLong("rrl-slip"), help: "With --rrl, every Nth limited response is sent truncated (so real clients retry over TCP), the rest dropped; 0 drops all.")
+    var slip: Int = 2
+
     func validate() throws {
         guard ListenAddress(listen) != nil else {
             throw ValidationError("--listen \(listen) is not HOST:PORT (for example 127.0.0.1:5353 or [::1]:5353)")
@@ -50,6 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard ttl <= 3600 else { throw ValidationError("--ttl must be between 0 and 3600") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
+        if let responsesPerSecond, responsesPerSecond < 1 { throw ValidationError("--rrl must be at least 1 response a second") }
+        guard slip >= 0 else { throw ValidationError("--rrl-slip must be 0 or more") }
     }
 
     func run() async throws {
@@ -59,16 +67,22 @@ struct ServeCommand: AsyncParsableCommand {
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
             return logger
         }()
-        // Armed before anything is bound, so a SIGTERM right after startup is never lost.
-        let running = Mutex<DNSListener?>(nil)
-        let signals = ShutdownSignals { signal in
-            logger.info("received \(signal), shutting down")
-            guard let listener = running.withLock({ $0 }) else { Foundation.exit(0) }
-            Task { try? await listener.shutdown() }
-        }
-        defer { signals.cancel() }
         let paths = try ExampleCluster.paths(or: registryPaths)
         let source = ManifestSource(paths: paths, options: cidrs.registryOptions, logger: logger)
+        // Armed before anything is bound, so a SIGTERM right after startup is never lost. A SIGHUP
+        // before the watcher runs is kept by the source for the watcher's first poll.
+        let running = Mutex<DNSListener?>(nil)
+        let signals = ServeSignals(
+            onShutdown: { signal in
+                logger.info("received \(signal), shutting down")
+                guard let listener = running.withLock({ $0 }) else { Foundation.exit(0) }
+                Task { try? await listener.shutdown() }
+            },
+            onReload: {
+                logger.info("received SIGHUP, reloading the registry")
+                source.reload()
+            })
+        defer { signals.cancel() }
         logger.info("loading the registry from \(paths.joined(separator: ", "))")
         let loadStart = ContinuousClock.now
         let loaded = source.load()
@@ -89,7 +103,9 @@ struct ServeCommand: AsyncParsableCommand {
         let zonesTime = ContinuousClock.now - zonesStart
 
         let listener = try await DNSListener.start(
-            configuration: DNSListenerConfiguration(address: address, threads: threads, udpEngine: udpEngine),
+            configuration: DNSListenerConfiguration(
+                address: address, threads: threads, udpEngine: udpEngine,
+                rateLimit: responsesPerSecond.map { ResponseRateLimit(responsesPerSecond: $0, slip: slip) }),
             responder: pipeline, logger: logger)
         running.withLock { $0 = listener }
         let snapshot = loaded.snapshot
@@ -112,17 +128,24 @@ struct ServeCommand: AsyncParsableCommand {
 extension PodMode: ExpressibleByArgument {}
 extension UDPEngine: ExpressibleByArgument {}
 
-/// Turns SIGINT and SIGTERM into a clean shutdown instead of an abrupt exit.
+/// Turns SIGINT and SIGTERM into a clean shutdown instead of an abrupt exit, and SIGHUP (whose
+/// default action would kill the server) into a reload of the registry, as daemons do.
 /// Unchecked: the sources are fixed at init and dispatch sources are thread-safe.
-final class ShutdownSignals: @unchecked Sendable {
+final class ServeSignals: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
-    init(onSignal: @escaping @Sendable (String) -> Void) {
+    init(onShutdown: @escaping @Sendable (String) -> Void, onReload: @escaping @Sendable () -> Void) {
+        let handlers: [(Int32, @Sendable () -> Void)] = [
+            (SIGINT, { onShutdown("SIGINT") }),
+            (SIGTERM, { onShutdown("SIGTERM") }),
+            (SIGHUP, onReload),
+        ]
         var sources: [any DispatchSourceSignal] = []
-        for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+        for (number, handler) in handlers {
             signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { onSignal(name) }
+            // A serial queue per signal: two SIGHUPs never reload at once.
+            let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "clusterdns.signal.\(number)"))
+            source.setEventHandler(handler: handler)
             source.resume()
             sources.append(source)
         }

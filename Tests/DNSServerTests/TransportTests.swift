@@ -90,19 +90,23 @@ final class TestSocket {
 
     deinit { close(descriptor) }
 
-    static func udp(for server: SocketAddress) throws -> TestSocket {
-        try TestSocket(family: Int32(server.protocol.rawValue), type: Self.datagram)
+    static func udp(for server: SocketAddress, from source: String? = nil) throws -> TestSocket {
+        let socket = try TestSocket(family: Int32(server.protocol.rawValue), type: Self.datagram)
+        if let source { try socket.bind(to: source) }
+        return socket
+    }
+
+    private func bind(to source: String) throws {
+        let local = try SocketAddress(ipAddress: source, port: 0)
+        let bound = local.withSockAddr { Glibc.bind(descriptor, $0, socklen_t($1)) }
+        guard bound == 0 else { throw IOError(errnoCode: errno, reason: "bind") }
     }
 
     /// - Parameter source: the local IPv4 address to connect from (any of 127/8 works on Linux),
     ///   so a test can be several clients.
     static func tcp(connectingTo server: SocketAddress, from source: String? = nil) throws -> TestSocket {
         let socket = try TestSocket(family: Int32(server.protocol.rawValue), type: Self.stream)
-        if let source {
-            let local = try SocketAddress(ipAddress: source, port: 0)
-            let bound = local.withSockAddr { bind(socket.descriptor, $0, socklen_t($1)) }
-            guard bound == 0 else { throw IOError(errnoCode: errno, reason: "bind") }
-        }
+        if let source { try socket.bind(to: source) }
         let result = server.withSockAddr { connect(socket.descriptor, $0, socklen_t($1)) }
         guard result == 0 else { throw IOError(errnoCode: errno, reason: "connect") }
         return socket

@@ -234,3 +234,42 @@ final class CountingResponder: DNSResponder, @unchecked Sendable {
         }
     }
 }
+
+@Suite struct TransportRateLimitTests {
+    /// 50,000 identical queries from one source used to be answered in full. With a limit, a
+    /// netblock gets its rate; past it, every second response is a minimal truncated one (a real
+    /// client retries over TCP) and the rest are dropped; another netblock is still answered.
+    @Test(arguments: UDPEngine.allCases)
+    func aFloodFromOneNetblockIsLimitedAndOthersAreStillAnswered(_ engine: UDPEngine) async throws {
+        let pipeline = QueryPipelineTests.pipeline(endpointCount: 4)
+        var configuration = TestListener.configuration(udpEngine: engine)
+        configuration.rateLimit = ResponseRateLimit(responsesPerSecond: 20, slip: 2)
+        let query = try queryBytes("web.shop.svc.cluster.local", .a, id: 7)
+        try await TestListener.with(configuration, responder: pipeline) { listener in
+            let flooder = try TestSocket.udp(for: listener.localAddress, from: "127.0.0.2")
+            var answered = 0, truncated = 0, silent = 0
+            for _ in 0..<200 {
+                try flooder.send(query, to: listener.localAddress)
+                guard case .bytes(let bytes) = flooder.receive(timeout: .milliseconds(50)) else { silent += 1; continue }
+                let response = try DNSMessageDecoder.decode(bytes: bytes)
+                if response.header.isTruncated {
+                    truncated += 1
+                    #expect(response.answers.isEmpty && bytes.count == query.count)
+                } else {
+                    answered += 1
+                }
+            }
+            // 20 in the bucket plus what refills while the test runs (a few seconds at most).
+            #expect(answered >= 20 && answered < 120, "\(answered) answered")
+            #expect(truncated > 0 && abs(truncated - silent) <= answered / 2 + 5, "\(truncated) truncated, \(silent) dropped")
+
+            let neighbour = try TestSocket.udp(for: listener.localAddress, from: "127.0.1.2")  // another /24
+            try neighbour.send(query, to: listener.localAddress)
+            guard case .bytes(let bytes) = neighbour.receive() else { Issue.record("another netblock was not answered"); return }
+            #expect(try !DNSMessageDecoder.decode(bytes: bytes).header.isTruncated)
+            let overTCP = try TestSocket.tcp(connectingTo: listener.localAddress, from: "127.0.0.2")  // TCP is never limited
+            try overTCP.sendAll(TestMessages.framed(query))
+            #expect(overTCP.receiveFrame() != .timedOut)
+        }
+    }
+}
