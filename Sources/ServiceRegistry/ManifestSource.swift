@@ -17,6 +17,8 @@ public final class ManifestSource: Sendable {
     /// `watch`'s callback. Held through every load and its publication, so a poll and a `reload()`
     /// from another thread never interleave and snapshots are published in serial order.
     private let publication = Mutex<(@Sendable (RegistrySnapshot) -> Void)?>(nil)
+    /// Files open for writing (inotify, on Linux), used only under `publication`.
+    private let writes = FileWriteWatcher()
 
     /// What the watcher remembers between polls.
     private struct WatchState: Sendable {
@@ -67,6 +69,7 @@ public final class ManifestSource: Sendable {
     public func load() -> RegistryLoadResult {
         publication.withLock { _ in
             let (listing, stamps) = currentListing()
+            writes?.watchDirectories(of: listing.files)
             let serial = state.withLock { Self.nextSerial(after: $0.serial) }
             let (result, loadedHash) = loadHashing(listing, serial: serial)
             let contentHash = loadedHash ^ listing.errors.count
@@ -141,9 +144,17 @@ public final class ManifestSource: Sendable {
     /// being written is not read), and the new content loads without errors.
     func poll() -> RegistrySnapshot? {
         let (listing, stamps) = currentListing()
+        writes?.watchDirectories(of: listing.files)
+        writes?.drain()
+        let beingWritten = writes?.beingWritten ?? []
         let changedAndSettled = state.withLock { state in
             defer { state.polledStamps = stamps }
             return stamps != state.readStamps && stamps == state.polledStamps
+        }
+        // A file some process still has open after writing to it is not read, however still its
+        // stamp looks: its writer may only have paused.
+        if changedAndSettled, !beingWritten.isEmpty, stamps.contains(where: { beingWritten.contains($0.path) }) {
+            return nil
         }
         guard changedAndSettled else { return nil }
         return read(listing, stamps: stamps, forced: false)

@@ -258,3 +258,31 @@ import Testing
         #expect(ManifestSource.nextSerial(after: now + 100) == now + 101)
     }
 }
+
+extension ManifestSourceTests {
+    /// A writer that pauses longer than a poll looked finished to the stamps alone (same size and
+    /// mtime twice), so the part written so far was read. A file modified and not yet closed
+    /// (inotify, on Linux) is not read until its writer closes it.
+    @Test(.enabled(if: FileWriteWatcher() != nil, "needs inotify"))
+    func aFileStillOpenForWritingIsNotReadWhileItsWriterPauses() throws {
+        try write("shop.yaml", Self.service("web", ip: "10.96.0.10") + "---\n" + Self.service("api", ip: "10.96.0.11"))
+        _ = source.load()
+        let file = try FileHandle(forWritingTo: directory.appendingPathComponent("shop.yaml"))
+        try file.truncate(atOffset: 0)
+        try file.write(contentsOf: Data(Self.service("web", ip: "10.96.0.20").utf8))  // a valid registry on its own
+        var published: [RegistrySnapshot] = []
+        for _ in 0..<3 {  // the writer pauses for three polls
+            published += [source.poll()].compactMap { $0 }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(published.isEmpty, "the part written so far was published")
+        try file.write(contentsOf: Data(("---\n" + Self.service("api", ip: "10.96.0.21")).utf8))
+        try file.close()
+        published += [source.poll(), source.poll()].compactMap { $0 }
+        #expect(published.count == 1)
+        let last = try #require(published.last)
+        #expect(last.services.count == 2)
+        #expect(last.service(namespace: "shop", name: "api")?.clusterIPs == [IPAddress("10.96.0.21")!])
+        try? FileManager.default.removeItem(at: directory)
+    }
+}

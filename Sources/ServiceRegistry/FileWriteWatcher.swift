@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+
+/// Which manifest files a process has open for writing, from inotify: a file modified since its
+/// writer last closed it is still being written and is not read, however still its size and mtime
+/// look (a writer can pause longer than a poll). Read only a complete write: the close after
+/// writing (`IN_CLOSE_WRITE`) or a rename into place (`IN_MOVED_TO`).
+///
+/// A hint beside the stamps, never instead of them: when inotify cannot start, or its queue
+/// overflows, the stamps' "held still for a poll" rule alone decides.
+///
+/// Unchecked Sendable: used only by `ManifestSource` while it holds its publication lock.
+final class FileWriteWatcher: @unchecked Sendable {
+    private let descriptor: Int32
+    /// Watch descriptor → the directory it watches, as the paths of its files begin.
+    private var directories: [Int32: String] = [:]
+    private var watched: Set<String> = []
+    /// Files modified and not closed since.
+    private(set) var beingWritten: Set<String> = []
+
+    private static let events = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE)
+
+    init?() {
+        descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard descriptor >= 0 else { return nil }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Watches the directories `files` lie in (each once).
+    func watchDirectories(of files: [String]) {
+        for file in files {
+            let directory = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? "."
+            guard !watched.contains(directory) else { continue }
+            let watch = inotify_add_watch(descriptor, directory, Self.events)
+            guard watch >= 0 else { continue }
+            directories[watch] = directory
+            watched.insert(directory)
+        }
+    }
+
+    /// Takes in the events that arrived since the last call.
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { return }
+            buffer.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset + MemoryLayout<inotify_event>.size <= count {
+                    let event = bytes.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
+                    let nameStart = offset + MemoryLayout<inotify_event>.size
+                    let nameBytes = bytes[nameStart..<(nameStart + Int(event.len))].prefix { $0 != 0 }
+                    offset = nameStart + Int(event.len)
+                    take(event, name: String(decoding: nameBytes, as: UTF8.self))
+                }
+            }
+        }
+    }
+
+    private func take(_ event: inotify_event, name: String) {
+        let mask = Int32(bitPattern: event.mask)
+        if mask & IN_Q_OVERFLOW != 0 {
+            beingWritten.removeAll()  // events were lost: the stamps decide alone
+            return
+        }
+        if mask & IN_IGNORED != 0, let directory = directories.removeValue(forKey: event.wd) {
+            watched.remove(directory)
+            return
+        }
+        guard mask & IN_ISDIR == 0, let directory = directories[event.wd], !name.isEmpty else { return }
+        let path = directory + "/" + name
+        if mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) != 0 {
+            beingWritten.remove(path)
+        } else if mask & (IN_MODIFY | IN_CREATE) != 0 {
+            beingWritten.insert(path)
+        }
+    }
+}
+#else
+/// inotify is Linux's; elsewhere the stamps alone decide when a file is complete.
+final class FileWriteWatcher: @unchecked Sendable {
+    init?() { return nil }
+    var beingWritten: Set<String> { [] }
+    func watchDirectories(of files: [String]) {}
+    func drain() {}
+}
+#endif
