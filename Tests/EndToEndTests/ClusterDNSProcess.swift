@@ -118,6 +118,9 @@ final class ClusterDNSServer: @unchecked Sendable {
 
     var log: String { child.stderr }
 
+    /// The server's process, for signals.
+    var pid: pid_t { child.pid }
+
     private func listeningPort() -> Int? {
         let log = self.log
         guard let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }

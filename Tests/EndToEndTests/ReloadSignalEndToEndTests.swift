@@ -13,7 +13,7 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: registry) }
         let server = try ClusterDNSServer(arguments: ["--registry", registry.path])
         defer { server.stop() }
-        let pid = try #require(processID(servingRegistry: registry.path), "no clusterdns process found")
+        let pid = server.pid
 
         #expect(kill(pid, SIGHUP) == 0)
         #expect(server.waitForLog(containing: "received SIGHUP, reloading the registry", timeout: 5), "\(server.log)")
@@ -31,7 +31,7 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: registry) }
         let server = try ClusterDNSServer(arguments: ["--registry", registry.path])
         defer { server.stop() }
-        let pid = try #require(processID(servingRegistry: registry.path), "no clusterdns process found")
+        let pid = server.pid
 
         let file = registry.appendingPathComponent("cluster.yaml")
         var original = stat()
@@ -52,20 +52,6 @@ import Glibc
         let after = try Client.dig.query(port: server.port, "kubernetes.default.svc.cluster.local")
         #expect(after.data(ofType: "A") == ["10.96.0.2"], "\(after)")
         #expect(isRunning(pid), "clusterdns serve exited on SIGHUP; its log:\n\(server.log)")
-    }
-
-    /// The pid of the `clusterdns serve` reading `registry` (a unique temporary directory), found in
-    /// /proc because `ClusterDNSServer` keeps its child to itself.
-    private func processID(servingRegistry registry: String) -> pid_t? {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for entry in entries {
-            guard let pid = pid_t(entry),
-                let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
-            else { continue }
-            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            if arguments.first == BuiltProducts.clusterdns && arguments.contains(registry) { return pid }
-        }
-        return nil
     }
 
     /// Alive and not a zombie waiting to be reaped (`kill(pid, 0)` succeeds for those too).
