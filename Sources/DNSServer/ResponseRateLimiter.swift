@@ -30,13 +30,13 @@ enum RateLimitDecision: Equatable {
 }
 
 /// The buckets of one thread (each UDP socket's loop has its own, so no locks). Direct-mapped on
-/// a hash of the netblock: a collision shares a bucket, which only makes limiting stricter.
+/// a hash of the netblock: two netblocks that collide share a bucket, which only makes limiting
+/// stricter (a bucket that reset on a collision would let a flood alternate its way around it).
 ///
 /// With several UDP sockets a netblock whose clients hash to different sockets gets the rate once
 /// per socket (the kernel spreads by the 4-tuple).
 final class ResponseRateLimiter {
     private struct Bucket {
-        var netblock: UInt64 = 0
         var used = false
         /// Responses it may still send, scaled by `scale` so refills stay in integers.
         var tokens: Int64 = 0
@@ -68,8 +68,8 @@ final class ResponseRateLimiter {
         hasher.add(word: netblock)
         let index = Int(truncatingIfNeeded: hasher.value) & mask
         let capacity = Int64(limit.responsesPerSecond) * Self.scale
-        if !buckets[index].used || buckets[index].netblock != netblock {
-            buckets[index] = Bucket(netblock: netblock, used: true, tokens: capacity, refilled: now)
+        if !buckets[index].used {
+            buckets[index] = Bucket(used: true, tokens: capacity, refilled: now)
         }
         // Refill: `responsesPerSecond` per 1000 ms, scaled; at most one second's worth.
         let elapsed = max(0, now - buckets[index].refilled)
