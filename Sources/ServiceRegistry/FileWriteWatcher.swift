@@ -17,6 +17,8 @@ final class FileWriteWatcher: @unchecked Sendable {
     private var watched: Set<String> = []
     /// Files modified and not closed since.
     private(set) var beingWritten: Set<String> = []
+    /// Where events are read, allocated once: the source polls five times a second.
+    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     private static let events = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE)
 
@@ -41,11 +43,11 @@ final class FileWriteWatcher: @unchecked Sendable {
 
     /// Takes in the events that arrived since the last call.
     func drain() {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             guard count > 0 else { return }
-            buffer.withUnsafeBytes { bytes in
+            let events = buffer
+            events.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset + MemoryLayout<inotify_event>.size <= count {
                     let event = bytes.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
