@@ -7,7 +7,11 @@ import Glibc
 /// writing (`IN_CLOSE_WRITE`) or a rename into place (`IN_MOVED_TO`).
 ///
 /// A hint beside the stamps, never instead of them: when inotify cannot start, or its queue
-/// overflows, the stamps' "held still for a poll" rule alone decides.
+/// overflows, the stamps' "held still for a poll" rule alone decides. And a hint that expires: a
+/// file not modified for `patience` counts as complete even without its close, because the close
+/// event comes only when the last copy of the writer's descriptor closes, and a descriptor leaked
+/// into a long-lived child would otherwise hold every reload back (the test suite's own child
+/// processes did exactly that).
 ///
 /// Unchecked Sendable: used only by `ManifestSource` while it holds its publication lock.
 final class FileWriteWatcher: @unchecked Sendable {
@@ -15,8 +19,10 @@ final class FileWriteWatcher: @unchecked Sendable {
     /// Watch descriptor → the directory it watches, as the paths of its files begin.
     private var directories: [Int32: String] = [:]
     private var watched: Set<String> = []
-    /// Files modified and not closed since.
-    private(set) var beingWritten: Set<String> = []
+    /// Files modified and not closed since, with when they were last modified (monotonic ms).
+    private var lastModified: [String: Int64] = [:]
+    /// How long a modified, unclosed file counts as being written.
+    static let patience: Int64 = 2_000
     /// Where events are read, allocated once: the source polls five times a second.
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
@@ -60,10 +66,25 @@ final class FileWriteWatcher: @unchecked Sendable {
         }
     }
 
+    /// Whether `path` was modified within `patience` and not closed since.
+    func isBeingWritten(_ path: String, now: Int64 = FileWriteWatcher.now()) -> Bool {
+        guard let modified = lastModified[path] else { return false }
+        return now - modified < Self.patience
+    }
+
+    /// Whether any file is being written.
+    var anyBeingWritten: Bool { !lastModified.isEmpty }
+
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+
     private func take(_ event: inotify_event, name: String) {
         let mask = Int32(bitPattern: event.mask)
         if mask & IN_Q_OVERFLOW != 0 {
-            beingWritten.removeAll()  // events were lost: the stamps decide alone
+            lastModified.removeAll()  // events were lost: the stamps decide alone
             return
         }
         if mask & IN_IGNORED != 0, let directory = directories.removeValue(forKey: event.wd) {
@@ -73,9 +94,9 @@ final class FileWriteWatcher: @unchecked Sendable {
         guard mask & IN_ISDIR == 0, let directory = directories[event.wd], !name.isEmpty else { return }
         let path = directory + "/" + name
         if mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) != 0 {
-            beingWritten.remove(path)
+            lastModified.removeValue(forKey: path)
         } else if mask & (IN_MODIFY | IN_CREATE) != 0 {
-            beingWritten.insert(path)
+            lastModified[path] = Self.now()
         }
     }
 }
@@ -83,7 +104,8 @@ final class FileWriteWatcher: @unchecked Sendable {
 /// inotify is Linux's; elsewhere the stamps alone decide when a file is complete.
 final class FileWriteWatcher: @unchecked Sendable {
     init?() { return nil }
-    var beingWritten: Set<String> { [] }
+    var anyBeingWritten: Bool { false }
+    func isBeingWritten(_ path: String) -> Bool { false }
     func watchDirectories(of files: [String]) {}
     func drain() {}
 }

@@ -146,14 +146,13 @@ public final class ManifestSource: Sendable {
         let (listing, stamps) = currentListing()
         writes?.watchDirectories(of: listing.files)
         writes?.drain()
-        let beingWritten = writes?.beingWritten ?? []
         let changedAndSettled = state.withLock { state in
             defer { state.polledStamps = stamps }
             return stamps != state.readStamps && stamps == state.polledStamps
         }
         // A file some process still has open after writing to it is not read, however still its
         // stamp looks: its writer may only have paused.
-        if changedAndSettled, !beingWritten.isEmpty, stamps.contains(where: { beingWritten.contains($0.path) }) {
+        if changedAndSettled, let writes, writes.anyBeingWritten, stamps.contains(where: { writes.isBeingWritten($0.path) }) {
             return nil
         }
         guard changedAndSettled else { return nil }
