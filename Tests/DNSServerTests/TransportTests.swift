@@ -134,7 +134,7 @@ final class TestSocket {
     }
 
     /// One datagram, or up to `maxBytes` of a stream.
-    func receive(maxBytes: Int = 65536, timeout: Duration = .seconds(2)) -> SocketRead {
+    func receive(maxBytes: Int = 65536, timeout: Duration = .seconds(5)) -> SocketRead {
         setReceiveTimeout(timeout)
         var buffer = [UInt8](repeating: 0, count: maxBytes)
         let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
@@ -144,7 +144,7 @@ final class TestSocket {
     }
 
     /// Exactly `count` bytes of a stream, or how it ended first.
-    func receive(exactly count: Int, timeout: Duration = .seconds(2)) -> SocketRead {
+    func receive(exactly count: Int, timeout: Duration = .seconds(5)) -> SocketRead {
         var collected: [UInt8] = []
         while collected.count < count {
             switch receive(maxBytes: count - collected.count, timeout: timeout) {
@@ -156,7 +156,7 @@ final class TestSocket {
     }
 
     /// One length-prefixed DNS message from a stream, without its prefix.
-    func receiveFrame(timeout: Duration = .seconds(2)) -> SocketRead {
+    func receiveFrame(timeout: Duration = .seconds(5)) -> SocketRead {
         let prefixRead = receive(exactly: 2, timeout: timeout)
         guard case .bytes(let prefix) = prefixRead else { return prefixRead }
         return receive(exactly: Int(prefix[0]) << 8 | Int(prefix[1]), timeout: timeout)
