@@ -46,20 +46,31 @@ extension DNSResponder {
     }
 
     /// One query from a NIO channel, into a new buffer of `transport.largestResponse` bytes after
-    /// `prefix` bytes left for the caller (TCP's length). A TCP response much smaller than its
-    /// 64 KiB buffer is copied into one of its size, so queued responses do not each hold 64 KiB;
-    /// a UDP buffer is small enough to send as it is.
+    /// `prefix` bytes left for the caller (TCP's length).
     public func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator, prefix: Int = 0) -> (ByteBuffer, DNSResponse)? {
-        var buffer = allocator.buffer(capacity: prefix + transport.largestResponse)
+        allocator.response(to: query, over: transport, prefix: prefix) { respond(to: $0, over: transport, into: $1) }
+    }
+}
+
+extension ByteBufferAllocator {
+    /// A new buffer of `transport.largestResponse` bytes after `prefix`, filled by `write` from the
+    /// query's bytes: how both NIO transports get their responses. A TCP response much smaller than
+    /// its 64 KiB buffer is copied into one of its size, so queued responses do not each hold
+    /// 64 KiB; a UDP buffer is small enough to send as it is.
+    func response(
+        to query: ByteBuffer, over transport: DNSTransport, prefix: Int,
+        _ write: (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) -> DNSResponse?
+    ) -> (ByteBuffer, DNSResponse)? {
+        var buffer = self.buffer(capacity: prefix + transport.largestResponse)
         buffer.moveWriterIndex(forwardBy: prefix)
         var response: DNSResponse?
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: transport.largestResponse) { output in
-            response = query.withUnsafeReadableBytes { respond(to: $0, over: transport, into: output) }
+            response = query.withUnsafeReadableBytes { write($0, output) }
             return response?.length ?? 0
         }
         guard let response else { return nil }
         if buffer.capacity - buffer.readableBytes > 16 * 1024 {
-            return (allocator.buffer(buffer: buffer), response)
+            return (self.buffer(buffer: buffer), response)
         }
         return (buffer, response)
     }

@@ -139,9 +139,10 @@ extension DNSQueryView {
     /// The minimal truncated response to this query: TC set, the question, no records (and our
     /// OPT record when the query had one), which invites the client to retry over TCP.
     func writeTruncated(to query: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
-        let flags: UInt16 = 0x8000 | 0x0200  // QR, TC; RD and CD are echoed by writeResponse
+        var header = DNSHeader.response(to: DNSHeader(), responseCode: .noError, authoritative: false)
+        header.isTruncated = true  // RD and CD are echoed by writeResponse
         return writeResponse(
-            to: query, flags: flags, answerCount: 0, authorityCount: 0, additionalCount: 0,
+            to: query, flags: header.flags, answerCount: 0, authorityCount: 0, additionalCount: 0,
             body: UnsafeRawBufferPointer(start: nil, count: 0), into: output)
     }
 }

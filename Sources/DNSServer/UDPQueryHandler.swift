@@ -24,21 +24,15 @@ final class UDPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         let query = Self.unwrapInboundIn(data)
         // Longer than the largest query: cut short by the kernel, not a query to answer.
         guard query.data.readableBytes <= DNSTransport.largestUDPQuery else { return }
-        let limit = DNSTransport.udp.largestResponse
-        var buffer = context.channel.allocator.buffer(capacity: limit)
-        var answered: DNSResponse?
         let now = limiter == nil ? 0 : ResponseRateLimiter.nowMilliseconds()
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: limit) { output in
-            query.data.withUnsafeReadableBytes { bytes in
-                let batch = responder.batch()
-                answered = batch.respondOverUDP(
-                    to: bytes, batch.read(bytes, over: .udp), into: output, limiter: limiter,
-                    client: { ResponseRateLimiter.netblock(of: query.remoteAddress) }, now: now)
-            }
-            return answered?.length ?? 0
+        let answered = context.channel.allocator.response(to: query.data, over: .udp, prefix: 0) { bytes, output in
+            let batch = responder.batch()
+            return batch.respondOverUDP(
+                to: bytes, batch.read(bytes, over: .udp), into: output, limiter: limiter,
+                client: { ResponseRateLimiter.netblock(of: query.remoteAddress) }, now: now)
         }
-        guard let answered else { return }
-        logger.debug("answered", metadata: ["path": "\(answered.path.rawValue)", "bytes": "\(answered.length)"])
+        guard let (buffer, response) = answered else { return }
+        logger.debug("answered", metadata: ["path": "\(response.path.rawValue)", "bytes": "\(response.length)"])
         context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: query.remoteAddress, data: buffer)), promise: nil)
     }
 

@@ -59,7 +59,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // query path: QueryPipeline.respond, bytes in to bytes out, as the UDP handler calls it.
+    // query path: QueryPipeline.respond into a NIO buffer, as the NIO transports get their responses.
     let allocator = ByteBufferAllocator()
     for kind in [QueryKind.clusterIPA, .headlessA, .srv, .aaaaNoData, .searchPathNXDomain, .ptr] {
         let packets = Large.queryPackets(kind)
