@@ -19,10 +19,10 @@ final class FileWriteWatcher: @unchecked Sendable {
     /// Watch descriptor → the directory it watches, as the paths of its files begin.
     private var directories: [Int32: String] = [:]
     private var watched: Set<String> = []
-    /// Files modified and not closed since, with when they were last modified (monotonic ms).
-    private var lastModified: [String: Int64] = [:]
+    /// Files modified and not closed since, with when they were last modified.
+    private var lastModified: [String: ContinuousClock.Instant] = [:]
     /// How long a modified, unclosed file counts as being written.
-    static let patience: Int64 = 2_000
+    static let patience: Duration = .seconds(2)
     /// Where events are read, allocated once: the source polls five times a second.
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
@@ -67,19 +67,13 @@ final class FileWriteWatcher: @unchecked Sendable {
     }
 
     /// Whether `path` was modified within `patience` and not closed since.
-    func isBeingWritten(_ path: String, now: Int64 = FileWriteWatcher.now()) -> Bool {
+    func isBeingWritten(_ path: String) -> Bool {
         guard let modified = lastModified[path] else { return false }
-        return now - modified < Self.patience
+        return modified.duration(to: .now) < Self.patience
     }
 
     /// Whether any file is being written.
     var anyBeingWritten: Bool { !lastModified.isEmpty }
-
-    static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
 
     private func take(_ event: inotify_event, name: String) {
         let mask = Int32(bitPattern: event.mask)
@@ -96,7 +90,7 @@ final class FileWriteWatcher: @unchecked Sendable {
         if mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) != 0 {
             lastModified.removeValue(forKey: path)
         } else if mask & (IN_MODIFY | IN_CREATE) != 0 {
-            lastModified[path] = Self.now()
+            lastModified[path] = .now
         }
     }
 }

@@ -285,8 +285,8 @@ extension ManifestSourceTests {
         // Closed: read once its stamp has held still. (Should a child process spawned meanwhile by
         // another test have inherited the descriptor, the close event waits for that child; then
         // the hint expires after `FileWriteWatcher.patience`.)
-        let deadline = Date().addingTimeInterval(Double(FileWriteWatcher.patience) / 1000 + 2)
-        while published.isEmpty, Date() < deadline {
+        let deadline = ContinuousClock.now + FileWriteWatcher.patience + .seconds(2)
+        while published.isEmpty, ContinuousClock.now < deadline {
             published += [source.poll()].compactMap { $0 }
             Thread.sleep(forTimeInterval: 0.02)
         }
