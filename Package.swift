@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -34,11 +35,16 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HashTreeCollections", package: "swift-collections"),
             ]
         ),
         .target(
             name: "ClusterZones",
-            dependencies: ["DNSWire", "ServiceRegistry", "CPrefetch", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "DNSWire", "ServiceRegistry", "CPrefetch",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+            ]
         ),
         .target(name: "CPrefetch"),
         .target(name: "CUDPBatch"),

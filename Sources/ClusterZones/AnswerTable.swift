@@ -14,46 +14,88 @@ import NIOCore
 /// `insecure` mode), ExternalName names (CNAME chasing), meta types, classes other than IN, and
 /// answers that do not fit the client's size limit (truncation).
 public final class AnswerTable: Sendable {
-    /// Entries back to back: name length, lower-cased wire name, answer count, then per answer
-    /// QTYPE (0 for the NODATA answer), flags, the three section counts, body length, and the body
-    /// (the encoded sections after the question) or, for NODATA, the body's offset in `noDataBodies`.
-    private let entries: [UInt8]
+    /// The names split by hash into shards, each its own small table, so a change copies only the
+    /// shards holding the names it touches.
+    private let shards: [AnswerShard]
+    private let shardMask: Int
     /// NODATA bodies, each kept once: a NODATA body is the zone's SOA, whose names point back at
     /// its owner at an offset set by the question's length, so it depends only on the zone and the
     /// name's length, and a few hundred serve every name (9 MB less for 50k services, and they stay
-    /// in the CPU's cache).
-    private let noDataBodies: [UInt8]
-    /// The index on the names (`NameSlots`).
-    private let slots: [UInt64]
-    private let mask: Int
+    /// in the CPU's cache). Re-encoded whole when the serial changes; their offsets stay.
+    private let noData: NoDataBodies
     /// Names held.
     public let nameCount: Int
 
     /// Bytes held by the entries and the index.
-    public var byteCount: Int { entries.count + noDataBodies.count + slots.count * MemoryLayout<UInt64>.size }
+    public var byteCount: Int {
+        noData.bytes.count + shards.reduce(0) { $0 + $1.entries.count + $1.slots.count * MemoryLayout<UInt64>.size }
+    }
 
-    private static let answerHeaderSize = 12
+    /// How many shards were copied to make this table from the one before (all of them for a full build).
+    public let shardsCopied: Int
 
-    public init(catalog: Catalog) {
-        var builder = Builder(catalog: catalog)
-        // Reserved generously up front: growing a table of tens of MB by doubling copies it each
-        // time and leaves the old copies to the allocator; capacity never written is not resident.
+    static let answerHeaderSize = 12
+    /// The shard comes from hash bits the slots (low bits) and tags (high 32) do not use.
+    private static let shardShift: UInt64 = 20
+
+    /// Compiles every name the catalog holds.
+    public convenience init(catalog: Catalog) {
         var names = 0
-        catalog.forEachClusterZoneName { _, _ in names += 1 }
-        for zone in catalog.reverseZones { catalog.forEachName(in: zone) { _, _ in names += 1 } }
-        builder.entries.reserveCapacity(names * 256)
-        builder.index.reserve(names)
-        catalog.forEachClusterZoneName { builder.add($0, types: $1) }
-        for zone in catalog.reverseZones {
-            catalog.forEachName(in: zone) { builder.add($0, types: $1) }
+        catalog.forEachHeldName { _, _ in names += 1 }
+        // About 256 names a shard: a shard of a few tens of KB is copied in microseconds.
+        var shardCount = 16
+        while shardCount < names / 256 && shardCount < 1 << 16 { shardCount *= 2 }
+        var encoder = EntryEncoder(catalog: catalog, noData: NoDataBodies())
+        var perShard = [[(hash: UInt64, entry: [UInt8])]](repeating: [], count: shardCount)
+        var seen = Set<DNSName>()
+        catalog.forEachHeldName { name, types in
+            let lowercased = name.lowercased()
+            guard seen.insert(lowercased).inserted, let entry = encoder.entry(for: lowercased, types: types) else { return }
+            let hash = Self.hash(lowercased.wire)
+            perShard[Self.shardIndex(hash, mask: shardCount - 1)].append((hash, entry))
         }
-        // Not copied to trim their capacity: the unused tail was never written, so it is not
-        // resident, and a copy would double the table at the moment the old catalog still lives.
-        entries = builder.entries
-        noDataBodies = builder.noDataBodies
-        slots = builder.index.slots
-        mask = builder.index.slots.count - 1
-        nameCount = builder.index.count
+        let shards = perShard.map { AnswerShard(entries: $0) }
+        self.init(shards: shards, noData: encoder.noData, shardsCopied: shardCount)
+    }
+
+    private init(shards: [AnswerShard], noData: NoDataBodies, shardsCopied: Int) {
+        self.shards = shards
+        self.shardMask = shards.count - 1
+        self.noData = noData
+        self.nameCount = shards.reduce(0) { $0 + $1.count }
+        self.shardsCopied = shardsCopied
+    }
+
+    /// This table with the answers of `names` compiled again from `catalog` (a name `catalog` no
+    /// longer holds is removed), and every NODATA body re-encoded for its serial. Shards that hold
+    /// none of the names are shared with this table, not copied.
+    public func patched(catalog: Catalog, names: [DNSName: [RecordType]?]) -> AnswerTable {
+        guard let noData = noData.reencoded(for: catalog) else { return AnswerTable(catalog: catalog) }
+        var encoder = EntryEncoder(catalog: catalog, noData: noData)
+        var changes: [Int: [[UInt8]: (hash: UInt64, entry: [UInt8]?)]] = [:]
+        for (name, types) in names {
+            let lowercased = name.lowercased()
+            let wire = lowercased.wire
+            let hash = Self.hash(wire)
+            let entry = types.flatMap { encoder.entry(for: lowercased, types: $0) }
+            changes[Self.shardIndex(hash, mask: shardMask), default: [:]][wire] = (hash, entry)
+        }
+        var shards = self.shards
+        for (index, shardChanges) in changes {
+            shards[index] = shards[index].replacing(shardChanges)
+        }
+        return AnswerTable(shards: shards, noData: encoder.noData, shardsCopied: changes.count)
+    }
+
+    private static func hash(_ wire: [UInt8]) -> UInt64 {
+        var hasher = NameHasher()
+        for byte in wire { hasher.add(byte) }
+        return hasher.value
+    }
+
+    @inline(__always)
+    private static func shardIndex(_ hash: UInt64, mask: Int) -> Int {
+        Int(truncatingIfNeeded: hash >> shardShift) & mask
     }
 
     /// Writes the response to `query` into `output`; the number of bytes written, or nil when the
@@ -61,21 +103,22 @@ public final class AnswerTable: Sendable {
     public func answer(_ view: DNSQueryView, query: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
         // Type 0 would collide with the NODATA entries' key; meta types are the catalog's to decide.
         guard view.class == DNSClass.in.rawValue, view.type != 0, !RecordType(view.type).isMeta else { return nil }
-        return entries.withUnsafeBytes { entries -> Int? in
-            guard let entry = find(query, view, in: entries) else { return nil }
+        let shard = shards[Self.shardIndex(view.nameHash, mask: shardMask)]
+        return shard.entries.withUnsafeBytes { entries -> Int? in
+            guard let entry = shard.find(query, view, in: entries) else { return nil }
             var cursor = entry + 1 + Int(entries[entry]) + 1
             var chosen: Int?
-            var noData: Int?
+            var noDataAnswer: Int?
             for _ in 0..<entries[cursor - 1] {
                 let type = entries.bigEndianUInt16(at: cursor)
                 if type == view.type {
                     chosen = cursor
                     break
                 }
-                if type == 0 { noData = cursor }
+                if type == 0 { noDataAnswer = cursor }
                 cursor += Self.answerHeaderSize + (type == 0 ? 4 : Int(entries.bigEndianUInt16(at: cursor + 10)))
             }
-            guard let answer = chosen ?? noData else { return nil }
+            guard let answer = chosen ?? noDataAnswer else { return nil }
             let bodyLength = Int(entries.bigEndianUInt16(at: answer + 10))
             let bodyStart = answer + Self.answerHeaderSize
             func write(_ body: UnsafeRawBufferPointer) -> Int? {
@@ -86,7 +129,7 @@ public final class AnswerTable: Sendable {
             }
             if chosen == nil {
                 let offset = Int(entries.bigEndianUInt16(at: bodyStart)) << 16 | Int(entries.bigEndianUInt16(at: bodyStart + 2))
-                return noDataBodies.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + bodyLength)])) }
+                return noData.bytes.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + bodyLength)])) }
             }
             return write(UnsafeRawBufferPointer(rebasing: entries[bodyStart..<(bodyStart + bodyLength)]))
         }
@@ -95,25 +138,179 @@ public final class AnswerTable: Sendable {
     /// First step of fetching an answer's memory ahead of time: the index slot for `nameHash`.
     /// - Returns: a token for `prefetchEntry(token:)`.
     public func prefetchSlot(nameHash: UInt64) -> Int {
-        let index = Int(truncatingIfNeeded: nameHash) & mask
-        slots.withUnsafeBufferPointer { cprefetch($0.baseAddress! + index) }
-        return index + 1
+        let shardIndex = Self.shardIndex(nameHash, mask: shardMask)
+        let shard = shards[shardIndex]
+        let index = Int(truncatingIfNeeded: nameHash) & shard.mask
+        shard.slots.withUnsafeBufferPointer { cprefetch($0.baseAddress! + index) }
+        return shardIndex << 32 | (index + 1)
     }
 
     /// Second step: the first lines of the entry that slot points at. A token from an older table
     /// only wastes the hint.
     public func prefetchEntry(token: Int) {
-        guard token > 0, token <= slots.count else { return }
-        let slot = slots[token - 1]
+        let shardIndex = token >> 32
+        let slotIndex = token & 0xffff_ffff
+        guard token > 0, shardIndex < shards.count else { return }
+        let shard = shards[shardIndex]
+        guard slotIndex > 0, slotIndex <= shard.slots.count else { return }
+        let slot = shard.slots[slotIndex - 1]
         guard slot != 0 else { return }
         let entry = NameSlots.entry(of: slot)
-        entries.withUnsafeBytes { entries in
+        shard.entries.withUnsafeBytes { entries in
             cprefetch(entries.baseAddress! + entry)
             if entry + 64 < entries.count { cprefetch(entries.baseAddress! + entry + 64) }
         }
     }
 
-    private func find(_ query: UnsafeRawBufferPointer, _ view: DNSQueryView, in entries: UnsafeRawBufferPointer) -> Int? {
+    /// Asks the catalog each listed type at a name and encodes the entry: name length, lower-cased
+    /// wire name, answer count, then per answer QTYPE (0 for the NODATA answer), flags, the three
+    /// section counts, body length, and the body (the encoded sections after the question) or, for
+    /// NODATA, the body's offset among the shared NODATA bodies.
+    struct EntryEncoder {
+        let catalog: Catalog
+        var noData: NoDataBodies
+        var scratch = ByteBufferAllocator().buffer(capacity: 4096)
+
+        /// A type no name here owns, asked too, so every name has its NODATA answer.
+        static let unownedType = RecordType(10)  // NULL
+
+        /// The entry of `name` (lower case), or nil when it must stay on the general path: a CNAME
+        /// (ExternalName, chased per question type), or a name that does not exist.
+        mutating func entry(for name: DNSName, types: [RecordType]) -> [UInt8]? {
+            let wire = name.wire
+            var entry: [UInt8] = [UInt8(wire.count)] + wire + [0]
+            var hasNoData = false
+            let askedTypes = types + [Self.unownedType]
+            let question = DNSQuestion(name: name, type: Self.unownedType)
+            for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes)) {
+                // Only plain positive and NODATA answers are copied; a CNAME (ExternalName) is chased
+                // per question type, so its name stays on the general path.
+                guard answer.responseCode == .noError, !answer.answers.contains(where: { $0.type == .cname }) else { return nil }
+                let isNoData = answer.answers.isEmpty
+                if isNoData && hasNoData { continue }
+                append(answer, question: question, as: isNoData ? 0 : type.rawValue, to: &entry)
+                hasNoData = hasNoData || isNoData
+                entry[wire.count + 1] += 1
+            }
+            return entry
+        }
+
+        /// The answer's parts: its header words, then its body, or for NODATA where its body is in
+        /// the shared bodies. The question's type is not encoded, so one question serves every type.
+        private mutating func append(_ answer: Answer, question: DNSQuestion, as key: UInt16, to entry: inout [UInt8]) {
+            answer.encoded(for: question, scratch: &scratch) { encoded in
+                for value in [key, encoded.flags, encoded.answerCount, encoded.authorityCount, encoded.additionalCount, UInt16(encoded.body.count)] {
+                    entry.append(UInt8(truncatingIfNeeded: value >> 8))
+                    entry.append(UInt8(truncatingIfNeeded: value))
+                }
+                guard key == 0 else {
+                    entry.append(contentsOf: encoded.body)
+                    return
+                }
+                let offset = noData.offset(of: encoded.body, question: question.name)
+                for shift in [24, 16, 8, 0] { entry.append(UInt8(truncatingIfNeeded: offset >> shift)) }
+            }
+        }
+    }
+}
+
+/// The NODATA bodies of a table, each once, with a question that produced it so that it can be
+/// encoded again for a new serial.
+struct NoDataBodies: Sendable {
+    private(set) var bytes: [UInt8] = []
+    private var offsets: [[UInt8]: Int] = [:]
+    /// Offset → the question name it was encoded for.
+    private var questions: [Int: DNSName] = [:]
+
+    mutating func offset(of body: UnsafeRawBufferPointer, question: DNSName) -> Int {
+        let key = Array(body)
+        if let known = offsets[key] { return known }
+        let offset = bytes.count
+        bytes.append(contentsOf: key)
+        offsets[key] = offset
+        questions[offset] = question
+        return offset
+    }
+
+    /// Every body encoded again from `catalog` (the serial is in each), at the same offsets; nil if
+    /// some body changed its length, when only a full compile can place them.
+    func reencoded(for catalog: Catalog) -> NoDataBodies? {
+        var result = NoDataBodies()
+        var scratch = ByteBufferAllocator().buffer(capacity: 512)
+        for (offset, name) in questions.sorted(by: { $0.key < $1.key }) {
+            guard let answer = catalog.noDataAnswer(at: name) else { return nil }
+            let placed = answer.encoded(for: DNSQuestion(name: name, type: AnswerTable.EntryEncoder.unownedType), scratch: &scratch) {
+                result.offset(of: $0.body, question: name)
+            }
+            guard placed == offset else { return nil }
+        }
+        return result
+    }
+}
+
+/// One shard of the compiled answers: its entries back to back and their index.
+final class AnswerShard: Sendable {
+    let entries: [UInt8]
+    let slots: [UInt64]
+    let mask: Int
+    let count: Int
+
+    init(entries list: [(hash: UInt64, entry: [UInt8])]) {
+        var entries: [UInt8] = []
+        entries.reserveCapacity(list.reduce(0) { $0 + $1.entry.count })
+        var size = 16
+        while size < list.count * 2 { size *= 2 }
+        var slots = [UInt64](repeating: 0, count: size)
+        for (hash, entry) in list {
+            Self.place(hash, offset: entries.count, in: &slots)
+            entries.append(contentsOf: entry)
+        }
+        self.entries = entries
+        self.slots = slots
+        self.mask = size - 1
+        self.count = list.count
+    }
+
+    /// A copy with the entries of the changed names replaced (nil: removed) and new ones added.
+    func replacing(_ changes: [[UInt8]: (hash: UInt64, entry: [UInt8]?)]) -> AnswerShard {
+        var kept: [(hash: UInt64, entry: [UInt8])] = []
+        kept.reserveCapacity(count + changes.count)
+        for slot in slots where slot != 0 {
+            let start = NameSlots.entry(of: slot)
+            let nameLength = Int(entries[start])
+            let wire = Array(entries[(start + 1)..<(start + 1 + nameLength)])
+            guard changes[wire] == nil else { continue }
+            kept.append((AnswerTable.hash(wire: wire), Array(entries[start..<(start + Self.entryLength(at: start, in: entries))])))
+        }
+        for (_, change) in changes {
+            if let entry = change.entry { kept.append((change.hash, entry)) }
+        }
+        return AnswerShard(entries: kept)
+    }
+
+    /// The length of the entry at `start`: name, answer count, then each answer's header and body
+    /// (a NODATA answer's body is a 4-byte offset).
+    static func entryLength(at start: Int, in entries: [UInt8]) -> Int {
+        var cursor = start + 1 + Int(entries[start])
+        let answers = Int(entries[cursor])
+        cursor += 1
+        for _ in 0..<answers {
+            let type = UInt16(entries[cursor]) << 8 | UInt16(entries[cursor + 1])
+            let bodyLength = Int(entries[cursor + 10]) << 8 | Int(entries[cursor + 11])
+            cursor += AnswerTable.answerHeaderSize + (type == 0 ? 4 : bodyLength)
+        }
+        return cursor - start
+    }
+
+    private static func place(_ hash: UInt64, offset: Int, in slots: inout [UInt64]) {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while slots[index] != 0 { index = (index + 1) & mask }
+        slots[index] = NameSlots.slot(hash: hash, entry: offset)
+    }
+
+    @inline(__always)
+    func find(_ query: UnsafeRawBufferPointer, _ view: DNSQueryView, in entries: UnsafeRawBufferPointer) -> Int? {
         let nameLength = view.nameLength
         return slots.withUnsafeBufferPointer { slots in
             NameSlots.find(view.nameHash, in: slots) { entry in
@@ -128,121 +325,10 @@ public final class AnswerTable: Sendable {
         }
         return true
     }
+}
 
-    /// Asks the catalog each listed type at each listed name and appends the encoded answers.
-    private struct Builder {
-        let catalog: Catalog
-        var entries: [UInt8] = []
-        var noDataBodies: [UInt8] = []
-        var noDataOffsets: [ArraySlice<UInt8>: Int] = [:]
-        var index = NameIndex()
-        var scratch = ByteBufferAllocator().buffer(capacity: 4096)
-
-        /// A type no name here owns, asked too, so every name has its NODATA answer.
-        static let unownedType = RecordType(10)  // NULL
-
-        mutating func add(_ name: DNSName, types: [RecordType]) {
-            let lowercased = name.lowercased()
-            let wire = lowercased.wire
-            var hasher = NameHasher()
-            for byte in wire { hasher.add(byte) }
-            let start = entries.count
-            // Offsets are 32 bits; names past 4 GiB of answers stay on the general path.
-            guard start < Int(UInt32.max) - 0x1_0000, index.find(hasher.value, matching: wire, in: entries) == nil else { return }
-
-            entries.append(UInt8(wire.count))
-            entries.append(contentsOf: wire)
-            let countIndex = entries.count
-            entries.append(0)
-            var hasNoData = false
-            let askedTypes = types + [Self.unownedType]
-            let question = DNSQuestion(name: lowercased, type: Self.unownedType)
-            for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes)) {
-                // Only plain positive and NODATA answers are copied; a CNAME (ExternalName) is chased
-                // per question type, so its name stays on the general path.
-                guard answer.responseCode == .noError, !answer.answers.contains(where: { $0.type == .cname }) else {
-                    entries.removeSubrange(start...)
-                    return
-                }
-                let isNoData = answer.answers.isEmpty
-                if isNoData && hasNoData { continue }
-                append(answer, question: question, as: isNoData ? 0 : type.rawValue)
-                hasNoData = hasNoData || isNoData
-                entries[countIndex] += 1
-            }
-            index.insert(hasher.value, offset: start, entries: entries)
-        }
-
-        /// The answer's parts: its header words, then its body, or for NODATA where its body is in
-        /// `noDataBodies`. The question's type is not encoded, so one question serves every type.
-        private mutating func append(_ answer: Answer, question: DNSQuestion, as key: UInt16) {
-            answer.encoded(for: question, scratch: &scratch) { encoded in
-                for value in [key, encoded.flags, encoded.answerCount, encoded.authorityCount, encoded.additionalCount, UInt16(encoded.body.count)] {
-                    entries.append(UInt8(truncatingIfNeeded: value >> 8))
-                    entries.append(UInt8(truncatingIfNeeded: value))
-                }
-                guard key == 0 else {
-                    entries.append(contentsOf: encoded.body)
-                    return
-                }
-                let body = ArraySlice(encoded.body)
-                let offset: Int
-                if let known = noDataOffsets[body] {
-                    offset = known
-                } else {
-                    offset = noDataBodies.count
-                    noDataBodies.append(contentsOf: body)
-                    noDataOffsets[body] = offset
-                }
-                for shift in [24, 16, 8, 0] { entries.append(UInt8(truncatingIfNeeded: offset >> shift)) }
-            }
-        }
-    }
-
-    /// The hash index while building: grows to keep the load at most one half.
-    private struct NameIndex {
-        var slots = [UInt64](repeating: 0, count: 1024)
-        var count = 0
-
-        func find(_ hash: UInt64, matching wire: [UInt8], in entries: [UInt8]) -> Int? {
-            slots.withUnsafeBufferPointer { slots in
-                NameSlots.find(hash, in: slots) { entry in
-                    Int(entries[entry]) == wire.count && entries[(entry + 1)...(entry + wire.count)].elementsEqual(wire)
-                }
-            }
-        }
-
-        /// Sizes the index for `count` names at once, so it does not grow while building.
-        mutating func reserve(_ count: Int) {
-            var size = slots.count
-            while size < count * 2 { size *= 2 }
-            if size > slots.count { slots = [UInt64](repeating: 0, count: size) }
-        }
-
-        mutating func insert(_ hash: UInt64, offset: Int, entries: [UInt8]) {
-            if (count + 1) * 2 > slots.count { grow(entries: entries) }
-            Self.place(hash, offset: offset, in: &slots)
-            count += 1
-        }
-
-        private static func place(_ hash: UInt64, offset: Int, in slots: inout [UInt64]) {
-            let mask = slots.count - 1
-            var index = Int(truncatingIfNeeded: hash) & mask
-            while slots[index] != 0 { index = (index + 1) & mask }
-            slots[index] = NameSlots.slot(hash: hash, entry: offset)
-        }
-
-        private mutating func grow(entries: [UInt8]) {
-            var larger = [UInt64](repeating: 0, count: slots.count * 2)
-            for slot in slots where slot != 0 {
-                let entry = NameSlots.entry(of: slot)
-                var hasher = NameHasher()
-                for byte in entries[(entry + 1)...(entry + Int(entries[entry]))] { hasher.add(byte) }
-                Self.place(hasher.value, offset: entry, in: &larger)
-            }
-            slots = larger
-        }
-    }
+extension AnswerTable {
+    static func hash(wire: [UInt8]) -> UInt64 { hash(wire) }
 }
 
 /// The index of compiled answers: open addressing with linear probing, each taken slot holding

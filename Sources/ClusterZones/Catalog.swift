@@ -2,28 +2,84 @@ import DNSWire
 import ServiceRegistry
 
 /// Every zone served for one registry snapshot; a question goes to the zone with the longest
-/// matching origin. Built off the hot path and swapped in whole when the registry changes.
+/// matching origin. Built whole once, then made anew for each registry change by patching only
+/// what that change touches (`applying(_:)`); a query reads one catalog from start to end.
 public final class Catalog: Sendable {
     public let snapshot: RegistrySnapshot
     public let configuration: ZoneConfiguration
     public let clusterZone: ClusterZone
     public let reverseZones: [ReverseZone]
+    let reverseIndex: ReverseIndex
     /// Every zone in the order questions search them: longest origin first, so a name goes to the
     /// most specific zone that holds it.
     private let zonesByOrigin: [any Zone]
 
-    public init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) {
+    public convenience init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) {
+        let published = PublishedEndpointIndex(snapshot: snapshot)
+        let reverse = ReverseIndex(snapshot: snapshot, domain: configuration.domain, published: published)
+        self.init(snapshot: snapshot, configuration: configuration, published: published, reverse: reverse)
+    }
+
+    private init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex, reverse: ReverseIndex) {
         self.snapshot = snapshot
         self.configuration = configuration
-        let published = PublishedEndpointIndex(snapshot: snapshot)
         self.clusterZone = ClusterZone(snapshot: snapshot, configuration: configuration, published: published)
-        self.reverseZones = ReverseZone.zones(snapshot: snapshot, configuration: configuration, published: published)
+        self.reverseIndex = reverse
+        self.reverseZones = ReverseZone.zones(index: reverse, configuration: configuration, serial: snapshot.serial)
         self.zonesByOrigin = ([clusterZone as any Zone] + reverseZones.map { $0 as any Zone }).sorted { $0.origin.labelCount > $1.origin.labelCount }
     }
 
     /// Origins of the zones held, cluster zone first.
     public var origins: [DNSName] { [clusterZone.origin] + reverseZones.map(\.origin) }
 
+    /// The catalog of `update`'s snapshot, made from this one by deriving again only the Services,
+    /// pod addresses and reverse names the update touched; and every name whose answers may have
+    /// changed, with the types it now holds (nil: no longer held), for `AnswerTable.patched`.
+    public func applying(_ update: RegistryUpdate) -> (catalog: Catalog, changedNames: [DNSName: [RecordType]?]) {
+        let next = update.snapshot
+        var published = clusterZone.published
+        var reverse = reverseIndex
+        var changed: [DNSName: [RecordType]?] = [:]
+        var touchedAddresses = Set<IPAddress>()
+        for key in update.change.services {
+            guard let old = snapshot.service(key) else { continue }
+            forEachName(of: old) { name, _ in changed.updateValue(nil, forKey: name) }
+            let removed = reverse.contributions(of: old, endpoints: published.endpoints(of: old))
+            reverse.remove(removed)
+            touchedAddresses.formUnion(removed.map(\.0))
+        }
+        for key in update.change.services {
+            published.update(key, in: next)
+            guard let service = next.service(key) else { continue }
+            let added = reverse.contributions(of: service, endpoints: published.endpoints(of: service))
+            reverse.add(added)
+            touchedAddresses.formUnion(added.map(\.0))
+        }
+        let catalog = Catalog(snapshot: next, configuration: configuration, published: published, reverse: reverse)
+        for key in update.change.services {
+            guard let service = next.service(key) else { continue }
+            catalog.forEachName(of: service) { name, types in changed[name] = types }
+        }
+        for address in touchedAddresses {
+            guard let name = ZoneExport.reverseName(of: address) else { continue }
+            changed[name] = reverse.targets[address] == nil ? .some(nil) : [.ptr]
+        }
+        if configuration.podMode == .verified {
+            for pod in update.change.podAddresses {
+                guard let name = podName(pod) else { continue }
+                let exists = next.pods(withIP: pod.address).contains { ObjectKey.folded($0.namespace) == pod.namespace }
+                changed[name] = exists ? [.a, .aaaa] : .some(nil)
+            }
+        }
+        // The apexes answer the SOA, whose serial every update changes.
+        for origin in origins { changed[origin] = [.soa, .ns] }
+        return (catalog, changed)
+    }
+
+    /// `<a-b-c-d>.<ns>.pod.<zone>`.
+    func podName(_ pod: PodAddress) -> DNSName? {
+        try? clusterZone.origin.prepending(labels: [pod.address.dashed.lowercased(), pod.namespace, "pod"])
+    }
 
     /// The answers to `types` at `name` (class IN, no meta types), as `answer` gives them one by
     /// one; the cluster zone resolves the name once for all of them.
@@ -33,6 +89,13 @@ public final class Catalog: Sendable {
             return clusterZone.answers(at: name, types: types)
         }
         return types.map { answer(DNSQuestion(name: name, type: $0)) }
+    }
+
+    /// The NODATA answer of the zone holding `name` (its SOA in authority), whether the name exists
+    /// or not: what every NODATA body of the answer table is, for the current serial.
+    func noDataAnswer(at name: DNSName) -> Answer? {
+        guard let zone = zonesByOrigin.first(where: { name.isSubdomain(of: $0.origin) }) else { return nil }
+        return Answer(authority: [configuration.soaRecord(owner: zone.origin, serial: snapshot.serial)])
     }
 
     /// The answer to one question: the one place the rules every zone shares are applied.

@@ -1,3 +1,4 @@
+import HashTreeCollections
 import ServiceRegistry
 
 /// What a name inside the cluster zone refers to, found once per query; every record type is
@@ -49,17 +50,25 @@ extension RegistrySnapshot {
     }
 }
 
-/// Every Service's published endpoints, worked out once per snapshot instead of once per query.
+/// Every Service's published endpoints, worked out once per snapshot instead of once per query,
+/// and patched per Service when the registry changes (a persistent table, shared between catalogs).
 struct PublishedEndpointIndex: Sendable {
-    private let byService: [ObjectKey: [NamedEndpoint]]
+    private(set) var byService: TreeDictionary<ObjectKey, [NamedEndpoint]> = [:]
 
     init(snapshot: RegistrySnapshot) {
-        var byService: [ObjectKey: [NamedEndpoint]] = [:]
-        for service in snapshot.services where service.type != .externalName {
-            let endpoints = snapshot.publishedEndpoints(of: service)
-            if !endpoints.isEmpty { byService[ObjectKey(namespace: service.namespace, name: service.name)] = endpoints }
+        for service in snapshot.services {
+            update(ObjectKey(namespace: service.namespace, name: service.name), in: snapshot)
         }
-        self.byService = byService
+    }
+
+    /// Works out one Service's endpoints again from `snapshot` (none once it is gone).
+    mutating func update(_ key: ObjectKey, in snapshot: RegistrySnapshot) {
+        guard let service = snapshot.service(key), service.type != .externalName else {
+            byService[key] = nil
+            return
+        }
+        let endpoints = snapshot.publishedEndpoints(of: service)
+        byService[key] = endpoints.isEmpty ? nil : endpoints
     }
 
     func endpoints(of service: Service) -> [NamedEndpoint] {

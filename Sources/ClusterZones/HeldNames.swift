@@ -19,27 +19,7 @@ extension Catalog {
         if let version = try? origin.prepending("dns-version") {
             body(version, [.txt])
         }
-        for service in snapshot.services where clusterZone.hasName(service) {
-            guard let serviceName = try? origin.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() }) else { continue }
-            if service.type == .externalName {
-                body(serviceName, [.cname])
-                continue
-            }
-            body(serviceName, addressTypes + [.srv])
-            var seenPorts = Set<String>()
-            for port in service.ports where !port.name.isEmpty {
-                let labels = ["_" + port.name.lowercased(), "_" + port.protocol.lowercased]
-                guard seenPorts.insert(labels.joined(separator: ".")).inserted,
-                    let portName = try? serviceName.prepending(labels: labels)
-                else { continue }
-                body(portName, [.srv])
-            }
-            for endpoint in clusterZone.published.endpoints(of: service) {
-                if let endpointName = try? serviceName.prepending(endpoint.label.lowercased()) {
-                    body(endpointName, addressTypes)
-                }
-            }
-        }
+        for service in snapshot.services { forEachName(of: service, body) }
         if configuration.podMode == .verified {
             for pod in snapshot.pods {
                 for address in pod.podIPs {
@@ -49,6 +29,40 @@ extension Catalog {
                 }
             }
         }
+    }
+
+    /// Calls `body` with every name one Service holds: its own name, its `_port._proto` names and
+    /// its endpoint names; nothing when it has no name at all (a headless Service without ready
+    /// endpoints). The unit a registry change patches.
+    func forEachName(of service: Service, _ body: (DNSName, [RecordType]) -> Void) {
+        guard clusterZone.hasName(service),
+            let serviceName = try? clusterZone.origin.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() })
+        else { return }
+        if service.type == .externalName {
+            body(serviceName, [.cname])
+            return
+        }
+        let addressTypes: [RecordType] = [.a, .aaaa]
+        body(serviceName, addressTypes + [.srv])
+        var seenPorts = Set<String>()
+        for port in service.ports where !port.name.isEmpty {
+            let labels = ["_" + port.name.lowercased(), "_" + port.protocol.lowercased]
+            guard seenPorts.insert(labels.joined(separator: ".")).inserted,
+                let portName = try? serviceName.prepending(labels: labels)
+            else { continue }
+            body(portName, [.srv])
+        }
+        for endpoint in clusterZone.published.endpoints(of: service) {
+            if let endpointName = try? serviceName.prepending(endpoint.label.lowercased()) {
+                body(endpointName, addressTypes)
+            }
+        }
+    }
+
+    /// Every name of the cluster zone and the reverse zones: what a full compile encodes.
+    public func forEachHeldName(_ body: (DNSName, [RecordType]) -> Void) {
+        forEachClusterZoneName(body)
+        for zone in reverseZones { forEachName(in: zone, body) }
     }
 
     /// Calls `body` with the apex of `zone` (SOA, NS) and then the reverse name of every address it

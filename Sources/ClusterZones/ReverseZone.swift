@@ -1,4 +1,5 @@
 import DNSWire
+import HashTreeCollections
 import ServiceRegistry
 
 /// PTR records in `in-addr.arpa` and `ip6.arpa` for ClusterIPs and published endpoint IPs.
@@ -8,53 +9,30 @@ import ServiceRegistry
 public struct ReverseZone: Zone {
     public let origin: DNSName
     private let family: Family
-    private let targetsByAddress: [IPAddress: [DNSName]]
-    /// The same addresses in order, so a partial reverse name (an empty non-terminal such as
-    /// `96.10.in-addr.arpa`) is found by binary search rather than a scan of every address.
-    let sortedAddresses: [IPAddress]
+    let index: ReverseIndex
     private let configuration: ZoneConfiguration
     private let serial: UInt32
 
     enum Family { case v4, v6 }
 
-    public static func zones(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) -> [ReverseZone] {
-        zones(snapshot: snapshot, configuration: configuration, published: PublishedEndpointIndex(snapshot: snapshot))
-    }
-
-    static func zones(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex) -> [ReverseZone] {
-        let targets = ptrTargets(snapshot: snapshot, domain: configuration.domain, published: published)
-        return [
-            ReverseZone(origin: try! DNSName("in-addr.arpa"), family: .v4, targets: targets, configuration: configuration, serial: snapshot.serial),
-            ReverseZone(origin: try! DNSName("ip6.arpa"), family: .v6, targets: targets, configuration: configuration, serial: snapshot.serial),
+    static func zones(index: ReverseIndex, configuration: ZoneConfiguration, serial: UInt32) -> [ReverseZone] {
+        [
+            ReverseZone(origin: try! DNSName("in-addr.arpa"), family: .v4, index: index, configuration: configuration, serial: serial),
+            ReverseZone(origin: try! DNSName("ip6.arpa"), family: .v6, index: index, configuration: configuration, serial: serial),
         ]
     }
 
-    private init(origin: DNSName, family: Family, targets: [IPAddress: [DNSName]], configuration: ZoneConfiguration, serial: UInt32) {
+    private init(origin: DNSName, family: Family, index: ReverseIndex, configuration: ZoneConfiguration, serial: UInt32) {
         self.origin = origin
         self.family = family
-        self.targetsByAddress = targets.filter { family == .v4 ? $0.key.isIPv4 : $0.key.isIPv6 }
-        self.sortedAddresses = targetsByAddress.keys.sorted()
+        self.index = index
         self.configuration = configuration
         self.serial = serial
     }
 
-    /// Address → PTR targets: the Service name for a ClusterIP, and
-    /// `<endpoint>.<svc>.<ns>.svc.<zone>` once per Service that publishes an endpoint IP.
-    static func ptrTargets(snapshot: RegistrySnapshot, domain: DNSName, published: PublishedEndpointIndex) -> [IPAddress: [DNSName]] {
-        var targets: [IPAddress: [DNSName]] = [:]
-        func add(_ address: IPAddress, _ labels: [String]) {
-            guard let name = try? domain.prepending(labels: labels.map { $0.lowercased() }) else { return }
-            if !(targets[address]?.contains(name) ?? false) { targets[address, default: []].append(name) }
-        }
-        for service in snapshot.services where !service.isHeadless && service.type != .externalName {
-            for address in service.clusterIPs { add(address, [service.name, service.namespace, "svc"]) }
-        }
-        for service in snapshot.services where service.type != .externalName {
-            for endpoint in published.endpoints(of: service) {
-                add(endpoint.address, [endpoint.label, service.name, service.namespace, "svc"])
-            }
-        }
-        return targets
+    /// The addresses this zone answers PTR for, in order (for exports and full compiles).
+    var sortedAddresses: [IPAddress] {
+        index.targets.keys.filter { family == .v4 ? $0.isIPv4 : $0.isIPv6 }.sorted()
     }
 
     private func soaRecord(owner: DNSName) -> ResourceRecord {
@@ -131,7 +109,7 @@ public struct ReverseZone: Zone {
         }
         if complete {
             let address = address(fromParts: parts)
-            guard let targets = targetsByAddress[address] else {
+            guard let targets = index.names(at: address) else {
                 return Answer(responseCode: .nameError, authority: [soaRecord(owner: owner)])
             }
             guard question.type == .ptr else { return Answer(authority: [soaRecord(owner: owner)]) }
@@ -140,18 +118,97 @@ public struct ReverseZone: Zone {
         return Answer(responseCode: hasAddress(startingWith: parts) ? .noError : .nameError, authority: [soaRecord(owner: owner)])
     }
 
-    /// Whether a known address starts with `parts` (bytes for IPv4, nibbles for IPv6): the first
-    /// address not below the prefix padded with zeros is the only one to check.
+    /// Whether a known address starts with `parts` (bytes for IPv4, nibbles for IPv6).
     private func hasAddress(startingWith parts: [UInt8]) -> Bool {
-        let width = family == .v4 ? 4 : 32
-        let padded = parts + Array(repeating: 0, count: width - parts.count)
-        let lowest = address(fromParts: padded)
-        var low = 0
-        var high = sortedAddresses.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sortedAddresses[middle] < lowest { low = middle + 1 } else { high = middle }
+        index.hasPrefix(parts, ipv4: family == .v4)
+    }
+}
+
+/// Address → PTR targets, for both families: the Service name for a ClusterIP, and
+/// `<endpoint>.<svc>.<ns>.svc.<zone>` once per Service that publishes an endpoint IP; and how many
+/// addresses lie below each partial reverse name, so that an empty non-terminal such as
+/// `96.10.in-addr.arpa` is known without a scan. Patched per Service.
+struct ReverseIndex: Sendable {
+    private(set) var targets: TreeDictionary<IPAddress, [PTRTarget]> = [:]
+    /// Family marker (4 or 6) + leading bytes (IPv4) or nibbles (IPv6) → addresses below.
+    private var prefixes: TreeDictionary<[UInt8], Int> = [:]
+    let domain: DNSName
+
+    /// One reason an address has a PTR record. Ordered: ClusterIPs first, then endpoints, each by
+    /// Service and label, so that a patched index lists targets as a fresh one does.
+    struct PTRTarget: Hashable, Sendable, Comparable {
+        var rank: UInt8
+        var service: ObjectKey
+        var label: String
+        var name: DNSName
+
+        static func < (lhs: PTRTarget, rhs: PTRTarget) -> Bool {
+            (lhs.rank, lhs.service, lhs.label) < (rhs.rank, rhs.service, rhs.label)
         }
-        return low < sortedAddresses.count && nibbles(of: sortedAddresses[low]).starts(with: parts)
+    }
+
+    init(domain: DNSName) {
+        self.domain = domain
+    }
+
+    init(snapshot: RegistrySnapshot, domain: DNSName, published: PublishedEndpointIndex) {
+        self.domain = domain
+        for service in snapshot.services {
+            add(contributions(of: service, endpoints: published.endpoints(of: service)))
+        }
+    }
+
+    /// The PTR targets at `address`, each name once; nil when the address has none.
+    func names(at address: IPAddress) -> [DNSName]? {
+        guard let list = targets[address] else { return nil }
+        var seen = Set<DNSName>()
+        return list.map(\.name).filter { seen.insert($0).inserted }
+    }
+
+    func hasPrefix(_ parts: [UInt8], ipv4: Bool) -> Bool {
+        prefixes[[ipv4 ? 4 : 6] + parts] != nil
+    }
+
+    /// What one Service puts in the reverse zones.
+    func contributions(of service: Service, endpoints: [NamedEndpoint]) -> [(IPAddress, PTRTarget)] {
+        guard service.type != .externalName else { return [] }
+        let key = ObjectKey(namespace: service.namespace, name: service.name)
+        var result: [(IPAddress, PTRTarget)] = []
+        if service.ownsClusterIPs, let name = try? domain.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() }) {
+            for address in service.clusterIPs { result.append((address, PTRTarget(rank: 0, service: key, label: "", name: name))) }
+        }
+        for endpoint in endpoints {
+            guard let name = try? domain.prepending(labels: [endpoint.label, service.name, service.namespace, "svc"].map { $0.lowercased() }) else { continue }
+            result.append((endpoint.address, PTRTarget(rank: 1, service: key, label: endpoint.label, name: name)))
+        }
+        return result
+    }
+
+    mutating func add(_ contributions: [(IPAddress, PTRTarget)]) {
+        for (address, target) in contributions {
+            var list = targets[address] ?? []
+            if list.isEmpty { count(address, by: 1) }
+            list.insert(target, at: list.firstIndex { target < $0 } ?? list.endIndex)
+            targets[address] = list
+        }
+    }
+
+    mutating func remove(_ contributions: [(IPAddress, PTRTarget)]) {
+        for (address, target) in contributions {
+            guard var list = targets[address], let position = list.firstIndex(of: target) else { continue }
+            list.remove(at: position)
+            targets[address] = list.isEmpty ? nil : list
+            if list.isEmpty { count(address, by: -1) }
+        }
+    }
+
+    private mutating func count(_ address: IPAddress, by delta: Int) {
+        let parts = address.isIPv4 ? address.bytes : address.bytes.flatMap { [$0 >> 4, $0 & 0x0f] }
+        let marker: UInt8 = address.isIPv4 ? 4 : 6
+        for length in 1..<parts.count {
+            let key = [marker] + parts[..<length]
+            let value = (prefixes[key] ?? 0) + delta
+            prefixes[key] = value > 0 ? value : nil
+        }
     }
 }

@@ -3,6 +3,7 @@ import ClusterZones
 import DNSWire
 import NIOCore
 import NIOPosix
+import ServiceRegistry
 
 /// A catalog, the generation number it was published as, and once compiled its answer table: one
 /// pointer swap publishes all three.
@@ -61,6 +62,24 @@ public final class QueryPipeline: DNSResponder, Sendable {
             let next = PublishedCatalog(catalog, generation: published.generation + 1)
             if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged { return }
         }
+    }
+
+    /// Publishes the catalog of a registry update, made from the current one by patching what the
+    /// update touched, with its answer table patched the same way (compiled whole if there was
+    /// none yet). One swap publishes both: a query sees the old version or the new one.
+    /// Updates must come from one thread at a time (a source's), in serial order.
+    /// - Returns: the names compiled again and the shards of the table copied.
+    @discardableResult
+    public func apply(_ update: RegistryUpdate) -> (names: Int, shardsCopied: Int) {
+        let published = current.load(ordering: .acquiring)
+        let (catalog, changedNames) = published.catalog.applying(update)
+        let table = published.table.map { $0.patched(catalog: catalog, names: changedNames) } ?? AnswerTable(catalog: catalog)
+        let next = PublishedCatalog(catalog, generation: published.generation + 1, table: table)
+        if !current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
+            // Something else published meanwhile (not a source): publish this version over it.
+            current.store(PublishedCatalog(catalog, generation: current.load(ordering: .acquiring).generation + 1, table: table), ordering: .releasing)
+        }
+        return (changedNames.count, table.shardsCopied)
     }
 
     /// Compiles the answer table of the current catalog and publishes it with that catalog,

@@ -13,7 +13,8 @@ import Glibc
 /// into a long-lived child would otherwise hold every reload back (the test suite's own child
 /// processes did exactly that).
 ///
-/// Unchecked Sendable: used only by `ManifestSource` while it holds its publication lock.
+/// Unchecked Sendable: used only by `ManifestSource` while it holds its publication lock, except
+/// `waitForEvents`, which only polls the descriptor.
 final class FileWriteWatcher: @unchecked Sendable {
     private let descriptor: Int32
     /// Watch descriptor → the directory it watches, as the paths of its files begin.
@@ -21,6 +22,9 @@ final class FileWriteWatcher: @unchecked Sendable {
     private var watched: Set<String> = []
     /// Files modified and not closed since, with when they were last modified.
     private var lastModified: [String: ContinuousClock.Instant] = [:]
+    /// Files closed after writing, renamed into place or removed since `forgetCompleted()`: they
+    /// can be read at once, without waiting for their stamp to hold still.
+    private var completed: Set<String> = []
     /// How long a modified, unclosed file counts as being written.
     static let patience: Duration = .seconds(2)
     /// Where events are read, allocated once: the source polls five times a second.
@@ -75,10 +79,25 @@ final class FileWriteWatcher: @unchecked Sendable {
     /// Whether any file is being written.
     var anyBeingWritten: Bool { !lastModified.isEmpty }
 
+    /// Whether `path` was closed after writing, renamed into place or removed since the last
+    /// `forgetCompleted()`.
+    func wasCompleted(_ path: String) -> Bool { completed.contains(path) }
+
+    func forgetCompleted() { completed.removeAll() }
+
+    /// Blocks until an event arrives or `timeout` passes; true when events are waiting. This is
+    /// what lets an edit be answered within milliseconds rather than at the next poll.
+    func waitForEvents(timeout: Duration) -> Bool {
+        var descriptors = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        return poll(&descriptors, 1, milliseconds) > 0
+    }
+
     private func take(_ event: inotify_event, name: String) {
         let mask = Int32(bitPattern: event.mask)
         if mask & IN_Q_OVERFLOW != 0 {
             lastModified.removeAll()  // events were lost: the stamps decide alone
+            completed.removeAll()
             return
         }
         if mask & IN_IGNORED != 0, let directory = directories.removeValue(forKey: event.wd) {
@@ -89,6 +108,7 @@ final class FileWriteWatcher: @unchecked Sendable {
         let path = directory + "/" + name
         if mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) != 0 {
             lastModified.removeValue(forKey: path)
+            completed.insert(path)
         } else if mask & (IN_MODIFY | IN_CREATE) != 0 {
             lastModified[path] = .now
         }
@@ -102,5 +122,8 @@ final class FileWriteWatcher: @unchecked Sendable {
     func isBeingWritten(_ path: String) -> Bool { false }
     func watchDirectories(of files: [String]) {}
     func drain() {}
+    func wasCompleted(_ path: String) -> Bool { false }
+    func forgetCompleted() {}
+    func waitForEvents(timeout: Duration) -> Bool { false }
 }
 #endif

@@ -42,6 +42,9 @@ public enum ManifestLoader {
 
     /// `files` may be lazy: each file's text is read, parsed and dropped before the next, so a large
     /// registry never holds all its text at once. `paths` are the same files' paths.
+    ///
+    /// The registry is then built the way every change is applied: one `replaceAll` into an empty
+    /// store, so a registry loaded from scratch and one kept up to date change by change agree.
     static func load(
         files: some Sequence<ManifestFile>,
         paths: [String],
@@ -50,20 +53,26 @@ public enum ManifestLoader {
         serial: UInt32,
         logger: Logger?
     ) -> RegistryLoadResult {
-        var decoder = ObjectDecoder()
-        for error in pathErrors { decoder.record(error) }
+        var errors = pathErrors
+        var skipped: [SkippedObject] = []
+        var objects = DecodedObjects()
+        var reserved = Set<IPAddress>()
         for file in files {
-            switch file.contents {
-            case .failure(let failure):
-                decoder.record(RegistryError(code: .unreadableFile, reason: failure.reason, location: SourceLocation(file: file.path)))
-            case .success(let text):
-                let (documents, syntaxErrors) = ManifestParser.parse(text: text, file: file.path)
-                for document in documents { decoder.decode(document: document, file: file.path) }
-                for error in syntaxErrors { decoder.record(error) }
-            }
+            let decoded = DecodedFile(file)
+            reserved.formUnion(decoded.reservedAddresses)
+            errors += decoded.errors
+            skipped += decoded.skipped
+            for object in decoded.allObjects { objects.add(object) }
         }
-        if let logger { logSkipped(decoder.skipped, logger: logger) }
-        return RegistryBuilder.build(decoder: &decoder, files: paths.sorted(), options: options, serial: serial)
+        errors += objects.duplicateErrors
+        if let logger { logSkipped(skipped, logger: logger) }
+        var store = RegistryStore(options: options, serial: serial &- 1)
+        store.reservedAddresses = reserved
+        _ = store.apply([.replaceAll(objects.objects)], serial: serial)
+        errors += store.errors
+        return RegistryLoadResult(
+            snapshot: store.snapshot, errors: errors, skipped: skipped, files: paths.sorted(),
+            summary: RegistrySummary(snapshot: store.snapshot, files: paths.count, skippedObjects: skipped.count))
     }
 
     /// One `info` line per object of a kind ClusterDNS does not read.

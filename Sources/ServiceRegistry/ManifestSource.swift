@@ -5,45 +5,54 @@ import Glibc
 import Logging
 import Synchronization
 
-/// The manifest registry as a live source: loads the paths once, then polls them and publishes a
-/// new snapshot whenever their content changes and still loads cleanly. A file still being written
-/// is not read until it has held still for a poll interval, and a broken edit keeps the last good
-/// snapshot (the errors are logged) until the next change fixes it. `reload()` re-reads on demand.
+/// The manifest registry as a live source. It loads the paths once, then watches them (inotify on
+/// Linux, stamps everywhere) and turns each changed file into events: the file is parsed again,
+/// its objects compared with what it held before, and only the differences reach the store. An
+/// unchanged file is never read again.
+///
+/// - A file is read once its writer is done: closed or renamed into place (inotify), or its stamp
+///   held still for a poll. A file still being written is not read.
+/// - A broken file (not YAML/JSON, unreadable) keeps everything it held. An object whose new
+///   version has errors keeps its last good version; the log says so.
+/// - Two files defining the same object: the first by path wins; the second is reported.
 public final class ManifestSource: Sendable {
     public let paths: [String]
     public let options: RegistryOptions
     private let logger: Logger
-    private let state = Mutex(WatchState())
-    /// `watch`'s callback. Held through every load and its publication, so a poll and a `reload()`
-    /// from another thread never interleave and snapshots are published in serial order.
-    private let publication = Mutex<(@Sendable (RegistrySnapshot) -> Void)?>(nil)
-    /// Files open for writing (inotify, on Linux), used only under `publication`.
+    private let state: Mutex<WatchState>
+    /// `watch`'s callback. Held through every read and its publication, so a poll and a `reload()`
+    /// from another thread never interleave and updates are published in serial order.
+    private let publication = Mutex<(@Sendable (RegistryUpdate) -> Void)?>(nil)
+    /// Files open for writing, and a way to wait for the next file event (inotify, on Linux).
     private let writes: FileWriteWatcher?
 
     /// What the watcher remembers between polls.
     private struct WatchState: Sendable {
-        /// Serial of the last published snapshot (0 before the first load).
-        var serial: UInt32 = 0
-        /// Every file's stamp at the last poll, and at the last read: a file whose stamp differs
-        /// from both is still being written, and is read once a poll finds it as the last one did.
-        var polledStamps: [FileStamp] = []
-        var readStamps: [FileStamp] = []
+        var store: RegistryStore
+        /// What each file held when last read.
+        var files: [String: FileRecord] = [:]
+        /// The files defining each object, in path order; the first one's version is served.
+        var holders: [RegistryObjectKey: [String]] = [:]
+        /// Every file's stamp at the last poll: a changed file whose stamp held still since is complete.
+        var polledStamps: [String: FileStamp] = [:]
         /// The last walk of the registry and its directories' stamps: while no directory changes,
         /// no file can have appeared or gone, so the walk is skipped.
         var listing: ManifestListing?
         var directoryStamps: [FileStamp] = []
-        /// Hash of the content last loaded, good or bad, so a touch without a change is not reloaded.
-        var contentHash: Int?
-        /// Hash of the content of the last published snapshot, so a forced reload of the same
-        /// content publishes nothing.
-        var publishedContentHash: Int?
-        /// What the last published snapshot serves, to say what a reload removes.
-        var published = RegistryInventory()
         /// A `reload()` asked for before `watch` started: its first poll reads everything.
         var reloadRequested = false
-        /// Size of the last good registry, to refuse a sudden empty one.
-        var goodFiles = 0
-        var goodObjects = 0
+        /// The stamps of a change refused as a sudden emptying, so it is not refused (and logged) again.
+        var refusedStamps: [String: FileStamp]?
+    }
+
+    /// One file as last read.
+    private struct FileRecord: Hashable, Sendable {
+        var stamp: FileStamp
+        var contentHash: Int
+        /// The objects the file defines now (including kept last good versions).
+        var keys: Set<RegistryObjectKey>
+        /// ClusterIPs its rejected Services name (`DecodedFile.reservedAddresses`).
+        var reserved: Set<IPAddress> = []
     }
 
     /// The identity of a file's content as cheap `stat` data. The mode and the inode are in it
@@ -58,48 +67,66 @@ public final class ManifestSource: Sendable {
         var inode: UInt64 = 0
     }
 
-    /// - Parameter watchingWrites: also wait for each writer's close (inotify, Linux) before reading
-    ///   a changed file; off, the stamps' "held still for a poll" rule alone decides (tests of that
-    ///   rule turn it off, since their own child processes can hold a written file's close back).
+    /// - Parameter watchingWrites: use inotify (Linux) to read a file as soon as its writer closes
+    ///   or renames it, and never while it is open for writing; off, the stamps' "held still for a
+    ///   poll" rule alone decides (tests of that rule turn it off, since their own child processes
+    ///   can hold a written file's close back).
     public init(paths: [String], options: RegistryOptions, logger: Logger, watchingWrites: Bool = true) {
         self.paths = paths
         self.options = options
         self.logger = logger
         self.writes = watchingWrites ? FileWriteWatcher() : nil
+        self.state = Mutex(WatchState(store: RegistryStore(options: options)))
     }
 
-    /// The initial load. Its snapshot is the baseline the watcher compares to, even when it has
-    /// errors (the caller decides whether to serve a partial registry).
+    /// The initial load: every valid object is served, every problem is in the result.
     public func load() -> RegistryLoadResult {
         publication.withLock { _ in
             let (listing, stamps) = currentListing()
             writes?.watchDirectories(of: listing.files)
-            let serial = state.withLock { Self.nextSerial(after: $0.serial) }
-            let (result, loadedHash) = loadHashing(listing, serial: serial)
-            let contentHash = loadedHash ^ listing.errors.count
-            ManifestLoader.logSkipped(result.skipped, logger: logger)
-            let inventory = RegistryInventory(result.snapshot)
-            state.withLock { state in
-                state.serial = serial
-                state.polledStamps = stamps
-                state.readStamps = stamps
-                state.contentHash = contentHash
-                state.publishedContentHash = contentHash
-                state.published = inventory
-                state.goodFiles = result.files.count
-                state.goodObjects = Self.objectCount(result)
-                state.reloadRequested = false
+            var errors = listing.errors
+            var skipped: [SkippedObject] = []
+            var records: [String: FileRecord] = [:]
+            var holders: [RegistryObjectKey: [String]] = [:]
+            var duplicates = DecodedObjects()
+            for (path, stamp) in zip(listing.files, stamps) {
+                let (file, hash) = Self.readHashing(path)
+                let decoded = DecodedFile(file)
+                errors += decoded.errors
+                skipped += decoded.skipped
+                var keys = Set<RegistryObjectKey>()
+                for object in decoded.allObjects {
+                    keys.insert(object.key)
+                    holders[object.key, default: []].append(path)
+                    duplicates.add(object)
+                }
+                records[path] = FileRecord(stamp: stamp, contentHash: hash, keys: keys, reserved: decoded.reservedAddresses)
             }
-            return result
+            let events = duplicates.objects
+            errors += duplicates.duplicateErrors
+            ManifestLoader.logSkipped(skipped, logger: logger)
+            return state.withLock { state in
+                let serial = RegistryStore.nextSerial(after: state.store.snapshot.serial)
+                state.store.reservedAddresses = records.values.reduce(into: []) { $0.formUnion($1.reserved) }
+                _ = state.store.apply([.replaceAll(events)], serial: serial)
+                errors += state.store.errors
+                state.files = records
+                state.holders = holders
+                state.polledStamps = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+                state.reloadRequested = false
+                let snapshot = state.store.snapshot
+                return RegistryLoadResult(
+                    snapshot: snapshot, errors: errors, skipped: skipped, files: listing.files,
+                    summary: RegistrySummary(snapshot: snapshot, files: listing.files.count, skippedObjects: skipped.count))
+            }
         }
     }
 
-    /// Polls the paths every `interval` and calls `onUpdate` with each new good snapshot, from the
-    /// polls and from `reload()`; its serial is always greater than the last one. Returns when the
-    /// task is cancelled.
+    /// Watches the paths and calls `onUpdate` with each change, from file events, from polls every
+    /// `interval`, and from `reload()`; serials only grow. Returns when the task is cancelled.
     public func watch(
         interval: Duration = .milliseconds(200),
-        onUpdate: @escaping @Sendable (RegistrySnapshot) -> Void
+        onUpdate: @escaping @Sendable (RegistryUpdate) -> Void
     ) async {
         let reloadRequested = publication.withLock { subscriber in
             subscriber = onUpdate
@@ -109,123 +136,196 @@ public final class ManifestSource: Sendable {
             }
         }
         defer { publication.withLock { $0 = nil } }
-        if reloadRequested { readAllAndPublish() }
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
-                return
+        if reloadRequested { publication.withLock { readAll(publishingThrough: $0) } }
+        // File events are waited for on a thread of their own: the wait blocks.
+        let stopped = Atomic<Bool>(false)
+        let finished = AsyncStream<Void>.makeStream()
+        let thread = Thread { [self] in
+            while !stopped.load(ordering: .relaxed) {
+                if let writes {
+                    // Changes arriving together (several files renamed into place) are read as one.
+                    if writes.waitForEvents(timeout: interval) { Thread.sleep(forTimeInterval: 0.002) }
+                } else {
+                    Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+                }
+                guard !stopped.load(ordering: .relaxed) else { break }
+                publication.withLock { publish in
+                    if let update = pollUpdate() { publish?(update) }
+                }
             }
-            publication.withLock { publish in
-                if let snapshot = poll() { publish?(snapshot) }
-            }
+            finished.continuation.finish()
+        }
+        thread.start()
+        await withTaskCancellationHandler {
+            for await _ in finished.stream {}
+        } onCancel: {
+            stopped.store(true, ordering: .relaxed)
         }
     }
 
-    /// Reads every file now, whatever their stamps say, and publishes the result through `watch`'s
-    /// callback if it is new and good: for SIGHUP, and for edits no stamp shows. Before `watch` has
-    /// started, its first poll does it. Logs the reload, the errors, or that nothing changed.
+    /// Reads every file now, whatever their stamps say, and publishes what changed through `watch`'s
+    /// callback: for SIGHUP, and for edits no stamp shows. Before `watch` has started, its first
+    /// poll does it. Logs the change, the errors, or that nothing changed.
     public func reload() {
         let watching = publication.withLock { publish in
             guard publish != nil else { return false }
-            readAllAndPublish(through: publish)
+            readAll(publishingThrough: publish)
             return true
         }
         if !watching { state.withLock { $0.reloadRequested = true } }
     }
 
-    private func readAllAndPublish() {
-        publication.withLock { readAllAndPublish(through: $0) }
-    }
-
-    private func readAllAndPublish(through publish: ((RegistrySnapshot) -> Void)?) {
+    private func readAll(publishingThrough publish: ((RegistryUpdate) -> Void)?) {
         let (listing, stamps) = currentListing()
-        state.withLock { $0.polledStamps = stamps }
-        if let snapshot = read(listing, stamps: stamps, forced: true) { publish?(snapshot) }
+        state.withLock { state in state.polledStamps = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first }) }
+        let update = read(listing, stamps: stamps, only: nil, forced: true)
+        if let update { publish?(update) }
     }
 
-    /// One poll: nil unless the files changed, have held still since the previous poll (a file still
-    /// being written is not read), and the new content loads without errors.
+    /// One poll, for tests: the new snapshot, if the files changed in a way that is ready to read.
     func poll() -> RegistrySnapshot? {
+        pollUpdate()?.snapshot
+    }
+
+    /// One poll: nil unless some file changed, is complete (closed or renamed into place, or held
+    /// still since the previous poll), and its new content changes the registry.
+    func pollUpdate() -> RegistryUpdate? {
         let (listing, stamps) = currentListing()
         writes?.watchDirectories(of: listing.files)
         writes?.drain()
-        let changedAndSettled = state.withLock { state in
-            defer { state.polledStamps = stamps }
-            return stamps != state.readStamps && stamps == state.polledStamps
-        }
-        // A file some process still has open after writing to it is not read, however still its
-        // stamp looks: its writer may only have paused.
-        if changedAndSettled, let writes, writes.anyBeingWritten, stamps.contains(where: { writes.isBeingWritten($0.path) }) {
-            return nil
-        }
-        guard changedAndSettled else { return nil }
-        return read(listing, stamps: stamps, forced: false)
-    }
-
-    /// Reads the listed files and returns the snapshot to publish, if any. `forced` (a reload on
-    /// demand) logs the errors of a broken registry again, and says so when nothing changed.
-    private func read(_ listing: ManifestListing, stamps: [FileStamp], forced: Bool) -> RegistrySnapshot? {
-        let (serial, goodFiles, goodObjects, previousHash, publishedHash, previousStamps, published, publishedSerial) =
-            state.withLock { state in
-                (Self.nextSerial(after: state.serial), state.goodFiles, state.goodObjects, state.contentHash,
-                 state.publishedContentHash, state.readStamps, state.published, state.serial)
+        let (ready, refused) = state.withLock { state -> (Set<String>, Bool) in
+            defer { state.polledStamps = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first }) }
+            let current = Set(stamps.map(\.path))
+            var ready = Set<String>()
+            for stamp in stamps where state.files[stamp.path]?.stamp != stamp {
+                let settled = state.polledStamps[stamp.path] == stamp || writes?.wasCompleted(stamp.path) == true
+                let beingWritten = writes?.isBeingWritten(stamp.path) ?? false
+                if settled && !beingWritten { ready.insert(stamp.path) }
             }
-        let (result, loadedHash) = loadHashing(listing, serial: serial)
-        let contentHash = loadedHash ^ listing.errors.count
-        state.withLock { state in
-            state.contentHash = contentHash
-            state.readStamps = stamps
+            for path in state.files.keys where !current.contains(path) { ready.insert(path) }
+            let refused = state.refusedStamps == state.polledStamps && state.polledStamps == Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+            return (ready, refused)
         }
-        if forced && contentHash == publishedHash {
-            logger.info("registry re-read: unchanged, still serving serial \(publishedSerial)")
-            return nil
-        }
-        // The same content as last time (a touch, or the same broken edit): nothing to say again.
-        if !forced && contentHash == previousHash { return nil }
-        ManifestLoader.logSkipped(result.skipped, logger: logger)
-
-        let objects = Self.objectCount(result)
-        if !result.isValid {
-            for error in result.errors { logger.error("\(error)") }
-            logger.error("registry has \(result.errors.count) error(s); still serving the last good registry, waiting for the next change")
-            return nil
-        }
-        if (result.files.isEmpty || objects == 0) && (goodFiles > 0 && goodObjects > 0) {
-            logger.error("registry suddenly holds \(result.files.count) file(s) and \(objects) object(s); still serving the last good registry, waiting for the next change")
-            return nil
-        }
-        let inventory = RegistryInventory(result.snapshot)
-        state.withLock { state in
-            state.serial = serial
-            state.goodFiles = result.files.count
-            state.goodObjects = objects
-            state.publishedContentHash = contentHash
-            state.published = inventory
-        }
-        logger.info("registry reloaded (serial \(serial)): \(result.summary.services) services, \(result.summary.endpoints) endpoints, \(result.summary.pods) pods")
-        let removed = published.removed(in: inventory)
-        if !removed.isEmpty {
-            logger.warning("registry reload (serial \(serial)) removed \(removed)\(Self.emptiedOrDeleted(from: previousStamps, to: stamps))")
-        }
-        return result.snapshot
+        writes?.forgetCompleted()
+        guard !ready.isEmpty, !refused else { return nil }
+        return read(listing, stamps: stamps, only: ready, forced: false)
     }
 
-    /// `; emptied: a.yaml; deleted: b.yaml`, the usual culprits of a removal, or nothing.
-    private static func emptiedOrDeleted(from previous: [FileStamp], to current: [FileStamp]) -> String {
-        let currentByPath = Dictionary(current.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-        let emptied = previous.filter { $0.size > 0 && currentByPath[$0.path]?.size == 0 }.map(\.path)
-        let deleted = previous.filter { currentByPath[$0.path] == nil || currentByPath[$0.path]?.size == -1 }.map(\.path)
-        var text = ""
-        if !emptied.isEmpty { text += "; emptied: " + emptied.joined(separator: ", ") }
-        if !deleted.isEmpty { text += "; deleted: " + deleted.joined(separator: ", ") }
-        return text
+    /// Reads the files in `only` (all listed files when nil), turns their differences into events,
+    /// applies them, and returns the update to publish, if any.
+    private func read(_ listing: ManifestListing, stamps: [FileStamp], only: Set<String>?, forced: Bool) -> RegistryUpdate? {
+        let start = ContinuousClock.now
+        let stampByPath = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let (records, knownPaths) = state.withLock { ($0.files, Set($0.files.keys)) }
+        let candidates = (only ?? Set(listing.files).union(knownPaths)).sorted()
+
+        var decodedFiles: [String: DecodedFile] = [:]
+        var newRecords: [String: FileRecord?] = [:]  // nil value: the file is gone
+        for path in candidates {
+            guard let stamp = stampByPath[path], listing.files.contains(path) else {
+                if records[path] != nil { newRecords[path] = .some(nil) }
+                continue
+            }
+            let (file, hash) = Self.readHashing(path)
+            if let record = records[path], record.contentHash == hash, hash != 0 {
+                newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, keys: record.keys, reserved: record.reserved)
+                continue
+            }
+            let decoded = DecodedFile(file)
+            for error in decoded.errors { if error.isWarning { logger.warning("\(error)") } else { logger.error("\(error)") } }
+            if decoded.isBroken {
+                let held = records[path]?.keys.count ?? 0
+                logger.error("\(path) cannot be used as it is; its \(held) object(s) keep their last good versions until it is fixed (still serving the last good registry)")
+                // Its hash is kept: the same broken content is not read (nor logged) again.
+                newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, keys: records[path]?.keys ?? [], reserved: records[path]?.reserved ?? [])
+                continue
+            }
+            decodedFiles[path] = decoded
+            ManifestLoader.logSkipped(decoded.skipped, logger: logger)
+            var keys = Set(decoded.allObjects.map(\.key))
+            for rejected in decoded.rejected {
+                let key = RegistryObjectKey(rejected.reference)
+                if records[path]?.keys.contains(key) == true, !keys.contains(key) {
+                    keys.insert(key)
+                    logger.warning("\(rejected.location): \(rejected.reference) keeps its last good version until its errors are fixed")
+                }
+            }
+            newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, keys: keys, reserved: decoded.reservedAddresses)
+        }
+
+        return state.withLock { state -> RegistryUpdate? in
+            // A registry that would suddenly hold nothing is a mistake until shown otherwise.
+            let remaining = state.files.filter { newRecords[$0.key] == nil }.values.reduce(0) { $0 + $1.keys.count }
+                + newRecords.values.reduce(0) { $0 + ($1?.keys.count ?? 0) }
+            if remaining == 0 && state.store.objectCount > 0 {
+                state.refusedStamps = stampByPath
+                logger.error("registry suddenly holds \(listing.files.count) file(s) and no object; still serving the last good registry, waiting for the next change")
+                return nil
+            }
+            state.refusedStamps = nil
+            var touchedKeys = Set<RegistryObjectKey>()
+            for (path, record) in newRecords where decodedFiles[path] != nil || record == nil {
+                touchedKeys.formUnion(state.files[path]?.keys ?? [])
+                touchedKeys.formUnion(record?.keys ?? [])
+            }
+            let servedBefore = Dictionary(uniqueKeysWithValues: touchedKeys.map { ($0, state.holders[$0]?.first) })
+            for (path, record) in newRecords {
+                let before = state.files[path]?.keys ?? []
+                let after = record?.keys ?? []
+                for key in before.subtracting(after) {
+                    state.holders[key]?.removeAll { $0 == path }
+                    if state.holders[key]?.isEmpty == true { state.holders[key] = nil }
+                }
+                for key in after.subtracting(before) {
+                    state.holders[key, default: []].append(path)
+                    state.holders[key]?.sort()
+                }
+                state.files[path] = record
+            }
+            var events: [RegistryEvent] = []
+            var reread: [String: DecodedFile] = [:]
+            for key in touchedKeys.sorted() {
+                guard let holders = state.holders[key], let holder = holders.first else {
+                    events.append(.delete(key))
+                    continue
+                }
+                if holders.count > 1 {
+                    logger.error("\(key) is defined in \(holders.joined(separator: " and ")); the one in \(holder) is served")
+                }
+                if let decoded = decodedFiles[holder] {
+                    // No object under the key: a rejected new version, keeping its last good one.
+                    if let object = decoded.allObjects.first(where: { $0.key == key }) { events.append(.upsert(object)) }
+                } else if servedBefore[key] != holder {
+                    // The file that served it dropped it; another file defines it too: serve that version.
+                    if reread[holder] == nil { reread[holder] = DecodedFile(Self.readHashing(holder).file) }
+                    if let object = reread[holder]?.allObjects.first(where: { $0.key == key }) { events.append(.upsert(object)) }
+                }
+            }
+            state.store.reservedAddresses = state.files.values.reduce(into: []) { $0.formUnion($1.reserved) }
+            let serial = RegistryStore.nextSerial(after: state.store.snapshot.serial)
+            guard let update = state.store.apply(events, serial: serial) else {
+                if forced { logger.info("registry re-read: unchanged, still serving serial \(state.store.snapshot.serial)") }
+                return nil
+            }
+            for error in state.store.errors { logger.error("\(error)") }
+            let changedFiles = newRecords.keys.sorted()
+            logger.info("registry updated (serial \(serial)) from \(changedFiles.joined(separator: ", ")): \(update.change.services.count) service(s) derived again in \((ContinuousClock.now - start).formatted(.units(allowed: [.milliseconds], width: .narrow)))")
+            let removed = update.change.removed
+            if !removed.isEmpty {
+                let emptied = changedFiles.filter { newRecords[$0]??.keys.isEmpty == true && stampByPath[$0]?.size == 0 }
+                let deleted = changedFiles.filter { newRecords[$0] == .some(nil) }
+                var culprits = ""
+                if !emptied.isEmpty { culprits += "; emptied: " + emptied.joined(separator: ", ") }
+                if !deleted.isEmpty { culprits += "; deleted: " + deleted.joined(separator: ", ") }
+                logger.warning("registry update (serial \(serial)) removed \(removed)\(culprits)")
+            }
+            return update
+        }
     }
 
     /// `max(previous + 1, now)`: serials keep growing across restarts, as an SOA serial must.
     static func nextSerial(after previous: UInt32) -> UInt32 {
-        let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
-        return max(previous &+ 1, now)
+        RegistryStore.nextSerial(after: previous)
     }
 
     /// The registry's files (walked again only when a directory changed) and their stamps.
@@ -250,15 +350,14 @@ public final class ManifestSource: Sendable {
         return (listing, listing.files.map(Self.stamp))
     }
 
-    /// Loads the listed files, reading each once and hashing its content on the way, so a large
-    /// registry is neither read twice nor held in memory whole. Skipped kinds are not logged here:
-    /// the caller logs them once it knows the content is new.
-    private func loadHashing(_ listing: ManifestListing, serial: UInt32) -> (RegistryLoadResult, Int) {
-        let content = ContentHash(fileCount: listing.files.count)
-        let files = listing.files.lazy.map { path in content.adding(ManifestLoader.read(path)) }
-        let result = ManifestLoader.load(
-            files: files, paths: listing.files, pathErrors: listing.errors, options: options, serial: serial, logger: nil)
-        return (result, content.value)
+    /// Reads one file and hashes its content on the way (0 stands for "unreadable").
+    private static func readHashing(_ path: String) -> (file: ManifestFile, hash: Int) {
+        let file = ManifestLoader.read(path)
+        guard case .success(let text) = file.contents else { return (file, 0) }
+        var hasher = Hasher()
+        hasher.combine(text)
+        let hash = hasher.finalize()
+        return (file, hash == 0 ? 1 : hash)
     }
 
     /// Size, modification time, mode and inode from stat(2).
@@ -272,25 +371,4 @@ public final class ManifestSource: Sendable {
             path: path, size: Int(info.st_size), modified: modified, mode: UInt32(info.st_mode),
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
-
-    private static func objectCount(_ result: RegistryLoadResult) -> Int {
-        result.snapshot.services.count + result.snapshot.pods.count + result.skipped.count
-            + result.snapshot.namespaces.count
-    }
-}
-
-/// A running hash of the files a load reads, in order. A class so the lazy read sequence can feed it.
-private final class ContentHash {
-    private var hasher = Hasher()
-
-    init(fileCount: Int) {
-        hasher.combine(fileCount)
-    }
-
-    func adding(_ file: ManifestFile) -> ManifestFile {
-        hasher.combine(file)
-        return file
-    }
-
-    var value: Int { hasher.finalize() }
 }

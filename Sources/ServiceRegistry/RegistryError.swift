@@ -1,6 +1,11 @@
 /// Everything that can be wrong with a registry, as one value that says where: the file and line,
 /// the object, the field, and what was expected. Loading collects all of them instead of stopping.
 ///
+/// An `.error` is something the server cannot use (an unparseable IP, no name, a wrong type): the
+/// object is left out. A `.warning` is a departure from the API server's validation that the server
+/// can still interpret (an unnamed port among several): the object is served, and only
+/// `clusterdns check --strict` fails on it.
+///
 /// Equality and hashing compare only the `code`, as swift-asn1's errors do, so a test can write
 /// `#expect(result.errors.contains(RegistryError(code: .invalidIP)))`.
 public struct RegistryError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -36,7 +41,14 @@ public struct RegistryError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let noManifests = Code("noManifests")
     }
 
+    /// Whether the object was left out (`.error`) or served anyway (`.warning`).
+    public enum Severity: String, Hashable, Sendable {
+        case error
+        case warning
+    }
+
     public var code: Code
+    public var severity: Severity
     /// What is wrong and what was expected, e.g. `70000 is out of range (expected 1-65535)`.
     public var reason: String
     public var location: SourceLocation?
@@ -49,19 +61,26 @@ public struct RegistryError: Error, Hashable, Sendable, CustomStringConvertible 
         reason: String = "",
         location: SourceLocation? = nil,
         object: ObjectReference? = nil,
-        field: String? = nil
+        field: String? = nil,
+        severity: Severity = .error
     ) {
         self.code = code
+        self.severity = severity
         self.reason = reason
         self.location = location
         self.object = object
         self.field = field
     }
 
-    /// `zones/shop.yaml:12: Service shop/web: spec.ports[0].port: 70000 is out of range (expected 1-65535)`.
+    public var isWarning: Bool { severity == .warning }
+
+    /// `zones/shop.yaml:12: Service shop/web: spec.ports[0].port: 70000 is out of range (expected 1-65535)`;
+    /// a warning says so after the location, as compilers do:
+    /// `zones/shop.yaml:12: warning: Service shop/web: spec.ports[1].name: ...`.
     public var description: String {
         var parts: [String] = []
         if let location { parts.append(location.description) }
+        if severity == .warning { parts.append("warning") }
         if let object { parts.append(object.description) }
         if let field { parts.append(field) }
         parts.append(reason.isEmpty ? code.name : reason)

@@ -1,13 +1,14 @@
 /// What one load of a registry produced: the snapshot of everything valid, and every problem found.
 public struct RegistryLoadResult: Sendable {
-    /// Built from every valid object; objects with errors are left out.
+    /// Built from every object without errors; objects with warnings only are in it.
     public var snapshot: RegistrySnapshot
-    /// Empty when the registry is valid.
+    /// Every problem, errors and warnings, in the order found; empty when the registry is clean.
     public var errors: [RegistryError]
     /// Objects of kinds the registry does not read.
     public var skipped: [SkippedObject]
     /// The files read, sorted.
     public var files: [String]
+    /// Its error and warning counts are those of `errors`, whatever the caller counted.
     public var summary: RegistrySummary
 
     public init(
@@ -22,15 +23,30 @@ public struct RegistryLoadResult: Sendable {
         self.skipped = skipped
         self.files = files
         self.summary = summary
+        let warningCount = errors.count { $0.isWarning }
+        self.summary.warnings = warningCount
+        self.summary.errors = errors.count - warningCount
     }
 
-    public var isValid: Bool { errors.isEmpty }
+    /// The problems that left an object out.
+    public var hardErrors: [RegistryError] { errors.filter { !$0.isWarning } }
 
-    /// One line per error, as `clusterdns check` writes them to stderr.
+    /// The departures from API validation that were served anyway.
+    public var warnings: [RegistryError] { errors.filter(\.isWarning) }
+
+    /// No errors; warnings are allowed.
+    public var isValid: Bool { isValid(strict: false) }
+
+    /// `strict` treats warnings as errors, as `clusterdns check --strict` does.
+    public func isValid(strict: Bool) -> Bool {
+        strict ? errors.isEmpty : !errors.contains { !$0.isWarning }
+    }
+
+    /// One line per error and warning, as `clusterdns check` writes them to stderr.
     public var errorLines: [String] { errors.map(\.description) }
 
-    /// The whole report as `clusterdns check` prints it: the error lines (stderr), then the summary
-    /// (stdout). Other commands that must explain a broken registry print the same.
+    /// The whole report as `clusterdns check` prints it: the error and warning lines (stderr), then
+    /// the summary (stdout). Other commands that must explain a broken registry print the same.
     public var report: String {
         (errorLines + [summary.description]).joined(separator: "\n")
     }

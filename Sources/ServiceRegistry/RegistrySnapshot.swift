@@ -1,5 +1,7 @@
+import HashTreeCollections
+
 /// Case-insensitive key of a namespaced object: names are compared lower-cased, as DNS requires.
-public struct ObjectKey: Hashable, Sendable {
+public struct ObjectKey: Hashable, Sendable, Comparable {
     public let namespace: String
     public let name: String
 
@@ -10,81 +12,118 @@ public struct ObjectKey: Hashable, Sendable {
 
     /// `text.lowercased()`, but a text that is already lower case (every valid Kubernetes name is)
     /// is kept as it is: a `String` then shares its storage instead of allocating a copy per key.
-    static func folded(_ text: some StringProtocol) -> String {
+    public static func folded(_ text: some StringProtocol) -> String {
         for byte in text.utf8 where byte &- UInt8(ascii: "A") < 26 || byte >= 0x80 {
             return text.lowercased()
         }
         return String(text)
     }
+
+    public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool {
+        (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name)
+    }
 }
 
-/// One immutable, consistent view of the cluster. Sources build a new snapshot off the hot path
-/// and publish it whole; readers never see a half-applied change.
+/// One immutable, consistent view of the cluster. Readers never see a half-applied change.
 ///
 /// The snapshot holds resolved data: every non-headless Service has its ClusterIPs (allocated
 /// when the manifest had none) and every Service's endpoints are already chosen from slices,
 /// legacy Endpoints or its selector.
+///
+/// Its tables are persistent hash tries (`TreeDictionary`): the store makes the next snapshot by
+/// changing a few entries of this one, and the two share everything else, so a change costs what
+/// it changes rather than a copy of the cluster.
 public final class RegistrySnapshot: Sendable {
     /// Grows on every change a source publishes; the SOA serial follows it.
     public let serial: UInt32
-    /// Sorted by namespace, then name.
-    public let services: [Service]
-    /// Sorted by namespace, then name.
-    public let pods: [Pod]
-    /// Every namespace that exists: `v1 Namespace` objects plus each namespace holding an object. Sorted.
-    public let namespaces: [String]
 
-    /// Positions in `services`: a second copy of every Service would cost its size again.
-    private let servicesByKey: [ObjectKey: Int]
-    private let endpointGroupsByService: [ObjectKey: [EndpointGroup]]
-    private let servicesByClusterIP: [IPAddress: [Service]]
-    private let podsByIP: [IPAddress: [Pod]]
-    private let namespaceSet: Set<String>
+    let servicesByKey: TreeDictionary<ObjectKey, Service>
+    let endpointGroupsByService: TreeDictionary<ObjectKey, [EndpointGroup]>
+    let servicesByClusterIP: TreeDictionary<IPAddress, [Service]>
+    let podsByKey: TreeDictionary<ObjectKey, Pod>
+    let podsByIP: TreeDictionary<IPAddress, [Pod]>
+    /// Lower-cased namespace → the namespace as first written.
+    let namespaceNames: TreeDictionary<String, String>
 
+    init(
+        serial: UInt32,
+        servicesByKey: TreeDictionary<ObjectKey, Service>,
+        endpointGroupsByService: TreeDictionary<ObjectKey, [EndpointGroup]>,
+        servicesByClusterIP: TreeDictionary<IPAddress, [Service]>,
+        podsByKey: TreeDictionary<ObjectKey, Pod>,
+        podsByIP: TreeDictionary<IPAddress, [Pod]>,
+        namespaceNames: TreeDictionary<String, String>
+    ) {
+        self.serial = serial
+        self.servicesByKey = servicesByKey
+        self.endpointGroupsByService = endpointGroupsByService
+        self.servicesByClusterIP = servicesByClusterIP
+        self.podsByKey = podsByKey
+        self.podsByIP = podsByIP
+        self.namespaceNames = namespaceNames
+    }
+
+    /// A snapshot of resolved objects, as tests and tools build one by hand.
     /// - Parameters:
     ///   - endpointGroups: the chosen endpoint groups of each Service, keyed by the Service.
-    public init(
+    ///   - namespaces: namespaces that exist besides those of the Services and Pods.
+    public convenience init(
         serial: UInt32,
         services: [Service],
         endpointGroups: [ObjectKey: [EndpointGroup]],
         pods: [Pod],
         namespaces: [String]
     ) {
-        self.serial = serial
-        self.services = services.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
-        self.pods = pods.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
-        var allNamespaces = Set(namespaces)
-        for service in services { allNamespaces.insert(service.namespace) }
-        for pod in pods { allNamespaces.insert(pod.namespace) }
-        self.namespaces = allNamespaces.sorted()
-        self.namespaceSet = Set(allNamespaces.map { $0.lowercased() })
-
-        var byKey: [ObjectKey: Int] = [:]
-        byKey.reserveCapacity(self.services.count)
-        var byIP: [IPAddress: [Service]] = [:]
-        for (index, service) in self.services.enumerated() {
-            byKey[ObjectKey(namespace: service.namespace, name: service.name)] = index
-            if !service.isHeadless && service.type != .externalName {
+        var byKey = TreeDictionary<ObjectKey, Service>()
+        var byIP = TreeDictionary<IPAddress, [Service]>()
+        for service in services.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+            byKey[ObjectKey(namespace: service.namespace, name: service.name)] = service
+            if service.ownsClusterIPs {
                 for ip in service.clusterIPs { byIP[ip, default: []].append(service) }
             }
         }
-        self.servicesByKey = byKey
-        self.servicesByClusterIP = byIP
-        self.endpointGroupsByService = endpointGroups
-
-        var podIndex: [IPAddress: [Pod]] = [:]
-        for pod in self.pods {
-            for ip in pod.podIPs { podIndex[ip, default: []].append(pod) }
+        var podsByKey = TreeDictionary<ObjectKey, Pod>()
+        var podsByIP = TreeDictionary<IPAddress, [Pod]>()
+        for pod in pods.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+            podsByKey[ObjectKey(namespace: pod.namespace, name: pod.name)] = pod
+            for ip in pod.podIPs { podsByIP[ip, default: []].append(pod) }
         }
-        self.podsByIP = podIndex
+        var names = TreeDictionary<String, String>()
+        for namespace in namespaces + services.map(\.namespace) + pods.map(\.namespace) {
+            let folded = ObjectKey.folded(namespace)
+            if names[folded] == nil { names[folded] = namespace }
+        }
+        self.init(
+            serial: serial, servicesByKey: byKey,
+            endpointGroupsByService: TreeDictionary(uniqueKeysWithValues: endpointGroups.filter { !$0.value.isEmpty }.map { ($0.key, $0.value) }),
+            servicesByClusterIP: byIP, podsByKey: podsByKey, podsByIP: podsByIP, namespaceNames: names)
     }
 
     /// An empty registry (no objects), for tests and for the moment before the first load.
     public static let empty = RegistrySnapshot(serial: 1, services: [], endpointGroups: [:], pods: [], namespaces: [])
 
-    public func service(namespace: some StringProtocol, name: some StringProtocol) -> Service? {
-        servicesByKey[ObjectKey(namespace: namespace, name: name)].map { services[$0] }
+    /// Every Service, sorted by namespace, then name. Sorts on each call: for tools and full walks.
+    public var services: [Service] {
+        servicesByKey.sorted { $0.key < $1.key }.map(\.value)
     }
+
+    /// Every Pod, sorted by namespace, then name. Sorts on each call.
+    public var pods: [Pod] {
+        podsByKey.sorted { $0.key < $1.key }.map(\.value)
+    }
+
+    /// Every namespace that exists: `v1 Namespace` objects plus each namespace holding an object. Sorted.
+    public var namespaces: [String] { namespaceNames.values.sorted() }
+
+    public var serviceCount: Int { servicesByKey.count }
+    public var podCount: Int { podsByKey.count }
+    public var namespaceCount: Int { namespaceNames.count }
+
+    public func service(namespace: some StringProtocol, name: some StringProtocol) -> Service? {
+        servicesByKey[ObjectKey(namespace: namespace, name: name)]
+    }
+
+    public func service(_ key: ObjectKey) -> Service? { servicesByKey[key] }
 
     /// The endpoint groups chosen for a Service (all endpoints, ready or not; callers filter).
     public func endpointGroups(namespace: some StringProtocol, service: some StringProtocol) -> [EndpointGroup] {
@@ -100,25 +139,29 @@ public final class RegistrySnapshot: Sendable {
         servicesByClusterIP[ip] ?? []
     }
 
-    /// Pods with `ip` among their pod IPs.
+    /// Pods with `ip` among their pod IPs, sorted by namespace and name.
     public func pods(withIP ip: IPAddress) -> [Pod] {
         podsByIP[ip] ?? []
     }
 
     public func pod(namespace: some StringProtocol, name: some StringProtocol) -> Pod? {
-        let namespace = namespace.lowercased()
-        let name = name.lowercased()
-        return pods.first { $0.namespace.lowercased() == namespace && $0.name.lowercased() == name }
+        podsByKey[ObjectKey(namespace: namespace, name: name)]
     }
 
     /// True when the namespace exists (case-insensitive).
     public func hasNamespace(_ namespace: some StringProtocol) -> Bool {
-        namespaceSet.contains(namespace.lowercased())
+        namespaceNames[ObjectKey.folded(namespace)] != nil
     }
 
     /// Services of one namespace, sorted by name.
     public func services(inNamespace namespace: some StringProtocol) -> [Service] {
-        let namespace = namespace.lowercased()
-        return services.filter { $0.namespace.lowercased() == namespace }
+        let namespace = ObjectKey.folded(namespace)
+        return servicesByKey.filter { $0.key.namespace == namespace }.sorted { $0.key < $1.key }.map(\.value)
     }
+}
+
+extension Service {
+    /// Whether the Service's ClusterIPs are its own addresses (answered and reversed): not for
+    /// headless or ExternalName Services.
+    public var ownsClusterIPs: Bool { !isHeadless && type != .externalName }
 }

@@ -87,10 +87,19 @@ struct ServeCommand: AsyncParsableCommand {
         let loadStart = ContinuousClock.now
         let loaded = source.load()
         let loadTime = ContinuousClock.now - loadStart
-        guard loaded.isValid else {
+        // A path that does not exist, or holds no manifests, is a mistake to stop at. Bad objects are
+        // not: each is left out (or keeps its last good version) and the rest is served.
+        let pathFailed = loaded.errors.contains { $0.code == .noManifests || ($0.code == .unreadableFile && paths.contains($0.location?.file ?? "")) }
+        guard !loaded.files.isEmpty, !pathFailed else {
             FileHandle.standardError.write(Data(loaded.report.utf8))
-            logger.critical("the registry has errors; nothing served")
+            logger.critical("the registry paths hold no manifests to serve")
             throw ExitCode(1)
+        }
+        for error in loaded.errors {
+            if error.isWarning { logger.warning("\(error)") } else { logger.error("\(error)") }
+        }
+        if !loaded.hardErrors.isEmpty {
+            logger.error("\(loaded.hardErrors.count) object(s) left out for errors (listed above); serving the rest")
         }
         releaseFreedMemory()
         let address = ListenAddress(listen)!
@@ -109,15 +118,15 @@ struct ServeCommand: AsyncParsableCommand {
             responder: pipeline, logger: logger)
         running.withLock { $0 = listener }
         let snapshot = loaded.snapshot
-        logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.services.count) services in \(snapshot.namespaces.count) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
+        logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
         compileAnswers(pipeline, logger: logger)
 
         let watcher = Task {
-            await source.watch { snapshot in
-                pipeline.publish(Catalog(snapshot: snapshot, configuration: zoneConfiguration))
-                compileAnswers(pipeline, logger: logger)
-                logger.info("registry reloaded: \(snapshot.services.count) services, serial \(snapshot.serial)")
+            await source.watch { update in
+                let start = ContinuousClock.now
+                let patched = pipeline.apply(update)
+                logger.info("serving serial \(update.snapshot.serial): \(update.snapshot.serviceCount) services; \(patched.names) names compiled again (\(patched.shardsCopied) table shards copied) in \((ContinuousClock.now - start).briefly)")
             }
         }
         try await listener.waitUntilClosed()

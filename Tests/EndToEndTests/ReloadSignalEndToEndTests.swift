@@ -48,7 +48,7 @@ import Glibc
         #expect(before.data(ofType: "A") == ["10.96.0.1"], "\(before)")
 
         #expect(kill(pid, SIGHUP) == 0)
-        #expect(server.waitForLog(containing: "registry reloaded (serial", timeout: 5), "\(server.log)")
+        #expect(server.waitForLog(containing: "registry updated (serial", timeout: 5), "\(server.log)")
         let after = try Client.dig.query(port: server.port, "kubernetes.default.svc.cluster.local")
         #expect(after.data(ofType: "A") == ["10.96.0.2"], "\(after)")
         #expect(isRunning(pid), "clusterdns serve exited on SIGHUP; its log:\n\(server.log)")

@@ -95,8 +95,8 @@ import Testing
         let updates = Mutex<[RegistrySnapshot]>([])
         let source = self.source
         let task = Task {
-            await source.watch(interval: .milliseconds(20)) { snapshot in
-                updates.withLock { $0.append(snapshot) }
+            await source.watch(interval: .milliseconds(20)) { update in
+                updates.withLock { $0.append(update.snapshot) }
             }
         }
         try write("more.yaml", Self.service("api", ip: "10.96.0.11"))
@@ -225,7 +225,7 @@ import Testing
         let updates = Mutex<[RegistrySnapshot]>([])
         let source = self.source
         let task = Task {
-            await source.watch(interval: .seconds(3600)) { snapshot in updates.withLock { $0.append(snapshot) } }
+            await source.watch(interval: .seconds(3600)) { update in updates.withLock { $0.append(update.snapshot) } }
         }
         source.reload()
         let deadline = ContinuousClock.now + .seconds(30)

@@ -2,7 +2,8 @@ import ServiceRegistry
 import Testing
 
 /// Every problem the API server would reject is reported with file, line, object, field and what
-/// was expected; objects with errors are left out and every error is collected.
+/// was expected; objects with errors are left out, objects with only warnings are kept, and every
+/// problem is collected.
 @Suite struct ValidationTests {
     func errors(_ yaml: String) -> [RegistryError] {
         ManifestLoader.load(text: yaml, name: "zones/shop.yaml").errors
@@ -64,11 +65,11 @@ import Testing
         #expect(found[4].reason == "\"ICMP\" is not a supported protocol (expected TCP, UDP or SCTP)")
     }
 
-    @Test func serviceNamesMustBeRFC1035LabelsAndNamespacesRFC1123Labels() {
+    @Test func serviceNamesAndNamespacesMustBeRFC1123Labels() {
         let found = errors("""
             apiVersion: v1
             kind: Service
-            metadata: {name: 1web, namespace: shop}
+            metadata: {name: web-, namespace: shop}
             spec: {clusterIP: None}
             ---
             apiVersion: v1
@@ -88,6 +89,22 @@ import Testing
         #expect(found.map(\.code) == [.invalidDNSLabel, .invalidDNSLabel, .invalidDNSLabel])
         #expect(found.map(\.field) == ["metadata.name", "metadata.namespace", "metadata.name"])
         #expect(found[0].location?.line == 3)
+        #expect(found[0].reason == "\"web-\" is not a lower-case RFC 1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters")
+    }
+
+    @Test func aServiceAndANamespaceNamedWithALeadingDigitAreValid() {
+        let result = ManifestLoader.load(text: """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: 1web, namespace: 1shop}
+            spec: {clusterIP: None}
+            ---
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: 1shop}
+            """, name: "zones/shop.yaml")
+        #expect(result.errors.isEmpty, "\(result.report)")
+        #expect(result.snapshot.service(namespace: "1shop", name: "1web")?.isHeadless == true)
     }
 
     @Test func aDuplicateObjectNamesBothLocations() throws {
@@ -164,8 +181,10 @@ import Testing
         #expect(found.map(\.field) == ["spec.externalName", "spec.externalName", "spec.clusterIP"])
     }
 
-    @Test func severalPortsNeedUniqueNames() {
-        let found = errors("""
+    /// An unnamed port among several is served (a warning); two ports with one name make the name
+    /// ambiguous for SRV records and named target ports (an error).
+    @Test func anUnnamedPortAmongSeveralIsAWarningADuplicatePortNameAnError() {
+        let result = ManifestLoader.load(text: """
             apiVersion: v1
             kind: Service
             metadata: {name: web}
@@ -175,9 +194,14 @@ import Testing
               - {port: 80}
               - {name: b, port: 81}
               - {name: b, port: 82}
-            """)
+            """, name: "zones/shop.yaml")
+        let found = result.errors
         #expect(found.map(\.code) == [.missingField, .invalidValue])
+        #expect(found.map(\.severity) == [.warning, .error])
         #expect(found.map(\.field) == ["spec.ports[0].name", "spec.ports[2].name"])
+        #expect(found[0].description.hasPrefix("zones/shop.yaml:7: warning: Service default/web: spec.ports[0].name: required field is missing"))
+        #expect(found[1].description == "zones/shop.yaml:9: Service default/web: spec.ports[2].name: duplicate port name \"b\"")
+        #expect(result.snapshot.services.isEmpty)
     }
 
     @Test func wrongTypesAndUnknownEnumsAreInvalidValues() {
@@ -195,6 +219,7 @@ import Testing
             """)
         #expect(found.map(\.field) == ["spec.type", "spec.publishNotReadyAddresses", "spec.ports[0].name", "spec.ports[0].port", "spec.ports[1].targetPort"])
         #expect(found.map(\.code) == [.invalidValue, .invalidValue, .missingField, .invalidValue, .invalidDNSLabel])
+        #expect(found.map(\.severity) == [.error, .error, .warning, .error, .error])
         #expect(found[3].reason == "expected an integer, found a string \"80\"")
     }
 
@@ -240,6 +265,14 @@ import Testing
             """)
         #expect(found.map(\.code) == [.missingField])
         #expect(found.first?.field == "metadata.labels[kubernetes.io/service-name]")
+    }
+
+    @Test func aWarningSaysSoAfterItsLocation() {
+        let warning = RegistryError(code: .missingField, reason: "required field is missing", location: SourceLocation(file: "zones/a.yaml", line: 12),
+                                    object: ObjectReference(kind: "Service", namespace: "shop", name: "web"), field: "spec.ports[1].name", severity: .warning)
+        #expect(warning.description == "zones/a.yaml:12: warning: Service shop/web: spec.ports[1].name: required field is missing")
+        #expect(RegistryError(code: .missingField, severity: .warning).description == "warning: missingField")
+        #expect(RegistryError(code: .missingField).severity == .error)
     }
 
     @Test func equalityComparesOnlyTheCodeSoTestsCanExpectAKind() {

@@ -1,33 +1,22 @@
 /// Hands out ClusterIPs for Services whose manifests have none, deterministically: each Service
 /// starts probing at a hash of its namespace/name, so the same registry always gets the same
-/// addresses whatever order its files are read in.
-struct ClusterIPAllocator {
-    /// Addresses no allocation may return: every ClusterIP any manifest names, and those handed out.
-    private(set) var taken: Set<IPAddress>
-
+/// addresses whatever order its files are read in (the store allocates in namespace/name order).
+enum ClusterIPAllocator {
     /// Probing stops after this many addresses, so a huge IPv6 range cannot stall a load.
-    private let maximumProbes: UInt64 = 1 << 22
-
-    init(taken: Set<IPAddress>) {
-        self.taken = taken
-    }
+    static let maximumProbes: UInt64 = 1 << 22
 
     /// A free address of `network` for the Service, skipping the network address and (IPv4) the
     /// broadcast address; nil when the range is full.
-    mutating func allocate(namespace: String, name: String, in network: IPNetwork) -> IPAddress? {
+    static func allocate(namespace: String, name: String, in network: IPNetwork, isTaken: (IPAddress) -> Bool) -> IPAddress? {
         let hostBits = min(network.hostBits, 63)
         guard hostBits >= 2 else { return nil }
         let size = UInt64(1) << UInt64(hostBits)
         // Usable offsets are 1...size-2 for IPv4 (no network, no broadcast), 1...size-1 for IPv6.
         let usable = network.isIPv4 ? size - 2 : size - 1
-        let start = Self.hash("\(namespace)/\(name)") % usable
+        let start = hash("\(namespace)/\(name)") % usable
         for probe in 0..<min(usable, maximumProbes) {
-            let offset = 1 + (start + probe) % usable
-            let candidate = network.address(atOffset: offset)
-            if !taken.contains(candidate) {
-                taken.insert(candidate)
-                return candidate
-            }
+            let candidate = network.address(atOffset: 1 + (start + probe) % usable)
+            if !isTaken(candidate) { return candidate }
         }
         return nil
     }

@@ -1,7 +1,10 @@
-/// One valid object read from a manifest, with where it came from, waiting for the registry to
-/// be assembled (duplicates found, ClusterIPs allocated, endpoints chosen).
-struct DecodedObject {
-    enum Content {
+/// The decoder's name for what it produces; the store calls the same value a `RegistryObject`.
+typealias DecodedObject = RegistryObject
+
+/// One valid object as a source delivers it: what it is, where it came from, and its content,
+/// reduced to what DNS and the service environment need.
+public struct RegistryObject: Sendable {
+    enum Content: Hashable, Sendable {
         case service(ServiceDraft)
         /// An EndpointSlice, attached to the Service its `kubernetes.io/service-name` label names.
         case endpointSlice(serviceName: String, group: EndpointGroup)
@@ -9,69 +12,105 @@ struct DecodedObject {
         case endpoints(groups: [EndpointGroup])
         case pod(Pod)
         case namespace
+        /// An object of a kind DNS does not read (a Deployment, a ConfigMap): it only makes its
+        /// namespace exist.
+        case other
     }
 
-    var reference: ObjectReference
-    var location: SourceLocation
+    public var reference: ObjectReference
+    public var location: SourceLocation
     var content: Content
+
+    init(reference: ObjectReference, location: SourceLocation, content: Content) {
+        self.reference = reference
+        self.location = location
+        self.content = content
+    }
+
+    public var key: RegistryObjectKey { RegistryObjectKey(reference) }
+
+    /// Equal content, wherever it was written: moving an object within its file (an edit above it
+    /// shifts its line) is not a change DNS would show.
+    func hasSameContent(as other: RegistryObject) -> Bool {
+        content.withoutLocations == other.content.withoutLocations
+    }
+
+    /// The same content read from another place.
+    func relocated(to location: SourceLocation) -> RegistryObject {
+        var copy = self
+        copy.location = location
+        copy.content = copy.content.locatedAt(location)
+        return copy
+    }
 }
 
-/// The valid objects of a load, sorted into what the builder needs as they are decoded, with
-/// duplicates found on the way: collecting every decoded object in one list first held 30 MB more
-/// at the peak of a load of 50k Services.
+extension RegistryObject.Content {
+    /// The content with every source location cleared, for comparisons.
+    var withoutLocations: Self { locatedAt(nil) }
+
+    func locatedAt(_ location: SourceLocation?) -> Self {
+        switch self {
+        case .service(var draft):
+            guard draft.service.source != nil || location != nil else { return self }
+            draft.service.source = location
+            return .service(draft)
+        case .endpointSlice(let serviceName, var group):
+            group.source = location
+            return .endpointSlice(serviceName: serviceName, group: group)
+        case .endpoints(let groups):
+            return .endpoints(groups: groups.map { var group = $0; group.source = location; return group })
+        case .pod(var pod):
+            pod.source = location
+            return .pod(pod)
+        case .namespace, .other:
+            return self
+        }
+    }
+}
+
+/// Identity of an object in the registry: kind, namespace and name, names compared without case.
+public struct RegistryObjectKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var kind: String
+    public var key: ObjectKey
+
+    public init(kind: String, namespace: some StringProtocol, name: some StringProtocol) {
+        self.kind = kind
+        self.key = ObjectKey(namespace: namespace, name: name)
+    }
+
+    public init(_ reference: ObjectReference) {
+        self.init(kind: reference.kind, namespace: reference.namespace, name: reference.name)
+    }
+
+    public static func < (lhs: RegistryObjectKey, rhs: RegistryObjectKey) -> Bool {
+        (lhs.kind, lhs.key) < (rhs.kind, rhs.key)
+    }
+
+    public var description: String {
+        key.namespace.isEmpty ? "\(kind) \(key.name)" : "\(kind) \(key.namespace)/\(key.name)"
+    }
+}
+
+/// The valid objects one decoder produced, in the order they were read, with duplicates found on
+/// the way: the first of two objects with the same kind, namespace and name is kept.
 struct DecodedObjects {
-    private(set) var drafts: [ServiceDraft] = []
-    /// EndpointSlice groups by the Service they name.
-    private(set) var slices: [ObjectKey: [EndpointGroup]] = [:]
-    /// Legacy Endpoints groups by their (and their Service's) name.
-    private(set) var legacyEndpoints: [ObjectKey: [EndpointGroup]] = [:]
-    private(set) var pods: [Pod] = []
-    /// `v1 Namespace` objects and the namespaces of all other objects.
-    private(set) var namespaces: Set<String> = []
-    /// The second of two objects with the same kind, namespace and name, in load order; the first is kept.
+    private(set) var objects: [RegistryObject] = []
+    /// The second of two objects with the same kind, namespace and name, in load order.
     private(set) var duplicateErrors: [RegistryError] = []
+    private var firstSeen: [RegistryObjectKey: SourceLocation] = [:]
 
-    /// Where each kind, namespace and name was first seen, as a file number and line: a location
-    /// per object would double the size of these tables.
-    private var firstSeen: [String: [ObjectKey: UInt64]] = [:]
-    private var files: [String] = []
-
-    mutating func add(_ object: DecodedObject) {
-        let key = ObjectKey(namespace: object.reference.namespace, name: object.reference.name)
-        if let first = firstSeen[object.reference.kind]?[key] {
+    mutating func add(_ object: RegistryObject) {
+        let key = object.key
+        if let first = firstSeen[key] {
             duplicateErrors.append(RegistryError(
                 code: .duplicateObject,
-                reason: "defined twice: here and at \(location(first)) (each kind/namespace/name may appear once)",
+                reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
                 location: object.location,
                 object: object.reference
             ))
             return
         }
-        firstSeen[object.reference.kind, default: [:]][key] = compact(object.location)
-        switch object.content {
-        case .service(let draft):
-            drafts.append(draft)
-        case .endpointSlice(let serviceName, let group):
-            slices[ObjectKey(namespace: object.reference.namespace, name: serviceName), default: []].append(group)
-        case .endpoints(let groups):
-            legacyEndpoints[ObjectKey(namespace: object.reference.namespace, name: object.reference.name)] = groups
-        case .pod(let pod):
-            pods.append(pod)
-        case .namespace:
-            namespaces.insert(object.reference.name)
-        }
-        if !object.reference.namespace.isEmpty { namespaces.insert(object.reference.namespace) }
-    }
-
-    /// File number in the high half, line + 1 in the low half (0: no line).
-    private mutating func compact(_ location: SourceLocation) -> UInt64 {
-        if files.last != location.file { files.append(location.file) }
-        let line = location.line.map { UInt64(UInt32(clamping: $0 + 1)) } ?? 0
-        return UInt64(files.count - 1) << 32 | line
-    }
-
-    private func location(_ compact: UInt64) -> SourceLocation {
-        let line = Int(compact & 0xffff_ffff)
-        return SourceLocation(file: files[Int(compact >> 32)], line: line == 0 ? nil : line - 1)
+        firstSeen[key] = object.location
+        objects.append(object)
     }
 }

@@ -1,10 +1,15 @@
 /// Reads Kubernetes objects out of parsed documents: unwraps `List`s, reads the envelope
 /// (apiVersion, kind, metadata) and hands each kind the registry uses to its own decoder.
-/// Objects with errors are left out; their errors are kept.
+/// Objects with errors are left out; their errors are kept. Objects with warnings only are kept,
+/// and so are their warnings.
 struct ObjectDecoder {
     private(set) var objects = DecodedObjects()
     private(set) var skipped: [SkippedObject] = []
+    /// Errors and warnings, in document order within each object.
     private(set) var errors: [RegistryError] = []
+    /// Objects left out because of errors whose kind, namespace and name were read, so a reload
+    /// can keep their last good version.
+    private(set) var rejected: [RejectedObject] = []
     /// Every ClusterIP a manifest names, valid object or not, so allocation never hands one out.
     private(set) var claimedClusterIPs: Set<IPAddress> = []
     /// Namespaces objects of other kinds live in; they exist even though we skip the objects.
@@ -70,15 +75,18 @@ struct ObjectDecoder {
         if kind == "Service" {
             recordClaims(node)
         }
-        guard let metadata = readMetadata(node, kind: kind, reader: reader) else {
+        guard let read = readMetadata(node, kind: kind, reader: reader) else {
             errors += reader.errors
             return
         }
+        let metadata = read.metadata
         let reference = ObjectReference(kind: kind, namespace: kind == "Namespace" ? "" : metadata.namespace, name: metadata.name)
         reader.object = reference
         let content = decoder(node, metadata, reader)
         errors += reader.errorsInDocumentOrder
-        if reader.errors.isEmpty, let content {
+        if reader.hasErrors {
+            if read.identityKnown { rejected.append(RejectedObject(reference: reference, location: location)) }
+        } else if let content {
             objects.add(DecodedObject(reference: reference, location: location, content: content))
         }
     }
@@ -96,12 +104,16 @@ struct ObjectDecoder {
     }
 
     /// Reads `metadata.name` (required, in the kind's name format) and `metadata.namespace`.
-    private func readMetadata(_ node: ManifestNode, kind: String, reader: ObjectReader) -> ObjectMetadata? {
+    /// `identityKnown` is false when the namespace is there but not a string, so the object's
+    /// namespace is a guess.
+    private func readMetadata(_ node: ManifestNode, kind: String, reader: ObjectReader) -> (metadata: ObjectMetadata, identityKnown: Bool)? {
         let metadata = reader.mapping(node["metadata"], field: "metadata")
         let nameNode = metadata?["name"]
         let name = reader.requiredString(nameNode, field: "metadata.name", parent: metadata ?? node)
         let namespaceNode = metadata?["namespace"]
-        var namespace = reader.string(namespaceNode, field: "metadata.namespace") ?? ""
+        let namespaceText = reader.string(namespaceNode, field: "metadata.namespace")
+        let identityKnown = namespaceText != nil || namespaceNode == nil || namespaceNode?.isNull == true
+        var namespace = namespaceText ?? ""
         if namespace.isEmpty { namespace = "default" }
         let labels = reader.checkStringMap(metadata?["labels"], field: "metadata.labels")
         guard let name else { return nil }
@@ -112,9 +124,9 @@ struct ObjectDecoder {
         }
 
         switch kindCase(kind) {
-        case .service:
-            reader.checkName(name, field: "metadata.name", node: nameNode, rule: NameRules.isRFC1035Label, expected: NameRules.rfc1035Expectation)
-        case .namespace:
+        case .service, .namespace:
+            // Service names: RFC 1123 labels, as kube-apiserver's relaxed Service-name validation
+            // accepts them (`1kubernetes`); they are DNS labels either way.
             reader.checkName(name, field: "metadata.name", node: nameNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation)
         case .other:
             reader.checkName(name, field: "metadata.name", node: nameNode, rule: NameRules.isRFC1123Subdomain, expected: NameRules.subdomainExpectation)
@@ -122,7 +134,7 @@ struct ObjectDecoder {
         if kind != "Namespace" {
             reader.checkName(namespace, field: "metadata.namespace", node: namespaceNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation)
         }
-        return ObjectMetadata(name: name, namespace: namespace, labelsNode: labels)
+        return (ObjectMetadata(name: name, namespace: namespace, labelsNode: labels), identityKnown)
     }
 
     /// Remembers the ClusterIPs a Service names before validating it, so even a broken Service's

@@ -5,7 +5,11 @@ final class ObjectReader {
     let objectLine: Int?
     /// Set once `metadata` is read, so later errors name the object.
     var object: ObjectReference?
+    /// Errors and warnings, as found.
     private(set) var errors: [RegistryError] = []
+
+    /// True when a problem leaves the object out; warnings alone do not.
+    var hasErrors: Bool { errors.contains { !$0.isWarning } }
 
     /// The errors sorted by line (stable), so they read top to bottom like the file.
     var errorsInDocumentOrder: [RegistryError] {
@@ -27,6 +31,12 @@ final class ObjectReader {
 
     func fail(_ code: RegistryError.Code, _ reason: String, field: String?, node: ManifestNode? = nil) {
         errors.append(RegistryError(code: code, reason: reason, location: location(of: node), object: object, field: field))
+    }
+
+    /// Records a departure from the API server's validation that the server can still interpret;
+    /// the object is kept.
+    func warn(_ code: RegistryError.Code, _ reason: String, field: String?, node: ManifestNode? = nil) {
+        errors.append(RegistryError(code: code, reason: reason, location: location(of: node), object: object, field: field, severity: .warning))
     }
 
     // MARK: Typed fields. Each returns nil when the field is absent or null, and records an error
@@ -129,9 +139,11 @@ final class ObjectReader {
         return value
     }
 
-    /// `protocol`: TCP (the default when absent), UDP or SCTP.
+    /// `protocol`: TCP, UDP or SCTP; absent, null or `""` is TCP, as the API server defaults it
+    /// (Service, Endpoints and container ports alike).
     func portProtocol(_ node: ManifestNode?, field: @autoclosure () -> String) -> PortProtocol? {
         guard let text = string(node, field: field()) else { return node == nil || node?.isNull == true ? .tcp : nil }
+        if text.isEmpty { return .tcp }
         guard let value = PortProtocol(rawValue: text) else {
             fail(.invalidValue, "\"\(text)\" is not a supported protocol (expected TCP, UDP or SCTP)", field: field(), node: node)
             return nil

@@ -1,5 +1,5 @@
-/// Decodes a `v1 Service` with the API server's validation: type, ClusterIPs, ports, selector,
-/// ExternalName, external IPs and load-balancer ingress.
+/// Decodes a `v1 Service` with the API server's validation and defaulting: type, ClusterIPs, IP
+/// families, ports, selector, ExternalName, external IPs and load-balancer ingress.
 enum ServiceDecoder {
     static func decode(_ node: ManifestNode, metadata: ObjectMetadata, reader: ObjectReader) -> ServiceDraft? {
         let spec = reader.mapping(node["spec"], field: "spec")
@@ -38,30 +38,47 @@ enum ServiceDecoder {
         }
         service.loadBalancerIngress = readIngress(node["status"], reader: reader)
 
+        return ServiceDraft(
+            service: service,
+            listedFamilies: readIPFamilies(spec, clusterIPs: service.clusterIPs, reader: reader),
+            policy: readIPFamilyPolicy(spec, reader: reader)
+        )
+    }
+
+    /// `spec.ipFamilies` as listed; absent is fine (the draft derives them from the ClusterIPs).
+    /// A family that contradicts the ClusterIP at its index is a warning: the address decides.
+    private static func readIPFamilies(_ spec: ManifestNode?, clusterIPs: [IPAddress], reader: ObjectReader) -> [IPFamily] {
         var families: [IPFamily] = []
         for (index, item) in reader.sequence(spec?["ipFamilies"], field: "spec.ipFamilies").enumerated() {
             guard let text = reader.string(item, field: "spec.ipFamilies[\(index)]") else { continue }
-            guard let family = IPFamily(rawValue: text) else {
+            guard var family = IPFamily(rawValue: text) else {
                 reader.fail(.invalidValue, "\"\(text)\" is not an IP family (expected IPv4 or IPv6)", field: "spec.ipFamilies[\(index)]", node: item)
                 continue
             }
+            let position = families.count
+            if position < clusterIPs.count, IPFamily(of: clusterIPs[position]) != family {
+                let address = clusterIPs[position]
+                reader.warn(.invalidValue, "\(family.rawValue) does not match the ClusterIP \(address) (the API server requires ipFamilies[i] to be the family of clusterIPs[i]); served as \(IPFamily(of: address).rawValue)", field: "spec.ipFamilies[\(index)]", node: item)
+                family = IPFamily(of: address)
+            }
             families.append(family)
         }
-        let policyNode = spec?["ipFamilyPolicy"]
-        let policy = reader.string(policyNode, field: "spec.ipFamilyPolicy")
-        if let policy, !["SingleStack", "PreferDualStack", "RequireDualStack"].contains(policy) {
-            reader.fail(.invalidValue, "\"\(policy)\" is not an IP family policy (expected SingleStack, PreferDualStack or RequireDualStack)", field: "spec.ipFamilyPolicy", node: policyNode)
+        return families
+    }
+
+    /// `spec.ipFamilyPolicy`; absent (or `""`, with a warning) leaves it to the draft's defaulting.
+    private static func readIPFamilyPolicy(_ spec: ManifestNode?, reader: ObjectReader) -> ServiceDraft.FamilyPolicy? {
+        let node = spec?["ipFamilyPolicy"]
+        guard let text = reader.string(node, field: "spec.ipFamilyPolicy") else { return nil }
+        if text.isEmpty {
+            reader.warn(.invalidValue, "empty (the API server rejects it; omit the field to have it defaulted); served as if absent", field: "spec.ipFamilyPolicy", node: node)
+            return nil
         }
-        let wantsDualStack = policy == "PreferDualStack" || policy == "RequireDualStack" || families.count == 2
-        if families.isEmpty {
-            families = service.clusterIPs.map(IPFamily.init(of:))
+        guard let policy = ServiceDraft.FamilyPolicy(rawValue: text) else {
+            reader.fail(.invalidValue, "\"\(text)\" is not an IP family policy (expected SingleStack, PreferDualStack or RequireDualStack)", field: "spec.ipFamilyPolicy", node: node)
+            return nil
         }
-        return ServiceDraft(
-            service: service,
-            ipFamilies: families,
-            wantsDualStack: wantsDualStack,
-            requiresDualStack: policy == "RequireDualStack"
-        )
+        return policy
     }
 
     /// `clusterIP` and `clusterIPs`: `None` makes the Service headless; `clusterIPs[0]` must agree with `clusterIP`.
@@ -122,8 +139,10 @@ enum ServiceDecoder {
             let nameNode = item["name"]
             let name = reader.string(nameNode, field: "\(field()).name") ?? ""
             if name.isEmpty {
+                // The API server rejects it, but the port is usable: A records and environment
+                // variables work; it only has no SRV record (and no _SERVICE_PORT_<NAME> variable).
                 if items.count > 1 {
-                    reader.fail(.missingField, "required field is missing (every port needs a name when a Service has more than one)", field: "\(field()).name", node: item)
+                    reader.warn(.missingField, "required field is missing (the API server requires a name on every port of a Service with more than one); served without an SRV record for this port", field: "\(field()).name", node: item)
                 }
             } else if reader.checkName(name, field: "\(field()).name", node: nameNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation),
                       !names.insert(name).inserted {

@@ -1,13 +1,36 @@
 /// A decoded Service before the registry is assembled: what it asked for that the model does not
 /// keep, because allocation still needs it.
-struct ServiceDraft {
+struct ServiceDraft: Hashable, Sendable {
+    /// `spec.ipFamilyPolicy`.
+    enum FamilyPolicy: String, Hashable, Sendable {
+        case singleStack = "SingleStack"
+        case preferDualStack = "PreferDualStack"
+        case requireDualStack = "RequireDualStack"
+    }
+
     var service: Service
-    /// `spec.ipFamilies`, primary first; empty when the manifest does not say.
+    /// `spec.ipFamilies`, primary first, completed from the ClusterIPs as the API server does;
+    /// empty only when neither says (allocation then picks the cluster's primary family).
     var ipFamilies: [IPFamily]
-    /// `ipFamilyPolicy` is PreferDualStack or RequireDualStack (or two ipFamilies are listed).
+    /// The policy is PreferDualStack or RequireDualStack, given or defaulted.
     var wantsDualStack: Bool
-    /// `ipFamilyPolicy: RequireDualStack`: allocation fails rather than give one family only.
+    /// The policy is RequireDualStack: allocation fails rather than give one family only.
     var requiresDualStack: Bool
+
+    /// Applies the API server's defaulting (`initIPFamilyFields`): a Service without a policy that
+    /// lists two families or two ClusterIPs is RequireDualStack, otherwise SingleStack; families the
+    /// manifest leaves out are those of its ClusterIPs, in order.
+    init(service: Service, listedFamilies: [IPFamily], policy: FamilyPolicy?) {
+        self.service = service
+        var families = listedFamilies
+        for address in service.clusterIPs.dropFirst(families.count) {
+            families.append(IPFamily(of: address))
+        }
+        self.ipFamilies = families
+        let policy = policy ?? (listedFamilies.count == 2 || service.clusterIPs.count == 2 ? .requireDualStack : .singleStack)
+        self.wantsDualStack = policy != .singleStack
+        self.requiresDualStack = policy == .requireDualStack
+    }
 
     /// True when the API server would have allocated ClusterIPs this manifest does not carry.
     var needsAllocation: Bool {

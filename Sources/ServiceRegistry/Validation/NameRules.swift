@@ -1,13 +1,9 @@
 /// The API server's name formats, so a registry that ClusterDNS accepts is one Kubernetes would
 /// accept too, and every name can be a DNS label.
 enum NameRules {
-    /// RFC 1035 label (Service names): `[a-z]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
-    static func isRFC1035Label(_ name: String) -> Bool {
-        guard let first = name.utf8.first, isLowerLetter(first) else { return false }
-        return isRFC1123Label(name)
-    }
-
-    /// RFC 1123 label (namespaces, port names, hostnames): `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63.
+    /// RFC 1123 label (Service names, namespaces, port names, hostnames): `[a-z0-9]([-a-z0-9]*[a-z0-9])?`,
+    /// at most 63. Service names were RFC 1035 labels (no leading digit) until kube-apiserver's
+    /// relaxed Service-name validation; a name like `1kubernetes` is a DNS label all the same.
     static func isRFC1123Label(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard !bytes.isEmpty, bytes.count <= 63 else { return false }
@@ -29,7 +25,6 @@ enum NameRules {
         return bytes.contains(where: isLowerLetter) && !name.contains("--")
     }
 
-    static let rfc1035Expectation = "a lower-case RFC 1035 label: a-z, 0-9 and '-', starting with a letter, ending with a letter or digit, at most 63 characters"
     static let rfc1123Expectation = "a lower-case RFC 1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters"
     static let subdomainExpectation = "a lower-case RFC 1123 subdomain: labels of a-z, 0-9 and '-' joined by '.', at most 253 characters"
     static let ianaExpectation = "an IANA service name: at most 15 characters of a-z, 0-9 and '-', with at least one letter"

@@ -1,0 +1,474 @@
+import Foundation
+import HashTreeCollections
+
+/// The registry as its sources describe it, kept change by change: objects by kind, namespace and
+/// name, and the snapshot DNS reads, derived per Service.
+///
+/// Each batch of events finds the Services it touches (the Service itself, its EndpointSlices by
+/// `kubernetes.io/service-name`, its legacy Endpoints, Pods its selector matches, Services whose
+/// ClusterIP claims meet its own) and derives only those again. The snapshot's tables are
+/// persistent, so the next snapshot shares everything the batch did not touch.
+///
+/// Loading a registry from scratch is the same path: one `replaceAll` into an empty store. That is
+/// what makes an incremental registry equal to a fresh one.
+public struct RegistryStore: Sendable {
+    public let options: RegistryOptions
+    public private(set) var snapshot: RegistrySnapshot
+    /// Whether every source has delivered a complete view (`synced`, or a `replaceAll`).
+    public private(set) var isSynced = false
+
+    // The objects as the sources gave them.
+    private var drafts: [ObjectKey: ServiceDraft] = [:]
+    /// EndpointSlices by their own namespace/name.
+    private var slices: [ObjectKey: SliceEntry] = [:]
+    /// Slice names by the Service (namespace/name) they belong to.
+    private var slicesByService: [ObjectKey: Set<String>] = [:]
+    private var legacyEndpoints: [ObjectKey: [EndpointGroup]] = [:]
+    /// Namespaces of the `v1 Namespace` objects.
+    private var declaredNamespaces: Set<String> = []
+    /// Objects of kinds DNS does not read, by key, with their namespace.
+    private var otherObjects: [RegistryObjectKey: String] = [:]
+    /// Objects in each namespace (lower case), `v1 Namespace` objects included: it exists while this is above 0.
+    private var namespaceUse: [String: Int] = [:]
+    /// Pod names by namespace, for selectors.
+    private var podNamesByNamespace: [String: Set<String>] = [:]
+    /// Services with a selector, by namespace: the ones a Pod change can touch.
+    private var selectorServices: [String: Set<ObjectKey>] = [:]
+
+    // What is derived from them.
+    /// Who names each address as its ClusterIP; the first by namespace/name owns it.
+    private var claims: [IPAddress: Set<ObjectKey>] = [:]
+    /// Addresses the store allocated, and to whom. An allocation sticks while its Service lives, as
+    /// the API server's would.
+    private var allocations: [ObjectKey: [IPAddress]] = [:]
+    private var allocatedOwner: [IPAddress: ObjectKey] = [:]
+    /// Addresses named by objects that were rejected: never allocated, but owned by no one.
+    public var reservedAddresses: Set<IPAddress> = []
+    /// Why a Service is not served (a ClusterIP clash, an allocation that failed).
+    private var serviceErrors: [ObjectKey: RegistryError] = [:]
+
+    // The snapshot's tables, changed in place and shared with each snapshot published.
+    private var servicesByKey = TreeDictionary<ObjectKey, Service>()
+    private var endpointGroupsByService = TreeDictionary<ObjectKey, [EndpointGroup]>()
+    private var servicesByClusterIP = TreeDictionary<IPAddress, [Service]>()
+    private var podsByKey = TreeDictionary<ObjectKey, Pod>()
+    private var podsByIP = TreeDictionary<IPAddress, [Pod]>()
+    private var namespaceNames = TreeDictionary<String, String>()
+
+    private struct SliceEntry: Sendable {
+        var serviceName: String
+        var group: EndpointGroup
+    }
+
+    public init(options: RegistryOptions = .init(), serial: UInt32 = 0) {
+        self.options = options
+        self.snapshot = RegistrySnapshot(
+            serial: serial, servicesByKey: [:], endpointGroupsByService: [:], servicesByClusterIP: [:],
+            podsByKey: [:], podsByIP: [:], namespaceNames: [:])
+    }
+
+    /// Problems found while deriving (ClusterIP clashes, failed allocations), by object.
+    public var errors: [RegistryError] {
+        serviceErrors.sorted { $0.key < $1.key }.map(\.value)
+    }
+
+    /// The number of objects held, of every kind.
+    public var objectCount: Int {
+        drafts.count + slices.count + legacyEndpoints.count + podsByKey.count + declaredNamespaces.count + otherObjects.count
+    }
+
+    /// Applies a batch of events as one change. Returns the new snapshot and what changed, or nil
+    /// when the batch changed nothing DNS shows (the snapshot is then kept, serial and all).
+    /// - Parameter serial: the new snapshot's serial; by default `max(previous + 1, now)`.
+    public mutating func apply(_ events: [RegistryEvent], serial: UInt32? = nil) -> RegistryUpdate? {
+        var change = RegistryChange()
+        var touchedSilently = false
+        for event in events {
+            switch event {
+            case .upsert(let object):
+                touchedSilently = upsert(object, into: &change) || touchedSilently
+            case .delete(let key):
+                delete(key, into: &change)
+            case .replaceAll(let objects):
+                touchedSilently = replaceAll(objects, into: &change) || touchedSilently
+                isSynced = true
+            case .synced:
+                isSynced = true
+            }
+        }
+        for key in change.services.sorted() { derive(key) }
+        guard !change.isEmpty else {
+            // Objects that only moved within their files: same answers, new locations for errors.
+            if touchedSilently { publish(serial: snapshot.serial) }
+            return nil
+        }
+        publish(serial: serial ?? Self.nextSerial(after: snapshot.serial))
+        return RegistryUpdate(snapshot: snapshot, change: change)
+    }
+
+    /// `max(previous + 1, now)`: serials keep growing across restarts, as an SOA serial must.
+    public static func nextSerial(after previous: UInt32) -> UInt32 {
+        let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
+        return max(previous &+ 1, now)
+    }
+
+    private mutating func publish(serial: UInt32) {
+        snapshot = RegistrySnapshot(
+            serial: serial, servicesByKey: servicesByKey, endpointGroupsByService: endpointGroupsByService,
+            servicesByClusterIP: servicesByClusterIP, podsByKey: podsByKey, podsByIP: podsByIP, namespaceNames: namespaceNames)
+    }
+
+    // MARK: Objects in
+
+    /// Every key held now, of every kind.
+    private var allKeys: [RegistryObjectKey] {
+        drafts.keys.map { RegistryObjectKey(kind: "Service", key: $0) }
+            + slices.keys.map { RegistryObjectKey(kind: "EndpointSlice", key: $0) }
+            + legacyEndpoints.keys.map { RegistryObjectKey(kind: "Endpoints", key: $0) }
+            + podsByKey.keys.map { RegistryObjectKey(kind: "Pod", key: $0) }
+            + declaredNamespaces.map { RegistryObjectKey(kind: "Namespace", namespace: "", name: $0) }
+            + otherObjects.keys
+    }
+
+    /// - Returns: true when only locations changed (nothing DNS shows).
+    private mutating func replaceAll(_ objects: [RegistryObject], into change: inout RegistryChange) -> Bool {
+        var listed = Set<RegistryObjectKey>()
+        var fresh: [RegistryObject] = []
+        fresh.reserveCapacity(objects.count)
+        for object in objects where listed.insert(object.key).inserted { fresh.append(object) }
+        for key in allKeys where !listed.contains(key) { delete(key, into: &change) }
+        var moved = false
+        for object in fresh { moved = upsert(object, into: &change) || moved }
+        return moved
+    }
+
+    /// - Returns: true when the object was held already with the same content, read elsewhere.
+    private mutating func upsert(_ object: RegistryObject, into change: inout RegistryChange) -> Bool {
+        let key = object.key.key
+        switch object.content {
+        case .service(let draft):
+            let old = drafts[key]
+            if let old, RegistryObject.Content.service(old).withoutLocations == object.content.withoutLocations {
+                guard old.service.source != draft.service.source else { return false }
+                drafts[key] = draft
+                if var service = servicesByKey[key] {
+                    service.source = draft.service.source
+                    servicesByKey[key] = service
+                }
+                return true
+            }
+            if old == nil { use(namespace: draft.service.namespace, by: 1, into: &change) }
+            drafts[key] = draft
+            claim(key, old: old?.service.clusterIPs ?? [], new: draft.service.clusterIPs, into: &change)
+            index(selectorOf: key, old: old?.service, new: draft.service)
+            change.services.insert(key)
+        case .endpointSlice(let serviceName, let group):
+            let old = slices[key]
+            if let old, old.serviceName == serviceName, old.group.withoutSource == group.withoutSource {
+                guard old.group.source != group.source else { return false }
+                slices[key] = SliceEntry(serviceName: serviceName, group: group)
+                return true
+            }
+            if let old {
+                removeSlice(key, from: old.serviceName, into: &change)
+            } else {
+                use(namespace: key.namespace, by: 1, into: &change)
+            }
+            slices[key] = SliceEntry(serviceName: serviceName, group: group)
+            let service = ObjectKey(namespace: key.namespace, name: serviceName)
+            slicesByService[service, default: []].insert(key.name)
+            change.services.insert(service)
+        case .endpoints(let groups):
+            let old = legacyEndpoints[key]
+            if let old, old.map(\.withoutSource) == groups.map(\.withoutSource) {
+                guard old.map(\.source) != groups.map(\.source) else { return false }
+                legacyEndpoints[key] = groups
+                return true
+            }
+            if old == nil { use(namespace: key.namespace, by: 1, into: &change) }
+            legacyEndpoints[key] = groups
+            change.services.insert(key)
+        case .pod(let pod):
+            let old = podsByKey[key]
+            if let old {
+                var moved = pod
+                moved.source = old.source
+                if moved == old {
+                    guard old.source != pod.source else { return false }
+                    podsByKey[key] = pod
+                    replacePodInIPIndex(key, pod: pod)
+                    return true
+                }
+                removePod(key, old, into: &change, counting: false)
+            }
+            addPod(key, pod, into: &change, counting: old == nil)
+        case .namespace:
+            if declaredNamespaces.insert(key.name).inserted { use(namespace: key.name, by: 1, into: &change) }
+            return false
+        case .other:
+            if otherObjects[object.key] == nil {
+                otherObjects[object.key] = key.namespace
+                use(namespace: key.namespace, by: 1, into: &change)
+            }
+            return false
+        }
+        return false
+    }
+
+    private mutating func delete(_ objectKey: RegistryObjectKey, into change: inout RegistryChange) {
+        let key = objectKey.key
+        switch objectKey.kind {
+        case "Service":
+            guard let old = drafts.removeValue(forKey: key) else { return }
+            change.removed.services += 1
+            use(namespace: key.namespace, by: -1, into: &change)
+            claim(key, old: old.service.clusterIPs, new: [], into: &change)
+            index(selectorOf: key, old: old.service, new: nil)
+            change.services.insert(key)
+        case "EndpointSlice":
+            guard let old = slices.removeValue(forKey: key) else { return }
+            change.removed.endpoints += old.group.endpoints.count
+            use(namespace: key.namespace, by: -1, into: &change)
+            removeSlice(key, from: old.serviceName, into: &change)
+        case "Endpoints":
+            guard let old = legacyEndpoints.removeValue(forKey: key) else { return }
+            change.removed.endpoints += old.reduce(0) { $0 + $1.endpoints.count }
+            use(namespace: key.namespace, by: -1, into: &change)
+            change.services.insert(key)
+        case "Pod":
+            guard let old = podsByKey[key] else { return }
+            change.removed.pods += 1
+            removePod(key, old, into: &change, counting: true)
+        case "Namespace":
+            guard declaredNamespaces.remove(key.name) != nil else { return }
+            use(namespace: key.name, by: -1, into: &change)
+        default:
+            guard otherObjects.removeValue(forKey: objectKey) != nil else { return }
+            use(namespace: key.namespace, by: -1, into: &change)
+        }
+    }
+
+    private mutating func removeSlice(_ key: ObjectKey, from serviceName: String, into change: inout RegistryChange) {
+        let service = ObjectKey(namespace: key.namespace, name: serviceName)
+        slicesByService[service]?.remove(key.name)
+        if slicesByService[service]?.isEmpty == true { slicesByService[service] = nil }
+        change.services.insert(service)
+    }
+
+    /// - Parameter counting: the Pod is new to its namespace (not a new version of one held).
+    private mutating func addPod(_ key: ObjectKey, _ pod: Pod, into change: inout RegistryChange, counting: Bool) {
+        podsByKey[key] = pod
+        if counting { use(namespace: key.namespace, by: 1, into: &change) }
+        podNamesByNamespace[key.namespace, default: []].insert(key.name)
+        for ip in pod.podIPs {
+            var pods = podsByIP[ip] ?? []
+            pods.insert(pod, at: pods.firstIndex { ObjectKey(namespace: $0.namespace, name: $0.name) > key } ?? pods.endIndex)
+            podsByIP[ip] = pods
+            change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
+        }
+        touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
+    }
+
+    private mutating func removePod(_ key: ObjectKey, _ pod: Pod, into change: inout RegistryChange, counting: Bool) {
+        podsByKey[key] = nil
+        if counting { use(namespace: key.namespace, by: -1, into: &change) }
+        podNamesByNamespace[key.namespace]?.remove(key.name)
+        if podNamesByNamespace[key.namespace]?.isEmpty == true { podNamesByNamespace[key.namespace] = nil }
+        for ip in pod.podIPs {
+            let remaining = (podsByIP[ip] ?? []).filter { ObjectKey(namespace: $0.namespace, name: $0.name) != key }
+            podsByIP[ip] = remaining.isEmpty ? nil : remaining
+            change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
+        }
+        touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
+    }
+
+    /// Puts a Pod whose content is unchanged (only its location moved) into the address index.
+    private mutating func replacePodInIPIndex(_ key: ObjectKey, pod: Pod) {
+        for ip in pod.podIPs {
+            podsByIP[ip] = podsByIP[ip]?.map { ObjectKey(namespace: $0.namespace, name: $0.name) == key ? pod : $0 }
+        }
+    }
+
+    /// Services in `namespace` whose selector matches `labels` are derived again.
+    private func touchSelectors(in namespace: String, labels: [String: String], into change: inout RegistryChange) {
+        for key in selectorServices[namespace] ?? [] {
+            if let selector = drafts[key]?.service.selector, SelectorEndpoints.matches(selector, labels) {
+                change.services.insert(key)
+            }
+        }
+    }
+
+    private mutating func index(selectorOf key: ObjectKey, old: Service?, new: Service?) {
+        if old?.selector?.isEmpty == false { selectorServices[key.namespace]?.remove(key) }
+        if new?.selector?.isEmpty == false { selectorServices[key.namespace, default: []].insert(key) }
+    }
+
+    /// Moves `key`'s ClusterIP claims from `old` to `new`; every other claimant of those addresses,
+    /// and any Service allocated one of them, is derived again.
+    private mutating func claim(_ key: ObjectKey, old: [IPAddress], new: [IPAddress], into change: inout RegistryChange) {
+        guard old != new else { return }
+        for ip in old {
+            claims[ip]?.remove(key)
+            if claims[ip]?.isEmpty == true { claims[ip] = nil }
+            change.services.formUnion(claims[ip] ?? [])
+        }
+        for ip in new {
+            change.services.formUnion(claims[ip] ?? [])
+            claims[ip, default: []].insert(key)
+            if let owner = allocatedOwner[ip], owner != key { change.services.insert(owner) }
+        }
+    }
+
+    private mutating func use(namespace: String, by delta: Int, into change: inout RegistryChange) {
+        guard !namespace.isEmpty else { return }
+        let folded = ObjectKey.folded(namespace)
+        let count = (namespaceUse[folded] ?? 0) + delta
+        if count <= 0 {
+            namespaceUse[folded] = nil
+            namespaceNames[folded] = nil
+            change.namespaces = true
+            change.removed.namespaces += 1
+        } else {
+            if namespaceUse[folded] == nil {
+                namespaceNames[folded] = namespace
+                change.namespaces = true
+            }
+            namespaceUse[folded] = count
+        }
+    }
+
+    // MARK: Derivation
+
+    /// Derives one Service again: its ClusterIPs (claimed, kept or allocated), its endpoints, and
+    /// its entries in the snapshot's tables.
+    private mutating func derive(_ key: ObjectKey) {
+        if let old = servicesByKey[key], old.ownsClusterIPs {
+            for ip in old.clusterIPs where servicesByClusterIP[ip]?.first.map({ ObjectKey(namespace: $0.namespace, name: $0.name) == key }) == true {
+                servicesByClusterIP[ip] = nil
+            }
+        }
+        serviceErrors[key] = nil
+        guard var draft = drafts[key] else {
+            withdraw(key)
+            return
+        }
+        if let clash = draft.service.clusterIPs.first(where: { (claims[$0]?.min() ?? key) != key }), let owner = claims[clash]?.min(),
+            let ownerService = drafts[owner]?.service
+        {
+            serviceErrors[key] = RegistryError(
+                code: .clusterIPClash,
+                reason: "\(clash) is already the ClusterIP of \(ownerService.reference)"
+                    + (ownerService.source.map { " (\($0))" } ?? "") + "; two Services cannot share a ClusterIP",
+                location: draft.service.source, object: draft.service.reference, field: "spec.clusterIP")
+            withdraw(key)
+            return
+        }
+        if draft.needsAllocation {
+            guard allocate(&draft, key: key) else {
+                withdraw(key)
+                return
+            }
+        } else {
+            release(key)
+        }
+        let service = draft.service
+        servicesByKey[key] = service
+        if service.ownsClusterIPs {
+            for ip in service.clusterIPs { servicesByClusterIP[ip] = [service] }
+        }
+        let groups = service.type == .externalName ? [] : endpointGroups(of: draft, key: key)
+        endpointGroupsByService[key] = groups.isEmpty ? nil : groups
+    }
+
+    /// Takes a Service out of the snapshot (deleted, or not servable).
+    private mutating func withdraw(_ key: ObjectKey) {
+        release(key)
+        servicesByKey[key] = nil
+        endpointGroupsByService[key] = nil
+    }
+
+    private mutating func release(_ key: ObjectKey) {
+        for ip in allocations.removeValue(forKey: key) ?? [] where allocatedOwner[ip] == key {
+            allocatedOwner[ip] = nil
+        }
+    }
+
+    /// Gives a Service without (enough) ClusterIPs its addresses from the first service CIDR of each
+    /// family it needs, keeping what it was allocated before while that is still free and fitting.
+    private mutating func allocate(_ draft: inout ServiceDraft, key: ObjectKey) -> Bool {
+        let service = draft.service
+        let defaultFamily: IPFamily = options.serviceCIDR(ipv4: true) != nil || options.serviceCIDRs.isEmpty ? .ipv4 : .ipv6
+        let primary = draft.ipFamilies.first ?? defaultFamily
+        var wanted = [primary]
+        if draft.wantsDualStack {
+            if options.serviceCIDR(ipv4: primary.other == .ipv4) != nil {
+                wanted.append(primary.other)
+            } else if draft.requiresDualStack {
+                fail(service, "ipFamilyPolicy RequireDualStack needs an \(primary.other.rawValue) service CIDR (--service-cidr) to allocate from", field: "spec.ipFamilyPolicy")
+                return false
+            }
+        }
+        let previous = allocations[key] ?? []
+        release(key)
+        var addresses = service.clusterIPs
+        var allocated: [IPAddress] = []
+        for family in wanted where !addresses.contains(where: { IPFamily(of: $0) == family }) {
+            guard let network = options.serviceCIDR(ipv4: family == .ipv4) else {
+                fail(service, "the Service has no ClusterIP and there is no \(family.rawValue) service CIDR (--service-cidr) to allocate one from", field: "spec.clusterIP")
+                return false
+            }
+            let kept = previous.first { IPFamily(of: $0) == family && network.contains($0) && claims[$0] == nil && allocatedOwner[$0] == nil }
+            let address = kept ?? ClusterIPAllocator.allocate(namespace: service.namespace, name: service.name, in: network) {
+                claims[$0] != nil || allocatedOwner[$0] != nil || reservedAddresses.contains($0)
+            }
+            guard let address else {
+                serviceErrors[key] = RegistryError(
+                    code: .clusterIPClash, reason: "no free address left in the service CIDR \(network) to allocate a ClusterIP",
+                    location: service.source, object: service.reference, field: "spec.clusterIP")
+                for ip in allocated { allocatedOwner[ip] = nil }
+                return false
+            }
+            allocatedOwner[address] = key
+            allocated.append(address)
+            addresses.append(address)
+        }
+        allocations[key] = allocated
+        draft.service.clusterIPs = wanted.compactMap { family in addresses.first { IPFamily(of: $0) == family } }
+            + addresses.filter { address in !wanted.contains(IPFamily(of: address)) }
+        draft.service.clusterIPAllocated = true
+        return true
+    }
+
+    private mutating func fail(_ service: Service, _ reason: String, field: String) {
+        serviceErrors[ObjectKey(namespace: service.namespace, name: service.name)] = RegistryError(
+            code: .invalidValue, reason: reason, location: service.source, object: service.reference, field: field)
+    }
+
+    /// The first source present wins: EndpointSlices (by slice name), legacy Endpoints, the selector.
+    private func endpointGroups(of draft: ServiceDraft, key: ObjectKey) -> [EndpointGroup] {
+        if let names = slicesByService[key], !names.isEmpty {
+            return names.sorted().compactMap { slices[ObjectKey(namespace: key.namespace, name: $0)]?.group }
+        }
+        if let groups = legacyEndpoints[key] { return groups }
+        let service = draft.service
+        guard service.selector?.isEmpty == false else { return [] }
+        let pods = (podNamesByNamespace[key.namespace] ?? []).compactMap { podsByKey[ObjectKey(namespace: key.namespace, name: $0)] }
+        let families = service.clusterIPs.isEmpty ? draft.ipFamilies : service.clusterIPs.map(IPFamily.init(of:))
+        return SelectorEndpoints.groups(for: service, families: families, pods: pods)
+    }
+}
+
+extension RegistryObjectKey {
+    init(kind: String, key: ObjectKey) {
+        self.kind = kind
+        self.key = key
+    }
+}
+
+extension EndpointGroup {
+    var withoutSource: EndpointGroup {
+        var copy = self
+        copy.source = nil
+        return copy
+    }
+}
