@@ -53,6 +53,86 @@ public final class ManifestSource: Sendable {
         var keys: Set<RegistryObjectKey>
         /// ClusterIPs its rejected Services name (`DecodedFile.reservedAddresses`).
         var reserved: Set<IPAddress> = []
+        /// Its YAML documents as last read, so the next read parses only the changed ones (empty
+        /// for JSON and unreadable files, which are read whole).
+        var documents: [DocumentRecord] = []
+    }
+
+    /// One YAML document of a file as last read: its text's hash, where it starts, and what it defines.
+    private struct DocumentRecord: Hashable, Sendable {
+        var hash: Int
+        var firstLine: Int
+        var keys: [RegistryObjectKey]
+        /// Each key's line, counted from the document's first line (nil: unknown).
+        var lineOffsets: [Int?]
+        var rejected: [RegistryObjectKey]
+        var reserved: Set<IPAddress>
+    }
+
+    /// One file read: the objects parsed now (from its changed documents only), every key it
+    /// defines, and where the unchanged objects moved to.
+    private struct FileReading {
+        var decoded: DecodedFile
+        var keys: Set<RegistryObjectKey>
+        var rejected: Set<RegistryObjectKey>
+        var reserved: Set<IPAddress>
+        var documents: [DocumentRecord]
+        var relocations: [(RegistryObjectKey, SourceLocation)]
+    }
+
+    /// Reads a file's content, parsing only the YAML documents `previous` did not already hold.
+    private static func decode(_ file: ManifestFile, previous: FileRecord?) -> FileReading {
+        guard case .success(let text) = file.contents, !ManifestParser.isJSONFile(file.path) else {
+            let decoded = DecodedFile(file)
+            return FileReading(
+                decoded: decoded, keys: Set(decoded.allObjects.map(\.key)), rejected: Set(decoded.rejected.map { RegistryObjectKey($0.reference) }),
+                reserved: decoded.reservedAddresses, documents: [], relocations: [])
+        }
+        var known: [Int: [DocumentRecord]] = [:]
+        for document in previous?.documents ?? [] { known[document.hash, default: []].append(document) }
+        var reading = FileReading(
+            decoded: DecodedFile(ManifestFile(path: file.path, contents: .success(""))), keys: [], rejected: [], reserved: [],
+            documents: [], relocations: [])
+        var firstDefined: Set<RegistryObjectKey> = []
+        for document in YAMLDocuments.split(text) {
+            var record: DocumentRecord
+            if var reused = known[document.hash]?.popLast() {
+                if reused.firstLine != document.firstLine {
+                    for (key, offset) in zip(reused.keys, reused.lineOffsets) {
+                        reading.relocations.append((key, SourceLocation(file: file.path, line: offset.map { $0 + document.firstLine })))
+                    }
+                    reused.firstLine = document.firstLine
+                }
+                record = reused
+            } else {
+                let decoded = DecodedFile(path: file.path, documentText: document.text, firstLine: document.firstLine)
+                let objects = decoded.allObjects
+                record = DocumentRecord(
+                    hash: document.hash, firstLine: document.firstLine, keys: objects.map(\.key),
+                    lineOffsets: objects.map { $0.location.line.map { $0 - document.firstLine } },
+                    rejected: decoded.rejected.map { RegistryObjectKey($0.reference) }, reserved: decoded.reservedAddresses)
+                reading.decoded.errors += decoded.errors
+                reading.decoded.skipped += decoded.skipped
+                reading.decoded.rejected += decoded.rejected
+                reading.decoded.isBroken = reading.decoded.isBroken || decoded.isBroken
+                // An object defined again further down the file is a duplicate: the first one stays.
+                for object in decoded.objects {
+                    if firstDefined.contains(object.key) {
+                        reading.decoded.errors.append(RegistryError(
+                            code: .duplicateObject, reason: "defined twice in this file (each kind/namespace/name may appear once)",
+                            location: object.location, object: object.reference))
+                    } else {
+                        reading.decoded.objects.append(object)
+                    }
+                }
+            }
+            firstDefined.formUnion(record.keys)
+            reading.keys.formUnion(record.keys)
+            reading.rejected.formUnion(record.rejected)
+            reading.reserved.formUnion(record.reserved)
+            reading.documents.append(record)
+        }
+        return reading
     }
 
     /// The identity of a file's content as cheap `stat` data. The mode and the inode are in it
@@ -91,16 +171,16 @@ public final class ManifestSource: Sendable {
             var duplicates = DecodedObjects()
             for (path, stamp) in zip(listing.files, stamps) {
                 let (file, hash) = Self.readHashing(path)
-                let decoded = DecodedFile(file)
+                let reading = Self.decode(file, previous: nil)
+                let decoded = reading.decoded
                 errors += decoded.errors
                 skipped += decoded.skipped
-                var keys = Set<RegistryObjectKey>()
                 for object in decoded.allObjects {
-                    keys.insert(object.key)
                     holders[object.key, default: []].append(path)
                     duplicates.add(object)
                 }
-                records[path] = FileRecord(stamp: stamp, contentHash: hash, keys: keys, reserved: decoded.reservedAddresses)
+                records[path] = FileRecord(
+                    stamp: stamp, contentHash: hash, keys: reading.keys, reserved: reading.reserved, documents: reading.documents)
             }
             let events = duplicates.objects
             errors += duplicates.duplicateErrors
@@ -220,6 +300,7 @@ public final class ManifestSource: Sendable {
         let candidates = (only ?? Set(listing.files).union(knownPaths)).sorted()
 
         var decodedFiles: [String: DecodedFile] = [:]
+        var relocations: [String: [(RegistryObjectKey, SourceLocation)]] = [:]
         var newRecords: [String: FileRecord?] = [:]  // nil value: the file is gone
         for path in candidates {
             guard let stamp = stampByPath[path], listing.files.contains(path) else {
@@ -228,29 +309,30 @@ public final class ManifestSource: Sendable {
             }
             let (file, hash) = Self.readHashing(path)
             if let record = records[path], record.contentHash == hash, hash != 0 {
-                newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, keys: record.keys, reserved: record.reserved)
+                newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, keys: record.keys, reserved: record.reserved, documents: record.documents)
                 continue
             }
-            let decoded = DecodedFile(file)
+            let reading = Self.decode(file, previous: records[path])
+            let decoded = reading.decoded
             for error in decoded.errors { if error.isWarning { logger.warning("\(error)") } else { logger.error("\(error)") } }
             if decoded.isBroken {
                 let held = records[path]?.keys.count ?? 0
                 logger.error("\(path) cannot be used as it is; its \(held) object(s) keep their last good versions until it is fixed (still serving the last good registry)")
                 // Its hash is kept: the same broken content is not read (nor logged) again.
-                newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, keys: records[path]?.keys ?? [], reserved: records[path]?.reserved ?? [])
+                newRecords[path] = FileRecord(
+                    stamp: stamp, contentHash: hash, keys: records[path]?.keys ?? [], reserved: records[path]?.reserved ?? [],
+                    documents: records[path]?.documents ?? [])
                 continue
             }
             decodedFiles[path] = decoded
+            relocations[path] = reading.relocations
             ManifestLoader.logSkipped(decoded.skipped, logger: logger)
-            var keys = Set(decoded.allObjects.map(\.key))
-            for rejected in decoded.rejected {
-                let key = RegistryObjectKey(rejected.reference)
-                if records[path]?.keys.contains(key) == true, !keys.contains(key) {
-                    keys.insert(key)
-                    logger.warning("\(rejected.location): \(rejected.reference) keeps its last good version until its errors are fixed")
-                }
+            var keys = reading.keys
+            for key in reading.rejected where records[path]?.keys.contains(key) == true && !keys.contains(key) {
+                keys.insert(key)
+                logger.warning("\(path): \(key) keeps its last good version until its errors are fixed")
             }
-            newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, keys: keys, reserved: decoded.reservedAddresses)
+            newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, keys: keys, reserved: reading.reserved, documents: reading.documents)
         }
 
         return state.withLock { state -> RegistryUpdate? in
@@ -263,10 +345,12 @@ public final class ManifestSource: Sendable {
                 return nil
             }
             state.refusedStamps = nil
+            // The keys a file gained or lost, and those of the documents parsed again: objects of
+            // unchanged documents are left as they are.
             var touchedKeys = Set<RegistryObjectKey>()
             for (path, record) in newRecords where decodedFiles[path] != nil || record == nil {
-                touchedKeys.formUnion(state.files[path]?.keys ?? [])
-                touchedKeys.formUnion(record?.keys ?? [])
+                touchedKeys.formUnion((state.files[path]?.keys ?? []).symmetricDifference(record?.keys ?? []))
+                touchedKeys.formUnion(decodedFiles[path]?.allObjects.map(\.key) ?? [])
             }
             let servedBefore = Dictionary(uniqueKeysWithValues: touchedKeys.map { ($0, state.holders[$0]?.first) })
             for (path, record) in newRecords {
@@ -283,7 +367,14 @@ public final class ManifestSource: Sendable {
                 state.files[path] = record
             }
             var events: [RegistryEvent] = []
-            var reread: [String: DecodedFile] = [:]
+            // Each decoded file's objects by key, made once: a file holds thousands.
+            var objectsByFile: [String: [RegistryObjectKey: RegistryObject]] = [:]
+            func objects(of path: String, _ decoded: DecodedFile) -> [RegistryObjectKey: RegistryObject] {
+                if let known = objectsByFile[path] { return known }
+                let byKey = Dictionary(decoded.allObjects.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+                objectsByFile[path] = byKey
+                return byKey
+            }
             for key in touchedKeys.sorted() {
                 guard let holders = state.holders[key], let holder = holders.first else {
                     events.append(.delete(key))
@@ -294,14 +385,17 @@ public final class ManifestSource: Sendable {
                 }
                 if let decoded = decodedFiles[holder] {
                     // No object under the key: a rejected new version, keeping its last good one.
-                    if let object = decoded.allObjects.first(where: { $0.key == key }) { events.append(.upsert(object)) }
+                    if let object = objects(of: holder, decoded)[key] { events.append(.upsert(object)) }
                 } else if servedBefore[key] != holder {
                     // The file that served it dropped it; another file defines it too: serve that version.
-                    if reread[holder] == nil { reread[holder] = DecodedFile(Self.readHashing(holder).file) }
-                    if let object = reread[holder]?.allObjects.first(where: { $0.key == key }) { events.append(.upsert(object)) }
+                    if decodedFiles[holder] == nil { decodedFiles[holder] = DecodedFile(Self.readHashing(holder).file) }
+                    if let decoded = decodedFiles[holder], let object = objects(of: holder, decoded)[key] { events.append(.upsert(object)) }
                 }
             }
             state.store.reservedAddresses = state.files.values.reduce(into: []) { $0.formUnion($1.reserved) }
+            for (path, moves) in relocations {
+                for (key, location) in moves where state.holders[key]?.first == path { state.store.relocate(key, to: location) }
+            }
             let serial = RegistryStore.nextSerial(after: state.store.snapshot.serial)
             guard let update = state.store.apply(events, serial: serial) else {
                 if forced { logger.info("registry re-read: unchanged, still serving serial \(state.store.snapshot.serial)") }

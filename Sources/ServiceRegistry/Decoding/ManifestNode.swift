@@ -114,69 +114,112 @@ struct ManifestNode {
 /// The nodes of one file, flat: what `ManifestNode`s point into. Read-only, so reading it needs no
 /// exclusivity checks; `ManifestTreeBuilder` fills it.
 final class ManifestTree {
-    /// 16 bytes a node: a number or boolean is read again from its text when a decoder asks.
+    /// 12 bytes a node: a number or boolean is read again from its text when a decoder asks.
     struct Entry {
-        /// Scalars: their text's offset in `bytes`; mappings and lists: their first child in `children`.
+        /// Scalars: their text's offset in `bytes`, or in the source text when `inSourceBit` is set;
+        /// mappings and lists: their first child in `children`.
         var start: UInt32
         /// Scalars: text length in bytes; mappings: 2 × pairs (key, value, ...); lists: items.
         var count: UInt32
-        /// 1-based line, 0 when unknown.
-        var line: UInt32
-        var kind: ManifestNode.Kind
+        /// The line in the low 29 bits, the kind in the high 3: 16 bytes a node would be 30 MB more
+        /// for a 50k-Service JSON List.
+        private var lineAndKind: UInt32
 
-        var range: Range<Int> { Int(start)..<(Int(start) + Int(count)) }
+        static let inSourceBit: UInt32 = 1 << 31
+        static let maximumLine: UInt32 = 1 << 29 - 1
+
+        init(start: UInt32, count: UInt32, line: UInt32, kind: ManifestNode.Kind) {
+            self.start = start
+            self.count = count
+            lineAndKind = min(line, Self.maximumLine) | UInt32(kind.rawValue) << 29
+        }
+
+        /// 1-based line, 0 when unknown (lines past 2^29 read as that).
+        var line: UInt32 { lineAndKind & Self.maximumLine }
+
+        var kind: ManifestNode.Kind { ManifestNode.Kind(rawValue: UInt8(lineAndKind >> 29)) ?? .null }
+
+        var range: Range<Int> {
+            let offset = Int(start & ~Self.inSourceBit)
+            return offset..<(offset + Int(count))
+        }
     }
 
     let entries: PageArray<Entry>
-    /// Scalar texts, mapping keys included, one after another.
+    /// Scalar texts, mapping keys included, one after another: all of YAML's (libyaml hands them
+    /// over in buffers it reuses), and JSON's strings with escapes.
     let bytes: PageArray<UInt8>
     /// Children of mappings (key and value entries in turn) and lists, each node's in one run.
     let children: PageArray<Int32>
+    /// The JSON text whose scalars are read in place (kept alive, and contiguous, with the tree);
+    /// nil for YAML.
+    let source: String?
 
-    init(entries: consuming PageArray<Entry>, bytes: consuming PageArray<UInt8>, children: consuming PageArray<Int32>) {
+    init(entries: consuming PageArray<Entry>, bytes: consuming PageArray<UInt8>, children: consuming PageArray<Int32>, source: String?) {
         self.entries = entries
         self.bytes = bytes
         self.children = children
+        self.source = source
+    }
+
+    /// Calls `body` with a scalar's UTF-8 text, wherever it is kept.
+    @inline(__always)
+    func withText<Result>(of entry: Entry, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if entry.start & Entry.inSourceBit != 0, let source {
+            return source.utf8.withContiguousStorageIfAvailable { body(UnsafeBufferPointer(rebasing: $0[entry.range])) }!
+        }
+        return body(UnsafeBufferPointer(rebasing: bytes.buffer[entry.range]))
     }
 
     func text(of entry: Entry) -> String {
-        Self.text(of: entry, in: bytes.buffer)
+        withText(of: entry) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// An int scalar's value, or 1 for a true and 0 for a false one.
     func number(of entry: Entry) -> Int64 {
-        PlainScalar.type(of: UnsafeBufferPointer(rebasing: bytes.buffer[entry.range])).number
+        withText(of: entry) { PlainScalar.type(of: $0).number }
     }
 
     /// True when the scalar at `index` has exactly the bytes `wanted`.
     func text(of index: Int32, equals wanted: UnsafeBufferPointer<UInt8>) -> Bool {
-        Self.text(of: entries[Int(index)], in: bytes.buffer, equals: wanted)
-    }
-
-    static func text(of entry: Entry, in bytes: UnsafeBufferPointer<UInt8>) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: bytes[entry.range]), as: UTF8.self)
-    }
-
-    static func text(of entry: Entry, in bytes: UnsafeBufferPointer<UInt8>, equals wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+        let entry = entries[Int(index)]
         guard Int(entry.count) == wanted.count else { return false }
-        guard !wanted.isEmpty else { return true }
-        return memcmp(bytes.baseAddress! + Int(entry.start), wanted.baseAddress!, wanted.count) == 0
+        return withText(of: entry) { Self.same($0, wanted) }
+    }
+
+    static func same(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard first.count == second.count else { return false }
+        guard !first.isEmpty else { return true }
+        return memcmp(first.baseAddress!, second.baseAddress!, first.count) == 0
     }
 }
 
-/// Fills a `ManifestTree`: the composer's (and the JSON fallback's) only mutable state, a value so
-/// appending needs no runtime exclusivity checks.
+/// Fills a `ManifestTree`: the composers' only mutable state, a value so appending needs no runtime
+/// exclusivity checks.
 struct ManifestTreeBuilder: ~Copyable {
     private var entries: PageArray<ManifestTree.Entry>
     private var bytes: PageArray<UInt8>
     private var children: PageArray<Int32>
+    /// The text being composed, for scalars appended with `appendSourceScalar`; valid while composing.
+    private let source: UnsafeBufferPointer<UInt8>
 
     /// Reserves room for the tree of a text of `size` bytes (a node takes a few bytes of text at
     /// least, a scalar's text is no longer than its source), so the arrays rarely need to grow.
     init(textSize size: Int) {
+        self.init(textSize: size, source: UnsafeBufferPointer(start: nil, count: 0))
+    }
+
+    /// A builder whose scalars may point into `source` instead of copying it (JSON, read in place);
+    /// `source` must stay valid while building, and `finish(source:)` must keep its text.
+    init(source: UnsafeBufferPointer<UInt8>) {
+        self.init(textSize: source.count, source: source)
+    }
+
+    private init(textSize size: Int, source: UnsafeBufferPointer<UInt8>) {
         entries = PageArray(reserving: size / 4 + 64)
-        bytes = PageArray(reserving: size + 64)
+        bytes = PageArray(reserving: source.isEmpty ? size + 64 : 4096)
         children = PageArray(reserving: size / 4 + 64)
+        self.source = source
     }
 
     /// Adds a scalar with its text (its kind as `PlainScalar` decided, or `.string`); returns its index.
@@ -191,6 +234,13 @@ struct ManifestTreeBuilder: ~Copyable {
         return text.withUTF8 { appendScalar(kind, text: $0, line: line) }
     }
 
+    /// Adds a scalar whose text is `range` of the source, without copying it; returns its index.
+    mutating func appendSourceScalar(_ kind: ManifestNode.Kind, range: Range<Int>, line: Int) -> Int32 {
+        append(ManifestTree.Entry(
+            start: UInt32(range.lowerBound) | ManifestTree.Entry.inSourceBit, count: UInt32(range.count),
+            line: Self.line(line), kind: kind))
+    }
+
     /// Adds a mapping (`children` holds key and value indexes in turn) or a list; returns its index.
     mutating func appendCollection(_ kind: ManifestNode.Kind, children: UnsafeBufferPointer<Int32>, line: Int?) -> Int32 {
         let start = self.children.count
@@ -199,20 +249,25 @@ struct ManifestTreeBuilder: ~Copyable {
     }
 
     func text(of index: Int32) -> String {
-        ManifestTree.text(of: entries[Int(index)], in: bytes.buffer)
+        String(decoding: text(of: entries[Int(index)]), as: UTF8.self)
     }
 
     /// True when two scalars have the same text.
     func sameText(_ first: Int32, _ second: Int32) -> Bool {
-        let entry = entries[Int(second)]
-        let buffer = bytes.buffer
-        return ManifestTree.text(
-            of: entries[Int(first)], in: buffer,
-            equals: UnsafeBufferPointer(rebasing: buffer[entry.range]))
+        let first = entries[Int(first)], second = entries[Int(second)]
+        guard first.count == second.count else { return false }
+        return ManifestTree.same(text(of: first), text(of: second))
     }
 
-    consuming func finish() -> ManifestTree {
-        ManifestTree(entries: entries, bytes: bytes, children: children)
+    /// `source` is the text the builder was made with (nil for a builder without one): the tree
+    /// keeps it, as its scalars point into it.
+    consuming func finish(source: String? = nil) -> ManifestTree {
+        ManifestTree(entries: entries, bytes: bytes, children: children, source: source)
+    }
+
+    private func text(of entry: ManifestTree.Entry) -> UnsafeBufferPointer<UInt8> {
+        let buffer = entry.start & ManifestTree.Entry.inSourceBit != 0 ? source : bytes.buffer
+        return UnsafeBufferPointer(rebasing: buffer[entry.range])
     }
 
     private mutating func append(_ entry: ManifestTree.Entry) -> Int32 {

@@ -1,8 +1,6 @@
-import Foundation
-
-/// Turns the text of one manifest file into documents: YAML through libyaml's events (which keep
-/// line marks), JSON through JSONDecoder when libyaml cannot read it. Syntax errors become
-/// `RegistryError`s with the line where parsing stopped.
+/// Turns the text of one manifest file into documents: YAML through libyaml's events, JSON
+/// through `JSONComposer`; both keep line marks and build the same tree for the same value. Syntax
+/// errors become `RegistryError`s with the line where parsing stopped.
 enum ManifestParser {
     /// The documents of a file (empty documents dropped), or the syntax error that stopped parsing.
     /// Documents before a YAML syntax error are still returned, so their own errors show too.
@@ -22,20 +20,19 @@ enum ManifestParser {
         return (documents, [])
     }
 
-    /// JSON is YAML, and libyaml gives line numbers; JSONDecoder is the judge of validity and the
-    /// fallback for the rare JSON libyaml rejects (tabs, `\/`).
+    /// One value per file, as `kubectl get -o json` writes it (an object or a `List`); a `null` is
+    /// an empty file, as an empty YAML document is.
     private static func parseJSON(text: String, file: String) -> (documents: [ManifestNode], errors: [RegistryError]) {
-        let json: JSONValue
-        do {
-            json = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-        } catch {
-            return ([], [RegistryError(code: .invalidJSON, reason: jsonReason(error), location: SourceLocation(file: file))])
+        switch JSONComposer.document(in: text) {
+        case .success(let document):
+            return (document.isNull ? [] : [document], [])
+        case .failure(let error):
+            return ([], [RegistryError(
+                code: .invalidJSON,
+                reason: "not valid JSON at column \(error.column): \(error.problem)",
+                location: SourceLocation(file: file, line: error.line)
+            )])
         }
-        let (composed, error) = YAMLComposer.documents(in: text)
-        if error == nil, composed.count == 1 {
-            return (composed, [])
-        }
-        return ([json.node], [])
     }
 
     private static func syntaxError(_ error: YAMLSyntaxError, file: String) -> RegistryError {
@@ -44,14 +41,6 @@ enum ManifestParser {
             reason: "not valid YAML: \(error.problem)",
             location: SourceLocation(file: file, line: error.line)
         )
-    }
-
-    private static func jsonReason(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = context.underlyingError.map { ($0 as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\($0)" }
-            return "not valid JSON: " + (underlying ?? context.debugDescription)
-        }
-        return "not valid JSON: \(error)"
     }
 }
 

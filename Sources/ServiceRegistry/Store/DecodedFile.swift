@@ -55,3 +55,77 @@ extension RegistryObject {
         self.init(reference: reference, location: skipped.location, content: .other)
     }
 }
+
+extension DecodedFile {
+    /// Decodes YAML text that starts at line `firstLine` of `path` (a document of a larger file),
+    /// with every location given as a line of the whole file.
+    init(path: String, documentText: String, firstLine: Int) {
+        self.init(ManifestFile(path: path, contents: .success(documentText)))
+        let shift = firstLine - 1
+        guard shift != 0 else { return }
+        func moved(_ location: SourceLocation) -> SourceLocation {
+            SourceLocation(file: location.file, line: location.line.map { $0 + shift })
+        }
+        objects = objects.map { $0.relocated(to: moved($0.location)) }
+        skipped = skipped.map { var copy = $0; copy.location = moved(copy.location); return copy }
+        rejected = rejected.map { RejectedObject(reference: $0.reference, location: moved($0.location)) }
+        errors = errors.map { var copy = $0; copy.location = copy.location.map(moved); return copy }
+    }
+}
+
+/// A YAML file cut at its document markers (`---` at the start of a line), so that an edit parses
+/// only the documents it changed: a one-object edit in a file of a thousand objects then costs one
+/// object's parse, not a thousand. Cutting is exact because YAML documents are independent: a
+/// marker line always starts a document, anchors do not cross documents, and directives (`%YAML`,
+/// `%TAG`) are kept with the document they precede.
+struct YAMLDocuments {
+    struct Document {
+        /// 1-based line of the document's first line in the file.
+        var firstLine: Int
+        var text: String
+        var hash: Int
+    }
+
+    static func split(_ text: String) -> [Document] {
+        var bytes = Array(text.utf8)
+        if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+        var documents: [Document] = []
+        var start = 0
+        var startLine = 1
+        var line = 1
+        var lineStart = 0
+        var directivesOnly = true
+        func close(at end: Int) {
+            guard end > start else { return }
+            let slice = bytes[start..<end]
+            var hasher = Hasher()
+            slice.withUnsafeBytes { hasher.combine(bytes: $0) }
+            documents.append(Document(firstLine: startLine, text: String(decoding: slice, as: UTF8.self), hash: hasher.finalize()))
+        }
+        var index = 0
+        while index < bytes.count {
+            if index == lineStart {
+                let isMarker = index + 3 <= bytes.count && bytes[index] == 0x2D && bytes[index + 1] == 0x2D && bytes[index + 2] == 0x2D
+                    && (index + 3 == bytes.count || [0x0A, 0x20, 0x09, 0x0D].contains(bytes[index + 3]))
+                if isMarker {
+                    // Directives and comments before a marker belong to the document it starts.
+                    if !directivesOnly {
+                        close(at: index)
+                        start = index
+                        startLine = line
+                    }
+                    directivesOnly = true
+                } else if bytes[index] != UInt8(ascii: "%") && bytes[index] != UInt8(ascii: "#") && bytes[index] != 0x0A {
+                    directivesOnly = false
+                }
+            }
+            if bytes[index] == 0x0A {
+                line += 1
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        close(at: bytes.count)
+        return documents
+    }
+}

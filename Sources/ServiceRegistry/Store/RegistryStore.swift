@@ -118,6 +118,14 @@ public struct RegistryStore: Sendable {
             servicesByClusterIP: servicesByClusterIP, podsByKey: podsByKey, podsByIP: podsByIP, namespaceNames: namespaceNames)
     }
 
+    /// Records that an object held unchanged now sits elsewhere in its file (an edit above it moved
+    /// it), so that messages about it name the right line. Changes nothing DNS shows.
+    public mutating func relocate(_ key: RegistryObjectKey, to location: SourceLocation) {
+        guard key.kind == "Service", var draft = drafts[key.key] else { return }
+        draft.service.source = location
+        drafts[key.key] = draft
+    }
+
     // MARK: Objects in
 
     /// Every key held now, of every kind.
