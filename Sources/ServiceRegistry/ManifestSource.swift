@@ -78,6 +78,8 @@ public final class ManifestSource: Sendable {
         var reserved: Set<IPAddress>
         var documents: [DocumentRecord]
         var relocations: [(RegistryObjectKey, SourceLocation)]
+        /// The file's last document was parsed now and has errors: the mark a write cut short leaves.
+        var endsInError = false
     }
 
     /// Reads a file's content, parsing only the YAML documents `previous` did not already hold.
@@ -94,7 +96,8 @@ public final class ManifestSource: Sendable {
             decoded: DecodedFile(ManifestFile(path: file.path, contents: .success(""))), keys: [], rejected: [], reserved: [],
             documents: [], relocations: [])
         var firstDefined: Set<RegistryObjectKey> = []
-        for document in YAMLDocuments.split(text) {
+        let split = YAMLDocuments(text)
+        for document in split.documents {
             var record: DocumentRecord
             if var reused = known[document.hash]?.popLast() {
                 if reused.firstLine != document.firstLine {
@@ -104,8 +107,9 @@ public final class ManifestSource: Sendable {
                     reused.firstLine = document.firstLine
                 }
                 record = reused
+                reading.endsInError = false
             } else {
-                let decoded = DecodedFile(path: file.path, documentText: document.text, firstLine: document.firstLine)
+                let decoded = DecodedFile(path: file.path, documentText: split.text(of: document), firstLine: document.firstLine)
                 let objects = decoded.allObjects
                 record = DocumentRecord(
                     hash: document.hash, firstLine: document.firstLine, keys: objects.map(\.key),
@@ -115,6 +119,7 @@ public final class ManifestSource: Sendable {
                 reading.decoded.skipped += decoded.skipped
                 reading.decoded.rejected += decoded.rejected
                 reading.decoded.isBroken = reading.decoded.isBroken || decoded.isBroken
+                reading.endsInError = decoded.errors.contains { !$0.isWarning }
                 // An object defined again further down the file is a duplicate: the first one stays.
                 for object in decoded.objects {
                     if firstDefined.contains(object.key) {
@@ -319,6 +324,16 @@ public final class ManifestSource: Sendable {
                 let held = records[path]?.keys.count ?? 0
                 logger.error("\(path) cannot be used as it is; its \(held) object(s) keep their last good versions until it is fixed (still serving the last good registry)")
                 // Its hash is kept: the same broken content is not read (nor logged) again.
+                newRecords[path] = FileRecord(
+                    stamp: stamp, contentHash: hash, keys: records[path]?.keys ?? [], reserved: records[path]?.reserved ?? [],
+                    documents: records[path]?.documents ?? [])
+                continue
+            }
+            // A file that now ends in an object with errors and lost objects it held was most likely
+            // cut short (a write that failed half-way): it keeps what it held until it is whole.
+            let lost = (records[path]?.keys ?? []).subtracting(reading.keys).subtracting(reading.rejected)
+            if reading.endsInError && !lost.isEmpty {
+                logger.error("\(path) ends in an object with errors and would drop \(lost.count) object(s): it looks cut short; its objects keep their last good versions until it is whole (still serving the last good registry)")
                 newRecords[path] = FileRecord(
                     stamp: stamp, contentHash: hash, keys: records[path]?.keys ?? [], reserved: records[path]?.reserved ?? [],
                     documents: records[path]?.documents ?? [])

@@ -297,3 +297,58 @@ extension ManifestSourceTests {
         try? FileManager.default.removeItem(at: directory)
     }
 }
+
+extension ManifestSourceTests {
+    static func namespaceFile(_ count: Int, changing changed: Int? = nil) -> String {
+        (0..<count).map { index in
+            service("svc-\(index)", ip: "10.96.1.\(index == changed ? 200 : index + 1)")
+        }.joined(separator: "---\n")
+    }
+
+    /// An edit in a file of many objects derives only the object it changed, not the file's others.
+    @Test func anEditInAManyObjectFileDerivesOnlyTheObjectItChanged() throws {
+        try write("shop.yaml", Self.namespaceFile(50))
+        _ = source.load()
+        try write("shop.yaml", Self.namespaceFile(50, changing: 20))
+        let update = try #require(source.pollUpdate() ?? source.pollUpdate())
+        #expect(update.change.services == [ObjectKey(namespace: "shop", name: "svc-20")])
+        #expect(update.snapshot.service(namespace: "shop", name: "svc-20")?.clusterIPs == [IPAddress("10.96.1.200")!])
+        #expect(update.snapshot.serviceCount == 50)
+
+        // An object added at the top moves every other one down a document; none is derived again.
+        try write("shop.yaml", Self.service("first", ip: "10.96.2.1") + "---\n" + Self.namespaceFile(50, changing: 20))
+        let moved = try #require(source.pollUpdate() ?? source.pollUpdate())
+        #expect(moved.change.services == [ObjectKey(namespace: "shop", name: "first")])
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// An object whose new version has an error keeps serving its last good version, and says so;
+    /// the file's other changes are served.
+    @Test func anObjectWhoseNewVersionIsInvalidKeepsItsLastGoodVersion() throws {
+        try write("shop.yaml", Self.service("web", ip: "10.96.0.10") + "---\n" + Self.service("api", ip: "10.96.0.11"))
+        _ = source.load()
+        let broken = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {clusterIP: 10.96.0.99, ports: [{port: 99999}]}\n"
+        try write("shop.yaml", broken + "---\n" + Self.service("api", ip: "10.96.0.12"))
+        let update = try #require(pollSettled())
+        #expect(update.service(namespace: "shop", name: "web")?.clusterIPs == [IPAddress("10.96.0.10")!])
+        #expect(update.service(namespace: "shop", name: "api")?.clusterIPs == [IPAddress("10.96.0.12")!])
+        #expect(recorder.messages.contains { $0.message.contains("Service shop/web keeps its last good version") }, "\(recorder.messages)")
+        #expect(recorder.messages.contains { $0.level == .error && $0.message.contains("99999") })
+
+        // Fixed: the new version is served.
+        try write("shop.yaml", Self.service("web", ip: "10.96.0.13") + "---\n" + Self.service("api", ip: "10.96.0.12"))
+        #expect(pollSettled()?.service(namespace: "shop", name: "web")?.clusterIPs == [IPAddress("10.96.0.13")!])
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// An object that was never valid is left out and everything else is served from the start.
+    @Test func aNeverValidObjectIsSkippedAndTheRestServed() throws {
+        let broken = "apiVersion: v1\nkind: Service\nmetadata: {name: bad, namespace: shop}\nspec: {clusterIP: 10.96.0.300, ports: [{port: 80}]}\n"
+        try write("shop.yaml", Self.service("web", ip: "10.96.0.10") + "---\n" + broken)
+        let result = source.load()
+        #expect(!result.isValid)
+        #expect(result.errors.map(\.code) == [.invalidIP])
+        #expect(result.snapshot.services.map(\.name) == ["web"])
+        try? FileManager.default.removeItem(at: directory)
+    }
+}

@@ -82,48 +82,65 @@ struct YAMLDocuments {
     struct Document {
         /// 1-based line of the document's first line in the file.
         var firstLine: Int
-        var text: String
+        /// Where the document's bytes are in `bytes`.
+        var range: Range<Int>
         var hash: Int
     }
 
-    static func split(_ text: String) -> [Document] {
+    /// The file's bytes (ending in a newline).
+    let bytes: [UInt8]
+    let documents: [Document]
+
+    /// The text of one document, made only for the documents that are parsed.
+    func text(of document: Document) -> String {
+        String(decoding: bytes[document.range], as: UTF8.self)
+    }
+
+    init(_ text: String) {
         var bytes = Array(text.utf8)
         if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+        self.bytes = bytes
+        self.documents = bytes.withUnsafeBufferPointer(Self.split)
+    }
+
+    private static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> [Document] {
         var documents: [Document] = []
         var start = 0
         var startLine = 1
         var line = 1
-        var lineStart = 0
         var directivesOnly = true
+        // Directive lines (`%YAML`, `%TAG`) right before a marker belong to the document it starts.
+        var directivesStart: (offset: Int, line: Int)?
         func close(at end: Int) {
             guard end > start else { return }
-            let slice = bytes[start..<end]
             var hasher = Hasher()
-            slice.withUnsafeBytes { hasher.combine(bytes: $0) }
-            documents.append(Document(firstLine: startLine, text: String(decoding: slice, as: UTF8.self), hash: hasher.finalize()))
+            hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<end])))
+            documents.append(Document(firstLine: startLine, range: start..<end, hash: hasher.finalize()))
         }
-        var index = 0
-        while index < bytes.count {
-            if index == lineStart {
-                let isMarker = index + 3 <= bytes.count && bytes[index] == 0x2D && bytes[index + 1] == 0x2D && bytes[index + 2] == 0x2D
-                    && (index + 3 == bytes.count || [0x0A, 0x20, 0x09, 0x0D].contains(bytes[index + 3]))
-                if isMarker {
-                    // Directives and comments before a marker belong to the document it starts.
-                    if !directivesOnly {
-                        close(at: index)
-                        start = index
-                        startLine = line
-                    }
-                    directivesOnly = true
-                } else if bytes[index] != UInt8(ascii: "%") && bytes[index] != UInt8(ascii: "#") && bytes[index] != 0x0A {
-                    directivesOnly = false
+        var lineStart = 0
+        while lineStart < bytes.count {
+            let first = bytes[lineStart]
+            let isMarker = first == 0x2D && lineStart + 3 <= bytes.count && bytes[lineStart + 1] == 0x2D && bytes[lineStart + 2] == 0x2D
+                && (lineStart + 3 == bytes.count || [0x0A, 0x20, 0x09, 0x0D].contains(bytes[lineStart + 3]))
+            if isMarker {
+                if !directivesOnly {
+                    let cut = directivesStart ?? (lineStart, line)
+                    close(at: cut.offset)
+                    start = cut.offset
+                    startLine = cut.line
                 }
+                directivesOnly = true
+                directivesStart = nil
+            } else if first == UInt8(ascii: "%") {
+                if directivesStart == nil { directivesStart = (lineStart, line) }
+            } else {
+                directivesStart = nil
+                if first != UInt8(ascii: "#") && first != 0x0A { directivesOnly = false }
             }
-            if bytes[index] == 0x0A {
-                line += 1
-                lineStart = index + 1
-            }
-            index += 1
+            var next = lineStart
+            while next < bytes.count && bytes[next] != 0x0A { next += 1 }
+            lineStart = next + 1
+            line += 1
         }
         close(at: bytes.count)
         return documents
