@@ -46,15 +46,17 @@ public final class AnswerTable: Sendable {
         var shardCount = 16
         while shardCount < names / 256 && shardCount < 1 << 16 { shardCount *= 2 }
         var encoder = EntryEncoder(catalog: catalog, noData: NoDataBodies())
-        var perShard = [[(hash: UInt64, entry: [UInt8])]](repeating: [], count: shardCount)
+        // Each shard's entries are written back to back as they are encoded: an array per entry
+        // would cost an allocation and its header for each of hundreds of thousands of names.
+        var builders = [AnswerShard.Builder](repeating: AnswerShard.Builder(), count: shardCount)
         var seen = Set<DNSName>()
         catalog.forEachHeldName { name, types in
             let lowercased = name.lowercased()
             guard seen.insert(lowercased).inserted, let entry = encoder.entry(for: lowercased, types: types) else { return }
             let hash = Self.hash(lowercased.wire)
-            perShard[Self.shardIndex(hash, mask: shardCount - 1)].append((hash, entry))
+            builders[Self.shardIndex(hash, mask: shardCount - 1)].append(hash: hash, entry: entry)
         }
-        let shards = perShard.map { AnswerShard(entries: $0) }
+        let shards = builders.map { AnswerShard($0) }
         self.init(shards: shards, noData: encoder.noData, shardsCopied: shardCount)
     }
 
@@ -255,37 +257,43 @@ final class AnswerShard: Sendable {
     let mask: Int
     let count: Int
 
-    init(entries list: [(hash: UInt64, entry: [UInt8])]) {
+    /// Entries back to back and where each starts, before the index is made.
+    struct Builder {
         var entries: [UInt8] = []
-        entries.reserveCapacity(list.reduce(0) { $0 + $1.entry.count })
-        var size = 16
-        while size < list.count * 2 { size *= 2 }
-        var slots = [UInt64](repeating: 0, count: size)
-        for (hash, entry) in list {
-            Self.place(hash, offset: entries.count, in: &slots)
+        var starts: [(hash: UInt64, offset: Int)] = []
+
+        mutating func append(hash: UInt64, entry: some Collection<UInt8>) {
+            starts.append((hash, entries.count))
             entries.append(contentsOf: entry)
         }
-        self.entries = entries
+    }
+
+    init(_ builder: Builder) {
+        var size = 16
+        while size < builder.starts.count * 2 { size *= 2 }
+        var slots = [UInt64](repeating: 0, count: size)
+        for (hash, offset) in builder.starts { Self.place(hash, offset: offset, in: &slots) }
+        self.entries = builder.entries
         self.slots = slots
         self.mask = size - 1
-        self.count = list.count
+        self.count = builder.starts.count
     }
 
     /// A copy with the entries of the changed names replaced (nil: removed) and new ones added.
     func replacing(_ changes: [[UInt8]: (hash: UInt64, entry: [UInt8]?)]) -> AnswerShard {
-        var kept: [(hash: UInt64, entry: [UInt8])] = []
-        kept.reserveCapacity(count + changes.count)
+        var builder = Builder()
+        builder.entries.reserveCapacity(entries.count + changes.values.reduce(0) { $0 + ($1.entry?.count ?? 0) })
         for slot in slots where slot != 0 {
             let start = NameSlots.entry(of: slot)
             let nameLength = Int(entries[start])
             let wire = Array(entries[(start + 1)..<(start + 1 + nameLength)])
             guard changes[wire] == nil else { continue }
-            kept.append((AnswerTable.hash(wire: wire), Array(entries[start..<(start + Self.entryLength(at: start, in: entries))])))
+            builder.append(hash: AnswerTable.hash(wire: wire), entry: entries[start..<(start + Self.entryLength(at: start, in: entries))])
         }
         for (_, change) in changes {
-            if let entry = change.entry { kept.append((change.hash, entry)) }
+            if let entry = change.entry { builder.append(hash: change.hash, entry: entry) }
         }
-        return AnswerShard(entries: kept)
+        return AnswerShard(builder)
     }
 
     /// The length of the entry at `start`: name, answer count, then each answer's header and body

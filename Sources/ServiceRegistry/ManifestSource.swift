@@ -32,7 +32,7 @@ public final class ManifestSource: Sendable {
         /// What each file held when last read.
         var files: [String: FileRecord] = [:]
         /// The files defining each object, in path order; the first one's version is served.
-        var holders: [RegistryObjectKey: [String]] = [:]
+        var holders = Holders()
         /// Every file's stamp at the last poll: a changed file whose stamp held still since is complete.
         var polledStamps: [String: FileStamp] = [:]
         /// The last walk of the registry and its directories' stamps: while no directory changes,
@@ -97,6 +97,12 @@ public final class ManifestSource: Sendable {
             documents: [], relocations: [])
         var firstDefined: Set<RegistryObjectKey> = []
         let split = YAMLDocuments(text)
+        // Most documents new (a first read, a file rewritten): one parse of the whole file costs far
+        // less than a parse per document, and its objects are sorted into the documents by line.
+        let unknown = split.documents.count { known[$0.hash] == nil }
+        if unknown > 8 && unknown * 2 > split.documents.count {
+            return wholeFileReading(file, split: split)
+        }
         for document in split.documents {
             var record: DocumentRecord
             if var reused = known[document.hash]?.popLast() {
@@ -140,6 +146,44 @@ public final class ManifestSource: Sendable {
         return reading
     }
 
+    /// Reads a YAML file in one parse, and records its documents from the objects' lines.
+    private static func wholeFileReading(_ file: ManifestFile, split: YAMLDocuments) -> FileReading {
+        let decoded = DecodedFile(file)
+        let firstLines = split.documents.map(\.firstLine)
+        /// The document holding `line`: the last one starting at or before it.
+        func documentIndex(_ line: Int?) -> Int {
+            guard let line else { return 0 }
+            var low = 0
+            var high = firstLines.count
+            while low < high {
+                let middle = (low + high) / 2
+                if firstLines[middle] <= line { low = middle + 1 } else { high = middle }
+            }
+            return max(0, low - 1)
+        }
+        var records = split.documents.enumerated().map { index, document in
+            DocumentRecord(
+                hash: document.hash, firstLine: document.firstLine, keys: [], lineOffsets: [], rejected: [],
+                reserved: index == 0 ? decoded.reservedAddresses : [])
+        }
+        if records.isEmpty && !decoded.allObjects.isEmpty {
+            records = [DocumentRecord(hash: 0, firstLine: 1, keys: [], lineOffsets: [], rejected: [], reserved: decoded.reservedAddresses)]
+        }
+        for object in decoded.allObjects {
+            let index = documentIndex(object.location.line)
+            records[index].keys.append(object.key)
+            records[index].lineOffsets.append(object.location.line.map { $0 - records[index].firstLine })
+        }
+        for rejected in decoded.rejected {
+            records[documentIndex(rejected.location.line)].rejected.append(RegistryObjectKey(rejected.reference))
+        }
+        let lastDocument = records.count - 1
+        let endsInError = decoded.errors.contains { !$0.isWarning && documentIndex($0.location?.line) == lastDocument && $0.location?.line != nil }
+        return FileReading(
+            decoded: decoded, keys: Set(decoded.allObjects.map(\.key)), rejected: Set(decoded.rejected.map { RegistryObjectKey($0.reference) }),
+            reserved: decoded.reservedAddresses, documents: records, relocations: [], endsInError: endsInError)
+    }
+
     /// The identity of a file's content as cheap `stat` data. The mode and the inode are in it
     /// because an edit can leave size and mtime as they were (made while the file was unreadable,
     /// or copied with its mtime kept): the chmod back, or the file replaced, must still be seen.
@@ -172,29 +216,37 @@ public final class ManifestSource: Sendable {
             var errors = listing.errors
             var skipped: [SkippedObject] = []
             var records: [String: FileRecord] = [:]
-            var holders: [RegistryObjectKey: [String]] = [:]
-            var duplicates = DecodedObjects()
+            var holders = Holders()
+            // Objects go to the store file by file, so a large registry is never held twice.
+            var store = RegistryStore(options: options, serial: state.withLock { $0.store.snapshot.serial })
             for (path, stamp) in zip(listing.files, stamps) {
                 let (file, hash) = Self.readHashing(path)
                 let reading = Self.decode(file, previous: nil)
                 let decoded = reading.decoded
                 errors += decoded.errors
                 skipped += decoded.skipped
+                var fresh: [RegistryEvent] = []
                 for object in decoded.allObjects {
+                    if let first = holders[object.key]?.first {
+                        errors.append(RegistryError(
+                            code: .duplicateObject, reason: "defined twice: here and in \(first) (each kind/namespace/name may appear once)",
+                            location: object.location, object: object.reference))
+                    } else {
+                        fresh.append(.upsert(object))
+                    }
                     holders[object.key, default: []].append(path)
-                    duplicates.add(object)
                 }
+                store.stage(fresh)
                 records[path] = FileRecord(
                     stamp: stamp, contentHash: hash, keys: reading.keys, reserved: reading.reserved, documents: reading.documents)
             }
-            let events = duplicates.objects
-            errors += duplicates.duplicateErrors
             ManifestLoader.logSkipped(skipped, logger: logger)
+            store.reservedAddresses = records.values.reduce(into: []) { $0.formUnion($1.reserved) }
+            store.stage([.synced])
+            _ = store.commit(serial: RegistryStore.nextSerial(after: store.snapshot.serial))
+            errors += store.errors
             return state.withLock { state in
-                let serial = RegistryStore.nextSerial(after: state.store.snapshot.serial)
-                state.store.reservedAddresses = records.values.reduce(into: []) { $0.formUnion($1.reserved) }
-                _ = state.store.apply([.replaceAll(events)], serial: serial)
-                errors += state.store.errors
+                state.store = store
                 state.files = records
                 state.holders = holders
                 state.polledStamps = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
@@ -213,6 +265,20 @@ public final class ManifestSource: Sendable {
         interval: Duration = .milliseconds(200),
         onUpdate: @escaping @Sendable (RegistryUpdate) -> Void
     ) async {
+        let watching = startWatching(interval: interval, onUpdate: onUpdate)
+        await withTaskCancellationHandler {
+            for await _ in watching.finished {}
+        } onCancel: {
+            watching.stop()
+        }
+    }
+
+    /// Starts watching on a thread of its own (waiting for file events blocks) and returns at once,
+    /// subscribed: a change made after this call is published. `stop()` ends it.
+    public func startWatching(
+        interval: Duration = .milliseconds(200),
+        onUpdate: @escaping @Sendable (RegistryUpdate) -> Void
+    ) -> ManifestWatch {
         let reloadRequested = publication.withLock { subscriber in
             subscriber = onUpdate
             return state.withLock { state in
@@ -220,32 +286,26 @@ public final class ManifestSource: Sendable {
                 return state.reloadRequested
             }
         }
-        defer { publication.withLock { $0 = nil } }
-        if reloadRequested { publication.withLock { readAll(publishingThrough: $0) } }
-        // File events are waited for on a thread of their own: the wait blocks.
-        let stopped = Atomic<Bool>(false)
-        let finished = AsyncStream<Void>.makeStream()
+        let watch = ManifestWatch()
         let thread = Thread { [self] in
-            while !stopped.load(ordering: .relaxed) {
+            if reloadRequested { publication.withLock { readAll(publishingThrough: $0) } }
+            while !watch.isStopped {
                 if let writes {
                     // Changes arriving together (several files renamed into place) are read as one.
                     if writes.waitForEvents(timeout: interval) { Thread.sleep(forTimeInterval: 0.002) }
                 } else {
-                    Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+                    watch.pause(for: interval)
                 }
-                guard !stopped.load(ordering: .relaxed) else { break }
+                guard !watch.isStopped else { break }
                 publication.withLock { publish in
                     if let update = pollUpdate() { publish?(update) }
                 }
             }
-            finished.continuation.finish()
+            publication.withLock { $0 = nil }
+            watch.finish()
         }
         thread.start()
-        await withTaskCancellationHandler {
-            for await _ in finished.stream {}
-        } onCancel: {
-            stopped.store(true, ordering: .relaxed)
-        }
+        return watch
     }
 
     /// Reads every file now, whatever their stamps say, and publishes what changed through `watch`'s
@@ -480,4 +540,59 @@ public final class ManifestSource: Sendable {
             path: path, size: Int(info.st_size), modified: modified, mode: UInt32(info.st_mode),
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
+}
+
+/// The files defining each object, in path order. Nearly every object has one file, kept without an
+/// array of its own; the rare duplicates keep the others beside it.
+private struct Holders: Sendable {
+    private var first: [RegistryObjectKey: String] = [:]
+    private var others: [RegistryObjectKey: [String]] = [:]
+
+    subscript(key: RegistryObjectKey) -> [String]? {
+        get {
+            guard let path = first[key] else { return nil }
+            return [path] + (others[key] ?? [])
+        }
+        set {
+            guard let paths = newValue, let head = paths.first else {
+                first[key] = nil
+                others[key] = nil
+                return
+            }
+            first[key] = head
+            others[key] = paths.count > 1 ? Array(paths.dropFirst()) : nil
+        }
+    }
+
+    subscript(key: RegistryObjectKey, default defaultValue: @autoclosure () -> [String]) -> [String] {
+        get { self[key] ?? defaultValue() }
+        set { self[key] = newValue }
+    }
+}
+
+/// A running watch of a `ManifestSource`.
+public final class ManifestWatch: Sendable {
+    private let stopped = Atomic<Bool>(false)
+    private let stream = AsyncStream<Void>.makeStream()
+    /// Signalled by `stop()`, so a watch polling on a long interval ends at once.
+    private let wakeUp = DispatchSemaphore(value: 0)
+
+    /// Ends when the watch has stopped.
+    public var finished: AsyncStream<Void> { stream.stream }
+
+    var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+    /// Stops watching after the poll under way, if any (with inotify, within one poll interval).
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+        wakeUp.signal()
+    }
+
+    /// Waits `interval`, or less if stopped meanwhile.
+    func pause(for interval: Duration) {
+        let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+        _ = wakeUp.wait(timeout: .now() + .nanoseconds(Int(clamping: nanoseconds)))
+    }
+
+    func finish() { stream.continuation.finish() }
 }

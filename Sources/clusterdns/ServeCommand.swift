@@ -122,15 +122,13 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
         compileAnswers(pipeline, logger: logger)
 
-        let watcher = Task {
-            await source.watch { update in
-                let start = ContinuousClock.now
-                let patched = pipeline.apply(update)
-                logger.info("serving serial \(update.snapshot.serial): \(update.snapshot.serviceCount) services; \(patched.names) names compiled again (\(patched.shardsCopied) table shards copied) in \((ContinuousClock.now - start).briefly)")
-            }
+        let watching = source.startWatching { update in
+            let start = ContinuousClock.now
+            let patched = pipeline.apply(update)
+            logger.info("serving serial \(update.snapshot.serial): \(update.snapshot.serviceCount) services; \(patched.names) names compiled again (\(patched.shardsCopied) table shards copied) in \((ContinuousClock.now - start).briefly)")
         }
         try await listener.waitUntilClosed()
-        watcher.cancel()
+        watching.stop()
     }
 }
 

@@ -90,22 +90,21 @@ import Testing
         try? FileManager.default.removeItem(at: directory)
     }
 
-    @Test func watchCallsBackOnChangeAndReturnsWhenCancelled() async throws {
+    @Test func watchCallsBackOnChangeAndEndsWhenStopped() async throws {
         let initial = source.load().snapshot
         let updates = Mutex<[RegistrySnapshot]>([])
         let source = self.source
-        let task = Task {
-            await source.watch(interval: .milliseconds(20)) { update in
-                updates.withLock { $0.append(update.snapshot) }
-            }
+        // Subscribed on return: a change made right after is published, however busy the machine.
+        let watch = source.startWatching(interval: .milliseconds(20)) { update in
+            updates.withLock { $0.append(update.snapshot) }
         }
         try write("more.yaml", Self.service("api", ip: "10.96.0.11"))
         let deadline = ContinuousClock.now + .seconds(30)
         while updates.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+            usleep(20_000)
         }
-        task.cancel()
-        await task.value
+        watch.stop()
+        for await _ in watch.finished {}
         let published = updates.withLock { $0 }
         #expect(published.count == 1)
         #expect(published.first.map { $0.serial > initial.serial } == true)
@@ -224,9 +223,7 @@ import Testing
         let initial = source.load().snapshot
         let updates = Mutex<[RegistrySnapshot]>([])
         let source = self.source
-        let task = Task {
-            await source.watch(interval: .seconds(3600)) { update in updates.withLock { $0.append(update.snapshot) } }
-        }
+        let watch = source.startWatching(interval: .seconds(3600)) { update in updates.withLock { $0.append(update.snapshot) } }
         source.reload()
         let deadline = ContinuousClock.now + .seconds(30)
         while !recorder.messages.contains(where: { $0.message.contains("unchanged") }) && ContinuousClock.now < deadline {
@@ -245,8 +242,7 @@ import Testing
         while updates.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        task.cancel()
-        await task.value
+        watch.stop()
 
         let published = updates.withLock { $0 }
         #expect(published.count == 1)

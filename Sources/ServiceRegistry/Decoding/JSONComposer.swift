@@ -114,7 +114,8 @@ struct JSONComposer: ~Copyable {
             guard position < input.count, input[position] == Byte.quote else {
                 throw error("unexpected \(found), expected a string key in double quotes")
             }
-            let keyLine = self.line, keyColumn = column(at: position)
+            // A key holds no line break, so its line is still the current one when it is checked.
+            let keyStart = position
             let key = try string()
             let pairs = (pending.count - base) / 2
             let isDuplicate: Bool
@@ -127,7 +128,7 @@ struct JSONComposer: ~Copyable {
             if isDuplicate {
                 throw JSONSyntaxError(
                     problem: "duplicate key \"\(tree.text(of: key))\" in an object (each key may appear once)",
-                    line: keyLine, column: keyColumn)
+                    line: line, column: column(at: keyStart))
             }
             skipWhitespace()
             guard position < input.count, input[position] == Byte.colon else {

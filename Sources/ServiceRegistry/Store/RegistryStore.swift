@@ -16,6 +16,9 @@ public struct RegistryStore: Sendable {
     public private(set) var snapshot: RegistrySnapshot
     /// Whether every source has delivered a complete view (`synced`, or a `replaceAll`).
     public private(set) var isSynced = false
+    /// What the events staged since the last commit changed.
+    private var staged = RegistryChange()
+    private var stagedMoves = false
 
     // The objects as the sources gave them.
     private var drafts: [ObjectKey: ServiceDraft] = [:]
@@ -81,25 +84,43 @@ public struct RegistryStore: Sendable {
     /// when the batch changed nothing DNS shows (the snapshot is then kept, serial and all).
     /// - Parameter serial: the new snapshot's serial; by default `max(previous + 1, now)`.
     public mutating func apply(_ events: [RegistryEvent], serial: UInt32? = nil) -> RegistryUpdate? {
-        var change = RegistryChange()
-        var touchedSilently = false
+        stage(events)
+        return commit(serial: serial)
+    }
+
+    /// Takes in events without deriving anything yet, so that a large load can hand its objects
+    /// over file by file and never hold them all twice; `commit` then derives what they touched.
+    public mutating func stage(_ events: [RegistryEvent]) {
+        var change = staged
+        var moved = stagedMoves
+        staged = RegistryChange()
         for event in events {
             switch event {
             case .upsert(let object):
-                touchedSilently = upsert(object, into: &change) || touchedSilently
+                moved = upsert(object, into: &change) || moved
             case .delete(let key):
                 delete(key, into: &change)
             case .replaceAll(let objects):
-                touchedSilently = replaceAll(objects, into: &change) || touchedSilently
+                moved = replaceAll(objects, into: &change) || moved
                 isSynced = true
             case .synced:
                 isSynced = true
             }
         }
+        staged = change
+        stagedMoves = moved
+    }
+
+    /// Derives every Service the staged events touched and publishes the new snapshot (see `apply`).
+    public mutating func commit(serial: UInt32? = nil) -> RegistryUpdate? {
+        let change = staged
+        let moved = stagedMoves
+        staged = RegistryChange()
+        stagedMoves = false
         for key in change.services.sorted() { derive(key) }
         guard !change.isEmpty else {
             // Objects that only moved within their files: same answers, new locations for errors.
-            if touchedSilently { publish(serial: snapshot.serial) }
+            if moved { publish(serial: snapshot.serial) }
             return nil
         }
         publish(serial: serial ?? Self.nextSerial(after: snapshot.serial))
