@@ -49,24 +49,79 @@ public final class ManifestSource: Sendable {
     private struct FileRecord: Hashable, Sendable {
         var stamp: FileStamp
         var contentHash: Int
-        /// The objects the file defines now (including kept last good versions).
-        var keys: Set<RegistryObjectKey>
         /// ClusterIPs its rejected Services name (`DecodedFile.reservedAddresses`).
         var reserved: Set<IPAddress> = []
         /// Its YAML documents as last read, so the next read parses only the changed ones (empty
         /// for JSON and unreadable files, which are read whole).
         var documents: [DocumentRecord] = []
+        /// The keys of a file read whole; a YAML file's are in its documents.
+        private var wholeKeys: Set<RegistryObjectKey> = []
+        /// Objects whose new version was rejected, keeping their last good version.
+        private var kept: Set<RegistryObjectKey> = []
+        /// How many objects the file defines.
+        private(set) var objectCount = 0
+
+        init(stamp: FileStamp, contentHash: Int, keys: Set<RegistryObjectKey>, reserved: Set<IPAddress>, documents: [DocumentRecord]) {
+            self.stamp = stamp
+            self.contentHash = contentHash
+            self.reserved = reserved
+            self.documents = documents
+            if documents.isEmpty {
+                wholeKeys = keys
+            } else {
+                var inDocuments = Set<RegistryObjectKey>()
+                for document in documents { document.forEachKey { inDocuments.insert($0) } }
+                kept = keys.subtracting(inDocuments)
+            }
+            objectCount = keys.count
+        }
+
+        /// The objects the file defines now (including kept last good versions). Made on demand:
+        /// a set per file would hold every key of the registry a second time.
+        var keys: Set<RegistryObjectKey> {
+            guard !documents.isEmpty else { return wholeKeys }
+            var keys = kept
+            for document in documents { document.forEachKey { keys.insert($0) } }
+            return keys
+        }
     }
 
-    /// One YAML document of a file as last read: its text's hash, where it starts, and what it defines.
+    /// One YAML document of a file as last read: its text's hash, where it starts, and what it
+    /// defines. Nearly every document defines one object, kept inline: a record per document of
+    /// a large registry must not cost allocations of its own.
     private struct DocumentRecord: Hashable, Sendable {
+        struct Object: Hashable, Sendable {
+            var key: RegistryObjectKey
+            /// The object's line counted from the document's first line; -1: unknown.
+            var lineOffset: Int32
+        }
+
         var hash: Int
         var firstLine: Int
-        var keys: [RegistryObjectKey]
-        /// Each key's line, counted from the document's first line (nil: unknown).
-        var lineOffsets: [Int?]
-        var rejected: [RegistryObjectKey]
-        var reserved: Set<IPAddress>
+        var first: Object?
+        var more: [Object] = []
+        var rejected: [RegistryObjectKey] = []
+        var reserved: Set<IPAddress> = []
+
+        init(hash: Int, firstLine: Int, objects: [Object] = [], rejected: [RegistryObjectKey] = [], reserved: Set<IPAddress> = []) {
+            self.hash = hash
+            self.firstLine = firstLine
+            self.first = objects.first
+            self.more = Array(objects.dropFirst())
+            self.rejected = rejected
+            self.reserved = reserved
+        }
+
+        mutating func append(_ object: Object) {
+            if first == nil { first = object } else { more.append(object) }
+        }
+
+        var objects: [Object] { (first.map { [$0] } ?? []) + more }
+
+        func forEachKey(_ body: (RegistryObjectKey) -> Void) {
+            if let first { body(first.key) }
+            for object in more { body(object.key) }
+        }
     }
 
     /// One file read: the objects parsed now (from its changed documents only), every key it
@@ -107,8 +162,9 @@ public final class ManifestSource: Sendable {
             var record: DocumentRecord
             if var reused = known[document.hash]?.popLast() {
                 if reused.firstLine != document.firstLine {
-                    for (key, offset) in zip(reused.keys, reused.lineOffsets) {
-                        reading.relocations.append((key, SourceLocation(file: file.path, line: offset.map { $0 + document.firstLine })))
+                    for object in reused.objects {
+                        let line = object.lineOffset < 0 ? nil : Int(object.lineOffset) + document.firstLine
+                        reading.relocations.append((object.key, SourceLocation(file: file.path, line: line)))
                     }
                     reused.firstLine = document.firstLine
                 }
@@ -118,8 +174,8 @@ public final class ManifestSource: Sendable {
                 let decoded = DecodedFile(path: file.path, documentText: split.text(of: document), firstLine: document.firstLine)
                 let objects = decoded.allObjects
                 record = DocumentRecord(
-                    hash: document.hash, firstLine: document.firstLine, keys: objects.map(\.key),
-                    lineOffsets: objects.map { $0.location.line.map { $0 - document.firstLine } },
+                    hash: document.hash, firstLine: document.firstLine,
+                    objects: objects.map { DocumentRecord.Object(key: $0.key, lineOffset: Int32(clamping: $0.location.line.map { $0 - document.firstLine } ?? -1)) },
                     rejected: decoded.rejected.map { RegistryObjectKey($0.reference) }, reserved: decoded.reservedAddresses)
                 reading.decoded.errors += decoded.errors
                 reading.decoded.skipped += decoded.skipped
@@ -137,8 +193,10 @@ public final class ManifestSource: Sendable {
                     }
                 }
             }
-            firstDefined.formUnion(record.keys)
-            reading.keys.formUnion(record.keys)
+            record.forEachKey { key in
+                firstDefined.insert(key)
+                reading.keys.insert(key)
+            }
             reading.rejected.formUnion(record.rejected)
             reading.reserved.formUnion(record.reserved)
             reading.documents.append(record)
@@ -162,17 +220,15 @@ public final class ManifestSource: Sendable {
             return max(0, low - 1)
         }
         var records = split.documents.enumerated().map { index, document in
-            DocumentRecord(
-                hash: document.hash, firstLine: document.firstLine, keys: [], lineOffsets: [], rejected: [],
-                reserved: index == 0 ? decoded.reservedAddresses : [])
+            DocumentRecord(hash: document.hash, firstLine: document.firstLine, reserved: index == 0 ? decoded.reservedAddresses : [])
         }
         if records.isEmpty && !decoded.allObjects.isEmpty {
-            records = [DocumentRecord(hash: 0, firstLine: 1, keys: [], lineOffsets: [], rejected: [], reserved: decoded.reservedAddresses)]
+            records = [DocumentRecord(hash: 0, firstLine: 1, reserved: decoded.reservedAddresses)]
         }
         for object in decoded.allObjects {
             let index = documentIndex(object.location.line)
-            records[index].keys.append(object.key)
-            records[index].lineOffsets.append(object.location.line.map { $0 - records[index].firstLine })
+            let offset = object.location.line.map { $0 - records[index].firstLine } ?? -1
+            records[index].append(DocumentRecord.Object(key: object.key, lineOffset: Int32(clamping: offset)))
         }
         for rejected in decoded.rejected {
             records[documentIndex(rejected.location.line)].rejected.append(RegistryObjectKey(rejected.reference))
@@ -381,7 +437,7 @@ public final class ManifestSource: Sendable {
             let decoded = reading.decoded
             for error in decoded.errors { if error.isWarning { logger.warning("\(error)") } else { logger.error("\(error)") } }
             if decoded.isBroken {
-                let held = records[path]?.keys.count ?? 0
+                let held = records[path]?.objectCount ?? 0
                 logger.error("\(path) cannot be used as it is; its \(held) object(s) keep their last good versions until it is fixed (still serving the last good registry)")
                 // Its hash is kept: the same broken content is not read (nor logged) again.
                 newRecords[path] = FileRecord(
@@ -412,8 +468,8 @@ public final class ManifestSource: Sendable {
 
         return state.withLock { state -> RegistryUpdate? in
             // A registry that would suddenly hold nothing is a mistake until shown otherwise.
-            let remaining = state.files.filter { newRecords[$0.key] == nil }.values.reduce(0) { $0 + $1.keys.count }
-                + newRecords.values.reduce(0) { $0 + ($1?.keys.count ?? 0) }
+            let remaining = state.files.filter { newRecords[$0.key] == nil }.values.reduce(0) { $0 + $1.objectCount }
+                + newRecords.values.reduce(0) { $0 + ($1?.objectCount ?? 0) }
             if remaining == 0 && state.store.objectCount > 0 {
                 state.refusedStamps = stampByPath
                 logger.error("registry suddenly holds \(listing.files.count) file(s) and no object; still serving the last good registry, waiting for the next change")
@@ -481,7 +537,7 @@ public final class ManifestSource: Sendable {
             logger.info("registry updated (serial \(serial)) from \(changedFiles.joined(separator: ", ")): \(update.change.services.count) service(s) derived again in \((ContinuousClock.now - start).formatted(.units(allowed: [.milliseconds], width: .narrow)))")
             let removed = update.change.removed
             if !removed.isEmpty {
-                let emptied = changedFiles.filter { newRecords[$0]??.keys.isEmpty == true && stampByPath[$0]?.size == 0 }
+                let emptied = changedFiles.filter { newRecords[$0]??.objectCount == 0 && stampByPath[$0]?.size == 0 }
                 let deleted = changedFiles.filter { newRecords[$0] == .some(nil) }
                 var culprits = ""
                 if !emptied.isEmpty { culprits += "; emptied: " + emptied.joined(separator: ", ") }

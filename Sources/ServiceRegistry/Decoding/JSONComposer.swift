@@ -128,7 +128,7 @@ struct JSONComposer: ~Copyable {
             if isDuplicate {
                 throw JSONSyntaxError(
                     problem: "duplicate key \"\(tree.text(of: key))\" in an object (each key may appear once)",
-                    line: line, column: column(at: keyStart))
+                    line: self.line, column: column(at: keyStart))
             }
             skipWhitespace()
             guard position < input.count, input[position] == Byte.colon else {

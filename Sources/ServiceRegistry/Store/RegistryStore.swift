@@ -40,7 +40,7 @@ public struct RegistryStore: Sendable {
 
     // What is derived from them.
     /// Who names each address as its ClusterIP; the first by namespace/name owns it.
-    private var claims: [IPAddress: Set<ObjectKey>] = [:]
+    private var claims = ClusterIPClaims()
     /// Addresses the store allocated, and to whom. An allocation sticks while its Service lives, as
     /// the API server's would.
     private var allocations: [ObjectKey: [IPAddress]] = [:]
@@ -337,13 +337,12 @@ public struct RegistryStore: Sendable {
     private mutating func claim(_ key: ObjectKey, old: [IPAddress], new: [IPAddress], into change: inout RegistryChange) {
         guard old != new else { return }
         for ip in old {
-            claims[ip]?.remove(key)
-            if claims[ip]?.isEmpty == true { claims[ip] = nil }
-            change.services.formUnion(claims[ip] ?? [])
+            claims.remove(key, from: ip)
+            change.services.formUnion(claims.claimants(of: ip))
         }
         for ip in new {
-            change.services.formUnion(claims[ip] ?? [])
-            claims[ip, default: []].insert(key)
+            change.services.formUnion(claims.claimants(of: ip))
+            claims.add(key, to: ip)
             if let owner = allocatedOwner[ip], owner != key { change.services.insert(owner) }
         }
     }
@@ -381,7 +380,7 @@ public struct RegistryStore: Sendable {
             withdraw(key)
             return
         }
-        if let clash = draft.service.clusterIPs.first(where: { (claims[$0]?.min() ?? key) != key }), let owner = claims[clash]?.min(),
+        if let clash = draft.service.clusterIPs.first(where: { (claims.owner(of: $0) ?? key) != key }), let owner = claims.owner(of: clash),
             let ownerService = drafts[owner]?.service
         {
             serviceErrors[key] = RegistryError(
@@ -446,9 +445,9 @@ public struct RegistryStore: Sendable {
                 fail(service, "the Service has no ClusterIP and there is no \(family.rawValue) service CIDR (--service-cidr) to allocate one from", field: "spec.clusterIP")
                 return false
             }
-            let kept = previous.first { IPFamily(of: $0) == family && network.contains($0) && claims[$0] == nil && allocatedOwner[$0] == nil }
+            let kept = previous.first { IPFamily(of: $0) == family && network.contains($0) && claims.owner(of: $0) == nil && allocatedOwner[$0] == nil }
             let address = kept ?? ClusterIPAllocator.allocate(namespace: service.namespace, name: service.name, in: network) {
-                claims[$0] != nil || allocatedOwner[$0] != nil || reservedAddresses.contains($0)
+                claims.owner(of: $0) != nil || allocatedOwner[$0] != nil || reservedAddresses.contains($0)
             }
             guard let address else {
                 serviceErrors[key] = RegistryError(
@@ -499,5 +498,40 @@ extension EndpointGroup {
         var copy = self
         copy.source = nil
         return copy
+    }
+}
+
+/// Who names each address as its ClusterIP. The first claimant by namespace/name owns it; nearly
+/// every address has one claimant, kept without a set of its own.
+struct ClusterIPClaims: Sendable {
+    private var owners: [IPAddress: ObjectKey] = [:]
+    /// Every claimant of the addresses more than one Service names.
+    private var contested: [IPAddress: Set<ObjectKey>] = [:]
+
+    func owner(of ip: IPAddress) -> ObjectKey? { owners[ip] }
+
+    func claimants(of ip: IPAddress) -> Set<ObjectKey> {
+        contested[ip] ?? owners[ip].map { [$0] } ?? []
+    }
+
+    mutating func add(_ key: ObjectKey, to ip: IPAddress) {
+        guard let owner = owners[ip] else {
+            owners[ip] = key
+            return
+        }
+        var all = contested[ip] ?? [owner]
+        all.insert(key)
+        contested[ip] = all
+        owners[ip] = all.min()
+    }
+
+    mutating func remove(_ key: ObjectKey, from ip: IPAddress) {
+        guard var all = contested[ip] else {
+            if owners[ip] == key { owners[ip] = nil }
+            return
+        }
+        all.remove(key)
+        owners[ip] = all.min()
+        contested[ip] = all.count > 1 ? all : nil
     }
 }
