@@ -39,9 +39,11 @@ public final class RegistrySnapshot: Sendable {
 
     let servicesByKey: TreeDictionary<ObjectKey, Service>
     let endpointGroupsByService: TreeDictionary<ObjectKey, [EndpointGroup]>
-    let servicesByClusterIP: TreeDictionary<IPAddress, [Service]>
+    /// The Service owning each ClusterIP (keys, not copies: the Service is in `servicesByKey`).
+    let servicesByClusterIP: TreeDictionary<IPAddress, ObjectKey>
     let podsByKey: TreeDictionary<ObjectKey, Pod>
-    let podsByIP: TreeDictionary<IPAddress, [Pod]>
+    /// The Pods at each address, sorted by namespace and name.
+    let podsByIP: TreeDictionary<IPAddress, [ObjectKey]>
     /// Lower-cased namespace → the namespace as first written.
     let namespaceNames: TreeDictionary<String, String>
 
@@ -49,9 +51,9 @@ public final class RegistrySnapshot: Sendable {
         serial: UInt32,
         servicesByKey: TreeDictionary<ObjectKey, Service>,
         endpointGroupsByService: TreeDictionary<ObjectKey, [EndpointGroup]>,
-        servicesByClusterIP: TreeDictionary<IPAddress, [Service]>,
+        servicesByClusterIP: TreeDictionary<IPAddress, ObjectKey>,
         podsByKey: TreeDictionary<ObjectKey, Pod>,
-        podsByIP: TreeDictionary<IPAddress, [Pod]>,
+        podsByIP: TreeDictionary<IPAddress, [ObjectKey]>,
         namespaceNames: TreeDictionary<String, String>
     ) {
         self.serial = serial
@@ -75,18 +77,20 @@ public final class RegistrySnapshot: Sendable {
         namespaces: [String]
     ) {
         var byKey = TreeDictionary<ObjectKey, Service>()
-        var byIP = TreeDictionary<IPAddress, [Service]>()
+        var byIP = TreeDictionary<IPAddress, ObjectKey>()
         for service in services.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
-            byKey[ObjectKey(namespace: service.namespace, name: service.name)] = service
+            let key = ObjectKey(namespace: service.namespace, name: service.name)
+            byKey[key] = service
             if service.ownsClusterIPs {
-                for ip in service.clusterIPs { byIP[ip, default: []].append(service) }
+                for ip in service.clusterIPs where byIP[ip] == nil { byIP[ip] = key }
             }
         }
         var podsByKey = TreeDictionary<ObjectKey, Pod>()
-        var podsByIP = TreeDictionary<IPAddress, [Pod]>()
+        var podsByIP = TreeDictionary<IPAddress, [ObjectKey]>()
         for pod in pods.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
-            podsByKey[ObjectKey(namespace: pod.namespace, name: pod.name)] = pod
-            for ip in pod.podIPs { podsByIP[ip, default: []].append(pod) }
+            let key = ObjectKey(namespace: pod.namespace, name: pod.name)
+            podsByKey[key] = pod
+            for ip in pod.podIPs { podsByIP[ip, default: []].append(key) }
         }
         var names = TreeDictionary<String, String>()
         for namespace in namespaces + services.map(\.namespace) + pods.map(\.namespace) {
@@ -134,14 +138,14 @@ public final class RegistrySnapshot: Sendable {
         endpointGroups(namespace: service.namespace, service: service.name)
     }
 
-    /// Services whose ClusterIPs include `ip`, sorted by namespace and name.
+    /// The Service whose ClusterIPs include `ip` (two Services never share one), as a list.
     public func services(withClusterIP ip: IPAddress) -> [Service] {
-        servicesByClusterIP[ip] ?? []
+        servicesByClusterIP[ip].flatMap { servicesByKey[$0] }.map { [$0] } ?? []
     }
 
     /// Pods with `ip` among their pod IPs, sorted by namespace and name.
     public func pods(withIP ip: IPAddress) -> [Pod] {
-        podsByIP[ip] ?? []
+        (podsByIP[ip] ?? []).compactMap { podsByKey[$0] }
     }
 
     public func pod(namespace: some StringProtocol, name: some StringProtocol) -> Pod? {

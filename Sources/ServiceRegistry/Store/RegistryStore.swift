@@ -53,9 +53,9 @@ public struct RegistryStore: Sendable {
     // The snapshot's tables, changed in place and shared with each snapshot published.
     private var servicesByKey = TreeDictionary<ObjectKey, Service>()
     private var endpointGroupsByService = TreeDictionary<ObjectKey, [EndpointGroup]>()
-    private var servicesByClusterIP = TreeDictionary<IPAddress, [Service]>()
+    private var servicesByClusterIP = TreeDictionary<IPAddress, ObjectKey>()
     private var podsByKey = TreeDictionary<ObjectKey, Pod>()
-    private var podsByIP = TreeDictionary<IPAddress, [Pod]>()
+    private var podsByIP = TreeDictionary<IPAddress, [ObjectKey]>()
     private var namespaceNames = TreeDictionary<String, String>()
 
     private struct SliceEntry: Sendable {
@@ -225,7 +225,6 @@ public struct RegistryStore: Sendable {
                 if moved == old {
                     guard old.source != pod.source else { return false }
                     podsByKey[key] = pod
-                    replacePodInIPIndex(key, pod: pod)
                     return true
                 }
                 removePod(key, old, into: &change, counting: false)
@@ -291,7 +290,7 @@ public struct RegistryStore: Sendable {
         podNamesByNamespace[key.namespace, default: []].insert(key.name)
         for ip in pod.podIPs {
             var pods = podsByIP[ip] ?? []
-            pods.insert(pod, at: pods.firstIndex { ObjectKey(namespace: $0.namespace, name: $0.name) > key } ?? pods.endIndex)
+            pods.insert(key, at: pods.firstIndex { $0 > key } ?? pods.endIndex)
             podsByIP[ip] = pods
             change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
         }
@@ -304,18 +303,11 @@ public struct RegistryStore: Sendable {
         podNamesByNamespace[key.namespace]?.remove(key.name)
         if podNamesByNamespace[key.namespace]?.isEmpty == true { podNamesByNamespace[key.namespace] = nil }
         for ip in pod.podIPs {
-            let remaining = (podsByIP[ip] ?? []).filter { ObjectKey(namespace: $0.namespace, name: $0.name) != key }
+            let remaining = (podsByIP[ip] ?? []).filter { $0 != key }
             podsByIP[ip] = remaining.isEmpty ? nil : remaining
             change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
         }
         touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
-    }
-
-    /// Puts a Pod whose content is unchanged (only its location moved) into the address index.
-    private mutating func replacePodInIPIndex(_ key: ObjectKey, pod: Pod) {
-        for ip in pod.podIPs {
-            podsByIP[ip] = podsByIP[ip]?.map { ObjectKey(namespace: $0.namespace, name: $0.name) == key ? pod : $0 }
-        }
     }
 
     /// Services in `namespace` whose selector matches `labels` are derived again.
@@ -371,7 +363,7 @@ public struct RegistryStore: Sendable {
     /// its entries in the snapshot's tables.
     private mutating func derive(_ key: ObjectKey) {
         if let old = servicesByKey[key], old.ownsClusterIPs {
-            for ip in old.clusterIPs where servicesByClusterIP[ip]?.first.map({ ObjectKey(namespace: $0.namespace, name: $0.name) == key }) == true {
+            for ip in old.clusterIPs where servicesByClusterIP[ip] == key {
                 servicesByClusterIP[ip] = nil
             }
         }
@@ -402,7 +394,7 @@ public struct RegistryStore: Sendable {
         let service = draft.service
         servicesByKey[key] = service
         if service.ownsClusterIPs {
-            for ip in service.clusterIPs { servicesByClusterIP[ip] = [service] }
+            for ip in service.clusterIPs { servicesByClusterIP[ip] = key }
         }
         let groups = service.type == .externalName ? [] : endpointGroups(of: draft, key: key)
         endpointGroupsByService[key] = groups.isEmpty ? nil : groups
