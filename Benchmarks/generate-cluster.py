@@ -4,6 +4,9 @@ query file that goes with it.
 
     python3 Benchmarks/generate-cluster.py --preset small --out /tmp/cluster-small
     python3 Benchmarks/generate-cluster.py --preset large --out /tmp/cluster-large --seed 7
+    python3 Benchmarks/generate-cluster.py --preset large --format json --out /tmp/cluster-large-json
+    python3 Benchmarks/generate-cluster.py --services 100000 --namespaces 200 --headless-endpoints 125 \
+        --out /tmp/cluster-1m          # 100k services, about 1M endpoints and pods
 
 Writes, under --out:
   manifests/namespaces.yaml              v1 Namespace objects
@@ -11,6 +14,9 @@ Writes, under --out:
                                          headless, ExternalName
   manifests/<ns>/endpointslices.yaml     discovery.k8s.io/v1 EndpointSlice, one per backed Service
   manifests/<ns>/pods.yaml               v1 Pod behind every endpoint (targetRef), with labels
+  manifests/list.json                    with --format json, instead of the YAML files: the same
+                                         objects as one v1 List, as `kubectl get svc,endpointslices,
+                                         pods,namespaces -A -o json` prints it
   queries.txt                            dnsperf input ("name TYPE" per line), the mix below
   summary.json                           what was generated
 
@@ -98,13 +104,19 @@ class Addresses:
     def __init__(self, rng):
         self.service_v4 = ipaddress.ip_network("10.96.0.0/12")
         self.service_v6 = ipaddress.ip_network("fd00:10:96::/108")
-        self.pod_v4 = ipaddress.ip_network("10.244.0.0/14")
+        # Pods: 10.128.0.0/9 (8M addresses, clear of the service range), handed out from kubeadm's
+        # 10.244.0.0 as before (so the presets' addresses are unchanged) and wrapping round to
+        # 10.128.0.0 after 10.255.255.255: a 1M-endpoint cluster outgrew the old 10.244.0.0/14.
+        self.pod_v4 = ipaddress.ip_network("10.128.0.0/9")
         self.lb_v4 = ipaddress.ip_network("172.18.0.0/16")
+        assert not self.pod_v4.overlaps(self.service_v4)
         # Skip 10.96.0.0/.1 and .10 (kubernetes, kube-dns); shuffle-free but strided, so
         # neighbouring services do not get neighbouring IPs.
         self.next_service = 16
         self.next_service_v6 = 16
-        self.next_pod = 256
+        self.first_pod = int(ipaddress.ip_address("10.244.0.0")) - int(self.pod_v4.network_address) + 256
+        self.next_pod = self.first_pod
+        self.wrapped = False
         self.next_lb = 10
 
     def service(self):
@@ -119,6 +131,11 @@ class Addresses:
         self.next_pod += 1
         if self.next_pod % 256 in (0, 255):
             self.next_pod += 2
+        if self.next_pod >= self.pod_v4.num_addresses:
+            self.next_pod -= self.pod_v4.num_addresses
+            self.wrapped = True
+        if self.wrapped and self.next_pod > self.first_pod:
+            sys.exit(f"out of pod addresses in {self.pod_v4}")
         return str(self.pod_v4[self.next_pod])
 
     def lb(self):
@@ -220,7 +237,7 @@ def generate(args):
                              node=endpoint["node"], ports=svc["ports"], dual=dual))
         per_ns[svc["ns"]].append(svc)
 
-    write_manifests(args.out, namespaces, per_ns, pods, rng)
+    write_manifests(args.out, namespaces, per_ns, pods, rng, args.format)
     queries, mix = write_queries(args, services, namespaces, domain, rng)
     summary = dict(
         preset=args.preset, seed=args.seed, domain=domain, namespaces=len(namespaces), services=len(services),
@@ -234,187 +251,265 @@ def generate(args):
     print(json.dumps(summary), file=sys.stderr)
 
 
-def write_manifests(out, namespaces, per_ns, pods, rng):
+def write_manifests(out, namespaces, per_ns, pods, rng, fmt="yaml"):
+    """The objects in the order their random parts are drawn, so both formats hold the same cluster:
+    namespaces, then per namespace its services (each followed by its EndpointSlice) and its pods."""
     root = os.path.join(out, "manifests")
     os.makedirs(root, exist_ok=True)
     ts = "2026-01-12T09:00:00Z"
-    with open(os.path.join(root, "namespaces.yaml"), "w") as f:
-        docs = []
-        for ns in namespaces:
-            docs.append(f"""apiVersion: v1
-kind: Namespace
-metadata:
-  creationTimestamp: "{ts}"
-  labels:
-    kubernetes.io/metadata.name: {ns}
-  name: {ns}
-  uid: {uid(rng)}
-spec:
-  finalizers:
-  - kubernetes
-status:
-  phase: Active
-""")
-        f.write("---\n".join(docs))
     pods_by_ns = {}
     for pod in pods:
         pods_by_ns.setdefault(pod["ns"], []).append(pod)
-    rv = 1000
-    for ns in namespaces:
-        directory = os.path.join(root, ns)
-        os.makedirs(directory, exist_ok=True)
-        service_docs, slice_docs = [], []
-        for svc in per_ns[ns]:
-            rv += 1
-            service_docs.append(service_yaml(svc, ts, rv, rng))
-            if svc["kind"] != "ExternalName" and svc["name"] != "kubernetes":
-                slice_docs.append(slice_yaml(svc, ts, rv, rng))
-        with open(os.path.join(directory, "services.yaml"), "w") as f:
-            f.write("---\n".join(service_docs))
-        if slice_docs:
-            with open(os.path.join(directory, "endpointslices.yaml"), "w") as f:
-                f.write("---\n".join(slice_docs))
-        if pods_by_ns.get(ns):
-            with open(os.path.join(directory, "pods.yaml"), "w") as f:
-                f.write("---\n".join(pod_yaml(pod, ts, rng) for pod in pods_by_ns[ns]))
+
+    def objects():
+        yield "namespaces", [namespace_object(ns, ts, rng) for ns in namespaces]
+        rv = 1000
+        for ns in namespaces:
+            services, slices = [], []
+            for svc in per_ns[ns]:
+                rv += 1
+                services.append(service_object(svc, ts, rv, rng))
+                if svc["kind"] != "ExternalName" and svc["name"] != "kubernetes":
+                    slices.append(slice_object(svc, ts, rv, rng))
+            yield f"{ns}/services", services
+            yield f"{ns}/endpointslices", slices
+            yield f"{ns}/pods", (pod_object(pod, ts, rng) for pod in pods_by_ns.get(ns, []))
+
+    if fmt == "json":
+        write_json_list(os.path.join(root, "list.json"), objects())
+        return
+    for name, group in objects():
+        documents = [to_yaml(obj) for obj in group]
+        if "/" in name:
+            os.makedirs(os.path.join(root, os.path.dirname(name)), exist_ok=True)
+        # Every namespace gets a services.yaml; the other files only when they hold something.
+        if documents or name.endswith("/services"):
+            with open(os.path.join(root, name + ".yaml"), "w") as f:
+                f.write("---\n".join(documents))
 
 
-def ports_yaml(ports, indent, with_target, node_port=None):
+def write_json_list(path, groups):
+    """One `v1 List` as `kubectl get svc,endpointslices,pods,namespaces -A -o json` prints it: items
+    grouped by kind in that order, keys sorted, 4-space indent. Each item is written as it is made
+    (to a part file per kind, joined at the end), so a million pods never sit in memory at once."""
+    kinds = ("services", "endpointslices", "pods", "namespaces")
+    item_indent = "\n" + " " * 8
+    parts = {kind: open(f"{path}.{kind}.part", "w+") for kind in kinds}
+    counts = dict.fromkeys(kinds, 0)
+    for name, group in groups:
+        kind = name.split("/")[-1]
+        for obj in group:
+            text = json.dumps(obj, indent=4, sort_keys=True).replace("\n", item_indent)
+            parts[kind].write(("," if counts[kind] else "") + item_indent + text)
+            counts[kind] += 1
+    with open(path, "w") as f:
+        f.write('{\n    "apiVersion": "v1",\n    "items": [')
+        written = False
+        for kind in kinds:
+            part = parts[kind]
+            if counts[kind]:
+                f.write("," if written else "")
+                part.seek(0)
+                while chunk := part.read(1 << 20):
+                    f.write(chunk)
+                written = True
+            part.close()
+            os.remove(part.name)
+        f.write(("\n    " if written else "") + '],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n')
+
+
+def to_yaml(obj):
+    """One document as `kubectl get -o yaml` writes it (keys in the order given, list items at their
+    key's indent, strings quoted only where YAML would read them as something else)."""
     lines = []
+    yaml_mapping(obj, 0, lines, "")
+    return "\n".join(lines) + "\n"
+
+
+def yaml_mapping(mapping, indent, lines, first_prefix):
+    """Appends a non-empty mapping's lines; the first key goes after `first_prefix` (a list's `- `)."""
     pad = " " * indent
+    for i, (key, value) in enumerate(mapping.items()):
+        head = (first_prefix if i == 0 else pad) + f"{key}:"
+        if isinstance(value, dict) and value:
+            lines.append(head)
+            yaml_mapping(value, indent + 2, lines, " " * (indent + 2))
+        elif isinstance(value, list) and value:
+            lines.append(head)
+            yaml_sequence(value, indent, lines)
+        else:
+            lines.append(f"{head} {yaml_scalar(value)}")
+
+
+def yaml_sequence(items, indent, lines):
+    pad = " " * indent
+    for item in items:
+        if isinstance(item, dict) and item:
+            yaml_mapping(item, indent + 2, lines, pad + "- ")
+        else:
+            lines.append(f"{pad}- {yaml_scalar(item)}")
+
+
+YAML_KEYWORDS = {"", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+                 "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"}
+
+
+def yaml_scalar(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if value == {}:
+        return "{}"
+    if value == []:
+        return "[]"
+    # Numbers, booleans, nulls and timestamps in disguise are quoted, as kubectl quotes them.
+    if value in YAML_KEYWORDS or value.isdigit() or (len(value) > 10 and value[4] == "-" and value[:4].isdigit()):
+        return f'"{value}"'
+    return value
+
+
+def namespace_object(ns, ts, rng):
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "creationTimestamp": ts,
+            "labels": {"kubernetes.io/metadata.name": ns},
+            "name": ns,
+            "uid": uid(rng),
+        },
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }
+
+
+def port_objects(ports, with_target, node_port=None):
+    objects = []
     for i, (name, proto, port, target) in enumerate(ports):
-        first = True
-        def item(text):
-            nonlocal first
-            lines.append(f"{pad}{'- ' if first else '  '}{text}")
-            first = False
-        if name:
-            item(f"name: {name}")
+        obj = {"name": name} if name else {}
         if node_port is not None:
-            item(f"nodePort: {node_port + i}")
-        item(f"port: {target if not with_target else port}")
-        item(f"protocol: {proto}")
+            obj["nodePort"] = node_port + i
+        obj["port"] = port if with_target else target
+        obj["protocol"] = proto
         if with_target:
-            item(f"targetPort: {target}")
-    return "\n".join(lines)
+            obj["targetPort"] = target
+        objects.append(obj)
+    return objects
 
 
-def service_yaml(svc, ts, rv, rng):
-    meta = f"""apiVersion: v1
-kind: Service
-metadata:
-  creationTimestamp: "{ts}"
-  labels:
-    app.kubernetes.io/name: {svc['name']}
-    app.kubernetes.io/part-of: {svc['ns']}
-  name: {svc['name']}
-  namespace: {svc['ns']}
-  resourceVersion: "{rv}"
-  uid: {uid(rng)}
-spec:
-"""
+def service_object(svc, ts, rv, rng):
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "creationTimestamp": ts,
+            "labels": {"app.kubernetes.io/name": svc["name"], "app.kubernetes.io/part-of": svc["ns"]},
+            "name": svc["name"],
+            "namespace": svc["ns"],
+            "resourceVersion": str(rv),
+            "uid": uid(rng),
+        },
+    }
     kind = svc["kind"]
     if kind == "ExternalName":
-        return meta + f"""  externalName: {svc['external']}
-  sessionAffinity: None
-  type: ExternalName
-status:
-  loadBalancer: {{}}
-"""
-    body = ""
+        obj["spec"] = {"externalName": svc["external"], "sessionAffinity": "None", "type": "ExternalName"}
+        obj["status"] = {"loadBalancer": {}}
+        return obj
     if kind == "Headless":
-        body += "  clusterIP: None\n  clusterIPs:\n  - None\n  ipFamilies:\n  - IPv4\n  ipFamilyPolicy: SingleStack\n"
+        spec = {"clusterIP": "None", "clusterIPs": ["None"], "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack"}
     else:
         ips = svc["ips"]
-        body += f"  clusterIP: {ips[0]}\n  clusterIPs:\n" + "".join(f"  - {ip}\n" for ip in ips)
-        body += "  internalTrafficPolicy: Cluster\n  ipFamilies:\n  - IPv4\n"
-        body += "  - IPv6\n  ipFamilyPolicy: RequireDualStack\n" if len(ips) == 2 else "  ipFamilyPolicy: SingleStack\n"
+        spec = {"clusterIP": ips[0], "clusterIPs": list(ips), "internalTrafficPolicy": "Cluster"}
+        if len(ips) == 2:
+            spec.update(ipFamilies=["IPv4", "IPv6"], ipFamilyPolicy="RequireDualStack")
+        else:
+            spec.update(ipFamilies=["IPv4"], ipFamilyPolicy="SingleStack")
     node_port = 30000 + rng.randrange(0, 2700) if kind in ("NodePort", "LoadBalancer") else None
-    body += "  ports:\n" + ports_yaml(svc["ports"], 2, True, node_port) + "\n"
+    spec["ports"] = port_objects(svc["ports"], True, node_port)
     if svc.get("publishNotReady"):
-        body += "  publishNotReadyAddresses: true\n"
+        spec["publishNotReadyAddresses"] = True
     if svc.get("selector"):
-        body += f"  selector:\n    app: {svc['name']}\n"
-    body += "  sessionAffinity: None\n"
-    body += f"  type: {'ClusterIP' if kind == 'Headless' else kind}\n"
+        spec["selector"] = {"app": svc["name"]}
+    spec["sessionAffinity"] = "None"
+    spec["type"] = "ClusterIP" if kind == "Headless" else kind
+    obj["spec"] = spec
     if kind == "LoadBalancer":
-        body += f"status:\n  loadBalancer:\n    ingress:\n    - ip: {svc['lb']}\n      ipMode: VIP\n"
+        obj["status"] = {"loadBalancer": {"ingress": [{"ip": svc["lb"], "ipMode": "VIP"}]}}
     else:
-        body += "status:\n  loadBalancer: {}\n"
-    return meta + body
+        obj["status"] = {"loadBalancer": {}}
+    return obj
 
 
-def slice_yaml(svc, ts, rv, rng):
-    eps = []
+def slice_object(svc, ts, rv, rng):
+    endpoints = []
     for ep in svc["endpoints"]:
-        text = f"""- addresses:
-  - {ep['ip']}
-  conditions:
-    ready: {str(ep['ready']).lower()}
-    serving: {str(ep['ready']).lower()}
-    terminating: false
-"""
+        endpoint = {
+            "addresses": [ep["ip"]],
+            "conditions": {"ready": ep["ready"], "serving": ep["ready"], "terminating": False},
+        }
         if ep["hostname"]:
-            text += f"  hostname: {ep['hostname']}\n"
-        text += f"""  nodeName: {ep['node']}
-  targetRef:
-    kind: Pod
-    name: {ep['pod']}
-    namespace: {svc['ns']}
-    uid: {uid(rng)}
-  zone: zone-{ep['node'][-1]}
-"""
-        eps.append(text)
-    endpoints = "endpoints:\n" + "".join(eps) if eps else "endpoints: []\n"
-    ports = "ports:\n" + ports_yaml(svc["ports"], 0, False) + "\n" if svc["ports"] else "ports: []\n"
-    return f"""addressType: IPv4
-apiVersion: discovery.k8s.io/v1
-{endpoints}kind: EndpointSlice
-metadata:
-  creationTimestamp: "{ts}"
-  generateName: {svc['name']}-
-  generation: 1
-  labels:
-    endpointslice.kubernetes.io/managed-by: endpointslice-controller.k8s.io
-    kubernetes.io/service-name: {svc['name']}
-  name: {svc['name']}-{suffix(rng)}
-  namespace: {svc['ns']}
-  resourceVersion: "{rv}"
-  uid: {uid(rng)}
-{ports}"""
+            endpoint["hostname"] = ep["hostname"]
+        endpoint["nodeName"] = ep["node"]
+        endpoint["targetRef"] = {"kind": "Pod", "name": ep["pod"], "namespace": svc["ns"], "uid": uid(rng)}
+        endpoint["zone"] = f"zone-{ep['node'][-1]}"
+        endpoints.append(endpoint)
+    return {
+        "addressType": "IPv4",
+        "apiVersion": "discovery.k8s.io/v1",
+        "endpoints": endpoints,
+        "kind": "EndpointSlice",
+        "metadata": {
+            "creationTimestamp": ts,
+            "generateName": f"{svc['name']}-",
+            "generation": 1,
+            "labels": {
+                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+                "kubernetes.io/service-name": svc["name"],
+            },
+            "name": f"{svc['name']}-{suffix(rng)}",
+            "namespace": svc["ns"],
+            "resourceVersion": str(rv),
+            "uid": uid(rng),
+        },
+        "ports": port_objects(svc["ports"], False),
+    }
 
 
-def pod_yaml(pod, ts, rng):
-    extra = ""
+def pod_object(pod, ts, rng):
+    container = {"image": f"registry.example.com/{pod['app']}:1.0", "name": "main"}
+    ports = []
+    for name, proto, port, target in pod["ports"]:
+        container_port = {"containerPort": target}
+        if name:
+            container_port["name"] = name
+        container_port["protocol"] = proto
+        ports.append(container_port)
+    if ports:
+        container["ports"] = ports
+    spec = {"containers": [container]}
     if pod["hostname"]:
-        extra = f"  hostname: {pod['hostname']}\n  subdomain: {pod['subdomain']}\n"
-    container_ports = "".join(
-        f"    - containerPort: {target}\n" + (f"      name: {name}\n" if name else "") + f"      protocol: {proto}\n"
-        for name, proto, port, target in pod["ports"])
-    ready = "True" if pod["ready"] else "False"
-    return f"""apiVersion: v1
-kind: Pod
-metadata:
-  creationTimestamp: "{ts}"
-  labels:
-    app: {pod['app']}
-  name: {pod['name']}
-  namespace: {pod['ns']}
-  uid: {uid(rng)}
-spec:
-  containers:
-  - image: registry.example.com/{pod['app']}:1.0
-    name: main
-{"    ports:" + chr(10) + container_ports if container_ports else ""}{extra}  nodeName: {pod['node']}
-status:
-  conditions:
-  - status: "{ready}"
-    type: Ready
-  phase: Running
-  podIP: {pod['ip']}
-  podIPs:
-  - ip: {pod['ip']}
-"""
+        spec["hostname"] = pod["hostname"]
+        spec["subdomain"] = pod["subdomain"]
+    spec["nodeName"] = pod["node"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "creationTimestamp": ts,
+            "labels": {"app": pod["app"]},
+            "name": pod["name"],
+            "namespace": pod["ns"],
+            "uid": uid(rng),
+        },
+        "spec": spec,
+        "status": {
+            "conditions": [{"status": "True" if pod["ready"] else "False", "type": "Ready"}],
+            "phase": "Running",
+            "podIP": pod["ip"],
+            "podIPs": [{"ip": pod["ip"]}],
+        },
+    }
 
 
 def write_queries(args, services, namespaces, domain, rng):
@@ -509,6 +604,8 @@ def main():
     parser.add_argument("--headless-endpoints", type=int, default=4, help="endpoints per headless service (M)")
     parser.add_argument("--domain", default="cluster.local")
     parser.add_argument("--queries", type=int, default=100000, help="lines in queries.txt")
+    parser.add_argument("--format", choices=("yaml", "json"), default="yaml",
+                        help="yaml: a file per kind and namespace; json: one kubectl-style v1 List, manifests/list.json")
     parser.add_argument("--zipf", type=float, default=0.0, help="Zipf exponent for name popularity (0: uniform)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)

@@ -67,11 +67,20 @@ import Testing
         #expect(result.snapshot.services.map(\.name) == ["a", "b"])
     }
 
-    @Test func invalidJSONIsReportedAsJSON() throws {
-        let result = ManifestLoader.load(text: "{\"apiVersion\": \"v1\", \"kind\": }", name: "broken.json")
+    @Test func invalidJSONIsReportedAsJSONWithItsLineAndColumn() throws {
+        let result = ManifestLoader.load(text: "{\n  \"apiVersion\": \"v1\",\n  \"kind\": }", name: "broken.json")
         let error = try #require(result.errors.first)
         #expect(error.code == .invalidJSON)
-        #expect(error.description.hasPrefix("broken.json: not valid JSON"))
+        #expect(error.description == "broken.json:3: not valid JSON at column 11: unexpected '}', expected a value (an object, array, string, number, true, false or null)")
+    }
+
+    @Test func aJSONFileHoldingNullHasNoObjects() {
+        let result = ManifestLoader.load(texts: [
+            (name: "empty.json", text: "null\n"),
+            (name: "ns.yaml", text: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"),
+        ])
+        #expect(result.errors.isEmpty, "\(result.report)")
+        #expect(result.snapshot.namespaces == ["shop"])
     }
 
     @Test func yamlSyntaxErrorsCarryTheLine() throws {
