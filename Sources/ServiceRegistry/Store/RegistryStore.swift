@@ -35,8 +35,15 @@ public struct RegistryStore: Sendable {
     private var namespaceUse: [String: Int] = [:]
     /// Pod names by namespace, for selectors.
     private var podNamesByNamespace: [String: Set<String>] = [:]
-    /// Services with a selector, by namespace: the ones a Pod change can touch.
-    private var selectorServices: [String: Set<ObjectKey>] = [:]
+    /// Services with a selector, indexed by one pair of it (namespace, label, value): a Pod change
+    /// looks up its own labels' pairs, instead of trying every selector of its namespace.
+    private var selectorServices: [SelectorTerm: Set<ObjectKey>] = [:]
+
+    private struct SelectorTerm: Hashable, Sendable {
+        var namespace: String
+        var label: String
+        var value: String
+    }
 
     // What is derived from them.
     /// Who names each address as its ClusterIP; the first by namespace/name owns it.
@@ -312,16 +319,27 @@ public struct RegistryStore: Sendable {
 
     /// Services in `namespace` whose selector matches `labels` are derived again.
     private func touchSelectors(in namespace: String, labels: [String: String], into change: inout RegistryChange) {
-        for key in selectorServices[namespace] ?? [] {
-            if let selector = drafts[key]?.service.selector, SelectorEndpoints.matches(selector, labels) {
-                change.services.insert(key)
+        for (label, value) in labels {
+            for key in selectorServices[SelectorTerm(namespace: namespace, label: label, value: value)] ?? [] {
+                if let selector = drafts[key]?.service.selector, SelectorEndpoints.matches(selector, labels) {
+                    change.services.insert(key)
+                }
             }
         }
     }
 
     private mutating func index(selectorOf key: ObjectKey, old: Service?, new: Service?) {
-        if old?.selector?.isEmpty == false { selectorServices[key.namespace]?.remove(key) }
-        if new?.selector?.isEmpty == false { selectorServices[key.namespace, default: []].insert(key) }
+        if let term = old.flatMap({ Self.indexTerm(of: $0) }) {
+            selectorServices[term]?.remove(key)
+            if selectorServices[term]?.isEmpty == true { selectorServices[term] = nil }
+        }
+        if let term = new.flatMap({ Self.indexTerm(of: $0) }) { selectorServices[term, default: []].insert(key) }
+    }
+
+    /// The pair a selector is indexed by: its least label, so every matching Pod has it.
+    private static func indexTerm(of service: Service) -> SelectorTerm? {
+        guard let selector = service.selector, let least = selector.min(by: { $0.key < $1.key }) else { return nil }
+        return SelectorTerm(namespace: ObjectKey.folded(service.namespace), label: least.key, value: least.value)
     }
 
     /// Moves `key`'s ClusterIP claims from `old` to `new`; every other claimant of those addresses,
