@@ -578,9 +578,10 @@ public final class ManifestSource: Sendable {
     /// Reads one file and hashes its content on the way (0 stands for "unreadable").
     private static func readHashing(_ path: String) -> (file: ManifestFile, hash: Int) {
         let file = ManifestLoader.read(path)
-        guard case .success(let text) = file.contents else { return (file, 0) }
+        guard case .success(var text) = file.contents else { return (file, 0) }
+        // The bytes, not the String: a String hashes its Unicode-normalized form, byte by byte.
         var hasher = Hasher()
-        hasher.combine(text)
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         let hash = hasher.finalize()
         return (file, hash == 0 ? 1 : hash)
     }
