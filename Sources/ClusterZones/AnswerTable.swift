@@ -13,10 +13,15 @@ import NIOCore
 /// here takes the general path: names not listed (NXDOMAIN, empty non-terminals, pods in
 /// `insecure` mode), ExternalName names (CNAME chasing), meta types, classes other than IN, and
 /// answers that do not fit the client's size limit (truncation).
-public final class AnswerTable: Sendable {
+///
+/// Unchecked Sendable: immutable after init; `views` points into shards this table holds.
+public final class AnswerTable: @unchecked Sendable {
     /// The names split by hash into shards, each its own small table, so a change copies only the
     /// shards holding the names it touches.
     private let shards: [AnswerShard]
+    /// The shards' memory as plain pointers, one per shard, so a query reaches its shard without
+    /// reference counting (the shards above own the memory and outlive this table's use of it).
+    private let views: UnsafeMutableBufferPointer<AnswerShard.View>
     private let shardMask: Int
     /// NODATA bodies, each kept once: a NODATA body is the zone's SOA, whose names point back at
     /// its owner at an offset set by the question's length, so it depends only on the zone and the
@@ -25,6 +30,8 @@ public final class AnswerTable: Sendable {
     private let noData: NoDataBodies
     /// Names held.
     public let nameCount: Int
+
+    deinit { views.deallocate() }
 
     /// Bytes held by the entries and the index.
     public var byteCount: Int {
@@ -62,6 +69,8 @@ public final class AnswerTable: Sendable {
 
     private init(shards: [AnswerShard], noData: NoDataBodies, shardsCopied: Int) {
         self.shards = shards
+        self.views = UnsafeMutableBufferPointer<AnswerShard.View>.allocate(capacity: shards.count)
+        _ = self.views.initialize(from: shards.map(\.view))
         self.shardMask = shards.count - 1
         self.noData = noData
         self.nameCount = shards.reduce(0) { $0 + $1.count }
@@ -105,45 +114,44 @@ public final class AnswerTable: Sendable {
     public func answer(_ view: DNSQueryView, query: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
         // Type 0 would collide with the NODATA entries' key; meta types are the catalog's to decide.
         guard view.class == DNSClass.in.rawValue, view.type != 0, !RecordType(view.type).isMeta else { return nil }
-        let shard = shards[Self.shardIndex(view.nameHash, mask: shardMask)]
-        return shard.entries.withUnsafeBytes { entries -> Int? in
-            guard let entry = shard.find(query, view, in: entries) else { return nil }
-            var cursor = entry + 1 + Int(entries[entry]) + 1
-            var chosen: Int?
-            var noDataAnswer: Int?
-            for _ in 0..<entries[cursor - 1] {
-                let type = entries.bigEndianUInt16(at: cursor)
-                if type == view.type {
-                    chosen = cursor
-                    break
-                }
-                if type == 0 { noDataAnswer = cursor }
-                cursor += Self.answerHeaderSize + (type == 0 ? 4 : Int(entries.bigEndianUInt16(at: cursor + 10)))
+        let shard = views[Self.shardIndex(view.nameHash, mask: shardMask)]
+        let entries = shard.entries
+        guard let entry = shard.find(query, view) else { return nil }
+        var cursor = entry + 1 + Int(entries[entry]) + 1
+        var chosen: Int?
+        var noDataAnswer: Int?
+        for _ in 0..<entries[cursor - 1] {
+            let type = entries.bigEndianUInt16(at: cursor)
+            if type == view.type {
+                chosen = cursor
+                break
             }
-            guard let answer = chosen ?? noDataAnswer else { return nil }
-            let bodyLength = Int(entries.bigEndianUInt16(at: answer + 10))
-            let bodyStart = answer + Self.answerHeaderSize
-            func write(_ body: UnsafeRawBufferPointer) -> Int? {
-                view.writeResponse(
-                    to: query, flags: entries.bigEndianUInt16(at: answer + 2), answerCount: entries.bigEndianUInt16(at: answer + 4),
-                    authorityCount: entries.bigEndianUInt16(at: answer + 6), additionalCount: entries.bigEndianUInt16(at: answer + 8),
-                    body: body, into: output)
-            }
-            if chosen == nil {
-                let offset = Int(entries.bigEndianUInt16(at: bodyStart)) << 16 | Int(entries.bigEndianUInt16(at: bodyStart + 2))
-                return noData.bytes.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + bodyLength)])) }
-            }
-            return write(UnsafeRawBufferPointer(rebasing: entries[bodyStart..<(bodyStart + bodyLength)]))
+            if type == 0 { noDataAnswer = cursor }
+            cursor += Self.answerHeaderSize + (type == 0 ? 4 : Int(entries.bigEndianUInt16(at: cursor + 10)))
         }
+        guard let answer = chosen ?? noDataAnswer else { return nil }
+        let bodyLength = Int(entries.bigEndianUInt16(at: answer + 10))
+        let bodyStart = answer + Self.answerHeaderSize
+        func write(_ body: UnsafeRawBufferPointer) -> Int? {
+            view.writeResponse(
+                to: query, flags: entries.bigEndianUInt16(at: answer + 2), answerCount: entries.bigEndianUInt16(at: answer + 4),
+                authorityCount: entries.bigEndianUInt16(at: answer + 6), additionalCount: entries.bigEndianUInt16(at: answer + 8),
+                body: body, into: output)
+        }
+        if chosen == nil {
+            let offset = Int(entries.bigEndianUInt16(at: bodyStart)) << 16 | Int(entries.bigEndianUInt16(at: bodyStart + 2))
+            return noData.bytes.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + bodyLength)])) }
+        }
+        return write(UnsafeRawBufferPointer(rebasing: entries[bodyStart..<(bodyStart + bodyLength)]))
     }
 
     /// First step of fetching an answer's memory ahead of time: the index slot for `nameHash`.
     /// - Returns: a token for `prefetchEntry(token:)`.
     public func prefetchSlot(nameHash: UInt64) -> Int {
         let shardIndex = Self.shardIndex(nameHash, mask: shardMask)
-        let shard = shards[shardIndex]
+        let shard = views[shardIndex]
         let index = Int(truncatingIfNeeded: nameHash) & shard.mask
-        shard.slots.withUnsafeBufferPointer { cprefetch($0.baseAddress! + index) }
+        cprefetch(shard.slots.baseAddress! + index)
         return shardIndex << 32 | (index + 1)
     }
 
@@ -153,15 +161,13 @@ public final class AnswerTable: Sendable {
         let shardIndex = token >> 32
         let slotIndex = token & 0xffff_ffff
         guard token > 0, shardIndex < shards.count else { return }
-        let shard = shards[shardIndex]
+        let shard = views[shardIndex]
         guard slotIndex > 0, slotIndex <= shard.slots.count else { return }
         let slot = shard.slots[slotIndex - 1]
-        guard slot != 0 else { return }
+        guard slot != 0, let base = shard.entries.baseAddress else { return }
         let entry = NameSlots.entry(of: slot)
-        shard.entries.withUnsafeBytes { entries in
-            cprefetch(entries.baseAddress! + entry)
-            if entry + 64 < entries.count { cprefetch(entries.baseAddress! + entry + 64) }
-        }
+        cprefetch(base + entry)
+        if entry + 64 < shard.entries.count { cprefetch(base + entry + 64) }
     }
 
     /// Asks the catalog each listed type at a name and encodes the entry: name length, lower-cased
@@ -250,12 +256,32 @@ struct NoDataBodies: Sendable {
     }
 }
 
-/// One shard of the compiled answers: its entries back to back and their index.
-final class AnswerShard: Sendable {
-    let entries: [UInt8]
-    let slots: [UInt64]
-    let mask: Int
+/// One shard of the compiled answers: its entries back to back and their index, in memory the
+/// shard allocates and frees itself, so that queries can reach them through plain pointers.
+///
+/// Unchecked Sendable: immutable after init; the memory is only read until deinit.
+final class AnswerShard: @unchecked Sendable {
+    /// What a query needs of a shard, without reference counting.
+    struct View {
+        let entries: UnsafeRawBufferPointer
+        let slots: UnsafeBufferPointer<UInt64>
+        let mask: Int
+
+        @inline(__always)
+        func find(_ query: UnsafeRawBufferPointer, _ view: DNSQueryView) -> Int? {
+            let nameLength = view.nameLength
+            let entries = self.entries
+            return NameSlots.find(view.nameHash, in: slots) { entry in
+                Int(entries[entry]) == nameLength && AnswerShard.nameMatches(query, entries, at: entry + 1, length: nameLength)
+            }
+        }
+    }
+
+    let view: View
     let count: Int
+    var entries: UnsafeRawBufferPointer { view.entries }
+    var slots: UnsafeBufferPointer<UInt64> { view.slots }
+    var mask: Int { view.mask }
 
     /// Entries back to back and where each starts, before the index is made.
     struct Builder {
@@ -271,12 +297,18 @@ final class AnswerShard: Sendable {
     init(_ builder: Builder) {
         var size = 16
         while size < builder.starts.count * 2 { size *= 2 }
-        var slots = [UInt64](repeating: 0, count: size)
-        for (hash, offset) in builder.starts { Self.place(hash, offset: offset, in: &slots) }
-        self.entries = builder.entries
-        self.slots = slots
-        self.mask = size - 1
-        self.count = builder.starts.count
+        let slots = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
+        slots.initialize(repeating: 0)
+        for (hash, offset) in builder.starts { Self.place(hash, offset: offset, in: slots) }
+        let entries = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, builder.entries.count), alignment: 8)
+        builder.entries.withUnsafeBytes { entries.copyMemory(from: $0) }
+        view = View(entries: UnsafeRawBufferPointer(rebasing: entries[0..<builder.entries.count]), slots: UnsafeBufferPointer(slots), mask: size - 1)
+        count = builder.starts.count
+    }
+
+    deinit {
+        UnsafeMutableRawPointer(mutating: view.entries.baseAddress)?.deallocate()
+        UnsafeMutablePointer(mutating: view.slots.baseAddress)?.deallocate()
     }
 
     /// A copy with the entries of the changed names replaced (nil: removed) and new ones added.
@@ -298,7 +330,7 @@ final class AnswerShard: Sendable {
 
     /// The length of the entry at `start`: name, answer count, then each answer's header and body
     /// (a NODATA answer's body is a 4-byte offset).
-    static func entryLength(at start: Int, in entries: [UInt8]) -> Int {
+    static func entryLength(at start: Int, in entries: UnsafeRawBufferPointer) -> Int {
         var cursor = start + 1 + Int(entries[start])
         let answers = Int(entries[cursor])
         cursor += 1
@@ -310,24 +342,14 @@ final class AnswerShard: Sendable {
         return cursor - start
     }
 
-    private static func place(_ hash: UInt64, offset: Int, in slots: inout [UInt64]) {
+    private static func place(_ hash: UInt64, offset: Int, in slots: UnsafeMutableBufferPointer<UInt64>) {
         let mask = slots.count - 1
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index] != 0 { index = (index + 1) & mask }
         slots[index] = NameSlots.slot(hash: hash, entry: offset)
     }
 
-    @inline(__always)
-    func find(_ query: UnsafeRawBufferPointer, _ view: DNSQueryView, in entries: UnsafeRawBufferPointer) -> Int? {
-        let nameLength = view.nameLength
-        return slots.withUnsafeBufferPointer { slots in
-            NameSlots.find(view.nameHash, in: slots) { entry in
-                Int(entries[entry]) == nameLength && Self.nameMatches(query, entries, at: entry + 1, length: nameLength)
-            }
-        }
-    }
-
-    private static func nameMatches(_ query: UnsafeRawBufferPointer, _ entries: UnsafeRawBufferPointer, at offset: Int, length: Int) -> Bool {
+    static func nameMatches(_ query: UnsafeRawBufferPointer, _ entries: UnsafeRawBufferPointer, at offset: Int, length: Int) -> Bool {
         for index in 0..<length where entries[offset + index] != DNSName.asciiLowercased(query[12 + index]) {
             return false
         }
