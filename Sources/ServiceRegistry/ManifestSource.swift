@@ -532,7 +532,11 @@ public final class ManifestSource: Sendable {
                 if forced { logger.info("registry re-read: unchanged, still serving serial \(state.store.snapshot.serial)") }
                 return nil
             }
-            for error in state.store.errors { logger.error("\(error)") }
+            // Errors of the Services this update derived (a clash, a failed allocation); older ones were logged already.
+            for error in state.store.errors {
+                guard let object = error.object, update.change.services.contains(ObjectKey(namespace: object.namespace, name: object.name)) else { continue }
+                logger.error("\(error)")
+            }
             let changedFiles = newRecords.keys.sorted()
             logger.info("registry updated (serial \(serial)) from \(changedFiles.joined(separator: ", ")): \(update.change.services.count) service(s) derived again in \((ContinuousClock.now - start).formatted(.units(allowed: [.milliseconds], width: .narrow)))")
             let removed = update.change.removed
