@@ -1,4 +1,5 @@
 import Foundation
+import HashTreeCollections
 import Logging
 
 /// Reads a registry from Kubernetes manifests as kubectl writes them (YAML, multi-document, JSON,
@@ -55,20 +56,32 @@ public enum ManifestLoader {
     ) -> RegistryLoadResult {
         var errors = pathErrors
         var skipped: [SkippedObject] = []
-        var objects = DecodedObjects()
         var reserved = Set<IPAddress>()
+        // Objects go to the store file by file, so a large registry is never held twice.
+        var store = RegistryStore(options: options, serial: serial &- 1)
+        var firstSeen = TreeDictionary<RegistryObjectKey, SourceLocation>()
         for file in files {
             let decoded = DecodedFile(file)
             reserved.formUnion(decoded.reservedAddresses)
             errors += decoded.errors
             skipped += decoded.skipped
-            for object in decoded.allObjects { objects.add(object) }
+            var fresh: [RegistryEvent] = []
+            for object in decoded.allObjects {
+                if let first = firstSeen[object.key] {
+                    errors.append(RegistryError(
+                        code: .duplicateObject, reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
+                        location: object.location, object: object.reference))
+                    continue
+                }
+                firstSeen[object.key] = object.location
+                fresh.append(.upsert(object))
+            }
+            store.stage(fresh)
         }
-        errors += objects.duplicateErrors
         if let logger { logSkipped(skipped, logger: logger) }
-        var store = RegistryStore(options: options, serial: serial &- 1)
         store.reservedAddresses = reserved
-        _ = store.apply([.replaceAll(objects.objects)], serial: serial)
+        store.stage([.synced])
+        _ = store.commit(serial: serial)
         errors += store.errors
         return RegistryLoadResult(
             snapshot: store.snapshot, errors: errors, skipped: skipped, files: paths.sorted(),

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Logging
 import Synchronization
+import HashTreeCollections
 
 /// The manifest registry as a live source. It loads the paths once, then watches them (inotify on
 /// Linux, stamps everywhere) and turns each changed file into events: the file is parsed again,
@@ -606,7 +607,7 @@ public final class ManifestSource: Sendable {
 /// The files defining each object, in path order. Nearly every object has one file, kept without an
 /// array of its own; the rare duplicates keep the others beside it.
 private struct Holders: Sendable {
-    private var first: [RegistryObjectKey: String] = [:]
+    private var first = TreeDictionary<RegistryObjectKey, String>()
     private var others: [RegistryObjectKey: [String]] = [:]
 
     subscript(key: RegistryObjectKey) -> [String]? {

@@ -21,9 +21,11 @@ public struct RegistryStore: Sendable {
     private var stagedMoves = false
 
     // The objects as the sources gave them.
-    private var drafts: [ObjectKey: ServiceDraft] = [:]
+    // Persistent tries rather than Dictionaries, here and below: a Dictionary keeps room for every
+    // bucket of its capacity inline, and a draft is a few hundred bytes (39 MB for 50k Services).
+    private var drafts = TreeDictionary<ObjectKey, ServiceDraft>()
     /// EndpointSlices by their own namespace/name.
-    private var slices: [ObjectKey: SliceEntry] = [:]
+    private var slices = TreeDictionary<ObjectKey, SliceEntry>()
     /// Slice names by the Service (namespace/name) they belong to.
     private var slicesByService: [ObjectKey: Set<String>] = [:]
     private var legacyEndpoints: [ObjectKey: [EndpointGroup]] = [:]
