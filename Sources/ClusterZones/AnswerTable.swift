@@ -56,14 +56,19 @@ public final class AnswerTable: @unchecked Sendable {
         // Each shard's entries are written back to back as they are encoded: an array per entry
         // would cost an allocation and its header for each of hundreds of thousands of names.
         var builders = [AnswerShard.Builder](repeating: AnswerShard.Builder(), count: shardCount)
-        var seen = Set<DNSName>()
         catalog.forEachHeldName { name, types in
             let lowercased = name.lowercased()
-            guard seen.insert(lowercased).inserted, let entry = encoder.entry(for: lowercased, types: types) else { return }
+            guard let entry = encoder.entry(for: lowercased, types: types) else { return }
             let hash = Self.hash(lowercased.wire)
             builders[Self.shardIndex(hash, mask: shardCount - 1)].append(hash: hash, entry: entry)
         }
-        let shards = builders.map { AnswerShard($0) }
+        // Each builder is let go as soon as its shard holds the entries: the table is never held twice.
+        var shards: [AnswerShard] = []
+        shards.reserveCapacity(shardCount)
+        for index in builders.indices {
+            shards.append(AnswerShard(builders[index]))
+            builders[index] = AnswerShard.Builder()
+        }
         self.init(shards: shards, noData: encoder.noData, shardsCopied: shardCount)
     }
 

@@ -4,8 +4,7 @@ import ServiceRegistry
 extension Catalog {
     /// Calls `body` with every name the cluster zone holds and the record types that name can own:
     /// the apex (SOA, NS), the name server's address name, `dns-version` (TXT), each Service with its
-    /// `_port._proto` names and endpoint names, and verified pod names. A name can come twice (two
-    /// endpoints may share a label); callers that must not repeat it keep their own set.
+    /// `_port._proto` names and endpoint names, and verified pod names, each name once.
     ///
     /// Pod names in `insecure` mode are every dashed IP, so they are not listed here.
     /// Both the master-file export and the server's compiled answers walk this one list.
@@ -21,8 +20,10 @@ extension Catalog {
         }
         for service in snapshot.services { forEachName(of: service, body) }
         if configuration.podMode == .verified {
+            // Two Pods of a namespace can share an address (one finished, one running): one name.
+            var seen = Set<PodAddress>()
             for pod in snapshot.pods {
-                for address in pod.podIPs {
+                for address in pod.podIPs where seen.insert(PodAddress(namespace: pod.namespace, address: address)).inserted {
                     if let podName = try? origin.prepending(labels: [address.dashed.lowercased(), pod.namespace.lowercased(), "pod"]) {
                         body(podName, addressTypes)
                     }
@@ -52,7 +53,9 @@ extension Catalog {
             else { continue }
             body(portName, [.srv])
         }
-        for endpoint in clusterZone.published.endpoints(of: service) {
+        // Two endpoints can share a label (one address in two slices, or on two ports): one name.
+        var seenLabels = Set<String>()
+        for endpoint in clusterZone.published.endpoints(of: service) where seenLabels.insert(endpoint.label.lowercased()).inserted {
             if let endpointName = try? serviceName.prepending(endpoint.label.lowercased()) {
                 body(endpointName, addressTypes)
             }
