@@ -39,7 +39,7 @@ public struct RegistryStore: Sendable {
     private var podNamesByNamespace: [String: Set<String>] = [:]
     /// Services with a selector, indexed by one pair of it (namespace, label, value): a Pod change
     /// looks up its own labels' pairs, instead of trying every selector of its namespace.
-    private var selectorServices: [SelectorTerm: Set<ObjectKey>] = [:]
+    private var selectorServices = TreeDictionary<SelectorTerm, ObjectKeys>()
 
     private struct SelectorTerm: Hashable, Sendable {
         var namespace: String
@@ -322,7 +322,7 @@ public struct RegistryStore: Sendable {
     /// Services in `namespace` whose selector matches `labels` are derived again.
     private func touchSelectors(in namespace: String, labels: [String: String], into change: inout RegistryChange) {
         for (label, value) in labels {
-            for key in selectorServices[SelectorTerm(namespace: namespace, label: label, value: value)] ?? [] {
+            selectorServices[SelectorTerm(namespace: namespace, label: label, value: value)]?.forEach { key in
                 if let selector = drafts[key]?.service.selector, SelectorEndpoints.matches(selector, labels) {
                     change.services.insert(key)
                 }
@@ -335,7 +335,7 @@ public struct RegistryStore: Sendable {
             selectorServices[term]?.remove(key)
             if selectorServices[term]?.isEmpty == true { selectorServices[term] = nil }
         }
-        if let term = new.flatMap({ Self.indexTerm(of: $0) }) { selectorServices[term, default: []].insert(key) }
+        if let term = new.flatMap({ Self.indexTerm(of: $0) }) { selectorServices[term, default: ObjectKeys()].insert(key) }
     }
 
     /// The pair a selector is indexed by: its least label, so every matching Pod has it.
@@ -545,5 +545,37 @@ struct ClusterIPClaims: Sendable {
         all.remove(key)
         owners[ip] = all.min()
         contested[ip] = all.count > 1 ? all : nil
+    }
+}
+
+/// A set of keys that is nearly always of one: the one is kept inline, without a set's allocation
+/// (most selectors are their Service's alone).
+struct ObjectKeys: Sendable {
+    private var single: ObjectKey?
+    private var more: Set<ObjectKey> = []
+
+    init() {}
+
+    var isEmpty: Bool { single == nil && more.isEmpty }
+
+    mutating func insert(_ key: ObjectKey) {
+        if single == nil || single == key {
+            single = key
+        } else {
+            more.insert(key)
+        }
+    }
+
+    mutating func remove(_ key: ObjectKey) {
+        if single == key {
+            single = more.popFirst()
+        } else {
+            more.remove(key)
+        }
+    }
+
+    func forEach(_ body: (ObjectKey) -> Void) {
+        if let single { body(single) }
+        for key in more { body(key) }
     }
 }
