@@ -47,8 +47,9 @@ public final class AnswerTable: @unchecked Sendable {
 
     /// Compiles every name the catalog holds.
     public convenience init(catalog: Catalog) {
-        var names = 0
-        catalog.forEachHeldName { _, _ in names += 1 }
+        // An estimate is enough to size the shards: a Service holds about three names, and each
+        // reverse address one (walking every name to count them would cost a tenth of the compile).
+        let names = catalog.snapshot.serviceCount * 3 + catalog.reverseIndex.targets.count
         // About 256 names a shard: a shard of a few tens of KB is copied in microseconds.
         var shardCount = 16
         while shardCount < names / 256 && shardCount < 1 << 16 { shardCount *= 2 }
@@ -58,9 +59,12 @@ public final class AnswerTable: @unchecked Sendable {
         var builders = [AnswerShard.Builder](repeating: AnswerShard.Builder(), count: shardCount)
         catalog.forEachHeldName { name, types in
             let lowercased = name.lowercased()
-            guard let entry = encoder.entry(for: lowercased, types: types) else { return }
             let hash = Self.hash(lowercased.wire)
-            builders[Self.shardIndex(hash, mask: shardCount - 1)].append(hash: hash, entry: entry)
+            let shard = Self.shardIndex(hash, mask: shardCount - 1)
+            let start = builders[shard].entries.count
+            if encoder.append(lowercased, types: types, to: &builders[shard].entries) {
+                builders[shard].starts.append((hash, start))
+            }
         }
         // Each builder is let go as soon as its shard holds the entries: the table is never held twice.
         var shards: [AnswerShard] = []
@@ -190,22 +194,36 @@ public final class AnswerTable: @unchecked Sendable {
         /// The entry of `name` (lower case), or nil when it must stay on the general path: a CNAME
         /// (ExternalName, chased per question type), or a name that does not exist.
         mutating func entry(for name: DNSName, types: [RecordType]) -> [UInt8]? {
+            var entry: [UInt8] = []
+            return append(name, types: types, to: &entry) ? entry : nil
+        }
+
+        /// Appends the entry of `name` to `entries` (a shard being built, so that no array is made
+        /// per name); false, with `entries` as it was, when the name stays on the general path.
+        mutating func append(_ name: DNSName, types: [RecordType], to entries: inout [UInt8]) -> Bool {
+            let start = entries.count
             let wire = name.wire
-            var entry: [UInt8] = [UInt8(wire.count)] + wire + [0]
+            entries.append(UInt8(wire.count))
+            entries.append(contentsOf: wire)
+            let countIndex = entries.count
+            entries.append(0)
             var hasNoData = false
             let askedTypes = types + [Self.unownedType]
             let question = DNSQuestion(name: name, type: Self.unownedType)
             for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes)) {
                 // Only plain positive and NODATA answers are copied; a CNAME (ExternalName) is chased
                 // per question type, so its name stays on the general path.
-                guard answer.responseCode == .noError, !answer.answers.contains(where: { $0.type == .cname }) else { return nil }
+                guard answer.responseCode == .noError, !answer.answers.contains(where: { $0.type == .cname }) else {
+                    entries.removeSubrange(start...)
+                    return false
+                }
                 let isNoData = answer.answers.isEmpty
                 if isNoData && hasNoData { continue }
-                append(answer, question: question, as: isNoData ? 0 : type.rawValue, to: &entry)
+                append(answer, question: question, as: isNoData ? 0 : type.rawValue, to: &entries)
                 hasNoData = hasNoData || isNoData
-                entry[wire.count + 1] += 1
+                entries[countIndex] += 1
             }
-            return entry
+            return true
         }
 
         /// The answer's parts: its header words, then its body, or for NODATA where its body is in

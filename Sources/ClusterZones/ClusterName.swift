@@ -56,7 +56,7 @@ struct PublishedEndpointIndex: Sendable {
     private(set) var byService: TreeDictionary<ObjectKey, [NamedEndpoint]> = [:]
 
     init(snapshot: RegistrySnapshot) {
-        for service in snapshot.services {
+        for service in snapshot.servicesInAnyOrder {
             update(ObjectKey(namespace: service.namespace, name: service.name), in: snapshot)
         }
     }

@@ -153,7 +153,7 @@ struct ReverseIndex: Sendable {
 
     init(snapshot: RegistrySnapshot, domain: DNSName, published: PublishedEndpointIndex) {
         self.domain = domain
-        for service in snapshot.services {
+        for service in snapshot.servicesInAnyOrder {
             add(contributions(of: service, endpoints: published.endpoints(of: service)))
         }
     }

@@ -111,6 +111,9 @@ public final class RegistrySnapshot: Sendable {
         servicesByKey.sorted { $0.key < $1.key }.map(\.value)
     }
 
+    /// Every Service in no particular order, without sorting: for building indexes.
+    public var servicesInAnyOrder: some Sequence<Service> { servicesByKey.values }
+
     /// Every Pod, sorted by namespace, then name. Sorts on each call.
     public var pods: [Pod] {
         podsByKey.sorted { $0.key < $1.key }.map(\.value)
