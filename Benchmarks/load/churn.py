@@ -16,7 +16,14 @@ Meanwhile a second thread keeps asking names the edits never touch and counts ev
 missing, wrong or an error. Everything runs on loopback and stops by itself (bounded edits, each
 with a 5 s limit).
 
-Usage: churn.py --binary PATH [--work DIR] [--edits 200] [--seed 1] [--port 0]
+Then, with --sustained-rate R (endpoint changes a second), the server's CPU per query is measured
+twice under the same dnsperf load (-Q, pinned to the other CPU): once quiet, once while endpoint
+addresses are added at R changes a second, batched every 50 ms into one namespace file renamed into
+place (a file source can only deliver changes a file at a time). The ratio is the cost of the churn
+to the query path.
+
+Usage: churn.py --binary PATH [--work DIR] [--edits 200] [--seed 1]
+                [--sustained-rate 200 --sustained-seconds 20 --sustained-qps 50000]
 """
 import argparse
 import os
@@ -111,6 +118,22 @@ class Cluster:
         self.next_ip += 1
         return f"10.250.{self.next_ip // 250}.{self.next_ip % 250 + 1}"
 
+    def add_endpoints(self, count):
+        """Adds `count` ready addresses to headless slices of one namespace (in memory); returns it."""
+        ns = self.random.choice(sorted({slice_[0] for slice_ in self.headless_slices}))
+        candidates = [slice_ for slice_ in self.headless_slices if slice_[0] == ns]
+        docs = documents(self.files[ns])
+        positions = {field(doc, r"^  name: (\S+)"): index for index, doc in enumerate(docs)
+                     if field(doc, r"^kind: (\S+)") == "EndpointSlice"}
+        for _ in range(count):
+            _, _, slice_name = self.random.choice(candidates)
+            position = positions[slice_name]
+            entry = f"- addresses:\n  - {self.fresh_endpoint()}\n  conditions:\n    ready: true\n"
+            doc = docs[position]
+            docs[position] = doc.replace("endpoints: []\n", "endpoints:\n" + entry) if "endpoints: []\n" in doc else doc.replace("endpoints:\n", "endpoints:\n" + entry, 1)
+        self.files[ns] = "\n---\n".join(docs)
+        return ns
+
     def edit(self, number):
         """Applies one edit to the in-memory text; returns (namespace, check) where check(answer) says
         whether an answer shows the edit, and the query (name, type)."""
@@ -194,6 +217,36 @@ class Watchdog(threading.Thread):
         sock.close()
 
 
+def dnsperf_cpu(pid, port, queries, args, churn):
+    """Server CPU per query under a fixed dnsperf rate; with `churn`, endpoint changes are applied
+    meanwhile at its rate, batched every 50 ms into one namespace file renamed into place."""
+    command = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", queries, "-Q", str(args.sustained_qps),
+               "-l", str(args.sustained_seconds), "-c", "4", "-T", "1", "-t", "1"]
+    if args.client_cpu:
+        command = ["taskset", "-c", args.client_cpu] + command
+    before = cpu_seconds(pid)
+    perf = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    changes = renames = 0
+    if churn:
+        cluster, registry, rate = churn
+        deadline = time.monotonic() + args.sustained_seconds
+        tick = 0.05
+        per_tick = max(1, round(rate * tick))
+        next_tick = time.monotonic()
+        while time.monotonic() < deadline and perf.poll() is None:
+            ns = cluster.add_endpoints(per_tick)
+            write_atomically(registry, ns, cluster.files[ns])
+            changes += per_tick
+            renames += 1
+            next_tick += tick
+            time.sleep(max(0, next_tick - time.monotonic()))
+    output, _ = perf.communicate(timeout=args.sustained_seconds + 30)
+    used = cpu_seconds(pid) - before
+    completed = int(re.search(r"Queries completed:\s+(\d+)", output).group(1))
+    lost = int(re.search(r"Queries lost:\s+(\d+)", output).group(1))
+    return dict(us=used / max(1, completed) * 1e6, completed=completed, lost=lost, changes=changes, renames=renames)
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -207,6 +260,10 @@ def main():
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--server-cpu", default="1", help="CPU to pin the server to (taskset), '' for none")
+    parser.add_argument("--sustained-rate", type=int, default=0, help="endpoint changes a second for the sustained phase (0: skip it)")
+    parser.add_argument("--sustained-seconds", type=int, default=20)
+    parser.add_argument("--sustained-qps", type=int, default=50000)
+    parser.add_argument("--client-cpu", default="0")
     args = parser.parse_args()
 
     generated = os.path.join(args.work, "generated-" + args.preset)
@@ -283,6 +340,13 @@ def main():
         watchdog.stop.set()
         watchdog.join()
 
+        sustained = None
+        if args.sustained_rate > 0:
+            queries = os.path.join(generated, "queries.txt")
+            quiet = dnsperf_cpu(server.pid, port, queries, args, None)
+            busy = dnsperf_cpu(server.pid, port, queries, args, (cluster, registry, args.sustained_rate))
+            sustained = (quiet, busy)
+
         ms = [value * 1000 for value in latencies]
         print(f"edits: {len(latencies)} answered, {failed} not within 5 s ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})")
         if ms:
@@ -293,6 +357,11 @@ def main():
         print(f"queries for untouched names during churn: {watchdog.asked} asked, {watchdog.wrong} missing or wrong")
         for example in watchdog.examples:
             print(f"  wrong: {example}")
+        if sustained:
+            quiet, busy = sustained
+            print(f"sustained: {busy['changes']} endpoint changes in {args.sustained_seconds} s ({busy['changes'] / args.sustained_seconds:.0f}/s, "
+                  f"{busy['renames']} renames); server CPU per query {busy['us']:.2f} us against {quiet['us']:.2f} us quiet: "
+                  f"{busy['us'] / quiet['us']:.2f} x; queries {busy['completed']} vs {quiet['completed']}, lost {busy['lost']} vs {quiet['lost']}")
         return 0 if failed == 0 and watchdog.wrong == 0 else 1
     finally:
         server.terminate()
