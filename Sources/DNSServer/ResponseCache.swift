@@ -4,7 +4,9 @@ import DNSWire
 /// Remembers the encoded answer to each recent question the answer table could not give (NXDOMAIN
 /// for the names a search path makes up, CNAME chains, truncated answers), so a repeated question
 /// is answered by copying bytes. One cache per thread (the pipeline keeps it thread-local), so it
-/// needs no locks. It holds answers of one catalog generation and empties itself for the next.
+/// needs no locks. It answers only from the current catalog generation: each slot remembers the
+/// generation it was stored in, so a new catalog costs nothing to adopt (a registry that changes
+/// twenty times a second must not pay for emptying 65k slots each time).
 ///
 /// Only the general path stores here, and only answers to queries `DNSQueryView` read: an error
 /// response to a malformed query is never kept as the answer to its question.
@@ -14,11 +16,13 @@ final class ResponseCache: QueryAnswerer, @unchecked Sendable {
     /// Direct-mapped: a slot per hash, the newest question wins a collision.
     private var slots: [Slot?]
     private let mask: Int
-    /// The catalog generation the slots belong to. A number, not the catalog's identity: a freed
+    /// The catalog generation answered from. A number, not the catalog's identity: a freed
     /// catalog's address can be reused by a later one.
-    private var generation: UInt64?
+    private var generation: UInt64 = 0
 
     struct Slot {
+        /// The generation the answer belongs to; a slot of any other is a miss.
+        var generation: UInt64
         var hash: UInt64
         /// Lower-cased question name (wire form), then type, class, the size limit and whether
         /// the query had EDNS.
@@ -34,16 +38,16 @@ final class ResponseCache: QueryAnswerer, @unchecked Sendable {
         mask = size - 1
     }
 
-    /// Makes the cache hold answers of catalog `generation`, dropping those of any other.
+    /// Makes the cache answer from catalog `generation` only; slots of any other are misses,
+    /// overwritten as new answers are stored.
     func adopt(generation: UInt64) {
-        guard generation != self.generation else { return }
-        if self.generation != nil { slots = Array(repeating: nil, count: slots.count) }
         self.generation = generation
     }
 
     func answer(_ view: DNSQueryView, query: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
         let hash = Self.hash(view)
-        guard let slot = slots[Int(truncatingIfNeeded: hash) & mask], slot.hash == hash, Self.keyMatches(slot.key, query: query, view)
+        guard let slot = slots[Int(truncatingIfNeeded: hash) & mask], slot.generation == generation, slot.hash == hash,
+            Self.keyMatches(slot.key, query: query, view)
         else { return nil }
         return slot.answer.withUnsafeBytes { answer in
             view.writeResponse(
@@ -63,7 +67,7 @@ final class ResponseCache: QueryAnswerer, @unchecked Sendable {
             answer.append(UInt8(truncatingIfNeeded: value))
         }
         answer.append(contentsOf: encoded.body)
-        slots[Int(truncatingIfNeeded: hash) & mask] = Slot(hash: hash, key: Self.key(query, view), answer: answer)
+        slots[Int(truncatingIfNeeded: hash) & mask] = Slot(generation: generation, hash: hash, key: Self.key(query, view), answer: answer)
     }
 
     private static func hash(_ view: DNSQueryView) -> UInt64 {
