@@ -29,12 +29,6 @@ public struct RegistryObject: Sendable {
 
     public var key: RegistryObjectKey { RegistryObjectKey(reference) }
 
-    /// Equal content, wherever it was written: moving an object within its file (an edit above it
-    /// shifts its line) is not a change DNS would show.
-    func hasSameContent(as other: RegistryObject) -> Bool {
-        content.withoutLocations == other.content.withoutLocations
-    }
-
     /// The same content read from another place.
     func relocated(to location: SourceLocation) -> RegistryObject {
         var copy = self
@@ -45,7 +39,8 @@ public struct RegistryObject: Sendable {
 }
 
 extension RegistryObject.Content {
-    /// The content with every source location cleared, for comparisons.
+    /// The content with every source location cleared, for comparisons: moving an object within
+    /// its file (an edit above it shifts its line) is not a change DNS would show.
     var withoutLocations: Self { locatedAt(nil) }
 
     func locatedAt(_ location: SourceLocation?) -> Self {
