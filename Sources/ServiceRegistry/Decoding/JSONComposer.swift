@@ -109,7 +109,6 @@ struct JSONComposer: ~Copyable {
             position += 1
             return tree.appendCollection(.mapping, children: UnsafeBufferPointer(start: nil, count: 0), line: line)
         }
-        // A scan finds duplicates in the small objects manifests have; a set keeps large ones linear.
         var keys: Set<String>?
         while true {
             guard position < input.count, input[position] == Byte.quote else {
@@ -118,15 +117,7 @@ struct JSONComposer: ~Copyable {
             // A key holds no line break, so its line is still the current one when it is checked.
             let keyStart = position
             let key = try string()
-            let pairs = (pending.count - base) / 2
-            let isDuplicate: Bool
-            if pairs < 16 {
-                isDuplicate = stride(from: base, to: pending.count, by: 2).contains { tree.sameText(pending[$0], key) }
-            } else {
-                if keys == nil { keys = Set(stride(from: base, to: pending.count, by: 2).map { tree.text(of: pending[$0]) }) }
-                isDuplicate = !keys!.insert(tree.text(of: key)).inserted
-            }
-            if isDuplicate {
+            if tree.repeatsKey(key, in: pending, from: base, seen: &keys) {
                 throw JSONSyntaxError(
                     problem: "duplicate key \"\(tree.text(of: key))\" in an object (each key may appear once)",
                     line: self.line, column: column(at: keyStart))
@@ -140,23 +131,9 @@ struct JSONComposer: ~Copyable {
             let value = try self.value(depth: depth)
             pending.append(key)
             pending.append(value)
-            skipWhitespace()
-            guard position < input.count else { throw error("unexpected end of the file, expected ',' or '}' in an object") }
-            let next = input[position]
-            position += 1
-            if next == Byte.comma {
-                skipWhitespace()
-                continue
-            }
-            guard next == Byte.closeBrace else {
-                position -= 1
-                throw error("unexpected \(found), expected ',' or '}' in an object")
-            }
-            break
+            guard try anotherItem(closedBy: Byte.closeBrace, "'}' in an object") else { break }
         }
-        let node = pending[base...].withUnsafeBufferPointer { tree.appendCollection(.mapping, children: $0, line: line) }
-        pending.removeSubrange(base...)
-        return node
+        return collection(.mapping, from: base, line: line)
     }
 
     private mutating func array(depth: Int) throws(JSONSyntaxError) -> Int32 {
@@ -172,21 +149,32 @@ struct JSONComposer: ~Copyable {
         while true {
             let item = try value(depth: depth)
             pending.append(item)
-            skipWhitespace()
-            guard position < input.count else { throw error("unexpected end of the file, expected ',' or ']' in an array") }
-            let next = input[position]
-            position += 1
-            if next == Byte.comma {
-                skipWhitespace()
-                continue
-            }
-            guard next == Byte.closeBracket else {
-                position -= 1
-                throw error("unexpected \(found), expected ',' or ']' in an array")
-            }
-            break
+            guard try anotherItem(closedBy: Byte.closeBracket, "']' in an array") else { break }
         }
-        let node = pending[base...].withUnsafeBufferPointer { tree.appendCollection(.sequence, children: $0, line: line) }
+        return collection(.sequence, from: base, line: line)
+    }
+
+    /// After an item of an object or array: true past a ',' (another item follows), false past
+    /// the closing byte; anything else is an error that says what was expected (`closing`).
+    private mutating func anotherItem(closedBy closer: UInt8, _ closing: String) throws(JSONSyntaxError) -> Bool {
+        skipWhitespace()
+        guard position < input.count else { throw error("unexpected end of the file, expected ',' or \(closing)") }
+        let next = input[position]
+        position += 1
+        if next == Byte.comma {
+            skipWhitespace()
+            return true
+        }
+        guard next == closer else {
+            position -= 1
+            throw error("unexpected \(found), expected ',' or \(closing)")
+        }
+        return false
+    }
+
+    /// Adds the object or array whose children are `pending[base...]`, and takes them off `pending`.
+    private mutating func collection(_ kind: ManifestNode.Kind, from base: Int, line: Int) -> Int32 {
+        let node = pending[base...].withUnsafeBufferPointer { tree.appendCollection(kind, children: $0, line: line) }
         pending.removeSubrange(base...)
         return node
     }

@@ -259,6 +259,18 @@ struct ManifestTreeBuilder: ~Copyable {
         return ManifestTree.same(text(of: first), text(of: second))
     }
 
+    /// Whether `key` repeats one of the keys of the mapping being composed, whose key and value
+    /// indexes are `pending[base...]` in turn. A scan finds duplicates in the small mappings
+    /// manifests have; past 16 pairs `seen` (the caller's, one per mapping) keeps large ones linear.
+    func repeatsKey(_ key: Int32, in pending: [Int32], from base: Int, seen: inout Set<String>?) -> Bool {
+        let keys = stride(from: base, to: pending.count, by: 2)
+        if (pending.count - base) / 2 < 16 {
+            return keys.contains { sameText(pending[$0], key) }
+        }
+        if seen == nil { seen = Set(keys.map { text(of: pending[$0]) }) }
+        return !seen!.insert(text(of: key)).inserted
+    }
+
     /// `source` is the text the builder was made with (empty for a builder without one): the tree
     /// keeps it, as its scalars point into it.
     consuming func finish(source: String = "") -> ManifestTree {

@@ -103,22 +103,13 @@ struct YAMLComposer: ~Copyable {
             let line = self.line
             let anchor = event.pointee.data.mapping_start.anchor.map { String(cString: $0) }
             let base = pending.count
-            // A scan finds duplicates in the small mappings manifests have; a set keeps large ones linear.
             var keys: Set<String>?
             while true {
                 let type = try next()
                 if type == YAML_MAPPING_END_EVENT { break }
                 let keyLine = self.line
                 let key = try self.key(type)
-                let pairs = (pending.count - base) / 2
-                let isDuplicate: Bool
-                if pairs < 16 {
-                    isDuplicate = stride(from: base, to: pending.count, by: 2).contains { tree.sameText(pending[$0], key) }
-                } else {
-                    if keys == nil { keys = Set(stride(from: base, to: pending.count, by: 2).map { tree.text(of: pending[$0]) }) }
-                    isDuplicate = !keys!.insert(tree.text(of: key)).inserted
-                }
-                if isDuplicate {
+                if tree.repeatsKey(key, in: pending, from: base, seen: &keys) {
                     throw YAMLSyntaxError(problem: "duplicate key \"\(tree.text(of: key))\" in a mapping (each key may appear once)", line: keyLine)
                 }
                 let value = try node(try next())
