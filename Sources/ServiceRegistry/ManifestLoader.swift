@@ -1,5 +1,4 @@
 import Foundation
-import HashTreeCollections
 import Logging
 
 /// Reads a registry from Kubernetes manifests as kubectl writes them (YAML, multi-document, JSON,
@@ -54,38 +53,11 @@ public enum ManifestLoader {
         serial: UInt32,
         logger: Logger?
     ) -> RegistryLoadResult {
-        var errors = pathErrors
-        var skipped: [SkippedObject] = []
-        var reserved = Set<IPAddress>()
-        // Objects go to the store file by file, so a large registry is never held twice.
-        var store = RegistryStore(options: options, serial: serial &- 1)
-        var firstSeen = TreeDictionary<RegistryObjectKey, SourceLocation>()
-        for file in files {
-            let decoded = DecodedFile(file)
-            reserved.formUnion(decoded.reservedAddresses)
-            errors += decoded.errors
-            skipped += decoded.skipped
-            var fresh: [RegistryEvent] = []
-            for object in decoded.allObjects {
-                if let first = firstSeen[object.key] {
-                    errors.append(RegistryError(
-                        code: .duplicateObject, reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
-                        location: object.location, object: object.reference))
-                    continue
-                }
-                firstSeen[object.key] = object.location
-                fresh.append(.upsert(object))
-            }
-            store.stage(fresh)
-        }
-        if let logger { logSkipped(skipped, logger: logger) }
-        store.reservedAddresses = reserved
-        store.stage([.synced])
-        _ = store.commit(serial: serial)
-        errors += store.errors
-        return RegistryLoadResult(
-            snapshot: store.snapshot, errors: errors, skipped: skipped, files: paths.sorted(),
-            summary: RegistrySummary(snapshot: store.snapshot, files: paths.count, skippedObjects: skipped.count))
+        var load = RegistryLoad(options: options, serial: serial &- 1, pathErrors: pathErrors)
+        for file in files { load.add(DecodedFile(file)) }
+        let (_, result) = load.finish(serial: serial, files: paths.sorted())
+        if let logger { logSkipped(result.skipped, logger: logger) }
+        return result
     }
 
     /// One `info` line per object of a kind ClusterDNS does not read.

@@ -77,6 +77,15 @@ public final class ManifestSource: Sendable {
             objectCount = keys.count
         }
 
+        /// What `previous` held, under a new stamp and content hash: for a file that changed on disk
+        /// but keeps what it held (the same content, or a broken one). Nothing when there was none.
+        static func keeping(_ previous: FileRecord?, stamp: FileStamp, contentHash: Int) -> FileRecord {
+            guard var record = previous else { return FileRecord(stamp: stamp, contentHash: contentHash, keys: [], reserved: [], documents: []) }
+            record.stamp = stamp
+            record.contentHash = contentHash
+            return record
+        }
+
         /// The objects the file defines now (including kept last good versions). Made on demand:
         /// a set per file would hold every key of the registry a second time.
         var keys: Set<RegistryObjectKey> {
@@ -270,48 +279,27 @@ public final class ManifestSource: Sendable {
         publication.withLock { _ in
             let (listing, stamps) = currentListing()
             writes?.watchDirectories(of: listing.files)
-            var errors = listing.errors
-            var skipped: [SkippedObject] = []
             var records: [String: FileRecord] = [:]
             var holders = Holders()
-            // Objects go to the store file by file, so a large registry is never held twice.
-            var store = RegistryStore(options: options, serial: state.withLock { $0.store.snapshot.serial })
+            var load = RegistryLoad(options: options, serial: state.withLock { $0.store.snapshot.serial }, pathErrors: listing.errors)
             for (path, stamp) in zip(listing.files, stamps) {
                 let (file, hash) = Self.readHashing(path)
                 let reading = Self.decode(file, previous: nil)
-                let decoded = reading.decoded
-                errors += decoded.errors
-                skipped += decoded.skipped
-                var fresh: [RegistryEvent] = []
-                for object in decoded.allObjects {
-                    if let first = holders[object.key]?.first {
-                        errors.append(RegistryError(
-                            code: .duplicateObject, reason: "defined twice: here and in \(first) (each kind/namespace/name may appear once)",
-                            location: object.location, object: object.reference))
-                    } else {
-                        fresh.append(.upsert(object))
-                    }
-                    holders[object.key, default: []].append(path)
-                }
-                store.stage(fresh)
+                load.add(reading.decoded)
+                for key in reading.keys { holders[key, default: []].append(path) }
                 records[path] = FileRecord(
                     stamp: stamp, contentHash: hash, keys: reading.keys, reserved: reading.reserved, documents: reading.documents)
             }
-            ManifestLoader.logSkipped(skipped, logger: logger)
-            store.reservedAddresses = records.values.reduce(into: []) { $0.formUnion($1.reserved) }
-            store.stage([.synced])
-            _ = store.commit(serial: RegistryStore.nextSerial(after: store.snapshot.serial))
-            errors += store.errors
+            let serial = RegistryStore.nextSerial(after: state.withLock { $0.store.snapshot.serial })
+            let (store, result) = load.finish(serial: serial, files: listing.files)
+            ManifestLoader.logSkipped(result.skipped, logger: logger)
             return state.withLock { state in
                 state.store = store
                 state.files = records
                 state.holders = holders
                 state.polledStamps = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
                 state.reloadRequested = false
-                let snapshot = state.store.snapshot
-                return RegistryLoadResult(
-                    snapshot: snapshot, errors: errors, skipped: skipped, files: listing.files,
-                    summary: RegistrySummary(snapshot: snapshot, files: listing.files.count, skippedObjects: skipped.count))
+                return result
             }
         }
     }
@@ -431,7 +419,7 @@ public final class ManifestSource: Sendable {
             }
             let (file, hash) = Self.readHashing(path)
             if let record = records[path], record.contentHash == hash, hash != 0 {
-                newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, keys: record.keys, reserved: record.reserved, documents: record.documents)
+                newRecords[path] = .keeping(record, stamp: stamp, contentHash: hash)
                 continue
             }
             let reading = Self.decode(file, previous: records[path])
@@ -441,9 +429,7 @@ public final class ManifestSource: Sendable {
                 let held = records[path]?.objectCount ?? 0
                 logger.error("\(path) cannot be used as it is; its \(held) object(s) keep their last good versions until it is fixed (still serving the last good registry)")
                 // Its hash is kept: the same broken content is not read (nor logged) again.
-                newRecords[path] = FileRecord(
-                    stamp: stamp, contentHash: hash, keys: records[path]?.keys ?? [], reserved: records[path]?.reserved ?? [],
-                    documents: records[path]?.documents ?? [])
+                newRecords[path] = .keeping(records[path], stamp: stamp, contentHash: hash)
                 continue
             }
             // A file that now ends in an object with errors and lost objects it held was most likely
@@ -451,9 +437,7 @@ public final class ManifestSource: Sendable {
             let lost = (records[path]?.keys ?? []).subtracting(reading.keys).subtracting(reading.rejected)
             if reading.endsInError && !lost.isEmpty {
                 logger.error("\(path) ends in an object with errors and would drop \(lost.count) object(s): it looks cut short; its objects keep their last good versions until it is whole (still serving the last good registry)")
-                newRecords[path] = FileRecord(
-                    stamp: stamp, contentHash: hash, keys: records[path]?.keys ?? [], reserved: records[path]?.reserved ?? [],
-                    documents: records[path]?.documents ?? [])
+                newRecords[path] = .keeping(records[path], stamp: stamp, contentHash: hash)
                 continue
             }
             decodedFiles[path] = decoded
@@ -551,11 +535,6 @@ public final class ManifestSource: Sendable {
             }
             return update
         }
-    }
-
-    /// `max(previous + 1, now)`: serials keep growing across restarts, as an SOA serial must.
-    static func nextSerial(after previous: UInt32) -> UInt32 {
-        RegistryStore.nextSerial(after: previous)
     }
 
     /// The registry's files (walked again only when a directory changed) and their stamps.

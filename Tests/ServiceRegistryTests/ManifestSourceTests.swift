@@ -253,8 +253,8 @@ import Testing
 
     @Test func serialsGrowPastTheClock() {
         let now = UInt32(Date().timeIntervalSince1970)
-        #expect(ManifestSource.nextSerial(after: 0) >= now)
-        #expect(ManifestSource.nextSerial(after: now + 100) == now + 101)
+        #expect(RegistryStore.nextSerial(after: 0) >= now)
+        #expect(RegistryStore.nextSerial(after: now + 100) == now + 101)
     }
 }
 

@@ -1,0 +1,52 @@
+import HashTreeCollections
+
+/// A registry read from scratch, file by file: each file's objects go to a fresh store as they are
+/// decoded, so a large registry is never held twice; the first definition of an object wins and
+/// later ones are errors naming it; every problem is collected. `ManifestLoader` (check, export,
+/// env) and `ManifestSource` (serve) both load this way.
+struct RegistryLoad {
+    private var store: RegistryStore
+    private var errors: [RegistryError]
+    private var skipped: [SkippedObject] = []
+    private var reserved = Set<IPAddress>()
+    private var firstSeen = TreeDictionary<RegistryObjectKey, SourceLocation>()
+
+    /// - Parameters:
+    ///   - serial: the serial the store starts from; the loaded snapshot gets a greater one.
+    ///   - pathErrors: problems found before reading (missing paths, empty directories).
+    init(options: RegistryOptions, serial: UInt32, pathErrors: [RegistryError]) {
+        store = RegistryStore(options: options, serial: serial)
+        errors = pathErrors
+    }
+
+    /// Hands one file's objects to the store.
+    mutating func add(_ file: DecodedFile) {
+        errors += file.errors
+        skipped += file.skipped
+        reserved.formUnion(file.reservedAddresses)
+        var fresh: [RegistryEvent] = []
+        for object in file.allObjects {
+            if let first = firstSeen[object.key] {
+                errors.append(RegistryError(
+                    code: .duplicateObject, reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
+                    location: object.location, object: object.reference))
+                continue
+            }
+            firstSeen[object.key] = object.location
+            fresh.append(.upsert(object))
+        }
+        store.stage(fresh)
+    }
+
+    /// Derives the registry and publishes it as `serial`.
+    /// - Returns: the store, to keep applying changes to, and the result of the load.
+    consuming func finish(serial: UInt32, files: [String]) -> (store: RegistryStore, result: RegistryLoadResult) {
+        store.reservedAddresses = reserved
+        store.stage([.synced])
+        _ = store.commit(serial: serial)
+        let result = RegistryLoadResult(
+            snapshot: store.snapshot, errors: errors + store.errors, skipped: skipped, files: files,
+            summary: RegistrySummary(snapshot: store.snapshot, files: files.count, skippedObjects: skipped.count))
+        return (store, result)
+    }
+}
