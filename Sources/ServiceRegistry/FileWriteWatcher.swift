@@ -76,9 +76,6 @@ final class FileWriteWatcher: @unchecked Sendable {
         return modified.duration(to: .now) < Self.patience
     }
 
-    /// Whether any file is being written.
-    var anyBeingWritten: Bool { !lastModified.isEmpty }
-
     /// Whether `path` was closed after writing, renamed into place or removed since the last
     /// `forgetCompleted()`.
     func wasCompleted(_ path: String) -> Bool { completed.contains(path) }
@@ -118,7 +115,6 @@ final class FileWriteWatcher: @unchecked Sendable {
 /// inotify is Linux's; elsewhere the stamps alone decide when a file is complete.
 final class FileWriteWatcher: @unchecked Sendable {
     init?() { return nil }
-    var anyBeingWritten: Bool { false }
     func isBeingWritten(_ path: String) -> Bool { false }
     func watchDirectories(of files: [String]) {}
     func drain() {}
