@@ -434,7 +434,8 @@ public final class ManifestSource: Sendable {
             }
             // A file that now ends in an object with errors and lost objects it held was most likely
             // cut short (a write that failed half-way): it keeps what it held until it is whole.
-            let lost = (records[path]?.keys ?? []).subtracting(reading.keys).subtracting(reading.rejected)
+            let previousKeys = records[path]?.keys ?? []
+            let lost = previousKeys.subtracting(reading.keys).subtracting(reading.rejected)
             if reading.endsInError && !lost.isEmpty {
                 logger.error("\(path) ends in an object with errors and would drop \(lost.count) object(s): it looks cut short; its objects keep their last good versions until it is whole (still serving the last good registry)")
                 newRecords[path] = .keeping(records[path], stamp: stamp, contentHash: hash)
@@ -444,7 +445,7 @@ public final class ManifestSource: Sendable {
             relocations[path] = reading.relocations
             ManifestLoader.logSkipped(decoded.skipped, logger: logger)
             var keys = reading.keys
-            for key in reading.rejected where records[path]?.keys.contains(key) == true && !keys.contains(key) {
+            for key in reading.rejected where previousKeys.contains(key) && !keys.contains(key) {
                 keys.insert(key)
                 logger.warning("\(path): \(key) keeps its last good version until its errors are fixed")
             }
@@ -463,25 +464,30 @@ public final class ManifestSource: Sendable {
             state.refusedStamps = nil
             // The keys a file gained or lost, and those of the documents parsed again: objects of
             // unchanged documents are left as they are.
+            // (A file kept as it was, unchanged or broken, defines the same keys as before.)
             var touchedKeys = Set<RegistryObjectKey>()
+            var keyChanges: [String: (lost: Set<RegistryObjectKey>, gained: Set<RegistryObjectKey>)] = [:]
             for (path, record) in newRecords where decodedFiles[path] != nil || record == nil {
-                touchedKeys.formUnion((state.files[path]?.keys ?? []).symmetricDifference(record?.keys ?? []))
+                let before = state.files[path]?.keys ?? []
+                let after = record?.keys ?? []
+                let change = (lost: before.subtracting(after), gained: after.subtracting(before))
+                keyChanges[path] = change
+                touchedKeys.formUnion(change.lost)
+                touchedKeys.formUnion(change.gained)
                 touchedKeys.formUnion(decodedFiles[path]?.allObjects.map(\.key) ?? [])
             }
             let servedBefore = Dictionary(uniqueKeysWithValues: touchedKeys.map { ($0, state.holders[$0]?.first) })
-            for (path, record) in newRecords {
-                let before = state.files[path]?.keys ?? []
-                let after = record?.keys ?? []
-                for key in before.subtracting(after) {
+            for (path, change) in keyChanges {
+                for key in change.lost {
                     state.holders[key]?.removeAll { $0 == path }
                     if state.holders[key]?.isEmpty == true { state.holders[key] = nil }
                 }
-                for key in after.subtracting(before) {
+                for key in change.gained {
                     state.holders[key, default: []].append(path)
                     state.holders[key]?.sort()
                 }
-                state.files[path] = record
             }
+            for (path, record) in newRecords { state.files[path] = record }
             var events: [RegistryEvent] = []
             // Each decoded file's objects by key, made once: a file holds thousands.
             var objectsByFile: [String: [RegistryObjectKey: RegistryObject]] = [:]
