@@ -121,13 +121,13 @@ public enum ManifestLoader {
     }
 
     static func read(_ path: String) -> ManifestFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.isReadableFile(atPath: path) ? "cannot be read" : "cannot be read (permission denied or gone)"
-            return ManifestFile(path: path, contents: .failure(.init(reason: reason)))
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        switch UTF8FileReader.read(path) {
+        case .success(let text):
+            return ManifestFile(path: path, contents: .success(text))
+        case .failure(.notUTF8):
             return ManifestFile(path: path, contents: .failure(.init(reason: "is not UTF-8 text")))
+        case .failure(.unreadable(let reason)):
+            return ManifestFile(path: path, contents: .failure(.init(reason: "cannot be read (\(reason))")))
         }
-        return ManifestFile(path: path, contents: .success(text))
     }
 }

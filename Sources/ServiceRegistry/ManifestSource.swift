@@ -46,210 +46,6 @@ public final class ManifestSource: Sendable {
         var refusedStamps: [String: FileStamp]?
     }
 
-    /// One file as last read.
-    private struct FileRecord: Hashable, Sendable {
-        var stamp: FileStamp
-        var contentHash: Int
-        /// ClusterIPs its rejected Services name (`DecodedFile.reservedAddresses`).
-        var reserved: Set<IPAddress> = []
-        /// Its YAML documents as last read, so the next read parses only the changed ones (empty
-        /// for JSON and unreadable files, which are read whole).
-        var documents: [DocumentRecord] = []
-        /// The keys of a file read whole; a YAML file's are in its documents.
-        private var wholeKeys: Set<RegistryObjectKey> = []
-        /// Objects whose new version was rejected, keeping their last good version.
-        private var kept: Set<RegistryObjectKey> = []
-        /// How many objects the file defines.
-        private(set) var objectCount = 0
-
-        init(stamp: FileStamp, contentHash: Int, keys: Set<RegistryObjectKey>, reserved: Set<IPAddress>, documents: [DocumentRecord]) {
-            self.stamp = stamp
-            self.contentHash = contentHash
-            self.reserved = reserved
-            self.documents = documents
-            if documents.isEmpty {
-                wholeKeys = keys
-            } else {
-                var inDocuments = Set<RegistryObjectKey>()
-                for document in documents { document.forEachKey { inDocuments.insert($0) } }
-                kept = keys.subtracting(inDocuments)
-            }
-            objectCount = keys.count
-        }
-
-        /// What `previous` held, under a new stamp and content hash: for a file that changed on disk
-        /// but keeps what it held (the same content, or a broken one). Nothing when there was none.
-        static func keeping(_ previous: FileRecord?, stamp: FileStamp, contentHash: Int) -> FileRecord {
-            guard var record = previous else { return FileRecord(stamp: stamp, contentHash: contentHash, keys: [], reserved: [], documents: []) }
-            record.stamp = stamp
-            record.contentHash = contentHash
-            return record
-        }
-
-        /// The objects the file defines now (including kept last good versions). Made on demand:
-        /// a set per file would hold every key of the registry a second time.
-        var keys: Set<RegistryObjectKey> {
-            guard !documents.isEmpty else { return wholeKeys }
-            var keys = kept
-            for document in documents { document.forEachKey { keys.insert($0) } }
-            return keys
-        }
-    }
-
-    /// One YAML document of a file as last read: its text's hash, where it starts, and what it
-    /// defines. Nearly every document defines one object, kept inline: a record per document of
-    /// a large registry must not cost allocations of its own.
-    private struct DocumentRecord: Hashable, Sendable {
-        struct Object: Hashable, Sendable {
-            var key: RegistryObjectKey
-            /// The object's line counted from the document's first line; -1: unknown.
-            var lineOffset: Int32
-        }
-
-        var hash: Int
-        var firstLine: Int
-        var first: Object?
-        var more: [Object] = []
-        var rejected: [RegistryObjectKey] = []
-        var reserved: Set<IPAddress> = []
-
-        init(hash: Int, firstLine: Int, objects: [Object] = [], rejected: [RegistryObjectKey] = [], reserved: Set<IPAddress> = []) {
-            self.hash = hash
-            self.firstLine = firstLine
-            self.first = objects.first
-            self.more = Array(objects.dropFirst())
-            self.rejected = rejected
-            self.reserved = reserved
-        }
-
-        mutating func append(_ object: Object) {
-            if first == nil { first = object } else { more.append(object) }
-        }
-
-        var objects: [Object] { (first.map { [$0] } ?? []) + more }
-
-        func forEachKey(_ body: (RegistryObjectKey) -> Void) {
-            if let first { body(first.key) }
-            for object in more { body(object.key) }
-        }
-    }
-
-    /// One file read: the objects parsed now (from its changed documents only), every key it
-    /// defines, and where the unchanged objects moved to.
-    private struct FileReading {
-        var decoded: DecodedFile
-        var keys: Set<RegistryObjectKey>
-        var rejected: Set<RegistryObjectKey>
-        var reserved: Set<IPAddress>
-        var documents: [DocumentRecord]
-        var relocations: [(RegistryObjectKey, SourceLocation)]
-        /// The file's last document was parsed now and has errors: the mark a write cut short leaves.
-        var endsInError = false
-    }
-
-    /// Reads a file's content, parsing only the YAML documents `previous` did not already hold.
-    private static func decode(_ file: ManifestFile, previous: FileRecord?) -> FileReading {
-        guard case .success(let text) = file.contents, !ManifestParser.isJSONFile(file.path) else {
-            let decoded = DecodedFile(file)
-            return FileReading(
-                decoded: decoded, keys: Set(decoded.allObjects.map(\.key)), rejected: Set(decoded.rejected.map { RegistryObjectKey($0.reference) }),
-                reserved: decoded.reservedAddresses, documents: [], relocations: [])
-        }
-        var known: [Int: [DocumentRecord]] = [:]
-        for document in previous?.documents ?? [] { known[document.hash, default: []].append(document) }
-        var reading = FileReading(
-            decoded: DecodedFile(ManifestFile(path: file.path, contents: .success(""))), keys: [], rejected: [], reserved: [],
-            documents: [], relocations: [])
-        var firstDefined: Set<RegistryObjectKey> = []
-        let split = YAMLDocuments(text)
-        // Most documents new (a first read, a file rewritten): one parse of the whole file costs far
-        // less than a parse per document, and its objects are sorted into the documents by line.
-        let unknown = split.documents.count { known[$0.hash] == nil }
-        if unknown > 8 && unknown * 2 > split.documents.count {
-            return wholeFileReading(file, split: split)
-        }
-        for document in split.documents {
-            var record: DocumentRecord
-            if var reused = known[document.hash]?.popLast() {
-                if reused.firstLine != document.firstLine {
-                    for object in reused.objects {
-                        let line = object.lineOffset < 0 ? nil : Int(object.lineOffset) + document.firstLine
-                        reading.relocations.append((object.key, SourceLocation(file: file.path, line: line)))
-                    }
-                    reused.firstLine = document.firstLine
-                }
-                record = reused
-                reading.endsInError = false
-            } else {
-                let decoded = DecodedFile(path: file.path, documentText: split.text(of: document), firstLine: document.firstLine)
-                let objects = decoded.allObjects
-                record = DocumentRecord(
-                    hash: document.hash, firstLine: document.firstLine,
-                    objects: objects.map { DocumentRecord.Object(key: $0.key, lineOffset: Int32(clamping: $0.location.line.map { $0 - document.firstLine } ?? -1)) },
-                    rejected: decoded.rejected.map { RegistryObjectKey($0.reference) }, reserved: decoded.reservedAddresses)
-                reading.decoded.errors += decoded.errors
-                reading.decoded.skipped += decoded.skipped
-                reading.decoded.rejected += decoded.rejected
-                reading.decoded.isBroken = reading.decoded.isBroken || decoded.isBroken
-                reading.endsInError = decoded.errors.contains { !$0.isWarning }
-                // An object defined again further down the file is a duplicate: the first one stays.
-                for object in decoded.objects {
-                    if firstDefined.contains(object.key) {
-                        reading.decoded.errors.append(RegistryError(
-                            code: .duplicateObject, reason: "defined twice in this file (each kind/namespace/name may appear once)",
-                            location: object.location, object: object.reference))
-                    } else {
-                        reading.decoded.objects.append(object)
-                    }
-                }
-            }
-            record.forEachKey { key in
-                firstDefined.insert(key)
-                reading.keys.insert(key)
-            }
-            reading.rejected.formUnion(record.rejected)
-            reading.reserved.formUnion(record.reserved)
-            reading.documents.append(record)
-        }
-        return reading
-    }
-
-    /// Reads a YAML file in one parse, and records its documents from the objects' lines.
-    private static func wholeFileReading(_ file: ManifestFile, split: YAMLDocuments) -> FileReading {
-        let decoded = DecodedFile(file)
-        let firstLines = split.documents.map(\.firstLine)
-        /// The document holding `line`: the last one starting at or before it.
-        func documentIndex(_ line: Int?) -> Int {
-            guard let line else { return 0 }
-            var low = 0
-            var high = firstLines.count
-            while low < high {
-                let middle = (low + high) / 2
-                if firstLines[middle] <= line { low = middle + 1 } else { high = middle }
-            }
-            return max(0, low - 1)
-        }
-        var records = split.documents.enumerated().map { index, document in
-            DocumentRecord(hash: document.hash, firstLine: document.firstLine, reserved: index == 0 ? decoded.reservedAddresses : [])
-        }
-        if records.isEmpty && !decoded.allObjects.isEmpty {
-            records = [DocumentRecord(hash: 0, firstLine: 1, reserved: decoded.reservedAddresses)]
-        }
-        for object in decoded.allObjects {
-            let index = documentIndex(object.location.line)
-            let offset = object.location.line.map { $0 - records[index].firstLine } ?? -1
-            records[index].append(DocumentRecord.Object(key: object.key, lineOffset: Int32(clamping: offset)))
-        }
-        for rejected in decoded.rejected {
-            records[documentIndex(rejected.location.line)].rejected.append(RegistryObjectKey(rejected.reference))
-        }
-        let lastDocument = records.count - 1
-        let endsInError = decoded.errors.contains { !$0.isWarning && documentIndex($0.location?.line) == lastDocument && $0.location?.line != nil }
-        return FileReading(
-            decoded: decoded, keys: Set(decoded.allObjects.map(\.key)), rejected: Set(decoded.rejected.map { RegistryObjectKey($0.reference) }),
-            reserved: decoded.reservedAddresses, documents: records, relocations: [], endsInError: endsInError)
-    }
-
     /// The identity of a file's content as cheap `stat` data. The mode and the inode are in it
     /// because an edit can leave size and mtime as they were (made while the file was unreadable,
     /// or copied with its mtime kept): the chmod back, or the file replaced, must still be seen.
@@ -286,9 +82,16 @@ public final class ManifestSource: Sendable {
                 let (file, hash) = Self.readHashing(path)
                 let reading = Self.decode(file, previous: nil)
                 load.add(reading.decoded)
-                for key in reading.keys { holders[key, default: []].append(path) }
-                records[path] = FileRecord(
-                    stamp: stamp, contentHash: hash, keys: reading.keys, reserved: reading.reserved, documents: reading.documents)
+                var count = 0
+                for document in reading.documents {
+                    document.forEachKey { key in
+                        // A key defined twice in the file was reported; the file holds it once.
+                        guard holders[key]?.last != path else { return }
+                        holders[key, default: []].append(path)
+                        count += 1
+                    }
+                }
+                records[path] = FileRecord(stamp: stamp, contentHash: hash, reading: reading, kept: [], objectCount: count)
             }
             let serial = RegistryStore.nextSerial(after: state.withLock { $0.store.snapshot.serial })
             let (store, result) = load.finish(serial: serial, files: listing.files)
@@ -372,6 +175,9 @@ public final class ManifestSource: Sendable {
         if let update { publish?(update) }
     }
 
+    /// The snapshot served now.
+    var snapshot: RegistrySnapshot { state.withLock { $0.store.snapshot } }
+
     /// One poll, for tests: the new snapshot, if the files changed in a way that is ready to read.
     func poll() -> RegistrySnapshot? {
         pollUpdate()?.snapshot
@@ -412,6 +218,8 @@ public final class ManifestSource: Sendable {
         var decodedFiles: [String: DecodedFile] = [:]
         var relocations: [String: [(RegistryObjectKey, SourceLocation)]] = [:]
         var newRecords: [String: FileRecord?] = [:]  // nil value: the file is gone
+        // The keys each file read lost and gained.
+        var keyChanges: [String: (lost: Set<RegistryObjectKey>, gained: Set<RegistryObjectKey>)] = [:]
         for path in candidates {
             guard let stamp = stampByPath[path], listing.files.contains(path) else {
                 if records[path] != nil { newRecords[path] = .some(nil) }
@@ -434,22 +242,20 @@ public final class ManifestSource: Sendable {
             }
             // A file that now ends in an object with errors and lost objects it held was most likely
             // cut short (a write that failed half-way): it keeps what it held until it is whole.
-            let previousKeys = records[path]?.keys ?? []
-            let lost = previousKeys.subtracting(reading.keys).subtracting(reading.rejected)
-            if reading.endsInError && !lost.isEmpty {
-                logger.error("\(path) ends in an object with errors and would drop \(lost.count) object(s): it looks cut short; its objects keep their last good versions until it is whole (still serving the last good registry)")
+            let change = Self.keyChange(from: records[path], to: reading)
+            if reading.endsInError && !change.vanished.isEmpty {
+                logger.error("\(path) ends in an object with errors and would drop \(change.vanished.count) object(s): it looks cut short; its objects keep their last good versions until it is whole (still serving the last good registry)")
                 newRecords[path] = .keeping(records[path], stamp: stamp, contentHash: hash)
                 continue
             }
             decodedFiles[path] = decoded
             relocations[path] = reading.relocations
+            keyChanges[path] = (change.lost, change.gained)
             ManifestLoader.logSkipped(decoded.skipped, logger: logger)
-            var keys = reading.keys
-            for key in reading.rejected where previousKeys.contains(key) && !keys.contains(key) {
-                keys.insert(key)
+            for key in change.kept.sorted() {
                 logger.warning("\(path): \(key) keeps its last good version until its errors are fixed")
             }
-            newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, keys: keys, reserved: reading.reserved, documents: reading.documents)
+            newRecords[path] = FileRecord(stamp: stamp, contentHash: hash, reading: reading, kept: change.kept, objectCount: change.objectCount)
         }
 
         return state.withLock { state -> RegistryUpdate? in
@@ -466,12 +272,10 @@ public final class ManifestSource: Sendable {
             // unchanged documents are left as they are.
             // (A file kept as it was, unchanged or broken, defines the same keys as before.)
             var touchedKeys = Set<RegistryObjectKey>()
-            var keyChanges: [String: (lost: Set<RegistryObjectKey>, gained: Set<RegistryObjectKey>)] = [:]
-            for (path, record) in newRecords where decodedFiles[path] != nil || record == nil {
-                let before = state.files[path]?.keys ?? []
-                let after = record?.keys ?? []
-                let change = (lost: before.subtracting(after), gained: after.subtracting(before))
-                keyChanges[path] = change
+            for (path, record) in newRecords where record == nil {
+                keyChanges[path] = (lost: state.files[path]?.keys ?? [], gained: [])
+            }
+            for (path, change) in keyChanges {
                 touchedKeys.formUnion(change.lost)
                 touchedKeys.formUnion(change.gained)
                 touchedKeys.formUnion(decodedFiles[path]?.allObjects.map(\.key) ?? [])
@@ -568,11 +372,8 @@ public final class ManifestSource: Sendable {
     /// Reads one file and hashes its content on the way (0 stands for "unreadable").
     private static func readHashing(_ path: String) -> (file: ManifestFile, hash: Int) {
         let file = ManifestLoader.read(path)
-        guard case .success(var text) = file.contents else { return (file, 0) }
-        // The bytes, not the String: a String hashes its Unicode-normalized form, byte by byte.
-        var hasher = Hasher()
-        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        let hash = hasher.finalize()
+        guard case .success(let text) = file.contents else { return (file, 0) }
+        let hash = ContentHash.of(text)
         return (file, hash == 0 ? 1 : hash)
     }
 

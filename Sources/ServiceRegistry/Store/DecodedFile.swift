@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one manifest file holds once decoded: its valid objects (the first of two with the same
 /// identity), the objects of other kinds, the objects rejected for errors, and the problems.
 struct DecodedFile: Sendable {
@@ -82,25 +84,25 @@ struct YAMLDocuments {
     struct Document {
         /// 1-based line of the document's first line in the file.
         var firstLine: Int
-        /// Where the document's bytes are in `bytes`.
+        /// Where the document's bytes are in the file's UTF-8.
         var range: Range<Int>
         var hash: Int
     }
 
-    /// The file's bytes (ending in a newline).
-    let bytes: [UInt8]
+    /// The whole file; documents are cut from its UTF-8 storage, never copied whole.
+    private var text: String
     let documents: [Document]
 
     /// The text of one document, made only for the documents that are parsed.
     func text(of document: Document) -> String {
-        String(decoding: bytes[document.range], as: UTF8.self)
+        var text = self.text
+        return text.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[document.range]), as: UTF8.self) }
     }
 
     init(_ text: String) {
-        var bytes = Array(text.utf8)
-        if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
-        self.bytes = bytes
-        self.documents = bytes.withUnsafeBufferPointer(Self.split)
+        var text = text
+        self.documents = text.withUTF8(Self.split)
+        self.text = text
     }
 
     private static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> [Document] {
@@ -113,15 +115,16 @@ struct YAMLDocuments {
         var directivesStart: (offset: Int, line: Int)?
         func close(at end: Int) {
             guard end > start else { return }
-            var hasher = Hasher()
-            hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<end])))
-            documents.append(Document(firstLine: startLine, range: start..<end, hash: hasher.finalize()))
+            let hash = ContentHash.of(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<end])))
+            documents.append(Document(firstLine: startLine, range: start..<end, hash: hash))
         }
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return [] }
         var lineStart = 0
-        while lineStart < bytes.count {
+        while lineStart < count {
             let first = bytes[lineStart]
-            let isMarker = first == 0x2D && lineStart + 3 <= bytes.count && bytes[lineStart + 1] == 0x2D && bytes[lineStart + 2] == 0x2D
-                && (lineStart + 3 == bytes.count || [0x0A, 0x20, 0x09, 0x0D].contains(bytes[lineStart + 3]))
+            let isMarker = first == 0x2D && lineStart + 3 <= count && bytes[lineStart + 1] == 0x2D && bytes[lineStart + 2] == 0x2D
+                && (lineStart + 3 == count || [0x0A, 0x20, 0x09, 0x0D].contains(bytes[lineStart + 3]))
             if isMarker {
                 if !directivesOnly {
                     let cut = directivesStart ?? (lineStart, line)
@@ -137,12 +140,12 @@ struct YAMLDocuments {
                 directivesStart = nil
                 if first != UInt8(ascii: "#") && first != 0x0A { directivesOnly = false }
             }
-            var next = lineStart
-            while next < bytes.count && bytes[next] != 0x0A { next += 1 }
-            lineStart = next + 1
+            // memchr: the line's end is found many bytes a step, which a byte loop is not.
+            guard let newline = memchr(base + lineStart, 0x0A, count - lineStart) else { break }
+            lineStart = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
             line += 1
         }
-        close(at: bytes.count)
+        close(at: count)
         return documents
     }
 }

@@ -1,0 +1,291 @@
+/// What `ManifestSource` remembers of each file, and how a new read of it is compared with that.
+extension ManifestSource {
+    /// One file as last read.
+    struct FileRecord: Hashable, Sendable {
+        var stamp: FileStamp
+        var contentHash: Int
+        /// Its documents as last read, so the next read parses only the changed ones. A JSON file,
+        /// read whole, is one document.
+        private(set) var documents: [DocumentRecord] = []
+        /// Objects whose new version was rejected, keeping their last good version.
+        private(set) var kept: Set<RegistryObjectKey> = []
+        /// How many objects the file defines.
+        private(set) var objectCount = 0
+        /// ClusterIPs its rejected Services name (`DecodedFile.reservedAddresses`).
+        private(set) var reserved: Set<IPAddress> = []
+        /// Some object is defined in two of its documents. Which one is served then depends on their
+        /// order, which a comparison of changed documents does not see: the file is read whole.
+        private(set) var definesAnObjectTwice = false
+
+        init(stamp: FileStamp, contentHash: Int, reading: FileReading, kept: Set<RegistryObjectKey>, objectCount: Int) {
+            self.stamp = stamp
+            self.contentHash = contentHash
+            self.documents = reading.documents
+            self.kept = kept
+            self.objectCount = objectCount
+            self.reserved = documents.reduce(into: []) { $0.formUnion($1.reserved) }
+            self.definesAnObjectTwice = reading.definesAnObjectTwice
+        }
+
+        private init(stamp: FileStamp, contentHash: Int) {
+            self.stamp = stamp
+            self.contentHash = contentHash
+        }
+
+        /// What `previous` held, under a new stamp and content hash: for a file that changed on disk
+        /// but keeps what it held (the same content, or a broken one). Nothing when there was none.
+        static func keeping(_ previous: FileRecord?, stamp: FileStamp, contentHash: Int) -> FileRecord {
+            guard var record = previous else { return FileRecord(stamp: stamp, contentHash: contentHash) }
+            record.stamp = stamp
+            record.contentHash = contentHash
+            return record
+        }
+
+        /// Every object the file defines (including kept last good versions). Made on demand: a
+        /// set per file would hold every key of the registry a second time.
+        var keys: Set<RegistryObjectKey> {
+            var keys = kept
+            for document in documents { document.forEachKey { keys.insert($0) } }
+            return keys
+        }
+    }
+
+    /// One document of a file as last read: its text's hash, where it starts, and what it defines.
+    /// Nearly every YAML document defines one object, kept inline: a record per document of a large
+    /// registry must not cost allocations of its own.
+    struct DocumentRecord: Hashable, Sendable {
+        struct Object: Hashable, Sendable {
+            var key: RegistryObjectKey
+            /// The object's line counted from the document's first line; -1: unknown.
+            var lineOffset: Int32
+        }
+
+        var hash: Int
+        var firstLine: Int
+        var first: Object?
+        var more: [Object] = []
+        var rejected: [RegistryObjectKey] = []
+        var reserved: Set<IPAddress> = []
+
+        init(hash: Int, firstLine: Int, objects: [Object] = [], rejected: [RegistryObjectKey] = [], reserved: Set<IPAddress> = []) {
+            self.hash = hash
+            self.firstLine = firstLine
+            self.first = objects.first
+            self.more = Array(objects.dropFirst())
+            self.rejected = rejected
+            self.reserved = reserved
+        }
+
+        mutating func append(_ object: Object) {
+            if first == nil { first = object } else { more.append(object) }
+        }
+
+        var objects: [Object] { (first.map { [$0] } ?? []) + more }
+
+        func forEachKey(_ body: (RegistryObjectKey) -> Void) {
+            if let first { body(first.key) }
+            for object in more { body(object.key) }
+        }
+    }
+
+    /// One file read: the objects parsed now (from its changed documents only), its documents, and
+    /// which of them are new.
+    struct FileReading {
+        var decoded: DecodedFile
+        var documents: [DocumentRecord] = []
+        /// Indices in `documents` of the documents parsed now; the others were held unchanged.
+        var parsed: [Int] = []
+        /// The previous read's documents that are gone or changed.
+        var replaced: [DocumentRecord] = []
+        /// Unchanged objects that an edit above them moved.
+        var relocations: [(RegistryObjectKey, SourceLocation)] = []
+        /// The file's last document was parsed now and has errors: the mark a write cut short leaves.
+        var endsInError = false
+        var definesAnObjectTwice = false
+    }
+
+    /// How a file's objects changed between two reads. Worked out from the changed documents only:
+    /// a one-object edit of a file of a thousand objects looks at a few keys, not a thousand (the
+    /// key sets built per read were a quarter of the watcher's CPU per edit).
+    struct KeyChange {
+        var lost: Set<RegistryObjectKey> = []
+        var gained: Set<RegistryObjectKey> = []
+        /// Objects whose new version was rejected and that keep their last good one.
+        var kept: Set<RegistryObjectKey> = []
+        /// Objects the file held and no longer names at all, not even as rejected: what a write cut
+        /// short loses.
+        var vanished: Set<RegistryObjectKey> = []
+        var objectCount = 0
+    }
+
+    /// Compares `reading` with `previous`: an object is held before if a replaced document or an
+    /// unchanged one defined it (or it was kept), and after if a parsed or unchanged document
+    /// defines it, or it is rejected now but was held before (it keeps its last good version).
+    static func keyChange(from previous: FileRecord?, to reading: FileReading) -> KeyChange {
+        var replacedKeys = Set<RegistryObjectKey>()
+        for document in reading.replaced { document.forEachKey { replacedKeys.insert($0) } }
+        var parsedKeys = Set<RegistryObjectKey>()
+        var parsedRejected = Set<RegistryObjectKey>()
+        for index in reading.parsed {
+            reading.documents[index].forEachKey { parsedKeys.insert($0) }
+            parsedRejected.formUnion(reading.documents[index].rejected)
+        }
+        let previouslyKept = previous?.kept ?? []
+        let candidates = replacedKeys.union(parsedKeys).union(parsedRejected).union(previouslyKept)
+        guard !candidates.isEmpty else {
+            return KeyChange(kept: previouslyKept, objectCount: previous?.objectCount ?? 0)
+        }
+        // The unchanged documents, looked at only for the candidates.
+        var inUnchanged = Set<RegistryObjectKey>()
+        var rejectedInUnchanged = Set<RegistryObjectKey>()
+        var isParsed = [Bool](repeating: false, count: reading.documents.count)
+        for index in reading.parsed { isParsed[index] = true }
+        for (index, document) in reading.documents.enumerated() where !isParsed[index] {
+            document.forEachKey { if candidates.contains($0) { inUnchanged.insert($0) } }
+            for key in document.rejected where candidates.contains(key) { rejectedInUnchanged.insert(key) }
+        }
+        var change = KeyChange(objectCount: previous?.objectCount ?? 0)
+        for key in candidates {
+            let before = replacedKeys.contains(key) || inUnchanged.contains(key) || previouslyKept.contains(key)
+            let defined = parsedKeys.contains(key) || inUnchanged.contains(key)
+            let rejected = parsedRejected.contains(key) || rejectedInUnchanged.contains(key)
+            let keptNow = !defined && rejected && before
+            let after = defined || keptNow
+            if keptNow { change.kept.insert(key) }
+            if before && !after {
+                change.lost.insert(key)
+                if !rejected { change.vanished.insert(key) }
+            }
+            if after && !before { change.gained.insert(key) }
+        }
+        change.objectCount += change.gained.count - change.lost.count
+        return change
+    }
+
+    /// Reads a file's content, parsing only the YAML documents `previous` did not already hold.
+    static func decode(_ file: ManifestFile, previous: FileRecord?) -> FileReading {
+        guard case .success(let text) = file.contents, !ManifestParser.isJSONFile(file.path) else {
+            return wholeFileReading(file, documents: [], previous: previous)
+        }
+        let split = YAMLDocuments(text)
+        if previous?.definesAnObjectTwice == true {
+            return wholeFileReading(file, documents: split.documents, previous: previous)
+        }
+        var known: [Int: [(index: Int, record: DocumentRecord)]] = [:]
+        for (index, document) in (previous?.documents ?? []).enumerated() { known[document.hash, default: []].append((index, document)) }
+        // Most documents new (a first read, a file rewritten): one parse of the whole file costs far
+        // less than a parse per document, and its objects are sorted into the documents by line.
+        let unknown = split.documents.count { known[$0.hash] == nil }
+        if unknown > 8 && unknown * 2 > split.documents.count {
+            return wholeFileReading(file, documents: split.documents, previous: previous)
+        }
+        var reading = FileReading(decoded: DecodedFile(ManifestFile(path: file.path, contents: .success(""))))
+        var reusedPrevious = Set<Int>()
+        for document in split.documents {
+            if let (previousIndex, previousRecord) = known[document.hash]?.popLast() {
+                var reused = previousRecord
+                reusedPrevious.insert(previousIndex)
+                if reused.firstLine != document.firstLine {
+                    for object in reused.objects {
+                        let line = object.lineOffset < 0 ? nil : Int(object.lineOffset) + document.firstLine
+                        reading.relocations.append((object.key, SourceLocation(file: file.path, line: line)))
+                    }
+                    reused.firstLine = document.firstLine
+                }
+                reading.documents.append(reused)
+                reading.endsInError = false
+                continue
+            }
+            let decoded = DecodedFile(path: file.path, documentText: split.text(of: document), firstLine: document.firstLine)
+            let objects = decoded.allObjects
+            reading.parsed.append(reading.documents.count)
+            reading.documents.append(DocumentRecord(
+                hash: document.hash, firstLine: document.firstLine,
+                objects: objects.map { DocumentRecord.Object(key: $0.key, lineOffset: Int32(clamping: $0.location.line.map { $0 - document.firstLine } ?? -1)) },
+                rejected: decoded.rejected.map { RegistryObjectKey($0.reference) }, reserved: decoded.reservedAddresses))
+            reading.decoded.errors += decoded.errors
+            reading.decoded.skipped += decoded.skipped
+            reading.decoded.rejected += decoded.rejected
+            reading.decoded.objects += decoded.objects
+            reading.decoded.isBroken = reading.decoded.isBroken || decoded.isBroken
+            reading.endsInError = decoded.errors.contains(where: \.meansCutShort)
+        }
+        reading.replaced = (previous?.documents ?? []).enumerated().filter { !reusedPrevious.contains($0.offset) }.map(\.element)
+        dropDuplicates(in: &reading)
+        return reading
+    }
+
+    /// An object parsed now that an earlier document of the file defines too is a duplicate: the
+    /// first one stays. Only the parsed objects' keys are looked for.
+    private static func dropDuplicates(in reading: inout FileReading) {
+        guard !reading.parsed.isEmpty else { return }
+        var parsedKeys = Set<RegistryObjectKey>()
+        for index in reading.parsed { reading.documents[index].forEachKey { parsedKeys.insert($0) } }
+        var firstDocument: [RegistryObjectKey: Int] = [:]
+        for (index, document) in reading.documents.enumerated() {
+            document.forEachKey { key in
+                guard parsedKeys.contains(key) else { return }
+                if firstDocument[key] == nil { firstDocument[key] = index } else { reading.definesAnObjectTwice = true }
+            }
+        }
+        let firstLines = reading.documents.map(\.firstLine)
+        // (Two objects under one key within a document: its decoder kept the first and reported the other.)
+        reading.decoded.objects.removeAll { object in
+            let key = object.key
+            let index = documentIndex(holding: object.location.line, firstLines: firstLines)
+            guard let first = firstDocument[key], first < index else { return false }
+            reading.decoded.errors.append(RegistryError(
+                code: .duplicateObject, reason: "defined twice in this file (each kind/namespace/name may appear once)",
+                location: object.location, object: object.reference))
+            return true
+        }
+    }
+
+    /// The document holding `line`: the last one starting at or before it.
+    private static func documentIndex(holding line: Int?, firstLines: [Int]) -> Int {
+        guard let line else { return 0 }
+        var low = 0
+        var high = firstLines.count
+        while low < high {
+            let middle = (low + high) / 2
+            if firstLines[middle] <= line { low = middle + 1 } else { high = middle }
+        }
+        return max(0, low - 1)
+    }
+
+    /// Reads a file in one parse, and records its documents from the objects' lines (a JSON file,
+    /// or one that cannot be read, is one document).
+    private static func wholeFileReading(_ file: ManifestFile, documents: [YAMLDocuments.Document], previous: FileRecord?) -> FileReading {
+        let decoded = DecodedFile(file)
+        let firstLines = documents.map(\.firstLine)
+        var records = documents.enumerated().map { index, document in
+            DocumentRecord(hash: document.hash, firstLine: document.firstLine, reserved: index == 0 ? decoded.reservedAddresses : [])
+        }
+        if records.isEmpty && !(decoded.allObjects.isEmpty && decoded.rejected.isEmpty) {
+            let hash = if case .success(let text) = file.contents { ContentHash.of(text) } else { 0 }
+            records = [DocumentRecord(hash: hash, firstLine: 1, reserved: decoded.reservedAddresses)]
+        }
+        for object in decoded.allObjects {
+            let index = documentIndex(holding: object.location.line, firstLines: firstLines)
+            let offset = object.location.line.map { $0 - records[index].firstLine } ?? -1
+            records[index].append(DocumentRecord.Object(key: object.key, lineOffset: Int32(clamping: offset)))
+        }
+        for rejected in decoded.rejected {
+            records[documentIndex(holding: rejected.location.line, firstLines: firstLines)].rejected.append(RegistryObjectKey(rejected.reference))
+        }
+        // Only a YAML file is known to be cut short by an error in its last document.
+        let lastDocument = documents.count - 1
+        let endsInError = decoded.errors.contains {
+            $0.meansCutShort && $0.location?.line != nil && documentIndex(holding: $0.location?.line, firstLines: firstLines) == lastDocument
+        }
+        return FileReading(
+            decoded: decoded, documents: records, parsed: Array(records.indices), replaced: previous?.documents ?? [],
+            relocations: [], endsInError: endsInError, definesAnObjectTwice: decoded.errors.contains { $0.code == .duplicateObject })
+    }
+}
+
+private extension RegistryError {
+    /// An error a document cut off in the middle of an object shows; an object defined twice is
+    /// whole, whatever else is wrong with it.
+    var meansCutShort: Bool { !isWarning && code != .duplicateObject }
+}
