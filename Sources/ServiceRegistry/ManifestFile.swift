@@ -2,6 +2,21 @@
 struct ManifestFile: Hashable, Sendable {
     var path: String
     var contents: Result<String, ReadFailure>
+    /// A JSON file not read yet: decoding reads it in chunks (`DecodedFile.streamingJSON`), so a
+    /// large List is never in memory whole. `contents` is then empty.
+    var streamsFromDisk = false
+
+    init(path: String, contents: Result<String, ReadFailure>) {
+        self.path = path
+        self.contents = contents
+    }
+
+    /// A JSON file on disk, to be streamed when decoded.
+    static func streamed(_ path: String) -> ManifestFile {
+        var file = ManifestFile(path: path, contents: .success(""))
+        file.streamsFromDisk = true
+        return file
+    }
 
     /// Why a file could not be read, as the user should see it.
     struct ReadFailure: Error, Hashable, Sendable {

@@ -164,12 +164,12 @@ extension ManifestSource {
 
     /// Reads a file's content, parsing only the YAML documents `previous` did not already hold.
     static func decode(_ file: ManifestFile, previous: FileRecord?) -> FileReading {
-        guard case .success(let text) = file.contents, !ManifestParser.isJSONFile(file.path) else {
-            return wholeFileReading(file, documents: [], previous: previous)
+        guard case .success(let text) = file.contents, !file.streamsFromDisk, !ManifestParser.isJSONFile(file.path) else {
+            return wholeFileReading(DecodedFile(file), documents: [], previous: previous)
         }
         let split = YAMLDocuments(text)
         if previous?.definesAnObjectTwice == true {
-            return wholeFileReading(file, documents: split.documents, previous: previous)
+            return wholeFileReading(DecodedFile(file), documents: split.documents, previous: previous)
         }
         var known: [Int: [(index: Int, record: DocumentRecord)]] = [:]
         for (index, document) in (previous?.documents ?? []).enumerated() { known[document.hash, default: []].append((index, document)) }
@@ -177,7 +177,7 @@ extension ManifestSource {
         // less than a parse per document, and its objects are sorted into the documents by line.
         let unknown = split.documents.count { known[$0.hash] == nil }
         if unknown > 8 && unknown * 2 > split.documents.count {
-            return wholeFileReading(file, documents: split.documents, previous: previous)
+            return wholeFileReading(DecodedFile(file), documents: split.documents, previous: previous)
         }
         var reading = FileReading(decoded: DecodedFile(ManifestFile(path: file.path, contents: .success(""))))
         var reusedPrevious = Set<Int>()
@@ -253,17 +253,16 @@ extension ManifestSource {
         return max(0, low - 1)
     }
 
-    /// Reads a file in one parse, and records its documents from the objects' lines (a JSON file,
-    /// or one that cannot be read, is one document).
-    private static func wholeFileReading(_ file: ManifestFile, documents: [YAMLDocuments.Document], previous: FileRecord?) -> FileReading {
-        let decoded = DecodedFile(file)
+    /// A file decoded in one parse, its documents recorded from the objects' lines (a JSON file, or
+    /// one that cannot be read, is one document).
+    static func wholeFileReading(_ decoded: DecodedFile, documents: [YAMLDocuments.Document], previous: FileRecord?) -> FileReading {
         let firstLines = documents.map(\.firstLine)
         var records = documents.enumerated().map { index, document in
             DocumentRecord(hash: document.hash, firstLine: document.firstLine, reserved: index == 0 ? decoded.reservedAddresses : [])
         }
         if records.isEmpty && !(decoded.allObjects.isEmpty && decoded.rejected.isEmpty) {
-            let hash = if case .success(let text) = file.contents { ContentHash.of(text) } else { 0 }
-            records = [DocumentRecord(hash: hash, firstLine: 1, reserved: decoded.reservedAddresses)]
+            // (Its hash is never compared: such a file is always read whole.)
+            records = [DocumentRecord(hash: 0, firstLine: 1, reserved: decoded.reservedAddresses)]
         }
         for object in decoded.allObjects {
             let index = documentIndex(holding: object.location.line, firstLines: firstLines)

@@ -120,7 +120,13 @@ public enum ManifestLoader {
         return found
     }
 
+    /// A file to decode: JSON is streamed from disk as it is decoded, YAML is read whole.
     static func read(_ path: String) -> ManifestFile {
+        ManifestParser.isJSONFile(path) ? .streamed(path) : readWhole(path)
+    }
+
+    /// A file's whole text.
+    static func readWhole(_ path: String) -> ManifestFile {
         switch UTF8FileReader.read(path) {
         case .success(let text):
             return ManifestFile(path: path, contents: .success(text))

@@ -25,7 +25,7 @@ struct JSONSyntaxError: Error, Equatable {
 /// scalars are not copied: the tree points into the text. A non-copyable value so its state is
 /// reached without runtime exclusivity checks.
 struct JSONComposer: ~Copyable {
-    private let input: UnsafeBufferPointer<UInt8>
+    private var input: UnsafeBufferPointer<UInt8>
     private var position = 0
     private var line = 1
     /// Offset of the current line's first byte, for columns in errors.
@@ -35,6 +35,15 @@ struct JSONComposer: ~Copyable {
     private var pending: [Int32] = []
     /// A string's bytes with its escapes decoded, reused from string to string.
     private var scratch: [UInt8] = []
+    /// A file streamed in chunks (`streamDocument`), nil for a text in memory.
+    private var stream: JSONFileStream?
+    /// Scalars are copied into the tree instead of pointing into `input`: while streaming, outside
+    /// the items of the streamed list, whose bytes do not stay in the buffer.
+    private var copyingScalars = false
+    /// Takes each item of a streamed list with the list's kind, if it came before the items.
+    private var itemHandler: ((ManifestNode, String?) -> Void)?
+    /// Why the streamed file could not be read further, if it could not.
+    private var readFailure: JSONFileStream.Failure?
 
     /// Objects and arrays nest at most this deep, so hostile input cannot exhaust the stack.
     static let maximumDepth = 512
@@ -64,7 +73,42 @@ struct JSONComposer: ~Copyable {
         tree = ManifestTreeBuilder(source: input)
     }
 
+    /// What went wrong reading a streamed file.
+    enum StreamFailure: Error {
+        case unreadable(String)
+        case syntax(JSONSyntaxError)
+    }
+
+    /// The value of a JSON file read in chunks. When it is an object with an `items` list (a
+    /// `kubectl get -o json` List), each item is handed to `onItem` as soon as it is composed, with
+    /// the list's `kind` if it came before `items` (the API server's order; kubectl's sorts it
+    /// after), and then forgotten: the returned value has `items` empty, and neither the file's text
+    /// nor its tree is ever in memory whole. The node handed over is valid only during the call.
+    static func streamDocument(from stream: JSONFileStream, onItem: @escaping (ManifestNode, String?) -> Void) -> Result<ManifestNode, StreamFailure> {
+        var composer = JSONComposer(input: stream.bytes)
+        composer.stream = stream
+        composer.copyingScalars = true
+        composer.itemHandler = onItem
+        do throws(JSONSyntaxError) {
+            let root = try composer.document()
+            return .success(ManifestNode(tree: composer.tree.finish(), index: root))
+        } catch {
+            if let failure = composer.readFailure, case .unreadable(let reason) = failure { return .failure(.unreadable(reason)) }
+            // Stopped short of its end before any item went by (an object too large for the first
+            // chunk, not a List): read it whole and compose it again.
+            guard stream.discarded == 0, !stream.atEnd else { return .failure(.syntax(error)) }
+            do throws(JSONFileStream.Failure) {
+                try stream.readToEnd()
+            } catch {
+                guard case .unreadable(let reason) = error else { return .failure(.unreadable("")) }
+                return .failure(.unreadable(reason))
+            }
+            return streamDocument(from: stream, onItem: onItem)
+        }
+    }
+
     private mutating func document() throws(JSONSyntaxError) -> Int32 {
+        guard input.count < Int(Int32.max) else { throw JSONSyntaxError(problem: "file too large (at most 2 GiB of JSON)", line: 1, column: 1) }
         // RFC 8259 lets a parser ignore a byte order mark.
         if input.count >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF { position = 3; lineStart = 3 }
         skipWhitespace()
@@ -128,7 +172,12 @@ struct JSONComposer: ~Copyable {
             }
             position += 1
             skipWhitespace()
-            let value = try self.value(depth: depth)
+            let value: Int32
+            if depth == 1, stream != nil, position < input.count, input[position] == Byte.openBracket, tree.text(of: key) == "items" {
+                value = try streamedItems(depth: depth, listKind: kind(among: pending[base...]))
+            } else {
+                value = try self.value(depth: depth)
+            }
             pending.append(key)
             pending.append(value)
             guard try anotherItem(closedBy: Byte.closeBrace, "'}' in an object") else { break }
@@ -152,6 +201,98 @@ struct JSONComposer: ~Copyable {
             guard try anotherItem(closedBy: Byte.closeBracket, "']' in an array") else { break }
         }
         return collection(.sequence, from: base, line: line)
+    }
+
+    // MARK: Streaming
+
+    /// The `items` list of a streamed file's top-level object: each item is composed, handed over
+    /// and forgotten, and the buffer slides along the file between items. An item that runs past the
+    /// buffer's end is composed again once more of the file is in. Returns an empty list.
+    private mutating func streamedItems(depth: Int, listKind: String?) throws(JSONSyntaxError) -> Int32 {
+        let line = self.line
+        position += 1  // [
+        copyingScalars = false
+        try refillIfShort()
+        skipWhitespace()
+        var more = !(position < input.count && input[position] == Byte.closeBracket)
+        if !more { position += 1 }
+        while more {
+            try refillIfShort()
+            let start = (position: position, line: self.line, lineStart: lineStart)
+            let mark = tree.mark
+            let pendingCount = pending.count
+            while true {
+                do throws(JSONSyntaxError) {
+                    let item = try value(depth: depth)
+                    more = try anotherItem(closedBy: Byte.closeBracket, "']' in an array")
+                    if let itemHandler { tree.withView { itemHandler(ManifestNode(tree: $0, index: item), listKind) } }
+                    break
+                } catch {
+                    guard let stream, !stream.atEnd, readFailure == nil else { throw error }
+                    position = start.position
+                    self.line = start.line
+                    lineStart = start.lineStart
+                    tree.truncate(to: mark)
+                    pending.removeSubrange(pendingCount...)
+                    try refill(keepingFrom: min(position, lineStart))
+                }
+            }
+            tree.truncate(to: mark)
+        }
+        // What follows the list (its kind, its metadata) is small: read it whole and copy it.
+        copyingScalars = true
+        if let stream {
+            do throws(JSONFileStream.Failure) {
+                try stream.readToEnd()
+            } catch {
+                readFailure = error
+                throw self.error("the file cannot be read to its end")
+            }
+            rebase(on: stream)
+        }
+        return tree.appendCollection(.sequence, children: UnsafeBufferPointer(start: nil, count: 0), line: line)
+    }
+
+    /// Slides the buffer on when less than a chunk is left ahead of the parser.
+    private mutating func refillIfShort() throws(JSONSyntaxError) {
+        guard let stream, !stream.atEnd, input.count - position < JSONFileStream.chunkSize else { return }
+        try refill(keepingFrom: min(position, lineStart))
+    }
+
+    /// Drops the bytes before `offset` and reads more of the file.
+    private mutating func refill(keepingFrom offset: Int) throws(JSONSyntaxError) {
+        guard let stream else { return }
+        let moved: Int
+        do throws(JSONFileStream.Failure) {
+            moved = try stream.advance(keepingFrom: offset)
+        } catch {
+            readFailure = error
+            throw self.error("the file cannot be read further")
+        }
+        position -= moved
+        lineStart -= moved
+        rebase(on: stream)
+    }
+
+    private mutating func rebase(on stream: JSONFileStream) {
+        input = stream.bytes
+        tree.rebase(source: input)
+    }
+
+    /// The string value of a `kind` key among a mapping's pairs composed so far.
+    private func kind(among pairs: ArraySlice<Int32>) -> String? {
+        for index in stride(from: pairs.startIndex, to: pairs.endIndex - 1, by: 2) where tree.text(of: pairs[index]) == "kind" {
+            return tree.text(of: pairs[index + 1])
+        }
+        return nil
+    }
+
+    /// A scalar whose text is `range` of the input: pointed into, or copied while streaming.
+    private mutating func scalar(_ kind: ManifestNode.Kind, range: Range<Int>) -> Int32 {
+        if copyingScalars {
+            return tree.appendScalar(kind, text: UnsafeBufferPointer(rebasing: input[range]), line: line)
+        }
+        return tree.appendSourceScalar(kind, range: range, line: line)
     }
 
     /// After an item of an object or array: true past a ',' (another item follows), false past
@@ -186,7 +327,7 @@ struct JSONComposer: ~Copyable {
             throw error("unexpected \(found), expected a value (did you mean \(word)?)")
         }
         position += count
-        return tree.appendSourceScalar(kind, range: (position - count)..<position, line: line)
+        return scalar(kind, range: (position - count)..<position)
     }
 
     /// A number, checked against RFC 8259's grammar and kept as its text: its kind is what YAML
@@ -214,7 +355,7 @@ struct JSONComposer: ~Copyable {
             skipDigits()
         }
         let kind = PlainScalar.type(of: UnsafeBufferPointer(rebasing: input[start..<position])).kind
-        return tree.appendSourceScalar(kind, range: start..<position, line: line)
+        return scalar(kind, range: start..<position)
     }
 
     /// A string scalar with its escapes decoded. Most strings have none and are read in place.
@@ -225,7 +366,7 @@ struct JSONComposer: ~Copyable {
             let byte = input[position]
             if byte == Byte.quote {
                 position += 1
-                return tree.appendSourceScalar(.string, range: start..<(position - 1), line: line)
+                return scalar(.string, range: start..<(position - 1))
             }
             if byte == Byte.backslash || byte < 0x20 { break }
             position += 1

@@ -86,7 +86,7 @@ struct ManifestNode {
     var items: [ManifestNode] {
         let entry = self.entry
         guard entry.kind == .sequence else { return [] }
-        return tree.children.buffer[entry.range].map { ManifestNode(tree: tree, index: $0) }
+        return tree.children[entry.range].map { ManifestNode(tree: tree, index: $0) }
     }
 
     /// The text of any scalar (`80`, `true`, `web`); nil for null, mappings and sequences.
@@ -145,17 +145,66 @@ final class ManifestTree {
         }
     }
 
-    let entries: PageArray<Entry>
+    let entries: UnsafeBufferPointer<Entry>
     /// Scalar texts, mapping keys included, one after another: all of YAML's (libyaml hands them
     /// over in buffers it reuses), and JSON's strings with escapes.
-    let bytes: PageArray<UInt8>
+    let bytes: UnsafeBufferPointer<UInt8>
     /// Children of mappings (key and value entries in turn) and lists, each node's in one run.
-    let children: PageArray<Int32>
-    /// The JSON text whose scalars are read in place (kept alive, and contiguous, with the tree);
-    /// empty for YAML. Not optional: unwrapping it would retain it on every read.
-    let source: String
+    let children: UnsafeBufferPointer<Int32>
+    /// The JSON text whose scalars are read in place; empty for YAML.
+    let source: UnsafeBufferPointer<UInt8>
+    /// What keeps the buffers above alive: the arrays and the text of a finished tree; nil for a
+    /// view of a tree still being built (`ManifestTreeBuilder.withView`), valid only for the call.
+    private let storage: Storage?
 
-    init(entries: consuming PageArray<Entry>, bytes: consuming PageArray<UInt8>, children: consuming PageArray<Int32>, source: String) {
+    /// The arrays a finished tree reads, and the JSON text its scalars point into.
+    final class Storage {
+        let entries: PageArray<Entry>
+        let bytes: PageArray<UInt8>
+        let children: PageArray<Int32>
+        private let source: String
+        /// A text of up to 15 bytes lives inside its `String` value, not in storage of its own, so a
+        /// pointer to it would not outlive the call that made it: such a text is copied here.
+        private let smallSource: UnsafeMutableBufferPointer<UInt8>?
+
+        init(entries: consuming PageArray<Entry>, bytes: consuming PageArray<UInt8>, children: consuming PageArray<Int32>, source: String) {
+            self.entries = entries
+            self.bytes = bytes
+            self.children = children
+            var source = source
+            source.makeContiguousUTF8()
+            self.source = source
+            if source.utf8.count < 16 {
+                let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 16)
+                _ = copy.initialize(from: source.utf8)
+                smallSource = UnsafeMutableBufferPointer(rebasing: copy[..<source.utf8.count])
+            } else {
+                smallSource = nil
+            }
+        }
+
+        deinit {
+            smallSource?.deallocate()
+        }
+
+        /// The text's bytes, valid while this storage lives.
+        var sourceBytes: UnsafeBufferPointer<UInt8> {
+            if let smallSource { return UnsafeBufferPointer(smallSource) }
+            return source.utf8.withContiguousStorageIfAvailable { $0 }!
+        }
+    }
+
+    init(storage: Storage) {
+        self.storage = storage
+        entries = storage.entries.buffer
+        bytes = storage.bytes.buffer
+        children = storage.children.buffer
+        source = storage.sourceBytes
+    }
+
+    /// A view of arrays someone else owns, for as long as they stay unchanged.
+    init(viewing entries: UnsafeBufferPointer<Entry>, bytes: UnsafeBufferPointer<UInt8>, children: UnsafeBufferPointer<Int32>, source: UnsafeBufferPointer<UInt8>) {
+        self.storage = nil
         self.entries = entries
         self.bytes = bytes
         self.children = children
@@ -165,10 +214,7 @@ final class ManifestTree {
     /// Calls `body` with a scalar's UTF-8 text, wherever it is kept.
     @inline(__always)
     func withText<Result>(of entry: Entry, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        if entry.start & Entry.inSourceBit != 0 {
-            return source.utf8.withContiguousStorageIfAvailable { body(UnsafeBufferPointer(rebasing: $0[entry.range])) }!
-        }
-        return body(UnsafeBufferPointer(rebasing: bytes.buffer[entry.range]))
+        body(UnsafeBufferPointer(rebasing: (entry.start & Entry.inSourceBit != 0 ? source : bytes)[entry.range]))
     }
 
     func text(of entry: Entry) -> String {
@@ -201,7 +247,7 @@ struct ManifestTreeBuilder: ~Copyable {
     private var bytes: PageArray<UInt8>
     private var children: PageArray<Int32>
     /// The text being composed, for scalars appended with `appendSourceScalar`; valid while composing.
-    private let source: UnsafeBufferPointer<UInt8>
+    private var source: UnsafeBufferPointer<UInt8>
 
     /// Reserves room for the tree of a text of `size` bytes (a node takes a few bytes of text at
     /// least, a scalar's text is no longer than its source), so the arrays rarely need to grow.
@@ -274,7 +320,32 @@ struct ManifestTreeBuilder: ~Copyable {
     /// `source` is the text the builder was made with (empty for a builder without one): the tree
     /// keeps it, as its scalars point into it.
     consuming func finish(source: String = "") -> ManifestTree {
-        ManifestTree(entries: entries, bytes: bytes, children: children, source: source)
+        ManifestTree(storage: ManifestTree.Storage(entries: entries, bytes: bytes, children: children, source: source))
+    }
+
+    /// The tree built so far, for `body` only: nothing may keep a node of it past the call.
+    func withView<Result>(_ body: (ManifestTree) -> Result) -> Result {
+        body(ManifestTree(viewing: entries.buffer, bytes: bytes.buffer, children: children.buffer, source: source))
+    }
+
+    /// How far the tree is built, to go back to with `truncate(to:)`.
+    struct Mark {
+        fileprivate var entries: Int, bytes: Int, children: Int
+    }
+
+    var mark: Mark { Mark(entries: entries.count, bytes: bytes.count, children: children.count) }
+
+    /// Forgets every node added since `mark`: a streamed list's item once decoded, or one parsed
+    /// again from a refilled buffer.
+    mutating func truncate(to mark: Mark) {
+        entries.removeLast(entries.count - mark.entries)
+        bytes.removeLast(bytes.count - mark.bytes)
+        children.removeLast(children.count - mark.children)
+    }
+
+    /// The text scalars appended from now on point into (a streamed file's buffer moves when refilled).
+    mutating func rebase(source: UnsafeBufferPointer<UInt8>) {
+        self.source = source
     }
 
     private func text(of entry: ManifestTree.Entry) -> UnsafeBufferPointer<UInt8> {

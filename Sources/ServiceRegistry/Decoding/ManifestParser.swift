@@ -27,12 +27,16 @@ enum ManifestParser {
         case .success(let document):
             return (document.isNull ? [] : [document], [])
         case .failure(let error):
-            return ([], [RegistryError(
-                code: .invalidJSON,
-                reason: "not valid JSON at column \(error.column): \(error.problem)",
-                location: SourceLocation(file: file, line: error.line)
-            )])
+            return ([], [jsonSyntaxError(error, file: file)])
         }
+    }
+
+    static func jsonSyntaxError(_ error: JSONSyntaxError, file: String) -> RegistryError {
+        RegistryError(
+            code: .invalidJSON,
+            reason: "not valid JSON at column \(error.column): \(error.problem)",
+            location: SourceLocation(file: file, line: error.line)
+        )
     }
 
     private static func syntaxError(_ error: YAMLSyntaxError, file: String) -> RegistryError {

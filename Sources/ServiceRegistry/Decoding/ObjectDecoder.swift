@@ -32,6 +32,17 @@ struct ObjectDecoder {
         decode(object: document, file: file, listKind: nil)
     }
 
+    /// Decodes one item of a `List` whose items are handed over one at a time (a streamed file).
+    mutating func decode(listItem node: ManifestNode, file: String, listKind: String) {
+        decode(object: node, file: file, listKind: listKind)
+    }
+
+    /// Whether a document's root is a List, whose objects are its items.
+    static func isList(_ node: ManifestNode) -> Bool {
+        guard let kind = node["kind"]?.string else { return false }
+        return kind == "List" || (kind.hasSuffix("List") && node["items"] != nil)
+    }
+
     private mutating func decode(object node: ManifestNode, file: String, listKind: String?) {
         guard node.kind == .mapping else {
             errors.append(RegistryError(

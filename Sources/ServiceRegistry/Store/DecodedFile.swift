@@ -19,26 +19,76 @@ struct DecodedFile: Sendable {
     var isBroken = false
 
     init(_ file: ManifestFile) {
-        path = file.path
+        if file.streamsFromDisk {
+            self = Self.streamingJSON(at: file.path).file
+            return
+        }
         switch file.contents {
         case .failure(let failure):
-            errors.append(RegistryError(code: .unreadableFile, reason: failure.reason, location: SourceLocation(file: file.path)))
-            isBroken = true
+            self.init(path: file.path, unreadable: failure.reason)
         case .success(let text):
             let (documents, syntaxErrors) = ManifestParser.parse(text: text, file: file.path)
             var decoder = ObjectDecoder()
             for document in documents { decoder.decode(document: document, file: file.path) }
-            let decoded = decoder.takeObjects()
-            objects = decoded.objects
-            skipped = decoder.skipped
-            rejected = decoder.rejected
-            var named = decoder.claimedClusterIPs
-            for object in objects {
-                if case .service(let draft) = object.content { named.subtract(draft.service.clusterIPs) }
+            self.init(path: file.path, decoder: decoder, syntaxErrors: syntaxErrors)
+        }
+    }
+
+    private init(path: String, unreadable reason: String) {
+        self.path = path
+        errors.append(RegistryError(code: .unreadableFile, reason: reason, location: SourceLocation(file: path)))
+        isBroken = true
+    }
+
+    private init(path: String, decoder: consuming ObjectDecoder, syntaxErrors: [RegistryError]) {
+        self.path = path
+        let decoded = decoder.takeObjects()
+        objects = decoded.objects
+        skipped = decoder.skipped
+        rejected = decoder.rejected
+        var named = decoder.claimedClusterIPs
+        for object in objects {
+            if case .service(let draft) = object.content { named.subtract(draft.service.clusterIPs) }
+        }
+        reservedAddresses = named
+        errors = decoder.errors + syntaxErrors + decoded.duplicateErrors
+        isBroken = !syntaxErrors.isEmpty
+    }
+
+    /// Decodes a JSON file read in chunks, a List's items one at a time as they are parsed (see
+    /// `JSONComposer.streamDocument`); also returns the hash of the file's bytes.
+    static func streamingJSON(at path: String) -> (file: DecodedFile, hash: Int) {
+        let stream: JSONFileStream
+        do throws(JSONFileStream.Failure) {
+            stream = try JSONFileStream(path: path)
+        } catch {
+            guard case .unreadable(let reason) = error else { return (DecodedFile(path: path, unreadable: ""), 0) }
+            return (DecodedFile(path: path, unreadable: "cannot be read (\(reason))"), 0)
+        }
+        var decoder = ObjectDecoder()
+        var itemWithoutKind = false
+        let result = JSONComposer.streamDocument(from: stream) { item, listKind in
+            guard listKind != nil || item["kind"] != nil else {
+                itemWithoutKind = true
+                return
             }
-            reservedAddresses = named
-            errors = decoder.errors + syntaxErrors + decoded.duplicateErrors
-            isBroken = !syntaxErrors.isEmpty
+            decoder.decode(listItem: item, file: path, listKind: listKind ?? "List")
+        }
+        let hash = stream.finishHash()
+        guard stream.isValidUTF8 else { return (DecodedFile(path: path, unreadable: "is not UTF-8 text"), hash) }
+        switch result {
+        case .failure(.unreadable(let reason)):
+            return (DecodedFile(path: path, unreadable: "cannot be read (\(reason))"), hash)
+        case .failure(.syntax(let error)):
+            return (DecodedFile(path: path, decoder: ObjectDecoder(), syntaxErrors: [ManifestParser.jsonSyntaxError(error, file: path)]), hash)
+        case .success(let root):
+            // Items were decoded as those of a List: right unless the root is no List after all,
+            // or a typed one (`ServiceList`, named after its items) whose items leave their kind out.
+            if itemWithoutKind || (!root.isNull && !ObjectDecoder.isList(root)) {
+                return (DecodedFile(ManifestLoader.readWhole(path)), hash)
+            }
+            if !root.isNull { decoder.decode(document: root, file: path) }
+            return (DecodedFile(path: path, decoder: decoder, syntaxErrors: []), hash)
         }
     }
 
