@@ -9,7 +9,7 @@ import Testing
 
 /// Live reload: a good edit publishes a new snapshot with a greater serial; a broken, half-written
 /// or emptied registry keeps the last good one and logs why.
-@Suite struct ManifestSourceTests {
+@Suite final class ManifestSourceTests {
     static func service(_ name: String, ip: String) -> String {
         "apiVersion: v1\nkind: Service\nmetadata: {name: \(name), namespace: shop}\nspec: {clusterIP: \(ip), ports: [{port: 80}]}\n"
     }
@@ -27,6 +27,11 @@ import Testing
         source = ManifestSource(paths: [directory.path], options: .init(), logger: Logger(label: "test") { _ in recorder }, watchingWrites: false)
     }
 
+    /// Each test has a registry of its own, removed however the test ends.
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     func write(_ name: String, _ text: String) throws {
         try text.write(to: directory.appendingPathComponent(name), atomically: false, encoding: .utf8)
     }
@@ -35,7 +40,6 @@ import Testing
         let result = source.load()
         #expect(result.isValid)
         #expect(result.snapshot.serial >= UInt32(Date().timeIntervalSince1970) - 5)
-        try? FileManager.default.removeItem(at: directory)
     }
 
     @Test func anUnchangedRegistryPublishesNothing() throws {
@@ -44,7 +48,6 @@ import Testing
         // Rewriting the same content bumps the mtime but changes nothing.
         try write("shop.yaml", Self.service("web", ip: "10.96.0.10"))
         #expect(pollSettled() == nil)
-        try? FileManager.default.removeItem(at: directory)
     }
 
     @Test func aGoodEditPublishesANewSnapshotWithAGreaterSerial() throws {
@@ -57,7 +60,6 @@ import Testing
         let third = try #require(pollSettled())
         #expect(third.serial > second.serial)
         #expect(third.service(namespace: "shop", name: "api")?.clusterIPs == [IPAddress("10.96.0.12")!])
-        try? FileManager.default.removeItem(at: directory)
     }
 
     @Test func aBrokenEditKeepsTheLastGoodSnapshotUntilItIsFixed() throws {
@@ -77,7 +79,6 @@ import Testing
         let fixed = try #require(pollSettled())
         #expect(fixed.serial > first.serial)
         #expect(fixed.service(namespace: "shop", name: "web")?.clusterIPs == [IPAddress("10.96.0.20")!])
-        try? FileManager.default.removeItem(at: directory)
     }
 
     @Test func aSuddenlyEmptyRegistryKeepsTheLastGoodSnapshot() throws {
@@ -87,7 +88,6 @@ import Testing
         #expect(recorder.messages.contains { $0.level == .error && $0.message.contains("suddenly") })
         try FileManager.default.removeItem(at: directory.appendingPathComponent("shop.yaml"))
         #expect(pollSettled() == nil)
-        try? FileManager.default.removeItem(at: directory)
     }
 
     @Test func watchCallsBackOnChangeAndEndsWhenStopped() async throws {
@@ -109,7 +109,6 @@ import Testing
         #expect(published.count == 1)
         #expect(published.first.map { $0.serial > initial.serial } == true)
         #expect(published.first?.services.count == 2)
-        try? FileManager.default.removeItem(at: directory)
     }
 
     @Test func filesAddedInNewAndExistingSubdirectoriesArePickedUp() throws {
@@ -124,7 +123,6 @@ import Testing
         #expect(pollSettled()?.services.map(\.name) == ["api", "cart", "web"])
         try FileManager.default.removeItem(at: nested.appendingPathComponent("api.yaml"))
         #expect(pollSettled()?.services.map(\.name) == ["cart", "web"])
-        try? FileManager.default.removeItem(at: directory)
     }
 
     /// Polls until the change has held still for one poll interval, as the watcher does: the poll
@@ -171,7 +169,6 @@ import Testing
         let last = try #require(published.last)
         #expect(last.service(namespace: "shop", name: "web")?.clusterIPs == [IPAddress("10.96.0.20")!])
         #expect(last.service(namespace: "shop", name: "api")?.clusterIPs == [IPAddress("10.96.0.21")!])
-        try? FileManager.default.removeItem(at: directory)
     }
 
     @Test func aFileTruncatedToZeroBytesLogsAWarningWithWhatWasRemoved() throws {
@@ -186,7 +183,6 @@ import Testing
         let warnings = recorder.messages.filter { $0.level == .warning }
         #expect(warnings.contains { $0.message.contains("removed 1 service, 1 endpoint, 1 pod, 1 namespace") }, "\(recorder.messages)")
         #expect(warnings.contains { $0.message.contains("default.yaml") }, "\(recorder.messages)")
-        try? FileManager.default.removeItem(at: directory)
     }
 
     /// The issue: chmod 000, an edit, chmod 644, and the edit is never loaded, because the edit made
@@ -213,7 +209,6 @@ import Testing
         published += [source.poll(), source.poll()].compactMap { $0 }
 
         #expect(published.last?.service(namespace: "shop", name: "web")?.clusterIPs == [IPAddress("10.96.0.20")!])
-        try? FileManager.default.removeItem(at: directory)
     }
 
     /// An edit in place that keeps the size and puts the mtime back shows in no stamp; `reload()`
@@ -248,7 +243,6 @@ import Testing
         #expect(published.count == 1)
         #expect(published.first.map { $0.serial > initial.serial } == true)
         #expect(published.first?.service(namespace: "shop", name: "web")?.clusterIPs == [IPAddress("10.96.0.20")!])
-        try? FileManager.default.removeItem(at: directory)
     }
 
     @Test func serialsGrowPastTheClock() {
@@ -290,7 +284,6 @@ extension ManifestSourceTests {
         let last = try #require(published.last)
         #expect(last.services.count == 2)
         #expect(last.service(namespace: "shop", name: "api")?.clusterIPs == [IPAddress("10.96.0.21")!])
-        try? FileManager.default.removeItem(at: directory)
     }
 }
 
@@ -315,7 +308,6 @@ extension ManifestSourceTests {
         try write("shop.yaml", Self.service("first", ip: "10.96.2.1") + "---\n" + Self.namespaceFile(50, changing: 20))
         let moved = try #require(source.pollUpdate() ?? source.pollUpdate())
         #expect(moved.change.services == [ObjectKey(namespace: "shop", name: "first")])
-        try? FileManager.default.removeItem(at: directory)
     }
 
     /// An object whose new version has an error keeps serving its last good version, and says so;
@@ -334,7 +326,6 @@ extension ManifestSourceTests {
         // Fixed: the new version is served.
         try write("shop.yaml", Self.service("web", ip: "10.96.0.13") + "---\n" + Self.service("api", ip: "10.96.0.12"))
         #expect(pollSettled()?.service(namespace: "shop", name: "web")?.clusterIPs == [IPAddress("10.96.0.13")!])
-        try? FileManager.default.removeItem(at: directory)
     }
 
     /// An object that was never valid is left out and everything else is served from the start.
@@ -345,6 +336,5 @@ extension ManifestSourceTests {
         #expect(!result.isValid)
         #expect(result.errors.map(\.code) == [.invalidIP])
         #expect(result.snapshot.services.map(\.name) == ["web"])
-        try? FileManager.default.removeItem(at: directory)
     }
 }
