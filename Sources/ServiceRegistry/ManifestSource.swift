@@ -96,8 +96,7 @@ public final class ManifestSource: Sendable {
                 for document in reading.documents {
                     document.forEachKey { key in
                         // A key defined twice in the file was reported; the file holds it once.
-                        guard holders[key]?.last != path else { return }
-                        holders[key, default: []].append(path)
+                        guard holders.add(path, for: key) else { return }
                         count += 1
                     }
                 }
@@ -304,15 +303,13 @@ public final class ManifestSource: Sendable {
                 touchedKeys.formUnion(change.gained)
                 touchedKeys.formUnion(decodedFiles[path]?.allObjects.map(\.key) ?? [])
             }
-            let servedBefore = Dictionary(uniqueKeysWithValues: touchedKeys.map { ($0, state.holders[$0]?.first) })
+            let servedBefore = Dictionary(uniqueKeysWithValues: touchedKeys.map { ($0, state.holders.first(of: $0)) })
             for (path, change) in keyChanges {
                 for key in change.lost {
-                    state.holders[key]?.removeAll { $0 == path }
-                    if state.holders[key]?.isEmpty == true { state.holders[key] = nil }
+                    state.holders.remove(path, for: key)
                 }
                 for key in change.gained {
-                    state.holders[key, default: []].append(path)
-                    state.holders[key]?.sort()
+                    state.holders.add(path, for: key)
                 }
             }
             for (path, record) in newRecords { state.files[path] = record }
@@ -344,7 +341,7 @@ public final class ManifestSource: Sendable {
             }
             state.store.reservedAddresses = state.files.values.reduce(into: []) { $0.formUnion($1.reserved) }
             for (path, moves) in relocations {
-                for (key, location) in moves where state.holders[key]?.first == path { state.store.relocate(key, to: location) }
+                for (key, location) in moves where state.holders.first(of: key) == path { state.store.relocate(key, to: location) }
             }
             let serial = RegistryStore.nextSerial(after: state.store.snapshot.serial)
             guard let update = state.store.apply(events, serial: serial) else {
@@ -422,25 +419,38 @@ private struct Holders: Sendable {
     private var first = TreeDictionary<RegistryObjectKey, String>()
     private var others: [RegistryObjectKey: [String]] = [:]
 
+    /// The file whose version of `key` is served.
+    func first(of key: RegistryObjectKey) -> String? { first[key] }
+
     subscript(key: RegistryObjectKey) -> [String]? {
-        get {
-            guard let path = first[key] else { return nil }
-            return [path] + (others[key] ?? [])
-        }
-        set {
-            guard let paths = newValue, let head = paths.first else {
-                first[key] = nil
-                others[key] = nil
-                return
-            }
-            first[key] = head
-            others[key] = paths.count > 1 ? Array(paths.dropFirst()) : nil
-        }
+        guard let path = first[key] else { return nil }
+        return [path] + (others[key] ?? [])
     }
 
-    subscript(key: RegistryObjectKey, default defaultValue: @autoclosure () -> [String]) -> [String] {
-        get { self[key] ?? defaultValue() }
-        set { self[key] = newValue }
+    /// Adds `path` to the files defining `key`; false when it is one already.
+    @discardableResult
+    mutating func add(_ path: String, for key: RegistryObjectKey) -> Bool {
+        guard let head = first[key] else {
+            first[key] = path
+            return true
+        }
+        guard head != path, others[key]?.contains(path) != true else { return false }
+        var paths = [head, path] + (others[key] ?? [])
+        paths.sort()
+        first[key] = paths[0]
+        others[key] = Array(paths.dropFirst())
+        return true
+    }
+
+    mutating func remove(_ path: String, for key: RegistryObjectKey) {
+        guard let head = first[key] else { return }
+        var rest = others[key] ?? []
+        if head == path {
+            first[key] = rest.isEmpty ? nil : rest.removeFirst()
+        } else {
+            rest.removeAll { $0 == path }
+        }
+        others[key] = rest.isEmpty ? nil : rest
     }
 }
 
