@@ -90,7 +90,7 @@ extension ManifestSource {
 
     /// One file read: the objects parsed now (from its changed documents only), its documents, and
     /// which of them are new.
-    struct FileReading {
+    struct FileReading: Sendable {
         var decoded: DecodedFile
         var documents: [DocumentRecord] = []
         /// Indices in `documents` of the documents parsed now; the others were held unchanged.

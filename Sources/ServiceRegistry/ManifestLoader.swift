@@ -16,7 +16,10 @@ public enum ManifestLoader {
         logger: Logger? = nil
     ) -> RegistryLoadResult {
         let (filePaths, pathErrors) = manifestFiles(in: paths)
-        return load(files: filePaths.lazy.map(read), paths: filePaths, pathErrors: pathErrors, options: options, serial: serial, logger: logger)
+        // Files are decoded a few ahead on other threads; the store takes them in path order.
+        var load = RegistryLoad(options: options, serial: serial &- 1, pathErrors: pathErrors)
+        ReadAhead.forEach(filePaths, work: { DecodedFile(read($0)) }, consume: { load.add($1) })
+        return finish(load, serial: serial, files: filePaths, logger: logger)
     }
 
     /// Loads from in-memory text (for tests); `name` stands for the file name in locations and
@@ -55,7 +58,11 @@ public enum ManifestLoader {
     ) -> RegistryLoadResult {
         var load = RegistryLoad(options: options, serial: serial &- 1, pathErrors: pathErrors)
         for file in files { load.add(DecodedFile(file)) }
-        let (_, result) = load.finish(serial: serial, files: paths.sorted())
+        return finish(load, serial: serial, files: paths, logger: logger)
+    }
+
+    private static func finish(_ load: consuming RegistryLoad, serial: UInt32, files: [String], logger: Logger?) -> RegistryLoadResult {
+        let (_, result) = load.finish(serial: serial, files: files.sorted())
         if let logger { logSkipped(result.skipped, logger: logger) }
         return result
     }

@@ -78,19 +78,18 @@ public final class ManifestSource: Sendable {
             var records: [String: FileRecord] = [:]
             var holders = Holders()
             var load = RegistryLoad(options: options, serial: state.withLock { $0.store.snapshot.serial }, pathErrors: listing.errors)
-            for (path, stamp) in zip(listing.files, stamps) {
-                let reading: FileReading
-                let hash: Int
+            // Files are decoded a few ahead on other threads; the store takes them in path order.
+            ReadAhead.forEach(Array(zip(listing.files, stamps)), work: { path, _ -> (FileReading, Int) in
                 if ManifestParser.isJSONFile(path) {
                     // Hashed as it is streamed: a large List is read once.
-                    let (decoded, streamedHash) = DecodedFile.streamingJSON(at: path)
-                    reading = Self.wholeFileReading(decoded, documents: [], previous: nil)
-                    hash = streamedHash
-                } else {
-                    let (file, fileHash) = Self.readHashing(path)
-                    reading = Self.decode(file, previous: nil)
-                    hash = fileHash
+                    let (decoded, hash) = DecodedFile.streamingJSON(at: path)
+                    return (Self.wholeFileReading(decoded, documents: [], previous: nil), hash)
                 }
+                let (file, hash) = Self.readHashing(path)
+                return (Self.decode(file, previous: nil), hash)
+            }, consume: { item, decoded in
+                let (path, stamp) = item
+                let (reading, hash) = decoded
                 load.add(reading.decoded)
                 var count = 0
                 for document in reading.documents {
@@ -101,7 +100,7 @@ public final class ManifestSource: Sendable {
                     }
                 }
                 records[path] = FileRecord(stamp: stamp, contentHash: hash, reading: reading, kept: [], objectCount: count)
-            }
+            })
             let serial = RegistryStore.nextSerial(after: state.withLock { $0.store.snapshot.serial })
             let (store, result) = load.finish(serial: serial, files: listing.files)
             ManifestLoader.logSkipped(result.skipped, logger: logger)
