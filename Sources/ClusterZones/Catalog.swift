@@ -14,9 +14,15 @@ public final class Catalog: Sendable {
     /// most specific zone that holds it.
     private let zonesByOrigin: [any Zone]
 
+    /// Builds both indexes in one walk over the Services, with one key made per Service.
     public convenience init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) {
-        let published = PublishedEndpointIndex(snapshot: snapshot)
-        let reverse = ReverseIndex(snapshot: snapshot, domain: configuration.domain, published: published)
+        var published = PublishedEndpointIndex()
+        var reverse = ReverseIndex(domain: configuration.domain)
+        for service in snapshot.servicesInAnyOrder {
+            let key = ServiceKey(service)
+            let endpoints = published.set(service, key: key, in: snapshot)
+            reverse.add(reverse.contributions(of: service, key: key, endpoints: endpoints))
+        }
         self.init(snapshot: snapshot, configuration: configuration, published: published, reverse: reverse)
     }
 
@@ -44,14 +50,14 @@ public final class Catalog: Sendable {
         for key in update.change.services {
             guard let old = snapshot.service(key) else { continue }
             forEachName(of: old) { name, _ in changed.updateValue(nil, forKey: name) }
-            let removed = reverse.contributions(of: old, endpoints: published.endpoints(of: old))
+            let removed = reverse.contributions(of: old, key: ServiceKey(key), endpoints: published.endpoints(of: old))
             reverse.remove(removed)
             touchedAddresses.formUnion(removed.map(\.0))
         }
         for key in update.change.services {
             published.update(key, in: next)
             guard let service = next.service(key) else { continue }
-            let added = reverse.contributions(of: service, endpoints: published.endpoints(of: service))
+            let added = reverse.contributions(of: service, key: ServiceKey(key), endpoints: published.endpoints(of: service))
             reverse.add(added)
             touchedAddresses.formUnion(added.map(\.0))
         }

@@ -24,7 +24,7 @@ extension Catalog {
             var seen = Set<PodAddress>()
             for pod in snapshot.pods {
                 for address in pod.podIPs where seen.insert(PodAddress(namespace: pod.namespace, address: address)).inserted {
-                    if let podName = try? origin.prepending(labels: [address.dashed.lowercased(), pod.namespace.lowercased(), "pod"]) {
+                    if let podName = try? origin.prepending(labels: [address.dashedLabel, pod.namespace.lowercased(), "pod"]) {
                         body(podName, addressTypes)
                     }
                 }
