@@ -58,7 +58,7 @@ public final class AnswerTable: @unchecked Sendable {
         // would cost an allocation and its header for each of hundreds of thousands of names.
         var builders = [AnswerShard.Builder](repeating: AnswerShard.Builder(), count: shardCount)
         catalog.forEachHeldName { name, types in
-            let lowercased = name.lowercased()
+            let lowercased = name.inLowerCase
             let hash = Self.hash(lowercased.wire)
             let shard = Self.shardIndex(hash, mask: shardCount - 1)
             let start = builders[shard].entries.count
@@ -94,7 +94,7 @@ public final class AnswerTable: @unchecked Sendable {
         var encoder = EntryEncoder(catalog: catalog, noData: noData)
         var changes: [Int: [[UInt8]: (hash: UInt64, entry: [UInt8]?)]] = [:]
         for (name, types) in names {
-            let lowercased = name.lowercased()
+            let lowercased = name.inLowerCase
             let wire = lowercased.wire
             let hash = Self.hash(wire)
             let entry = types.flatMap { encoder.entry(for: lowercased, types: $0) }
@@ -230,10 +230,16 @@ public final class AnswerTable: @unchecked Sendable {
         /// the shared bodies. The question's type is not encoded, so one question serves every type.
         private mutating func append(_ answer: Answer, question: DNSQuestion, as key: UInt16, to entry: inout [UInt8]) {
             answer.encoded(for: question, scratch: &scratch) { encoded in
-                for value in [key, encoded.flags, encoded.answerCount, encoded.authorityCount, encoded.additionalCount, UInt16(encoded.body.count)] {
+                func put(_ value: UInt16) {
                     entry.append(UInt8(truncatingIfNeeded: value >> 8))
                     entry.append(UInt8(truncatingIfNeeded: value))
                 }
+                put(key)
+                put(encoded.flags)
+                put(encoded.answerCount)
+                put(encoded.authorityCount)
+                put(encoded.additionalCount)
+                put(UInt16(encoded.body.count))
                 guard key == 0 else {
                     entry.append(contentsOf: encoded.body)
                     return
@@ -249,16 +255,22 @@ public final class AnswerTable: @unchecked Sendable {
 /// encoded again for a new serial.
 struct NoDataBodies: Sendable {
     private(set) var bytes: [UInt8] = []
-    private var offsets: [[UInt8]: Int] = [:]
+    /// Hash of a body → where the bodies with that hash lie in `bytes`: a body is looked up once
+    /// per name compiled, and keying by its bytes would make an array each time.
+    private var placesByHash: [Int: [Range<Int>]] = [:]
     /// Offset → the question name it was encoded for.
     private var questions: [Int: DNSName] = [:]
 
     mutating func offset(of body: UnsafeRawBufferPointer, question: DNSName) -> Int {
-        let key = Array(body)
-        if let known = offsets[key] { return known }
+        var hasher = Hasher()
+        hasher.combine(bytes: body)
+        let hash = hasher.finalize()
+        for place in placesByHash[hash, default: []] where bytes[place].elementsEqual(body) {
+            return place.lowerBound
+        }
         let offset = bytes.count
-        bytes.append(contentsOf: key)
-        offsets[key] = offset
+        bytes.append(contentsOf: body)
+        placesByHash[hash, default: []].append(offset..<bytes.count)
         questions[offset] = question
         return offset
     }

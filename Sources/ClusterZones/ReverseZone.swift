@@ -30,9 +30,10 @@ public struct ReverseZone: Zone {
         self.serial = serial
     }
 
-    /// The addresses this zone answers PTR for, in order (for exports and full compiles).
-    var sortedAddresses: [IPAddress] {
-        index.targets.keys.filter { family == .v4 ? $0.isIPv4 : $0.isIPv6 }.sorted()
+    /// The addresses this zone answers PTR for.
+    var addressesInAnyOrder: some Sequence<IPAddress> {
+        let isIPv4 = family == .v4
+        return index.targets.keys.lazy.filter { $0.isIPv4 == isIPv4 }
     }
 
     private func soaRecord(owner: DNSName) -> ResourceRecord {
