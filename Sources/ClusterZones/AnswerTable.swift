@@ -8,7 +8,8 @@ import NIOCore
 /// compiled zones: no decoding into values, no zone lookup, no encoding, no allocation.
 ///
 /// It is what the zones compile: every entry is `Catalog.answers(at:types:)` made bytes by
-/// `Answer.encoded`, for the names `Catalog.forEachClusterZoneName` and `forEachName(in:)` list,
+/// `Answer.encoded` (given what the walk knows a name resolves to, so that it is not resolved
+/// again), for the names `Catalog.forEachClusterZoneName` and `forEachName(in:)` list,
 /// and a response is assembled by `DNSQueryView.writeResponse` as on every other path. What is not
 /// here takes the general path: names not listed (NXDOMAIN, empty non-terminals, pods in
 /// `insecure` mode), ExternalName names (CNAME chasing), meta types, classes other than IN, and
@@ -57,12 +58,12 @@ public final class AnswerTable: @unchecked Sendable {
         // Each shard's entries are written back to back as they are encoded: an array per entry
         // would cost an allocation and its header for each of hundreds of thousands of names.
         var builders = [AnswerShard.Builder](repeating: AnswerShard.Builder(), count: shardCount)
-        catalog.forEachHeldName { name, types in
+        catalog.forEachHeldName { name, types, node in
             let lowercased = name.inLowerCase
             let hash = Self.hash(lowercased.wire)
             let shard = Self.shardIndex(hash, mask: shardCount - 1)
             let start = builders[shard].entries.count
-            if encoder.append(lowercased, types: types, to: &builders[shard].entries) {
+            if encoder.append(lowercased, types: types, resolvedTo: node, to: &builders[shard].entries) {
                 builders[shard].starts.append((hash, start))
             }
         }
@@ -195,12 +196,13 @@ public final class AnswerTable: @unchecked Sendable {
         /// (ExternalName, chased per question type), or a name that does not exist.
         mutating func entry(for name: DNSName, types: [RecordType]) -> [UInt8]? {
             var entry: [UInt8] = []
-            return append(name, types: types, to: &entry) ? entry : nil
+            return append(name, types: types, resolvedTo: nil, to: &entry) ? entry : nil
         }
 
-        /// Appends the entry of `name` to `entries` (a shard being built, so that no array is made
-        /// per name); false, with `entries` as it was, when the name stays on the general path.
-        mutating func append(_ name: DNSName, types: [RecordType], to entries: inout [UInt8]) -> Bool {
+        /// Appends the entry of `name` (known to resolve to `node`, when given) to `entries` (a shard
+        /// being built, so that no array is made per name); false, with `entries` as it was, when
+        /// the name stays on the general path.
+        mutating func append(_ name: DNSName, types: [RecordType], resolvedTo node: ClusterName?, to entries: inout [UInt8]) -> Bool {
             let start = entries.count
             let wire = name.wire
             entries.append(UInt8(wire.count))
@@ -210,7 +212,7 @@ public final class AnswerTable: @unchecked Sendable {
             var hasNoData = false
             let askedTypes = types + [Self.unownedType]
             let question = DNSQuestion(name: name, type: Self.unownedType)
-            for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes)) {
+            for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes, resolvedTo: node)) {
                 // Only plain positive and NODATA answers are copied; a CNAME (ExternalName) is chased
                 // per question type, so its name stays on the general path.
                 guard answer.responseCode == .noError, !answer.answers.contains(where: { $0.type == .cname }) else {

@@ -90,9 +90,15 @@ public final class Catalog: Sendable {
     /// The answers to `types` at `name` (class IN, no meta types), as `answer` gives them one by
     /// one; the cluster zone resolves the name once for all of them.
     public func answers(at name: DNSName, types: [RecordType]) -> [Answer] {
+        answers(at: name, types: types, resolvedTo: nil)
+    }
+
+    /// `answers(at:types:)`; a name of the cluster zone that `node` is given for is not resolved
+    /// again (the walks of `forEachHeldName` know what most names are).
+    func answers(at name: DNSName, types: [RecordType], resolvedTo node: ClusterName?) -> [Answer] {
         let name = name.inLowerCase
         if name.isSubdomain(of: clusterZone.origin), !types.contains(where: \.isMeta) {
-            return clusterZone.answers(at: name, types: types)
+            return node.map { clusterZone.answers(at: name, resolvedTo: $0, types: types) } ?? clusterZone.answers(at: name, types: types)
         }
         return types.map { answer(DNSQuestion(name: name, type: $0)) }
     }

@@ -117,8 +117,12 @@ public struct ClusterZone: Zone {
     /// The answers to several types at one name, resolving the name once (compiling answers asks
     /// every name for each type it may own).
     public func answers(at name: DNSName, types: [RecordType]) -> [Answer] {
-        let node = resolve(name)
-        return types.map { answer(DNSQuestion(name: name, type: $0), at: node, chaseDepth: 0) }
+        answers(at: name, resolvedTo: resolve(name), types: types)
+    }
+
+    /// `answers(at:types:)` for a name known to resolve to `node`.
+    func answers(at name: DNSName, resolvedTo node: ClusterName?, types: [RecordType]) -> [Answer] {
+        types.map { answer(DNSQuestion(name: name, type: $0), at: node, chaseDepth: 0) }
     }
 
     private func answer(_ question: DNSQuestion, chaseDepth: Int) -> Answer {

@@ -9,19 +9,20 @@ extension Catalog {
     /// Pod names in `insecure` mode are every dashed IP, so they are not listed here.
     /// Both the master-file export and the server's compiled answers walk this one list.
     public func forEachClusterZoneName(_ body: (DNSName, [RecordType]) -> Void) {
-        forEachClusterZoneName(services: snapshot.services, body)
+        forEachClusterZoneName(services: snapshot.services) { name, types, _ in body(name, types) }
     }
 
-    /// `forEachClusterZoneName`, walking `services` in the order given.
-    private func forEachClusterZoneName(services: some Sequence<Service>, _ body: (DNSName, [RecordType]) -> Void) {
+    /// `forEachClusterZoneName`, walking `services` in the order given, and handing over with each
+    /// name what it resolves to where the walk knows that for certain (nil: resolve the name).
+    private func forEachClusterZoneName(services: some Sequence<Service>, _ body: (DNSName, [RecordType], ClusterName?) -> Void) {
         let origin = clusterZone.origin
         let addressTypes: [RecordType] = [.a, .aaaa]
-        body(origin, [.soa, .ns])
+        body(origin, [.soa, .ns], nil)
         if let nameServer = try? origin.prepending("dns").prepending("ns") {
-            body(nameServer, addressTypes)
+            body(nameServer, addressTypes, nil)
         }
         if let version = try? origin.prepending("dns-version") {
-            body(version, [.txt])
+            body(version, [.txt], nil)
         }
         for service in services { forEachName(of: service, body) }
         if configuration.podMode == .verified {
@@ -30,7 +31,7 @@ extension Catalog {
             for pod in snapshot.pods {
                 for address in pod.podIPs where seen.insert(PodAddress(namespace: pod.namespace, address: address)).inserted {
                     if let podName = try? origin.prepending(labels: [address.dashedLabel, pod.namespace.lowercased(), "pod"]) {
-                        body(podName, addressTypes)
+                        body(podName, addressTypes, nil)
                     }
                 }
             }
@@ -41,38 +42,64 @@ extension Catalog {
     /// its endpoint names; nothing when it has no name at all (a headless Service without ready
     /// endpoints). The unit a registry change patches.
     func forEachName(of service: Service, _ body: (DNSName, [RecordType]) -> Void) {
+        forEachName(of: service) { name, types, _ in body(name, types) }
+    }
+
+    /// `forEachName(of:_:)`, with what each name resolves to when its labels are plain (a-z, 0-9,
+    /// '-'): the name then has exactly these labels, and `ClusterZone.resolve` would find the same.
+    private func forEachName(of service: Service, _ body: (DNSName, [RecordType], ClusterName?) -> Void) {
         guard clusterZone.hasName(service),
             let serviceName = try? clusterZone.origin.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() })
         else { return }
+        let isPlain = Self.isPlainLabel(service.name) && Self.isPlainLabel(service.namespace)
         if service.type == .externalName {
-            body(serviceName, [.cname])
+            body(serviceName, [.cname], isPlain ? .service(service) : nil)
             return
         }
         let addressTypes: [RecordType] = [.a, .aaaa]
-        body(serviceName, addressTypes + [.srv])
+        body(serviceName, addressTypes + [.srv], isPlain ? .service(service) : nil)
         var seenPorts = Set<String>()
         for port in service.ports where !port.name.isEmpty {
-            let labels = ["_" + port.name.lowercased(), "_" + port.protocol.lowercased]
+            let portLabel = port.name.lowercased()
+            let proto = port.protocol.lowercased
+            let labels = ["_" + portLabel, "_" + proto]
             guard seenPorts.insert(labels.joined(separator: ".")).inserted,
                 let portName = try? serviceName.prepending(labels: labels)
             else { continue }
-            body(portName, [.srv])
+            let node: ClusterName? = isPlain && Self.isPlainLabel(portLabel)
+                ? .servicePort(service, ports: service.ports.filter { !$0.name.isEmpty && $0.name.lowercased() == portLabel && $0.protocol.lowercased == proto })
+                : nil
+            body(portName, [.srv], node)
         }
         // Two endpoints can share a label (one address in two slices, or on two ports): one name.
         // Labels are in lower case already (`publishedEndpoints`).
+        let endpoints = clusterZone.published.endpoints(of: service)
         var seenLabels = Set<String>()
-        for endpoint in clusterZone.published.endpoints(of: service) where seenLabels.insert(endpoint.label).inserted {
-            if let endpointName = try? serviceName.prepending(labels: [endpoint.label]) {
-                body(endpointName, addressTypes)
-            }
+        for (index, endpoint) in endpoints.enumerated() where seenLabels.insert(endpoint.label).inserted {
+            guard let endpointName = try? serviceName.prepending(labels: [endpoint.label]) else { continue }
+            // The endpoints before this one have other labels.
+            let node: ClusterName? = isPlain && Self.isPlainLabel(endpoint.label)
+                ? .endpoint(service, name: endpoint.label, addresses: endpoints[index...].filter { $0.label == endpoint.label }.map(\.address))
+                : nil
+            body(endpointName, addressTypes, node)
         }
+    }
+
+    /// Whether `label` is made of a-z, 0-9 and '-' only, as valid Kubernetes names are.
+    private static func isPlainLabel(_ label: String) -> Bool {
+        !label.isEmpty && label.utf8.allSatisfy { $0 &- UInt8(ascii: "a") < 26 || $0 &- UInt8(ascii: "0") < 10 || $0 == UInt8(ascii: "-") }
     }
 
     /// Every name of the cluster zone and the reverse zones: what a full compile encodes. In no
     /// particular order: sorting the Services and the addresses was a tenth of the compile.
     public func forEachHeldName(_ body: (DNSName, [RecordType]) -> Void) {
+        forEachHeldName { name, types, _ in body(name, types) }
+    }
+
+    /// `forEachHeldName`, with what a name of the cluster zone resolves to when the walk knows it.
+    func forEachHeldName(_ body: (DNSName, [RecordType], ClusterName?) -> Void) {
         forEachClusterZoneName(services: snapshot.servicesInAnyOrder, body)
-        for zone in reverseZones { forEachName(in: zone, addresses: zone.addressesInAnyOrder, body) }
+        for zone in reverseZones { forEachName(in: zone, addresses: zone.addressesInAnyOrder) { body($0, $1, nil) } }
     }
 
     /// Calls `body` with the apex of `zone` (SOA, NS) and then the reverse name of every address it
