@@ -31,9 +31,8 @@ public struct ReverseZone: Zone {
     }
 
     /// The addresses this zone answers PTR for.
-    var addressesInAnyOrder: some Sequence<IPAddress> {
-        let isIPv4 = family == .v4
-        return index.targets.keys.lazy.filter { $0.isIPv4 == isIPv4 }
+    var addressesInAnyOrder: [IPAddress] {
+        index.targets.addresses(ipv4: family == .v4)
     }
 
     private func soaRecord(owner: DNSName) -> ResourceRecord {
@@ -133,9 +132,10 @@ public struct ReverseZone: Zone {
 /// Compact, for it holds an entry per ClusterIP and endpoint address: a target is the Service's key
 /// and the endpoint's label (strings shared with the registry and the endpoint index, or small
 /// enough to be held inline), its name is made only when asked, an address's first target is held
-/// in the table itself, and a partial name is counted under an integer key.
+/// in the table itself, an IPv4 address is its 32 bits, and a partial name is counted under an
+/// integer key.
 struct ReverseIndex: Sendable {
-    private(set) var targets: TreeDictionary<IPAddress, PTRTargets> = [:]
+    private(set) var targets = AddressTable<PTRTargets>()
     /// Addresses below each partial reverse name.
     private var prefixes: TreeDictionary<AddressPrefix, Int> = [:]
     let domain: DNSName
@@ -292,5 +292,34 @@ struct ReverseIndex: Sendable {
             let value = (prefixes[key] ?? 0) + delta
             prefixes[key] = value > 0 ? value : nil
         }
+    }
+}
+
+/// A persistent table keyed by address, IPv4 addresses by their 32 bits: an `IPAddress` key takes
+/// 24 bytes of every entry, and most addresses are IPv4.
+struct AddressTable<Value: Sendable>: Sendable {
+    private var v4: TreeDictionary<UInt32, Value> = [:]
+    private var v6: TreeDictionary<IPAddress, Value> = [:]
+
+    var count: Int { v4.count + v6.count }
+
+    subscript(address: IPAddress) -> Value? {
+        get {
+            if case .v4(let bits) = address { return v4[bits] }
+            return v6[address]
+        }
+        set {
+            if case .v4(let bits) = address { v4[bits] = newValue } else { v6[address] = newValue }
+        }
+    }
+
+    mutating func updateValue<R>(forKey address: IPAddress, with body: (inout Value?) -> R) -> R {
+        if case .v4(let bits) = address { return v4.updateValue(forKey: bits, with: body) }
+        return v6.updateValue(forKey: address, with: body)
+    }
+
+    /// The addresses of one family, in no particular order.
+    func addresses(ipv4: Bool) -> [IPAddress] {
+        ipv4 ? v4.keys.map { .v4($0) } : Array(v6.keys)
     }
 }
