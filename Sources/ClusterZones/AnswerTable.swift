@@ -58,12 +58,12 @@ public final class AnswerTable: @unchecked Sendable {
         // Each shard's entries are written back to back as they are encoded: an array per entry
         // would cost an allocation and its header for each of hundreds of thousands of names.
         var builders = [AnswerShard.Builder](repeating: AnswerShard.Builder(), count: shardCount)
-        catalog.forEachHeldName { name, types, node in
+        catalog.forEachHeldName { name, types, known in
             let lowercased = name.inLowerCase
             let hash = Self.hash(lowercased.wire)
             let shard = Self.shardIndex(hash, mask: shardCount - 1)
             let start = builders[shard].entries.count
-            if encoder.append(lowercased, types: types, resolvedTo: node, to: &builders[shard].entries) {
+            if encoder.append(lowercased, types: types, known: known, to: &builders[shard].entries) {
                 builders[shard].starts.append((hash, start))
             }
         }
@@ -196,13 +196,13 @@ public final class AnswerTable: @unchecked Sendable {
         /// (ExternalName, chased per question type), or a name that does not exist.
         mutating func entry(for name: DNSName, types: [RecordType]) -> [UInt8]? {
             var entry: [UInt8] = []
-            return append(name, types: types, resolvedTo: nil, to: &entry) ? entry : nil
+            return append(name, types: types, known: nil, to: &entry) ? entry : nil
         }
 
-        /// Appends the entry of `name` (known to resolve to `node`, when given) to `entries` (a shard
+        /// Appends the entry of `name` (what it is `known` to be, when given) to `entries` (a shard
         /// being built, so that no array is made per name); false, with `entries` as it was, when
         /// the name stays on the general path.
-        mutating func append(_ name: DNSName, types: [RecordType], resolvedTo node: ClusterName?, to entries: inout [UInt8]) -> Bool {
+        mutating func append(_ name: DNSName, types: [RecordType], known: Catalog.KnownName?, to entries: inout [UInt8]) -> Bool {
             let start = entries.count
             let wire = name.wire
             entries.append(UInt8(wire.count))
@@ -212,7 +212,7 @@ public final class AnswerTable: @unchecked Sendable {
             var hasNoData = false
             let askedTypes = types + [Self.unownedType]
             let question = DNSQuestion(name: name, type: Self.unownedType)
-            for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes, resolvedTo: node)) {
+            for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes, known: known)) {
                 // Only plain positive and NODATA answers are copied; a CNAME (ExternalName) is chased
                 // per question type, so its name stays on the general path.
                 guard answer.responseCode == .noError, !answer.answers.contains(where: { $0.type == .cname }) else {

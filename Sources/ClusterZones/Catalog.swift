@@ -82,6 +82,14 @@ public final class Catalog: Sendable {
         return (catalog, changed)
     }
 
+    /// What a name listed by `forEachHeldName` is, as the walk listing it knows.
+    enum KnownName {
+        /// A name of the cluster zone with plain labels, and what it resolves to.
+        case cluster(ClusterName)
+        /// The reverse name of an address the reverse zones answer PTR for.
+        case reverse(IPAddress)
+    }
+
     /// `<a-b-c-d>.<ns>.pod.<zone>`.
     func podName(_ pod: PodAddress) -> DNSName? {
         try? clusterZone.origin.prepending(labels: [pod.address.dashedLabel, pod.namespace, "pod"])
@@ -90,15 +98,20 @@ public final class Catalog: Sendable {
     /// The answers to `types` at `name` (class IN, no meta types), as `answer` gives them one by
     /// one; the cluster zone resolves the name once for all of them.
     public func answers(at name: DNSName, types: [RecordType]) -> [Answer] {
-        answers(at: name, types: types, resolvedTo: nil)
+        answers(at: name, types: types, known: nil)
     }
 
-    /// `answers(at:types:)`; a name of the cluster zone that `node` is given for is not resolved
-    /// again (the walks of `forEachHeldName` know what most names are).
-    func answers(at name: DNSName, types: [RecordType], resolvedTo node: ClusterName?) -> [Answer] {
+    /// `answers(at:types:)` for a name the walks of `forEachHeldName` list, which is not resolved
+    /// again when they know what it is.
+    func answers(at name: DNSName, types: [RecordType], known: KnownName?) -> [Answer] {
         let name = name.inLowerCase
-        if name.isSubdomain(of: clusterZone.origin), !types.contains(where: \.isMeta) {
-            return node.map { clusterZone.answers(at: name, resolvedTo: $0, types: types) } ?? clusterZone.answers(at: name, types: types)
+        let hasMeta = types.contains(where: \.isMeta)
+        if name.isSubdomain(of: clusterZone.origin), !hasMeta {
+            guard case .cluster(let node)? = known else { return clusterZone.answers(at: name, types: types) }
+            return clusterZone.answers(at: name, resolvedTo: node, types: types)
+        }
+        if case .reverse(let address)? = known, !hasMeta, let zone = reverseZones.first(where: { $0.holds(address) }) {
+            return types.map { zone.answer(DNSQuestion(name: name, type: $0), address: address) }
         }
         return types.map { answer(DNSQuestion(name: name, type: $0)) }
     }

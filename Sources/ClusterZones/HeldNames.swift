@@ -96,21 +96,22 @@ extension Catalog {
         forEachHeldName { name, types, _ in body(name, types) }
     }
 
-    /// `forEachHeldName`, with what a name of the cluster zone resolves to when the walk knows it.
-    func forEachHeldName(_ body: (DNSName, [RecordType], ClusterName?) -> Void) {
-        forEachClusterZoneName(services: snapshot.servicesInAnyOrder, body)
-        for zone in reverseZones { forEachName(in: zone, addresses: zone.addressesInAnyOrder) { body($0, $1, nil) } }
+    /// `forEachHeldName`, with what a name is when the walk knows it.
+    func forEachHeldName(_ body: (DNSName, [RecordType], KnownName?) -> Void) {
+        forEachClusterZoneName(services: snapshot.servicesInAnyOrder) { body($0, $1, $2.map(KnownName.cluster)) }
+        for zone in reverseZones {
+            body(zone.origin, [.soa, .ns], nil)
+            for address in zone.addressesInAnyOrder {
+                if let owner = ZoneExport.reverseName(of: address) { body(owner, [.ptr], .reverse(address)) }
+            }
+        }
     }
 
     /// Calls `body` with the apex of `zone` (SOA, NS) and then the reverse name of every address it
     /// answers PTR for, in address order.
     public func forEachName(in zone: ReverseZone, _ body: (DNSName, [RecordType]) -> Void) {
-        forEachName(in: zone, addresses: zone.addressesInAnyOrder.sorted(), body)
-    }
-
-    private func forEachName(in zone: ReverseZone, addresses: some Sequence<IPAddress>, _ body: (DNSName, [RecordType]) -> Void) {
         body(zone.origin, [.soa, .ns])
-        for address in addresses {
+        for address in zone.addressesInAnyOrder.sorted() {
             if let owner = ZoneExport.reverseName(of: address) { body(owner, [.ptr]) }
         }
     }

@@ -108,14 +108,23 @@ public struct ReverseZone: Zone {
             }
         }
         if complete {
-            let address = address(fromParts: parts)
-            guard let targets = index.names(at: address) else {
-                return Answer(responseCode: .nameError, authority: [soaRecord(owner: owner)])
-            }
-            guard question.type == .ptr else { return Answer(authority: [soaRecord(owner: owner)]) }
-            return Answer(answers: targets.map { ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ptr($0)) })
+            return answer(question, address: address(fromParts: parts))
         }
         return Answer(responseCode: hasAddress(startingWith: parts) ? .noError : .nameError, authority: [soaRecord(owner: owner)])
+    }
+
+    /// Whether `address` is of this zone's family.
+    func holds(_ address: IPAddress) -> Bool {
+        address.isIPv4 == (family == .v4)
+    }
+
+    /// The answer to a question at the reverse name of `address` (one this zone holds).
+    func answer(_ question: DNSQuestion, address: IPAddress) -> Answer {
+        guard question.type == .ptr, let targets = index.names(at: address) else {
+            let exists = index.targets[address] != nil
+            return Answer(responseCode: exists ? .noError : .nameError, authority: [soaRecord(owner: origin)])
+        }
+        return Answer(answers: targets.map { ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ptr($0)) })
     }
 
     /// Whether a known address starts with `parts` (bytes for IPv4, nibbles for IPv6).
