@@ -215,11 +215,11 @@ public struct ClusterZone: Zone {
                 return (addressRecords(endpoints.map(\.address), type: type, owner: owner), [])
             case .srv:
                 var targets: [(target: DNSName, port: Int, address: IPAddress)] = []
-                var seen = Set<SRVTarget>()
+                var seen = SRVTargetSet()
                 for endpoint in endpoints {
                     let target = targetName(labels: [endpoint.label, service.name, service.namespace, "svc"])
                     for port in endpoint.ports where matches(port, portFilter) {
-                        if seen.insert(SRVTarget(target: target, port: port.port, address: endpoint.address)).inserted {
+                        if seen.insert(SRVTarget(target: target, port: port.port, address: endpoint.address)) {
                             targets.append((target, port.port, endpoint.address))
                         }
                     }
@@ -251,17 +251,17 @@ public struct ClusterZone: Zone {
         let ttl = configuration.ttl
         var answers: [ResourceRecord] = []
         var glue: [ResourceRecord] = []
-        var seenSRV = Set<SRVTarget>()
-        var seenGlue = Set<SRVTarget>()
+        var seenSRV = SRVTargetSet()
+        var seenGlue = SRVTargetSet()
         var unique: [(DNSName, Int)] = []
-        for entry in targets where seenSRV.insert(SRVTarget(target: entry.target, port: entry.port, address: nil)).inserted {
+        for entry in targets where seenSRV.insert(SRVTarget(target: entry.target, port: entry.port, address: nil)) {
             unique.append((entry.target, entry.port))
         }
         let weight = srvWeight(count: unique.count)
         for (target, port) in unique {
             answers.append(ResourceRecord(name: owner, ttl: ttl, data: .srv(priority: 0, weight: weight, port: UInt16(clamping: port), target: target)))
         }
-        for entry in targets where seenGlue.insert(SRVTarget(target: entry.target, port: 0, address: entry.address)).inserted {
+        for entry in targets where seenGlue.insert(SRVTarget(target: entry.target, port: 0, address: entry.address)) {
             glue.append(ResourceRecord(name: entry.target, ttl: ttl, data: RecordData(address: entry.address)))
         }
         return (answers, glue)
@@ -285,3 +285,24 @@ private struct SRVTarget: Hashable {
     var port: Int
     var address: IPAddress?
 }
+
+/// SRV targets seen so far: searched in a list while few (a Service has a port or two, so most
+/// answers have one or two targets), in a hash set beyond, where hashing every name would cost
+/// more than comparing a few.
+private struct SRVTargetSet {
+    private var few: [SRVTarget] = []
+    private var many: Set<SRVTarget>?
+
+    /// Adds `target`; false when an equal one was there.
+    mutating func insert(_ target: SRVTarget) -> Bool {
+        if many != nil { return many!.insert(target).inserted }
+        guard !few.contains(target) else { return false }
+        few.append(target)
+        if few.count > 8 {
+            many = Set(few)
+            few = []
+        }
+        return true
+    }
+}
+
