@@ -207,7 +207,6 @@ public struct ClusterZone: Zone {
 
     /// A/AAAA/SRV of a service name, or SRV of `_port._proto` when `portFilter` is given.
     private func serviceRecords(_ service: Service, type: RecordType, owner: DNSName, portFilter: [ServicePort]?) -> (answers: [ResourceRecord], additional: [ResourceRecord]) {
-        let serviceName = targetName(labels: [service.name, service.namespace, "svc"])
         if service.isHeadless {
             let endpoints = published.endpoints(of: service)
             switch type {
@@ -233,6 +232,7 @@ public struct ClusterZone: Zone {
         case .a, .aaaa:
             return portFilter == nil ? (addressRecords(service.clusterIPs, type: type, owner: owner), []) : ([], [])
         case .srv:
+            let serviceName = targetName(labels: [service.name, service.namespace, "svc"])
             let ports = portFilter ?? service.ports
             var targets: [(target: DNSName, port: Int, address: IPAddress)] = []
             for port in ports {
