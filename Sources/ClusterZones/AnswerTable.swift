@@ -8,7 +8,8 @@ import NIOCore
 /// compiled zones: no decoding into values, no zone lookup, no encoding, no allocation.
 ///
 /// It is what the zones compile: every entry is `Catalog.answers(at:types:)` made bytes by
-/// `Answer.encoded`, for the names `Catalog.forEachClusterZoneName` and `forEachName(in:)` list,
+/// `Answer.encoded` (given what the walk knows a name resolves to, so that it is not resolved
+/// again), for the names `Catalog.forEachClusterZoneName` and `forEachName(in:)` list,
 /// and a response is assembled by `DNSQueryView.writeResponse` as on every other path. What is not
 /// here takes the general path: names not listed (NXDOMAIN, empty non-terminals, pods in
 /// `insecure` mode), ExternalName names (CNAME chasing), meta types, classes other than IN, and
@@ -57,12 +58,12 @@ public final class AnswerTable: @unchecked Sendable {
         // Each shard's entries are written back to back as they are encoded: an array per entry
         // would cost an allocation and its header for each of hundreds of thousands of names.
         var builders = [AnswerShard.Builder](repeating: AnswerShard.Builder(), count: shardCount)
-        catalog.forEachHeldName { name, types in
-            let lowercased = name.lowercased()
+        catalog.forEachHeldName { name, types, known in
+            let lowercased = name.inLowerCase
             let hash = Self.hash(lowercased.wire)
             let shard = Self.shardIndex(hash, mask: shardCount - 1)
             let start = builders[shard].entries.count
-            if encoder.append(lowercased, types: types, to: &builders[shard].entries) {
+            if encoder.append(lowercased, types: types, known: known, to: &builders[shard].entries) {
                 builders[shard].starts.append((hash, start))
             }
         }
@@ -94,7 +95,7 @@ public final class AnswerTable: @unchecked Sendable {
         var encoder = EntryEncoder(catalog: catalog, noData: noData)
         var changes: [Int: [[UInt8]: (hash: UInt64, entry: [UInt8]?)]] = [:]
         for (name, types) in names {
-            let lowercased = name.lowercased()
+            let lowercased = name.inLowerCase
             let wire = lowercased.wire
             let hash = Self.hash(wire)
             let entry = types.flatMap { encoder.entry(for: lowercased, types: $0) }
@@ -195,12 +196,13 @@ public final class AnswerTable: @unchecked Sendable {
         /// (ExternalName, chased per question type), or a name that does not exist.
         mutating func entry(for name: DNSName, types: [RecordType]) -> [UInt8]? {
             var entry: [UInt8] = []
-            return append(name, types: types, to: &entry) ? entry : nil
+            return append(name, types: types, known: nil, to: &entry) ? entry : nil
         }
 
-        /// Appends the entry of `name` to `entries` (a shard being built, so that no array is made
-        /// per name); false, with `entries` as it was, when the name stays on the general path.
-        mutating func append(_ name: DNSName, types: [RecordType], to entries: inout [UInt8]) -> Bool {
+        /// Appends the entry of `name` (what it is `known` to be, when given) to `entries` (a shard
+        /// being built, so that no array is made per name); false, with `entries` as it was, when
+        /// the name stays on the general path.
+        mutating func append(_ name: DNSName, types: [RecordType], known: Catalog.KnownName?, to entries: inout [UInt8]) -> Bool {
             let start = entries.count
             let wire = name.wire
             entries.append(UInt8(wire.count))
@@ -210,7 +212,7 @@ public final class AnswerTable: @unchecked Sendable {
             var hasNoData = false
             let askedTypes = types + [Self.unownedType]
             let question = DNSQuestion(name: name, type: Self.unownedType)
-            for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes)) {
+            for (type, answer) in zip(askedTypes, catalog.answers(at: name, types: askedTypes, known: known)) {
                 // Only plain positive and NODATA answers are copied; a CNAME (ExternalName) is chased
                 // per question type, so its name stays on the general path.
                 guard answer.responseCode == .noError, !answer.answers.contains(where: { $0.type == .cname }) else {
@@ -230,10 +232,16 @@ public final class AnswerTable: @unchecked Sendable {
         /// the shared bodies. The question's type is not encoded, so one question serves every type.
         private mutating func append(_ answer: Answer, question: DNSQuestion, as key: UInt16, to entry: inout [UInt8]) {
             answer.encoded(for: question, scratch: &scratch) { encoded in
-                for value in [key, encoded.flags, encoded.answerCount, encoded.authorityCount, encoded.additionalCount, UInt16(encoded.body.count)] {
+                func put(_ value: UInt16) {
                     entry.append(UInt8(truncatingIfNeeded: value >> 8))
                     entry.append(UInt8(truncatingIfNeeded: value))
                 }
+                put(key)
+                put(encoded.flags)
+                put(encoded.answerCount)
+                put(encoded.authorityCount)
+                put(encoded.additionalCount)
+                put(UInt16(encoded.body.count))
                 guard key == 0 else {
                     entry.append(contentsOf: encoded.body)
                     return
@@ -249,16 +257,22 @@ public final class AnswerTable: @unchecked Sendable {
 /// encoded again for a new serial.
 struct NoDataBodies: Sendable {
     private(set) var bytes: [UInt8] = []
-    private var offsets: [[UInt8]: Int] = [:]
+    /// Hash of a body → where the bodies with that hash lie in `bytes`: a body is looked up once
+    /// per name compiled, and keying by its bytes would make an array each time.
+    private var placesByHash: [Int: [Range<Int>]] = [:]
     /// Offset → the question name it was encoded for.
     private var questions: [Int: DNSName] = [:]
 
     mutating func offset(of body: UnsafeRawBufferPointer, question: DNSName) -> Int {
-        let key = Array(body)
-        if let known = offsets[key] { return known }
+        var hasher = Hasher()
+        hasher.combine(bytes: body)
+        let hash = hasher.finalize()
+        for place in placesByHash[hash, default: []] where bytes[place].elementsEqual(body) {
+            return place.lowerBound
+        }
         let offset = bytes.count
-        bytes.append(contentsOf: key)
-        offsets[key] = offset
+        bytes.append(contentsOf: body)
+        placesByHash[hash, default: []].append(offset..<bytes.count)
         questions[offset] = question
         return offset
     }

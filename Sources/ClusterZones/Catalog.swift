@@ -14,9 +14,15 @@ public final class Catalog: Sendable {
     /// most specific zone that holds it.
     private let zonesByOrigin: [any Zone]
 
+    /// Builds both indexes in one walk over the Services, with one key made per Service.
     public convenience init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) {
-        let published = PublishedEndpointIndex(snapshot: snapshot)
-        let reverse = ReverseIndex(snapshot: snapshot, domain: configuration.domain, published: published)
+        var published = PublishedEndpointIndex()
+        var reverse = ReverseIndex(domain: configuration.domain)
+        for service in snapshot.servicesInAnyOrder {
+            let key = ServiceKey(service)
+            let endpoints = published.set(service, key: key, in: snapshot)
+            reverse.add(reverse.contributions(of: service, key: key, endpoints: endpoints))
+        }
         self.init(snapshot: snapshot, configuration: configuration, published: published, reverse: reverse)
     }
 
@@ -44,14 +50,14 @@ public final class Catalog: Sendable {
         for key in update.change.services {
             guard let old = snapshot.service(key) else { continue }
             forEachName(of: old) { name, _ in changed.updateValue(nil, forKey: name) }
-            let removed = reverse.contributions(of: old, endpoints: published.endpoints(of: old))
+            let removed = reverse.contributions(of: old, key: ServiceKey(key), endpoints: published.endpoints(of: old))
             reverse.remove(removed)
             touchedAddresses.formUnion(removed.map(\.0))
         }
         for key in update.change.services {
             published.update(key, in: next)
             guard let service = next.service(key) else { continue }
-            let added = reverse.contributions(of: service, endpoints: published.endpoints(of: service))
+            let added = reverse.contributions(of: service, key: ServiceKey(key), endpoints: published.endpoints(of: service))
             reverse.add(added)
             touchedAddresses.formUnion(added.map(\.0))
         }
@@ -76,17 +82,36 @@ public final class Catalog: Sendable {
         return (catalog, changed)
     }
 
+    /// What a name listed by `forEachHeldName` is, as the walk listing it knows.
+    enum KnownName {
+        /// A name of the cluster zone with plain labels, and what it resolves to.
+        case cluster(ClusterName)
+        /// The reverse name of an address the reverse zones answer PTR for.
+        case reverse(IPAddress)
+    }
+
     /// `<a-b-c-d>.<ns>.pod.<zone>`.
     func podName(_ pod: PodAddress) -> DNSName? {
-        try? clusterZone.origin.prepending(labels: [pod.address.dashed.lowercased(), pod.namespace, "pod"])
+        try? clusterZone.origin.prepending(labels: [pod.address.dashedLabel, pod.namespace, "pod"])
     }
 
     /// The answers to `types` at `name` (class IN, no meta types), as `answer` gives them one by
     /// one; the cluster zone resolves the name once for all of them.
     public func answers(at name: DNSName, types: [RecordType]) -> [Answer] {
-        let name = name.lowercased()
-        if name.isSubdomain(of: clusterZone.origin), !types.contains(where: \.isMeta) {
-            return clusterZone.answers(at: name, types: types)
+        answers(at: name, types: types, known: nil)
+    }
+
+    /// `answers(at:types:)` for a name the walks of `forEachHeldName` list, which is not resolved
+    /// again when they know what it is.
+    func answers(at name: DNSName, types: [RecordType], known: KnownName?) -> [Answer] {
+        let name = name.inLowerCase
+        let hasMeta = types.contains(where: \.isMeta)
+        if name.isSubdomain(of: clusterZone.origin), !hasMeta {
+            guard case .cluster(let node)? = known else { return clusterZone.answers(at: name, types: types) }
+            return clusterZone.answers(at: name, resolvedTo: node, types: types)
+        }
+        if case .reverse(let address)? = known, !hasMeta, let zone = reverseZones.first(where: { $0.holds(address) }) {
+            return types.map { zone.answer(DNSQuestion(name: name, type: $0), address: address) }
         }
         return types.map { answer(DNSQuestion(name: name, type: $0)) }
     }
@@ -108,7 +133,7 @@ public final class Catalog: Sendable {
     /// - Classes other than IN (or ANY), and names outside every zone: REFUSED.
     public func answer(_ question: DNSQuestion) -> Answer {
         guard question.class == .in || question.class == .any else { return .refused }
-        let name = question.name.lowercased()
+        let name = question.name.inLowerCase
         guard let zone = zonesByOrigin.first(where: { name.isSubdomain(of: $0.origin) }) else { return .refused }
         let asked = DNSQuestion(name: name, type: question.type, class: question.class)
         switch question.type {
@@ -121,5 +146,13 @@ public final class Catalog: Sendable {
         default:
             return zone.answer(asked)
         }
+    }
+}
+
+extension DNSName {
+    /// `lowercased()`, without the copy when the name is in lower case already, as every name the
+    /// zones list is (a full compile asks for some 160k of them).
+    var inLowerCase: DNSName {
+        wire.contains { DNSName.asciiLowercased($0) != $0 } ? lowercased() : self
     }
 }

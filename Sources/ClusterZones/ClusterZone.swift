@@ -28,8 +28,7 @@ public struct ClusterZone: Zone {
 
     /// Finds what `name` (inside the zone) refers to; nil when it does not exist.
     func resolve(_ name: DNSName) -> ClusterName? {
-        let relative = name.lowercasedLabelStrings.dropLast(originLabelCount)
-        let labels = Array(relative.reversed())  // from the zone down: ["svc", ns, service, ...]
+        let labels = relativeLabels(name)
         guard let first = labels.first else { return .apex }
         switch first {
         case "svc":
@@ -44,6 +43,29 @@ public struct ClusterZone: Zone {
         default:
             return nil
         }
+    }
+
+    /// The labels of `name` below the zone, from the zone down (["svc", ns, service, ...]), in
+    /// lower case: each read from the wire straight into its string (`lowercasedLabelStrings` made
+    /// every label through a generic lazy view, at a dynamic cast each).
+    private func relativeLabels(_ name: DNSName) -> [String] {
+        let count = name.labelCount - originLabelCount
+        guard count > 0 else { return [] }
+        var labels: [String] = []
+        labels.reserveCapacity(count)
+        name.wire.withUnsafeBufferPointer { bytes in
+            var index = 0
+            for _ in 0..<count {
+                let length = Int(bytes[index])
+                labels.append(String(unsafeUninitializedCapacity: length) { label in
+                    for offset in 0..<length { label[offset] = DNSName.asciiLowercased(bytes[index + 1 + offset]) }
+                    return length
+                })
+                index += 1 + length
+            }
+        }
+        labels.reverse()
+        return labels
     }
 
     /// `labels` from the namespace down: [ns, service, endpoint-or-proto, port].
@@ -117,8 +139,12 @@ public struct ClusterZone: Zone {
     /// The answers to several types at one name, resolving the name once (compiling answers asks
     /// every name for each type it may own).
     public func answers(at name: DNSName, types: [RecordType]) -> [Answer] {
-        let node = resolve(name)
-        return types.map { answer(DNSQuestion(name: name, type: $0), at: node, chaseDepth: 0) }
+        answers(at: name, resolvedTo: resolve(name), types: types)
+    }
+
+    /// `answers(at:types:)` for a name known to resolve to `node`.
+    func answers(at name: DNSName, resolvedTo node: ClusterName?, types: [RecordType]) -> [Answer] {
+        types.map { answer(DNSQuestion(name: name, type: $0), at: node, chaseDepth: 0) }
     }
 
     private func answer(_ question: DNSQuestion, chaseDepth: Int) -> Answer {
@@ -203,7 +229,6 @@ public struct ClusterZone: Zone {
 
     /// A/AAAA/SRV of a service name, or SRV of `_port._proto` when `portFilter` is given.
     private func serviceRecords(_ service: Service, type: RecordType, owner: DNSName, portFilter: [ServicePort]?) -> (answers: [ResourceRecord], additional: [ResourceRecord]) {
-        let serviceName = targetName(labels: [service.name, service.namespace, "svc"])
         if service.isHeadless {
             let endpoints = published.endpoints(of: service)
             switch type {
@@ -211,11 +236,11 @@ public struct ClusterZone: Zone {
                 return (addressRecords(endpoints.map(\.address), type: type, owner: owner), [])
             case .srv:
                 var targets: [(target: DNSName, port: Int, address: IPAddress)] = []
-                var seen = Set<SRVTarget>()
+                var seen = SRVTargetSet()
                 for endpoint in endpoints {
                     let target = targetName(labels: [endpoint.label, service.name, service.namespace, "svc"])
                     for port in endpoint.ports where matches(port, portFilter) {
-                        if seen.insert(SRVTarget(target: target, port: port.port, address: endpoint.address)).inserted {
+                        if seen.insert(SRVTarget(target: target, port: port.port, address: endpoint.address)) {
                             targets.append((target, port.port, endpoint.address))
                         }
                     }
@@ -229,6 +254,7 @@ public struct ClusterZone: Zone {
         case .a, .aaaa:
             return portFilter == nil ? (addressRecords(service.clusterIPs, type: type, owner: owner), []) : ([], [])
         case .srv:
+            let serviceName = targetName(labels: [service.name, service.namespace, "svc"])
             let ports = portFilter ?? service.ports
             var targets: [(target: DNSName, port: Int, address: IPAddress)] = []
             for port in ports {
@@ -247,17 +273,17 @@ public struct ClusterZone: Zone {
         let ttl = configuration.ttl
         var answers: [ResourceRecord] = []
         var glue: [ResourceRecord] = []
-        var seenSRV = Set<SRVTarget>()
-        var seenGlue = Set<SRVTarget>()
+        var seenSRV = SRVTargetSet()
+        var seenGlue = SRVTargetSet()
         var unique: [(DNSName, Int)] = []
-        for entry in targets where seenSRV.insert(SRVTarget(target: entry.target, port: entry.port, address: nil)).inserted {
+        for entry in targets where seenSRV.insert(SRVTarget(target: entry.target, port: entry.port, address: nil)) {
             unique.append((entry.target, entry.port))
         }
         let weight = srvWeight(count: unique.count)
         for (target, port) in unique {
             answers.append(ResourceRecord(name: owner, ttl: ttl, data: .srv(priority: 0, weight: weight, port: UInt16(clamping: port), target: target)))
         }
-        for entry in targets where seenGlue.insert(SRVTarget(target: entry.target, port: 0, address: entry.address)).inserted {
+        for entry in targets where seenGlue.insert(SRVTarget(target: entry.target, port: 0, address: entry.address)) {
             glue.append(ResourceRecord(name: entry.target, ttl: ttl, data: RecordData(address: entry.address)))
         }
         return (answers, glue)
@@ -281,3 +307,24 @@ private struct SRVTarget: Hashable {
     var port: Int
     var address: IPAddress?
 }
+
+/// SRV targets seen so far: searched in a list while few (a Service has a port or two, so most
+/// answers have one or two targets), in a hash set beyond, where hashing every name would cost
+/// more than comparing a few.
+private struct SRVTargetSet {
+    private var few: [SRVTarget] = []
+    private var many: Set<SRVTarget>?
+
+    /// Adds `target`; false when an equal one was there.
+    mutating func insert(_ target: SRVTarget) -> Bool {
+        if many != nil { return many!.insert(target).inserted }
+        guard !few.contains(target) else { return false }
+        few.append(target)
+        if few.count > 8 {
+            many = Set(few)
+            few = []
+        }
+        return true
+    }
+}
+

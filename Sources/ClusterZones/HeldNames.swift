@@ -9,23 +9,29 @@ extension Catalog {
     /// Pod names in `insecure` mode are every dashed IP, so they are not listed here.
     /// Both the master-file export and the server's compiled answers walk this one list.
     public func forEachClusterZoneName(_ body: (DNSName, [RecordType]) -> Void) {
+        forEachClusterZoneName(services: snapshot.services) { name, types, _ in body(name, types) }
+    }
+
+    /// `forEachClusterZoneName`, walking `services` in the order given, and handing over with each
+    /// name what it resolves to where the walk knows that for certain (nil: resolve the name).
+    private func forEachClusterZoneName(services: some Sequence<Service>, _ body: (DNSName, [RecordType], ClusterName?) -> Void) {
         let origin = clusterZone.origin
         let addressTypes: [RecordType] = [.a, .aaaa]
-        body(origin, [.soa, .ns])
+        body(origin, [.soa, .ns], nil)
         if let nameServer = try? origin.prepending("dns").prepending("ns") {
-            body(nameServer, addressTypes)
+            body(nameServer, addressTypes, nil)
         }
         if let version = try? origin.prepending("dns-version") {
-            body(version, [.txt])
+            body(version, [.txt], nil)
         }
-        for service in snapshot.services { forEachName(of: service, body) }
+        for service in services { forEachName(of: service, body) }
         if configuration.podMode == .verified {
             // Two Pods of a namespace can share an address (one finished, one running): one name.
             var seen = Set<PodAddress>()
             for pod in snapshot.pods {
                 for address in pod.podIPs where seen.insert(PodAddress(namespace: pod.namespace, address: address)).inserted {
-                    if let podName = try? origin.prepending(labels: [address.dashed.lowercased(), pod.namespace.lowercased(), "pod"]) {
-                        body(podName, addressTypes)
+                    if let podName = try? origin.prepending(labels: [address.dashedLabel, pod.namespace.lowercased(), "pod"]) {
+                        body(podName, addressTypes, nil)
                     }
                 }
             }
@@ -36,43 +42,76 @@ extension Catalog {
     /// its endpoint names; nothing when it has no name at all (a headless Service without ready
     /// endpoints). The unit a registry change patches.
     func forEachName(of service: Service, _ body: (DNSName, [RecordType]) -> Void) {
+        forEachName(of: service) { name, types, _ in body(name, types) }
+    }
+
+    /// `forEachName(of:_:)`, with what each name resolves to when its labels are plain (a-z, 0-9,
+    /// '-'): the name then has exactly these labels, and `ClusterZone.resolve` would find the same.
+    private func forEachName(of service: Service, _ body: (DNSName, [RecordType], ClusterName?) -> Void) {
         guard clusterZone.hasName(service),
             let serviceName = try? clusterZone.origin.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() })
         else { return }
+        let isPlain = Self.isPlainLabel(service.name) && Self.isPlainLabel(service.namespace)
         if service.type == .externalName {
-            body(serviceName, [.cname])
+            body(serviceName, [.cname], isPlain ? .service(service) : nil)
             return
         }
         let addressTypes: [RecordType] = [.a, .aaaa]
-        body(serviceName, addressTypes + [.srv])
+        body(serviceName, addressTypes + [.srv], isPlain ? .service(service) : nil)
         var seenPorts = Set<String>()
         for port in service.ports where !port.name.isEmpty {
-            let labels = ["_" + port.name.lowercased(), "_" + port.protocol.lowercased]
+            let portLabel = port.name.lowercased()
+            let proto = port.protocol.lowercased
+            let labels = ["_" + portLabel, "_" + proto]
             guard seenPorts.insert(labels.joined(separator: ".")).inserted,
                 let portName = try? serviceName.prepending(labels: labels)
             else { continue }
-            body(portName, [.srv])
+            let node: ClusterName? = isPlain && Self.isPlainLabel(portLabel)
+                ? .servicePort(service, ports: service.ports.filter { !$0.name.isEmpty && $0.name.lowercased() == portLabel && $0.protocol.lowercased == proto })
+                : nil
+            body(portName, [.srv], node)
         }
         // Two endpoints can share a label (one address in two slices, or on two ports): one name.
+        // Labels are in lower case already (`publishedEndpoints`).
+        let endpoints = clusterZone.published.endpoints(of: service)
         var seenLabels = Set<String>()
-        for endpoint in clusterZone.published.endpoints(of: service) where seenLabels.insert(endpoint.label.lowercased()).inserted {
-            if let endpointName = try? serviceName.prepending(endpoint.label.lowercased()) {
-                body(endpointName, addressTypes)
-            }
+        for (index, endpoint) in endpoints.enumerated() where seenLabels.insert(endpoint.label).inserted {
+            guard let endpointName = try? serviceName.prepending(labels: [endpoint.label]) else { continue }
+            // The endpoints before this one have other labels.
+            let node: ClusterName? = isPlain && Self.isPlainLabel(endpoint.label)
+                ? .endpoint(service, name: endpoint.label, addresses: endpoints[index...].filter { $0.label == endpoint.label }.map(\.address))
+                : nil
+            body(endpointName, addressTypes, node)
         }
     }
 
-    /// Every name of the cluster zone and the reverse zones: what a full compile encodes.
+    /// Whether `label` is made of a-z, 0-9 and '-' only, as valid Kubernetes names are.
+    private static func isPlainLabel(_ label: String) -> Bool {
+        !label.isEmpty && label.utf8.allSatisfy { $0 &- UInt8(ascii: "a") < 26 || $0 &- UInt8(ascii: "0") < 10 || $0 == UInt8(ascii: "-") }
+    }
+
+    /// Every name of the cluster zone and the reverse zones: what a full compile encodes. In no
+    /// particular order: sorting the Services and the addresses was a tenth of the compile.
     public func forEachHeldName(_ body: (DNSName, [RecordType]) -> Void) {
-        forEachClusterZoneName(body)
-        for zone in reverseZones { forEachName(in: zone, body) }
+        forEachHeldName { name, types, _ in body(name, types) }
+    }
+
+    /// `forEachHeldName`, with what a name is when the walk knows it.
+    func forEachHeldName(_ body: (DNSName, [RecordType], KnownName?) -> Void) {
+        forEachClusterZoneName(services: snapshot.servicesInAnyOrder) { body($0, $1, $2.map(KnownName.cluster)) }
+        for zone in reverseZones {
+            body(zone.origin, [.soa, .ns], nil)
+            for address in zone.addressesInAnyOrder {
+                if let owner = ZoneExport.reverseName(of: address) { body(owner, [.ptr], .reverse(address)) }
+            }
+        }
     }
 
     /// Calls `body` with the apex of `zone` (SOA, NS) and then the reverse name of every address it
     /// answers PTR for, in address order.
     public func forEachName(in zone: ReverseZone, _ body: (DNSName, [RecordType]) -> Void) {
         body(zone.origin, [.soa, .ns])
-        for address in zone.sortedAddresses {
+        for address in zone.addressesInAnyOrder.sorted() {
             if let owner = ZoneExport.reverseName(of: address) { body(owner, [.ptr]) }
         }
     }

@@ -30,9 +30,9 @@ public struct ReverseZone: Zone {
         self.serial = serial
     }
 
-    /// The addresses this zone answers PTR for, in order (for exports and full compiles).
-    var sortedAddresses: [IPAddress] {
-        index.targets.keys.filter { family == .v4 ? $0.isIPv4 : $0.isIPv6 }.sorted()
+    /// The addresses this zone answers PTR for.
+    var addressesInAnyOrder: [IPAddress] {
+        index.targets.addresses(ipv4: family == .v4)
     }
 
     private func soaRecord(owner: DNSName) -> ResourceRecord {
@@ -108,14 +108,23 @@ public struct ReverseZone: Zone {
             }
         }
         if complete {
-            let address = address(fromParts: parts)
-            guard let targets = index.names(at: address) else {
-                return Answer(responseCode: .nameError, authority: [soaRecord(owner: owner)])
-            }
-            guard question.type == .ptr else { return Answer(authority: [soaRecord(owner: owner)]) }
-            return Answer(answers: targets.map { ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ptr($0)) })
+            return answer(question, address: address(fromParts: parts))
         }
         return Answer(responseCode: hasAddress(startingWith: parts) ? .noError : .nameError, authority: [soaRecord(owner: owner)])
+    }
+
+    /// Whether `address` is of this zone's family.
+    func holds(_ address: IPAddress) -> Bool {
+        address.isIPv4 == (family == .v4)
+    }
+
+    /// The answer to a question at the reverse name of `address` (one this zone holds).
+    func answer(_ question: DNSQuestion, address: IPAddress) -> Answer {
+        guard question.type == .ptr, let targets = index.names(at: address) else {
+            let exists = index.targets[address] != nil
+            return Answer(responseCode: exists ? .noError : .nameError, authority: [soaRecord(owner: origin)])
+        }
+        return Answer(answers: targets.map { ResourceRecord(name: question.name, ttl: configuration.ttl, data: .ptr($0)) })
     }
 
     /// Whether a known address starts with `parts` (bytes for IPv4, nibbles for IPv6).
@@ -128,22 +137,98 @@ public struct ReverseZone: Zone {
 /// `<endpoint>.<svc>.<ns>.svc.<zone>` once per Service that publishes an endpoint IP; and how many
 /// addresses lie below each partial reverse name, so that an empty non-terminal such as
 /// `96.10.in-addr.arpa` is known without a scan. Patched per Service.
+///
+/// Compact, for it holds an entry per ClusterIP and endpoint address: a target is the Service's key
+/// and the endpoint's label (strings shared with the registry and the endpoint index, or small
+/// enough to be held inline), its name is made only when asked, an address's first target is held
+/// in the table itself, an IPv4 address is its 32 bits, and a partial name is counted under an
+/// integer key.
 struct ReverseIndex: Sendable {
-    private(set) var targets: TreeDictionary<IPAddress, [PTRTarget]> = [:]
-    /// Family marker (4 or 6) + leading bytes (IPv4) or nibbles (IPv6) → addresses below.
-    private var prefixes: TreeDictionary<[UInt8], Int> = [:]
+    private(set) var targets = AddressTable<PTRTargets>()
+    /// Addresses below each partial reverse name.
+    private var prefixes: TreeDictionary<AddressPrefix, Int> = [:]
     let domain: DNSName
 
     /// One reason an address has a PTR record. Ordered: ClusterIPs first, then endpoints, each by
     /// Service and label, so that a patched index lists targets as a fresh one does.
     struct PTRTarget: Hashable, Sendable, Comparable {
-        var rank: UInt8
-        var service: ObjectKey
-        var label: String
-        var name: DNSName
+        var service: ServiceKey
+        /// The endpoint's label (lower case); nil for the Service's own ClusterIP.
+        var label: String?
 
         static func < (lhs: PTRTarget, rhs: PTRTarget) -> Bool {
-            (lhs.rank, lhs.service, lhs.label) < (rhs.rank, rhs.service, rhs.label)
+            (lhs.rank, lhs.service, lhs.label ?? "") < (rhs.rank, rhs.service, rhs.label ?? "")
+        }
+
+        private var rank: UInt8 { label == nil ? 0 : 1 }
+
+        /// `[<label>.]<svc>.<ns>.svc.<domain>`.
+        func name(in domain: DNSName) -> DNSName? {
+            let labels = [service.name, service.namespace, "svc"]
+            return try? domain.prepending(labels: label.map { [$0] + labels } ?? labels)
+        }
+    }
+
+    /// The targets of one address in order, the first held inline: most addresses have one, and
+    /// an array each would cost an allocation per address.
+    struct PTRTargets: Sendable {
+        private(set) var first: PTRTarget
+        private(set) var rest: [PTRTarget] = []
+
+        init(_ target: PTRTarget) { first = target }
+
+        mutating func insert(_ target: PTRTarget) {
+            if target < first {
+                rest.insert(first, at: 0)
+                first = target
+            } else {
+                rest.insert(target, at: rest.firstIndex { target < $0 } ?? rest.endIndex)
+            }
+        }
+
+        /// Removes one target equal to `target`, if any, from more than one (the caller drops an
+        /// address whose only target goes).
+        mutating func remove(_ target: PTRTarget) {
+            if first == target {
+                first = rest.removeFirst()
+            } else if let position = rest.firstIndex(of: target) {
+                rest.remove(at: position)
+            }
+        }
+    }
+
+    /// The first `length` bytes (IPv4) or nibbles (IPv6) of an address, the rest zeroed.
+    struct AddressPrefix: Hashable, Sendable {
+        var address: IPAddress
+        var length: UInt8
+
+        init(_ address: IPAddress, length: Int) {
+            switch address {
+            case .v4(let value):
+                self.address = .v4(value & ~(UInt32.max >> (8 * length)))
+            case .v6(let high, let low):
+                let bits = 4 * length
+                self.address = bits < 64
+                    ? .v6(high: high & ~(UInt64.max >> bits), low: 0)
+                    : .v6(high: high, low: low & ~(UInt64.max >> (bits - 64)))
+            }
+            self.length = UInt8(length)
+        }
+
+        /// From the leading bytes (IPv4) or nibbles (IPv6) of a reverse name.
+        init(parts: [UInt8], ipv4: Bool) {
+            if ipv4 {
+                var value: UInt32 = 0
+                for (index, part) in parts.enumerated() { value |= UInt32(part) << (24 - 8 * index) }
+                self.init(.v4(value), length: parts.count)
+            } else {
+                var high: UInt64 = 0
+                var low: UInt64 = 0
+                for (index, part) in parts.enumerated() {
+                    if index < 16 { high |= UInt64(part) << (60 - 4 * index) } else { low |= UInt64(part) << (60 - 4 * (index - 16)) }
+                }
+                self.init(.v6(high: high, low: low), length: parts.count)
+            }
         }
     }
 
@@ -151,64 +236,99 @@ struct ReverseIndex: Sendable {
         self.domain = domain
     }
 
-    init(snapshot: RegistrySnapshot, domain: DNSName, published: PublishedEndpointIndex) {
-        self.domain = domain
-        for service in snapshot.servicesInAnyOrder {
-            add(contributions(of: service, endpoints: published.endpoints(of: service)))
-        }
-    }
-
     /// The PTR targets at `address`, each name once; nil when the address has none.
     func names(at address: IPAddress) -> [DNSName]? {
-        guard let list = targets[address] else { return nil }
-        var seen = Set<DNSName>()
-        return list.map(\.name).filter { seen.insert($0).inserted }
+        guard let held = targets[address] else { return nil }
+        // Equal targets (one endpoint in two groups) lie next to each other in the order.
+        var result: [DNSName] = []
+        if let name = held.first.name(in: domain) { result.append(name) }
+        var previous = held.first
+        for target in held.rest where target != previous {
+            previous = target
+            if let name = target.name(in: domain) { result.append(name) }
+        }
+        return result
     }
 
     func hasPrefix(_ parts: [UInt8], ipv4: Bool) -> Bool {
-        prefixes[[ipv4 ? 4 : 6] + parts] != nil
+        prefixes[AddressPrefix(parts: parts, ipv4: ipv4)] != nil
     }
 
-    /// What one Service puts in the reverse zones.
-    func contributions(of service: Service, endpoints: [NamedEndpoint]) -> [(IPAddress, PTRTarget)] {
+    /// What one Service (whose key is `key`) puts in the reverse zones.
+    func contributions(of service: Service, key: ServiceKey, endpoints: [NamedEndpoint]) -> [(IPAddress, PTRTarget)] {
         guard service.type != .externalName else { return [] }
-        let key = ObjectKey(namespace: service.namespace, name: service.name)
         var result: [(IPAddress, PTRTarget)] = []
-        if service.ownsClusterIPs, let name = try? domain.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() }) {
-            for address in service.clusterIPs { result.append((address, PTRTarget(rank: 0, service: key, label: "", name: name))) }
+        if service.ownsClusterIPs {
+            result.reserveCapacity(service.clusterIPs.count + endpoints.count)
+            for address in service.clusterIPs { result.append((address, PTRTarget(service: key, label: nil))) }
         }
         for endpoint in endpoints {
-            guard let name = try? domain.prepending(labels: [endpoint.label, service.name, service.namespace, "svc"].map { $0.lowercased() }) else { continue }
-            result.append((endpoint.address, PTRTarget(rank: 1, service: key, label: endpoint.label, name: name)))
+            result.append((endpoint.address, PTRTarget(service: key, label: endpoint.label)))
         }
         return result
     }
 
     mutating func add(_ contributions: [(IPAddress, PTRTarget)]) {
         for (address, target) in contributions {
-            var list = targets[address] ?? []
-            if list.isEmpty { count(address, by: 1) }
-            list.insert(target, at: list.firstIndex { target < $0 } ?? list.endIndex)
-            targets[address] = list
+            let isNew = targets.updateValue(forKey: address) { held in
+                guard held != nil else {
+                    held = PTRTargets(target)
+                    return true
+                }
+                held!.insert(target)
+                return false
+            }
+            if isNew { count(address, by: 1) }
         }
     }
 
     mutating func remove(_ contributions: [(IPAddress, PTRTarget)]) {
         for (address, target) in contributions {
-            guard var list = targets[address], let position = list.firstIndex(of: target) else { continue }
-            list.remove(at: position)
-            targets[address] = list.isEmpty ? nil : list
-            if list.isEmpty { count(address, by: -1) }
+            guard let held = targets[address] else { continue }
+            if held.rest.isEmpty {
+                guard held.first == target else { continue }
+                targets[address] = nil
+                count(address, by: -1)
+            } else {
+                targets.updateValue(forKey: address) { $0!.remove(target) }
+            }
         }
     }
 
     private mutating func count(_ address: IPAddress, by delta: Int) {
-        let parts = address.isIPv4 ? address.bytes : address.bytes.flatMap { [$0 >> 4, $0 & 0x0f] }
-        let marker: UInt8 = address.isIPv4 ? 4 : 6
-        for length in 1..<parts.count {
-            let key = [marker] + parts[..<length]
+        for length in 1..<(address.isIPv4 ? 4 : 32) {
+            let key = AddressPrefix(address, length: length)
             let value = (prefixes[key] ?? 0) + delta
             prefixes[key] = value > 0 ? value : nil
         }
+    }
+}
+
+/// A persistent table keyed by address, IPv4 addresses by their 32 bits: an `IPAddress` key takes
+/// 24 bytes of every entry, and most addresses are IPv4.
+struct AddressTable<Value: Sendable>: Sendable {
+    private var v4: TreeDictionary<UInt32, Value> = [:]
+    private var v6: TreeDictionary<IPAddress, Value> = [:]
+
+    var count: Int { v4.count + v6.count }
+
+    subscript(address: IPAddress) -> Value? {
+        get {
+            if case .v4(let bits) = address { return v4[bits] }
+            return v6[address]
+        }
+        set {
+            if case .v4(let bits) = address { v4[bits] = newValue } else { v6[address] = newValue }
+        }
+    }
+
+    mutating func updateValue<R>(forKey address: IPAddress, with body: (inout Value?) -> R) -> R {
+        if case .v4(let bits) = address { return v4.updateValue(forKey: bits, with: body) }
+        return v6.updateValue(forKey: address, with: body)
+    }
+
+    /// The addresses of one family, in no particular order.
+    func addresses(ipv4: Bool) -> [IPAddress] {
+        ipv4 ? v4.keys.map { .v4($0) } : Array(v6.keys)
     }
 }
