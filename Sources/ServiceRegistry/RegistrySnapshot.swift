@@ -37,9 +37,12 @@ public final class RegistrySnapshot: Sendable {
     /// Grows on every change a source publishes; the SOA serial follows it.
     public let serial: UInt32
 
-    let servicesByKey: TreeDictionary<ObjectKey, Service>
-    let endpointGroupsByService: TreeDictionary<ObjectKey, [EndpointGroup]>
-    /// The Service owning each ClusterIP (keys, not copies: the Service is in `servicesByKey`).
+    /// Every Service the manifests hold, served or not, with its endpoint groups: one entry per
+    /// Service, the same the store keeps, rather than a draft, a served copy and a group list apart.
+    let serviceEntries: TreeDictionary<ObjectKey, ServiceEntry>
+    /// The number of entries served (not withdrawn for a ClusterIP clash or a failed allocation).
+    public let serviceCount: Int
+    /// The Service owning each ClusterIP (keys, not copies: the Service is in `serviceEntries`).
     let servicesByClusterIP: TreeDictionary<IPAddress, ObjectKey>
     let podsByKey: TreeDictionary<ObjectKey, Pod>
     /// The Pods at each address, sorted by namespace and name.
@@ -49,16 +52,16 @@ public final class RegistrySnapshot: Sendable {
 
     init(
         serial: UInt32,
-        servicesByKey: TreeDictionary<ObjectKey, Service>,
-        endpointGroupsByService: TreeDictionary<ObjectKey, [EndpointGroup]>,
+        serviceEntries: TreeDictionary<ObjectKey, ServiceEntry>,
+        serviceCount: Int,
         servicesByClusterIP: TreeDictionary<IPAddress, ObjectKey>,
         podsByKey: TreeDictionary<ObjectKey, Pod>,
         podsByIP: TreeDictionary<IPAddress, [ObjectKey]>,
         namespaceNames: TreeDictionary<String, String>
     ) {
         self.serial = serial
-        self.servicesByKey = servicesByKey
-        self.endpointGroupsByService = endpointGroupsByService
+        self.serviceEntries = serviceEntries
+        self.serviceCount = serviceCount
         self.servicesByClusterIP = servicesByClusterIP
         self.podsByKey = podsByKey
         self.podsByIP = podsByIP
@@ -67,7 +70,8 @@ public final class RegistrySnapshot: Sendable {
 
     /// A snapshot of resolved objects, as tests and tools build one by hand.
     /// - Parameters:
-    ///   - endpointGroups: the chosen endpoint groups of each Service, keyed by the Service.
+    ///   - endpointGroups: the chosen endpoint groups of each Service, keyed by the Service (groups of
+    ///     a key without a Service are left out).
     ///   - namespaces: namespaces that exist besides those of the Services and Pods.
     public convenience init(
         serial: UInt32,
@@ -76,11 +80,13 @@ public final class RegistrySnapshot: Sendable {
         pods: [Pod],
         namespaces: [String]
     ) {
-        var byKey = TreeDictionary<ObjectKey, Service>()
+        var entries = TreeDictionary<ObjectKey, ServiceEntry>()
         var byIP = TreeDictionary<IPAddress, ObjectKey>()
         for service in services.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             let key = ObjectKey(namespace: service.namespace, name: service.name)
-            byKey[key] = service
+            entries[key] = ServiceEntry(
+                draft: ServiceDraft(service: service, listedFamilies: [], policy: nil), isServed: true,
+                endpointGroups: endpointGroups[key] ?? [])
             if service.ownsClusterIPs {
                 for ip in service.clusterIPs where byIP[ip] == nil { byIP[ip] = key }
             }
@@ -98,9 +104,7 @@ public final class RegistrySnapshot: Sendable {
             if names[folded] == nil { names[folded] = namespace }
         }
         self.init(
-            serial: serial, servicesByKey: byKey,
-            endpointGroupsByService: TreeDictionary(uniqueKeysWithValues: endpointGroups.filter { !$0.value.isEmpty }.map { ($0.key, $0.value) }),
-            servicesByClusterIP: byIP, podsByKey: podsByKey, podsByIP: podsByIP, namespaceNames: names)
+            serial: serial, serviceEntries: entries, serviceCount: entries.count, servicesByClusterIP: byIP, podsByKey: podsByKey, podsByIP: podsByIP, namespaceNames: names)
     }
 
     /// An empty registry (no objects), for tests and for the moment before the first load.
@@ -108,11 +112,11 @@ public final class RegistrySnapshot: Sendable {
 
     /// Every Service, sorted by namespace, then name. Sorts on each call: for tools and full walks.
     public var services: [Service] {
-        servicesByKey.sorted { $0.key < $1.key }.map(\.value)
+        serviceEntries.sorted { $0.key < $1.key }.compactMap(\.value.served)
     }
 
     /// Every Service in no particular order, without sorting: for building indexes.
-    public var servicesInAnyOrder: some Sequence<Service> { servicesByKey.values }
+    public var servicesInAnyOrder: some Sequence<Service> { serviceEntries.values.lazy.compactMap(\.served) }
 
     /// Every Pod, sorted by namespace, then name. Sorts on each call.
     public var pods: [Pod] {
@@ -122,19 +126,18 @@ public final class RegistrySnapshot: Sendable {
     /// Every namespace that exists: `v1 Namespace` objects plus each namespace holding an object. Sorted.
     public var namespaces: [String] { namespaceNames.values.sorted() }
 
-    public var serviceCount: Int { servicesByKey.count }
     public var podCount: Int { podsByKey.count }
     public var namespaceCount: Int { namespaceNames.count }
 
     public func service(namespace: some StringProtocol, name: some StringProtocol) -> Service? {
-        servicesByKey[ObjectKey(namespace: namespace, name: name)]
+        serviceEntries[ObjectKey(namespace: namespace, name: name)]?.served
     }
 
-    public func service(_ key: ObjectKey) -> Service? { servicesByKey[key] }
+    public func service(_ key: ObjectKey) -> Service? { serviceEntries[key]?.served }
 
     /// The endpoint groups chosen for a Service (all endpoints, ready or not; callers filter).
     public func endpointGroups(namespace: some StringProtocol, service: some StringProtocol) -> [EndpointGroup] {
-        endpointGroupsByService[ObjectKey(namespace: namespace, name: service)] ?? []
+        serviceEntries[ObjectKey(namespace: namespace, name: service)]?.endpointGroups ?? []
     }
 
     public func endpointGroups(of service: Service) -> [EndpointGroup] {
@@ -143,7 +146,7 @@ public final class RegistrySnapshot: Sendable {
 
     /// The Service whose ClusterIPs include `ip` (two Services never share one), as a list.
     public func services(withClusterIP ip: IPAddress) -> [Service] {
-        servicesByClusterIP[ip].flatMap { servicesByKey[$0] }.map { [$0] } ?? []
+        servicesByClusterIP[ip].flatMap { serviceEntries[$0]?.served }.map { [$0] } ?? []
     }
 
     /// Pods with `ip` among their pod IPs, sorted by namespace and name.
@@ -163,7 +166,37 @@ public final class RegistrySnapshot: Sendable {
     /// Services of one namespace, sorted by name.
     public func services(inNamespace namespace: some StringProtocol) -> [Service] {
         let namespace = ObjectKey.folded(namespace)
-        return servicesByKey.filter { $0.key.namespace == namespace }.sorted { $0.key < $1.key }.map(\.value)
+        return serviceEntries.filter { $0.key.namespace == namespace }.sorted { $0.key < $1.key }.compactMap(\.value.served)
+    }
+}
+
+/// A Service as its manifest gives it, and what the store derived for it.
+struct ServiceEntry: Sendable {
+    var draft: ServiceDraft
+    /// Every ClusterIP it is served with, in order, when the store allocated some; nil when it is
+    /// served with the manifest's own.
+    var allocatedClusterIPs: [IPAddress]?
+    /// False while it is withdrawn (a ClusterIP clash, a failed allocation) or not derived yet.
+    var isServed: Bool
+    /// The groups chosen from its slices, legacy Endpoints or selector; empty while not served.
+    /// Slice and Endpoints groups are the store's own arrays, shared rather than copied.
+    var endpointGroups: [EndpointGroup]
+
+    init(draft: ServiceDraft, allocatedClusterIPs: [IPAddress]? = nil, isServed: Bool = false, endpointGroups: [EndpointGroup] = []) {
+        self.draft = draft
+        self.allocatedClusterIPs = allocatedClusterIPs
+        self.isServed = isServed
+        self.endpointGroups = endpointGroups
+    }
+
+    /// The Service as DNS answers it: with its allocated ClusterIPs; nil while not served.
+    var served: Service? {
+        guard isServed else { return nil }
+        guard let allocatedClusterIPs else { return draft.service }
+        var service = draft.service
+        service.clusterIPs = allocatedClusterIPs
+        service.clusterIPAllocated = true
+        return service
     }
 }
 
