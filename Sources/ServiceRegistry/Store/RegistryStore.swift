@@ -45,6 +45,14 @@ public struct RegistryStore: Sendable {
     /// looks up its own labels' pairs, instead of trying every selector of its namespace.
     private var selectorServices = TreeDictionary<SelectorTerm, ObjectKeys>()
 
+    // One copy of each value many objects repeat.
+    private var servicePortLists = SharedValues<[ServicePort]>()
+    /// Slices' ports and Pods' container ports.
+    private var endpointPortLists = SharedValues<[EndpointPort]>()
+    /// Selectors and Pod labels.
+    private var labelSets = SharedValues<[String: String]>()
+    private var familyLists = SharedValues<[IPFamily]>()
+
     private struct SelectorTerm: Hashable, Sendable {
         var namespace: String
         var label: String
@@ -187,9 +195,13 @@ public struct RegistryStore: Sendable {
                 services[key]?.draft.service.source = draft.service.source
                 return true
             }
-            if old == nil { use(namespace: draft.service.namespace, by: 1, into: &change) }
+            if let old {
+                unshare(old.draft)
+            } else {
+                use(namespace: draft.service.namespace, by: 1, into: &change)
+            }
             unpublishClusterIPs(of: key)
-            setEntry(ServiceEntry(draft: draft), for: key)
+            setEntry(ServiceEntry(draft: share(draft)), for: key)
             claim(key, old: old?.draft.service.clusterIPs ?? [], new: draft.service.clusterIPs, into: &change)
             index(selectorOf: key, old: old?.draft.service, new: draft.service)
             change.services.insert(key)
@@ -200,7 +212,9 @@ public struct RegistryStore: Sendable {
                 old.withoutSource == group.withoutSource
             {
                 guard old.source != group.source else { return false }
-                insertSlice(group, named: key.name, into: ObjectKey(namespace: key.namespace, name: serviceName))
+                var relocated = old
+                relocated.source = group.source
+                insertSlice(relocated, named: key.name, into: ObjectKey(namespace: key.namespace, name: serviceName))
                 regroup(ObjectKey(namespace: key.namespace, name: serviceName))
                 return true
             }
@@ -231,7 +245,9 @@ public struct RegistryStore: Sendable {
                 moved.source = old.source
                 if moved == old {
                     guard old.source != pod.source else { return false }
-                    podsByKey[key] = pod
+                    var relocated = old
+                    relocated.source = pod.source
+                    podsByKey[key] = relocated
                     return true
                 }
                 removePod(key, old, into: &change, counting: false)
@@ -257,6 +273,7 @@ public struct RegistryStore: Sendable {
             guard let old = services[key] else { return }
             unpublishClusterIPs(of: key)
             setEntry(nil, for: key)
+            unshare(old.draft)
             change.removed.services += 1
             use(namespace: key.namespace, by: -1, into: &change)
             claim(key, old: old.draft.service.clusterIPs, new: [], into: &change)
@@ -289,7 +306,7 @@ public struct RegistryStore: Sendable {
     private mutating func removeSlice(_ key: ObjectKey, from serviceName: String, into change: inout RegistryChange) {
         let service = ObjectKey(namespace: key.namespace, name: serviceName)
         if var groups = sliceGroups[service], let index = groups.firstIndex(where: { Self.sliceName(of: $0) == key.name }) {
-            groups.remove(at: index)
+            endpointPortLists.release(groups.remove(at: index).ports)
             sliceGroups[service] = groups.isEmpty ? nil : groups
         }
         change.services.insert(service)
@@ -302,9 +319,12 @@ public struct RegistryStore: Sendable {
 
     /// Puts a slice's group among its Service's, replacing the slice's old group, in name order.
     private mutating func insertSlice(_ group: EndpointGroup, named name: String, into service: ObjectKey) {
+        var group = group
+        group.ports = endpointPortLists.share(group.ports)
         var groups = sliceGroups.removeValue(forKey: service) ?? []
         let index = groups.firstIndex { Self.sliceName(of: $0) >= name } ?? groups.endIndex
         if index < groups.endIndex, Self.sliceName(of: groups[index]) == name {
+            endpointPortLists.release(groups[index].ports)
             groups[index] = group
         } else {
             groups.insert(group, at: index)
@@ -332,6 +352,9 @@ public struct RegistryStore: Sendable {
 
     /// - Parameter counting: the Pod is new to its namespace (not a new version of one held).
     private mutating func addPod(_ key: ObjectKey, _ pod: Pod, into change: inout RegistryChange, counting: Bool) {
+        var pod = pod
+        pod.labels = labelSets.share(pod.labels)
+        pod.containerPorts = endpointPortLists.share(pod.containerPorts)
         podsByKey[key] = pod
         if counting { use(namespace: key.namespace, by: 1, into: &change) }
         podNamesByNamespace[key.namespace, default: []].insert(key.name)
@@ -346,6 +369,8 @@ public struct RegistryStore: Sendable {
 
     private mutating func removePod(_ key: ObjectKey, _ pod: Pod, into change: inout RegistryChange, counting: Bool) {
         podsByKey[key] = nil
+        labelSets.release(pod.labels)
+        endpointPortLists.release(pod.containerPorts)
         if counting { use(namespace: key.namespace, by: -1, into: &change) }
         podNamesByNamespace[key.namespace]?.remove(key.name)
         if podNamesByNamespace[key.namespace]?.isEmpty == true { podNamesByNamespace[key.namespace] = nil }
@@ -355,6 +380,22 @@ public struct RegistryStore: Sendable {
             change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
         }
         touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
+    }
+
+    /// The draft with the shared copies of its port list, selector and families, used once more.
+    private mutating func share(_ draft: ServiceDraft) -> ServiceDraft {
+        var draft = draft
+        draft.service.ports = servicePortLists.share(draft.service.ports)
+        draft.service.selector = draft.service.selector.map { labelSets.share($0) }
+        draft.ipFamilies = familyLists.share(draft.ipFamilies)
+        return draft
+    }
+
+    /// Counts one use less of a shared draft's values.
+    private mutating func unshare(_ draft: ServiceDraft) {
+        servicePortLists.release(draft.service.ports)
+        if let selector = draft.service.selector { labelSets.release(selector) }
+        familyLists.release(draft.ipFamilies)
     }
 
     /// Services in `namespace` whose selector matches `labels` are derived again.
