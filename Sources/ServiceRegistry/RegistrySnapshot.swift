@@ -135,7 +135,8 @@ public final class RegistrySnapshot: Sendable {
 
     public func service(_ key: ObjectKey) -> Service? { serviceEntries[key]?.served }
 
-    /// The endpoint groups chosen for a Service (all endpoints, ready or not; callers filter).
+    /// The endpoint groups chosen for a Service (all endpoints, ready or not; callers filter). An
+    /// EndpointSlice without endpoints gives no group.
     public func endpointGroups(namespace: some StringProtocol, service: some StringProtocol) -> [EndpointGroup] {
         serviceEntries[ObjectKey(namespace: namespace, name: service)]?.endpointGroups ?? []
     }

@@ -29,9 +29,8 @@ public struct RegistryStore: Sendable {
     private var servedCount = 0
     /// The Service name (as the slice gives it) of each EndpointSlice, by the slice's namespace/name.
     private var sliceServices = TreeDictionary<ObjectKey, String>()
-    /// The slices' groups by the Service (namespace/name) they belong to, sorted by slice name:
-    /// the array a Service's entry is given, so each group is kept once.
-    private var sliceGroups = TreeDictionary<ObjectKey, [EndpointGroup]>()
+    /// The slices of each Service (namespace/name) they belong to.
+    private var slicesByService = TreeDictionary<ObjectKey, ServiceSlices>()
     private var legacyEndpoints: [ObjectKey: [EndpointGroup]] = [:]
     /// Namespaces of the `v1 Namespace` objects.
     private var declaredNamespaces: Set<String> = []
@@ -52,6 +51,18 @@ public struct RegistryStore: Sendable {
     /// Selectors and Pod labels.
     private var labelSets = SharedValues<[String: String]>()
     private var familyLists = SharedValues<[IPFamily]>()
+
+    /// The EndpointSlices of one Service. A slice without endpoints is only counted: its ports and
+    /// address type answer nothing (40k of the 49k slices of a large cluster have none), but it
+    /// still makes slices the Service's source of endpoints.
+    private struct ServiceSlices: Sendable {
+        /// The groups of the slices with endpoints, sorted by slice name: the array the Service's
+        /// entry is given, so each group is kept once.
+        var groups: [EndpointGroup] = []
+        var emptySlices = 0
+
+        var isEmpty: Bool { groups.isEmpty && emptySlices == 0 }
+    }
 
     private struct SelectorTerm: Hashable, Sendable {
         var namespace: String
@@ -206,17 +217,23 @@ public struct RegistryStore: Sendable {
             index(selectorOf: key, old: old?.draft.service, new: draft.service)
             change.services.insert(key)
         case .endpointSlice(let serviceName, let group):
+            let service = ObjectKey(namespace: key.namespace, name: serviceName)
             let oldServiceName = sliceServices[key]
-            if let oldServiceName, oldServiceName == serviceName,
-                let old = sliceGroup(named: key.name, of: ObjectKey(namespace: key.namespace, name: serviceName)),
-                old.withoutSource == group.withoutSource
-            {
-                guard old.source != group.source else { return false }
-                var relocated = old
-                relocated.source = group.source
-                insertSlice(relocated, named: key.name, into: ObjectKey(namespace: key.namespace, name: serviceName))
-                regroup(ObjectKey(namespace: key.namespace, name: serviceName))
-                return true
+            if oldServiceName == serviceName {
+                switch sliceGroup(named: key.name, of: service) {
+                case nil where group.endpoints.isEmpty:
+                    // Without endpoints before and after: nothing DNS answers from changed.
+                    return false
+                case let old? where old.withoutSource == group.withoutSource:
+                    guard old.source != group.source else { return false }
+                    var relocated = old
+                    relocated.source = group.source
+                    insertSlice(relocated, named: key.name, into: service)
+                    regroup(service)
+                    return true
+                default:
+                    break
+                }
             }
             if let oldServiceName {
                 removeSlice(key, from: oldServiceName, into: &change)
@@ -224,7 +241,6 @@ public struct RegistryStore: Sendable {
                 use(namespace: key.namespace, by: 1, into: &change)
             }
             sliceServices[key] = serviceName
-            let service = ObjectKey(namespace: key.namespace, name: serviceName)
             insertSlice(group, named: key.name, into: service)
             change.services.insert(service)
         case .endpoints(let groups):
@@ -305,31 +321,39 @@ public struct RegistryStore: Sendable {
 
     private mutating func removeSlice(_ key: ObjectKey, from serviceName: String, into change: inout RegistryChange) {
         let service = ObjectKey(namespace: key.namespace, name: serviceName)
-        if var groups = sliceGroups[service], let index = groups.firstIndex(where: { Self.sliceName(of: $0) == key.name }) {
-            endpointPortLists.release(groups.remove(at: index).ports)
-            sliceGroups[service] = groups.isEmpty ? nil : groups
+        var slices = slicesByService.removeValue(forKey: service) ?? ServiceSlices()
+        if let index = slices.groups.firstIndex(where: { Self.sliceName(of: $0) == key.name }) {
+            endpointPortLists.release(slices.groups.remove(at: index).ports)
+        } else {
+            slices.emptySlices -= 1
         }
+        if !slices.isEmpty { slicesByService[service] = slices }
         change.services.insert(service)
     }
 
-    /// The slice's group among those of `service`.
+    /// The group of a slice with endpoints among those of `service`.
     private func sliceGroup(named name: String, of service: ObjectKey) -> EndpointGroup? {
-        sliceGroups[service]?.first { Self.sliceName(of: $0) == name }
+        slicesByService[service]?.groups.first { Self.sliceName(of: $0) == name }
     }
 
-    /// Puts a slice's group among its Service's, replacing the slice's old group, in name order.
+    /// Puts a slice among its Service's (its group in name order, replacing its old one), or
+    /// counts it if it has no endpoints.
     private mutating func insertSlice(_ group: EndpointGroup, named name: String, into service: ObjectKey) {
-        var group = group
-        group.ports = endpointPortLists.share(group.ports)
-        var groups = sliceGroups.removeValue(forKey: service) ?? []
-        let index = groups.firstIndex { Self.sliceName(of: $0) >= name } ?? groups.endIndex
-        if index < groups.endIndex, Self.sliceName(of: groups[index]) == name {
-            endpointPortLists.release(groups[index].ports)
-            groups[index] = group
+        var slices = slicesByService.removeValue(forKey: service) ?? ServiceSlices()
+        if group.endpoints.isEmpty {
+            slices.emptySlices += 1
         } else {
-            groups.insert(group, at: index)
+            var group = group
+            group.ports = endpointPortLists.share(group.ports)
+            let index = slices.groups.firstIndex { Self.sliceName(of: $0) >= name } ?? slices.groups.endIndex
+            if index < slices.groups.endIndex, Self.sliceName(of: slices.groups[index]) == name {
+                endpointPortLists.release(slices.groups[index].ports)
+                slices.groups[index] = group
+            } else {
+                slices.groups.insert(group, at: index)
+            }
         }
-        sliceGroups[service] = groups
+        slicesByService[service] = slices
     }
 
     /// The slice's name as its key has it.
@@ -568,7 +592,7 @@ public struct RegistryStore: Sendable {
 
     /// The first source present wins: EndpointSlices (by slice name), legacy Endpoints, the selector.
     private func endpointGroups(of draft: ServiceDraft, key: ObjectKey) -> [EndpointGroup] {
-        if let groups = sliceGroups[key] { return groups }
+        if let slices = slicesByService[key] { return slices.groups }
         if let groups = legacyEndpoints[key] { return groups }
         let service = draft.service
         guard service.selector?.isEmpty == false else { return [] }
