@@ -41,8 +41,10 @@ public struct RegistryStore: Sendable {
     /// Pod names by namespace, for selectors.
     private var podNamesByNamespace: [String: Set<String>] = [:]
     /// Services with a selector, indexed by one pair of it (namespace, label, value): a Pod change
-    /// looks up its own labels' pairs, instead of trying every selector of its namespace.
-    private var selectorServices = TreeDictionary<SelectorTerm, ObjectKeys>()
+    /// looks up its own labels' pairs, instead of trying every selector of its namespace. Keyed by
+    /// the pair's hash, a sixth the size of the pair: a collision only has a Pod change try a
+    /// selector that does not match it.
+    private var selectorServices = TreeDictionary<Int, ObjectKeys>()
 
     // One copy of each value many objects repeat.
     private var servicePortLists = SharedValues<[ServicePort]>()
@@ -425,8 +427,8 @@ public struct RegistryStore: Sendable {
     /// Services in `namespace` whose selector matches `labels` are derived again.
     private func touchSelectors(in namespace: String, labels: [String: String], into change: inout RegistryChange) {
         for (label, value) in labels {
-            selectorServices[SelectorTerm(namespace: namespace, label: label, value: value)]?.forEach { key in
-                if let selector = services[key]?.draft.service.selector, SelectorEndpoints.matches(selector, labels) {
+            selectorServices[SelectorTerm(namespace: namespace, label: label, value: value).hashValue]?.forEach { key in
+                if key.namespace == namespace, let selector = services[key]?.draft.service.selector, SelectorEndpoints.matches(selector, labels) {
                     change.services.insert(key)
                 }
             }
@@ -435,10 +437,10 @@ public struct RegistryStore: Sendable {
 
     private mutating func index(selectorOf key: ObjectKey, old: Service?, new: Service?) {
         if let term = old.flatMap({ Self.indexTerm(of: $0) }) {
-            selectorServices[term]?.remove(key)
-            if selectorServices[term]?.isEmpty == true { selectorServices[term] = nil }
+            selectorServices[term.hashValue]?.remove(key)
+            if selectorServices[term.hashValue]?.isEmpty == true { selectorServices[term.hashValue] = nil }
         }
-        if let term = new.flatMap({ Self.indexTerm(of: $0) }) { selectorServices[term, default: ObjectKeys()].insert(key) }
+        if let term = new.flatMap({ Self.indexTerm(of: $0) }) { selectorServices[term.hashValue, default: ObjectKeys()].insert(key) }
     }
 
     /// The pair a selector is indexed by: its least label, so every matching Pod has it.
