@@ -46,7 +46,7 @@ public final class RegistrySnapshot: Sendable {
     let servicesByClusterIP: TreeDictionary<IPAddress, ObjectKey>
     let podsByKey: TreeDictionary<ObjectKey, Pod>
     /// The Pods at each address, sorted by namespace and name.
-    let podsByIP: TreeDictionary<IPAddress, [ObjectKey]>
+    let podsByIP: TreeDictionary<IPAddress, PodKeys>
     /// Lower-cased namespace → the namespace as first written.
     let namespaceNames: TreeDictionary<String, String>
 
@@ -56,7 +56,7 @@ public final class RegistrySnapshot: Sendable {
         serviceCount: Int,
         servicesByClusterIP: TreeDictionary<IPAddress, ObjectKey>,
         podsByKey: TreeDictionary<ObjectKey, Pod>,
-        podsByIP: TreeDictionary<IPAddress, [ObjectKey]>,
+        podsByIP: TreeDictionary<IPAddress, PodKeys>,
         namespaceNames: TreeDictionary<String, String>
     ) {
         self.serial = serial
@@ -92,7 +92,7 @@ public final class RegistrySnapshot: Sendable {
             }
         }
         var podsByKey = TreeDictionary<ObjectKey, Pod>()
-        var podsByIP = TreeDictionary<IPAddress, [ObjectKey]>()
+        var podsByIP: [IPAddress: [ObjectKey]] = [:]
         for pod in pods.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             let key = ObjectKey(namespace: pod.namespace, name: pod.name)
             podsByKey[key] = pod
@@ -104,7 +104,9 @@ public final class RegistrySnapshot: Sendable {
             if names[folded] == nil { names[folded] = namespace }
         }
         self.init(
-            serial: serial, serviceEntries: entries, serviceCount: entries.count, servicesByClusterIP: byIP, podsByKey: podsByKey, podsByIP: podsByIP, namespaceNames: names)
+            serial: serial, serviceEntries: entries, serviceCount: entries.count, servicesByClusterIP: byIP, podsByKey: podsByKey,
+            podsByIP: TreeDictionary(uniqueKeysWithValues: podsByIP.compactMap { ip, keys in PodKeys(keys).map { (ip, $0) } }),
+            namespaceNames: names)
     }
 
     /// An empty registry (no objects), for tests and for the moment before the first load.
@@ -152,7 +154,7 @@ public final class RegistrySnapshot: Sendable {
 
     /// Pods with `ip` among their pod IPs, sorted by namespace and name.
     public func pods(withIP ip: IPAddress) -> [Pod] {
-        (podsByIP[ip] ?? []).compactMap { podsByKey[$0] }
+        (podsByIP[ip]?.keys ?? []).compactMap { podsByKey[$0] }
     }
 
     public func pod(namespace: some StringProtocol, name: some StringProtocol) -> Pod? {
@@ -169,6 +171,22 @@ public final class RegistrySnapshot: Sendable {
         let namespace = ObjectKey.folded(namespace)
         return serviceEntries.filter { $0.key.namespace == namespace }.sorted { $0.key < $1.key }.compactMap(\.value.served)
     }
+}
+
+/// The Pods at one address, sorted by namespace and name. Nearly every address has one Pod, kept
+/// inline rather than in an array of its own.
+struct PodKeys: Sendable {
+    private var first: ObjectKey
+    private var rest: [ObjectKey]
+
+    /// nil when `keys` (sorted) is empty.
+    init?(_ keys: [ObjectKey]) {
+        guard let first = keys.first else { return nil }
+        self.first = first
+        self.rest = Array(keys.dropFirst())
+    }
+
+    var keys: [ObjectKey] { [first] + rest }
 }
 
 /// A Service as its manifest gives it, and what the store derived for it.

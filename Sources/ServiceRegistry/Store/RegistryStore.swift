@@ -87,7 +87,7 @@ public struct RegistryStore: Sendable {
     // The snapshot's tables, changed in place and shared with each snapshot published.
     private var servicesByClusterIP = TreeDictionary<IPAddress, ObjectKey>()
     private var podsByKey = TreeDictionary<ObjectKey, Pod>()
-    private var podsByIP = TreeDictionary<IPAddress, [ObjectKey]>()
+    private var podsByIP = TreeDictionary<IPAddress, PodKeys>()
     private var namespaceNames = TreeDictionary<String, String>()
 
     public init(options: RegistryOptions = .init(), serial: UInt32 = 0) {
@@ -385,9 +385,9 @@ public struct RegistryStore: Sendable {
         if counting { use(namespace: key.namespace, by: 1, into: &change) }
         podNamesByNamespace[key.namespace, default: []].insert(key.name)
         for ip in pod.podIPs {
-            var pods = podsByIP[ip] ?? []
+            var pods = podsByIP[ip]?.keys ?? []
             pods.insert(key, at: pods.firstIndex { $0 > key } ?? pods.endIndex)
-            podsByIP[ip] = pods
+            podsByIP[ip] = PodKeys(pods)
             change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
         }
         touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
@@ -401,8 +401,7 @@ public struct RegistryStore: Sendable {
         podNamesByNamespace[key.namespace]?.remove(key.name)
         if podNamesByNamespace[key.namespace]?.isEmpty == true { podNamesByNamespace[key.namespace] = nil }
         for ip in pod.podIPs {
-            let remaining = (podsByIP[ip] ?? []).filter { $0 != key }
-            podsByIP[ip] = remaining.isEmpty ? nil : remaining
+            podsByIP[ip] = PodKeys((podsByIP[ip]?.keys ?? []).filter { $0 != key })
             change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
         }
         touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
