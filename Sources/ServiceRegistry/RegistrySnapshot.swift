@@ -39,6 +39,7 @@ public final class RegistrySnapshot: Sendable {
 
     /// Every Service the manifests hold, served or not, with its endpoint groups: one entry per
     /// Service, the same the store keeps, rather than a draft, a served copy and a group list apart.
+    /// (Also entries of EndpointSlices' Service names without a Service: never served.)
     let serviceEntries: TreeDictionary<ObjectKey, ServiceEntry>
     /// The number of entries served (not withdrawn for a ClusterIP clash or a failed allocation).
     public let serviceCount: Int
@@ -189,28 +190,47 @@ struct PodKeys: Sendable {
     var keys: [ObjectKey] { [first] + rest }
 }
 
+/// The EndpointSlices of one Service. A slice without endpoints is only counted: its ports and
+/// address type answer nothing (40k of the 49k slices of a large cluster have none), but it still
+/// makes slices the Service's source of endpoints.
+struct ServiceSlices: Sendable {
+    /// The groups of the slices with endpoints, sorted by slice name: the array the Service's entry
+    /// is given, so each group is kept once.
+    var groups: [EndpointGroup] = []
+    var emptySlices = 0
+
+    var isEmpty: Bool { groups.isEmpty && emptySlices == 0 }
+}
+
 /// A Service as its manifest gives it, and what the store derived for it.
 struct ServiceEntry: Sendable {
-    var draft: ServiceDraft
+    /// nil while only EndpointSlices name the Service.
+    var draft: ServiceDraft?
+    /// False while it is withdrawn (a ClusterIP clash, a failed allocation) or not derived yet.
+    var isServed: Bool
     /// Every ClusterIP it is served with, in order, when the store allocated some; nil when it is
     /// served with the manifest's own.
     var allocatedClusterIPs: [IPAddress]?
-    /// False while it is withdrawn (a ClusterIP clash, a failed allocation) or not derived yet.
-    var isServed: Bool
     /// The groups chosen from its slices, legacy Endpoints or selector; empty while not served.
     /// Slice and Endpoints groups are the store's own arrays, shared rather than copied.
     var endpointGroups: [EndpointGroup]
+    /// Its EndpointSlices, which may come before the Service and outlive it.
+    var slices: ServiceSlices
 
-    init(draft: ServiceDraft, allocatedClusterIPs: [IPAddress]? = nil, isServed: Bool = false, endpointGroups: [EndpointGroup] = []) {
+    init(
+        draft: ServiceDraft?, allocatedClusterIPs: [IPAddress]? = nil, isServed: Bool = false, endpointGroups: [EndpointGroup] = [],
+        slices: ServiceSlices = ServiceSlices()
+    ) {
         self.draft = draft
         self.allocatedClusterIPs = allocatedClusterIPs
         self.isServed = isServed
         self.endpointGroups = endpointGroups
+        self.slices = slices
     }
 
     /// The Service as DNS answers it: with its allocated ClusterIPs; nil while not served.
     var served: Service? {
-        guard isServed else { return nil }
+        guard isServed, let draft else { return nil }
         guard let allocatedClusterIPs else { return draft.service }
         var service = draft.service
         service.clusterIPs = allocatedClusterIPs

@@ -23,14 +23,15 @@ public struct RegistryStore: Sendable {
     // The objects as the sources gave them.
     // Persistent tries rather than Dictionaries, here and below: a Dictionary keeps room for every
     // bucket of its capacity inline, and a draft is a few hundred bytes (39 MB for 50k Services).
-    /// Every Service with what is derived for it; the snapshot publishes this very table.
+    /// Every Service, and every Service name EndpointSlices give, with its slices and what is
+    /// derived for it; the snapshot publishes this very table.
     private var services = TreeDictionary<ObjectKey, ServiceEntry>()
     /// Entries of `services` that are served.
     private var servedCount = 0
+    /// Entries of `services` with a Service.
+    private var serviceObjectCount = 0
     /// The Service name (as the slice gives it) of each EndpointSlice, by the slice's namespace/name.
     private var sliceServices = TreeDictionary<ObjectKey, String>()
-    /// The slices of each Service (namespace/name) they belong to.
-    private var slicesByService = TreeDictionary<ObjectKey, ServiceSlices>()
     private var legacyEndpoints: [ObjectKey: [EndpointGroup]] = [:]
     /// Namespaces of the `v1 Namespace` objects.
     private var declaredNamespaces: Set<String> = []
@@ -53,18 +54,6 @@ public struct RegistryStore: Sendable {
     /// Selectors and Pod labels.
     private var labelSets = SharedValues<[String: String]>()
     private var familyLists = SharedValues<[IPFamily]>()
-
-    /// The EndpointSlices of one Service. A slice without endpoints is only counted: its ports and
-    /// address type answer nothing (40k of the 49k slices of a large cluster have none), but it
-    /// still makes slices the Service's source of endpoints.
-    private struct ServiceSlices: Sendable {
-        /// The groups of the slices with endpoints, sorted by slice name: the array the Service's
-        /// entry is given, so each group is kept once.
-        var groups: [EndpointGroup] = []
-        var emptySlices = 0
-
-        var isEmpty: Bool { groups.isEmpty && emptySlices == 0 }
-    }
 
     private struct SelectorTerm: Hashable, Sendable {
         var namespace: String
@@ -104,7 +93,7 @@ public struct RegistryStore: Sendable {
 
     /// The number of objects held, of every kind.
     public var objectCount: Int {
-        services.count + sliceServices.count + legacyEndpoints.count + podsByKey.count + declaredNamespaces.count + otherObjects.count
+        serviceObjectCount + sliceServices.count + legacyEndpoints.count + podsByKey.count + declaredNamespaces.count + otherObjects.count
     }
 
     /// Applies a batch of events as one change. Returns the new snapshot and what changed, or nil
@@ -169,15 +158,15 @@ public struct RegistryStore: Sendable {
     /// Records that an object held unchanged now sits elsewhere in its file (an edit above it moved
     /// it), so that messages about it name the right line. Changes nothing DNS shows.
     public mutating func relocate(_ key: RegistryObjectKey, to location: SourceLocation) {
-        guard key.kind == "Service", services[key.key] != nil else { return }
-        services[key.key]?.draft.service.source = location
+        guard key.kind == "Service", services[key.key]?.draft != nil else { return }
+        services[key.key]?.draft?.service.source = location
     }
 
     // MARK: Objects in
 
     /// Every key held now, of every kind.
     private var allKeys: [RegistryObjectKey] {
-        services.keys.map { RegistryObjectKey(kind: "Service", key: $0) }
+        services.compactMap { $0.value.draft == nil ? nil : RegistryObjectKey(kind: "Service", key: $0.key) }
             + sliceServices.keys.map { RegistryObjectKey(kind: "EndpointSlice", key: $0) }
             + legacyEndpoints.keys.map { RegistryObjectKey(kind: "Endpoints", key: $0) }
             + podsByKey.keys.map { RegistryObjectKey(kind: "Pod", key: $0) }
@@ -202,21 +191,21 @@ public struct RegistryStore: Sendable {
         let key = object.key.key
         switch object.content {
         case .service(let draft):
-            let old = services[key]
-            if let old, RegistryObject.Content.service(old.draft).withoutLocations == object.content.withoutLocations {
-                guard old.draft.service.source != draft.service.source else { return false }
-                services[key]?.draft.service.source = draft.service.source
+            let old = services[key]?.draft
+            if let old, RegistryObject.Content.service(old).withoutLocations == object.content.withoutLocations {
+                guard old.service.source != draft.service.source else { return false }
+                services[key]?.draft?.service.source = draft.service.source
                 return true
             }
             if let old {
-                unshare(old.draft)
+                unshare(old)
             } else {
                 use(namespace: draft.service.namespace, by: 1, into: &change)
             }
             unpublishClusterIPs(of: key)
-            setEntry(ServiceEntry(draft: share(draft)), for: key)
-            claim(key, old: old?.draft.service.clusterIPs ?? [], new: draft.service.clusterIPs, into: &change)
-            index(selectorOf: key, old: old?.draft.service, new: draft.service)
+            setEntry(ServiceEntry(draft: share(draft), slices: services[key]?.slices ?? ServiceSlices()), for: key)
+            claim(key, old: old?.service.clusterIPs ?? [], new: draft.service.clusterIPs, into: &change)
+            index(selectorOf: key, old: old?.service, new: draft.service)
             change.services.insert(key)
         case .endpointSlice(let serviceName, let group):
             let service = ObjectKey(namespace: key.namespace, name: serviceName)
@@ -288,14 +277,14 @@ public struct RegistryStore: Sendable {
         let key = objectKey.key
         switch objectKey.kind {
         case "Service":
-            guard let old = services[key] else { return }
+            guard let entry = services[key], let old = entry.draft else { return }
             unpublishClusterIPs(of: key)
-            setEntry(nil, for: key)
-            unshare(old.draft)
+            setEntry(ServiceEntry(draft: nil, slices: entry.slices), for: key)
+            unshare(old)
             change.removed.services += 1
             use(namespace: key.namespace, by: -1, into: &change)
-            claim(key, old: old.draft.service.clusterIPs, new: [], into: &change)
-            index(selectorOf: key, old: old.draft.service, new: nil)
+            claim(key, old: old.service.clusterIPs, new: [], into: &change)
+            index(selectorOf: key, old: old.service, new: nil)
             change.services.insert(key)
         case "EndpointSlice":
             guard let serviceName = sliceServices.removeValue(forKey: key) else { return }
@@ -323,25 +312,29 @@ public struct RegistryStore: Sendable {
 
     private mutating func removeSlice(_ key: ObjectKey, from serviceName: String, into change: inout RegistryChange) {
         let service = ObjectKey(namespace: key.namespace, name: serviceName)
-        var slices = slicesByService.removeValue(forKey: service) ?? ServiceSlices()
-        if let index = slices.groups.firstIndex(where: { Self.sliceName(of: $0) == key.name }) {
-            endpointPortLists.release(slices.groups.remove(at: index).ports)
+        var entry = services[service] ?? ServiceEntry(draft: nil)
+        if let index = entry.slices.groups.firstIndex(where: { Self.sliceName(of: $0) == key.name }) {
+            endpointPortLists.release(entry.slices.groups.remove(at: index).ports)
         } else {
-            slices.emptySlices -= 1
+            entry.slices.emptySlices -= 1
         }
-        if !slices.isEmpty { slicesByService[service] = slices }
+        setEntry(entry, for: service)
         change.services.insert(service)
     }
 
     /// The group of a slice with endpoints among those of `service`.
     private func sliceGroup(named name: String, of service: ObjectKey) -> EndpointGroup? {
-        slicesByService[service]?.groups.first { Self.sliceName(of: $0) == name }
+        services[service]?.slices.groups.first { Self.sliceName(of: $0) == name }
     }
 
     /// Puts a slice among its Service's (its group in name order, replacing its old one), or
     /// counts it if it has no endpoints.
     private mutating func insertSlice(_ group: EndpointGroup, named name: String, into service: ObjectKey) {
-        var slices = slicesByService.removeValue(forKey: service) ?? ServiceSlices()
+        var entry = services[service] ?? ServiceEntry(draft: nil)
+        // Out of the table while it changes, so that its group array is not shared and grows in place.
+        services[service] = nil
+        var slices = entry.slices
+        entry.slices = ServiceSlices()
         if group.endpoints.isEmpty {
             slices.emptySlices += 1
         } else {
@@ -355,7 +348,8 @@ public struct RegistryStore: Sendable {
                 slices.groups.insert(group, at: index)
             }
         }
-        slicesByService[service] = slices
+        entry.slices = slices
+        services[service] = entry
     }
 
     /// The slice's name as its key has it.
@@ -364,15 +358,23 @@ public struct RegistryStore: Sendable {
     /// Hands a served Service its sources' groups again after they only moved within their files,
     /// so that the snapshot shares the store's arrays instead of keeping the old ones alive.
     private mutating func regroup(_ key: ObjectKey) {
-        guard let entry = services[key], entry.isServed, entry.draft.service.type != .externalName else { return }
-        let groups = endpointGroups(of: entry.draft, key: key)
+        guard let entry = services[key], entry.isServed, let draft = entry.draft, draft.service.type != .externalName else { return }
+        let groups = endpointGroups(of: draft, key: key)
         services[key]?.endpointGroups = groups
     }
 
-    /// Replaces a Service's entry, keeping count of those served.
+    /// Replaces a Service's entry (dropping one left with neither a Service nor slices), keeping
+    /// count of those served and of those with a Service.
     private mutating func setEntry(_ entry: ServiceEntry?, for key: ObjectKey) {
-        if services[key]?.isServed == true { servedCount -= 1 }
-        if entry?.isServed == true { servedCount += 1 }
+        let entry = entry.flatMap { $0.draft == nil && $0.slices.isEmpty ? nil : $0 }
+        if let old = services[key] {
+            if old.isServed { servedCount -= 1 }
+            if old.draft != nil { serviceObjectCount -= 1 }
+        }
+        if let entry {
+            if entry.isServed { servedCount += 1 }
+            if entry.draft != nil { serviceObjectCount += 1 }
+        }
         services[key] = entry
     }
 
@@ -427,7 +429,7 @@ public struct RegistryStore: Sendable {
     private func touchSelectors(in namespace: String, labels: [String: String], into change: inout RegistryChange) {
         for (label, value) in labels {
             selectorServices[SelectorTerm(namespace: namespace, label: label, value: value).hashValue]?.forEach { key in
-                if key.namespace == namespace, let selector = services[key]?.draft.service.selector, SelectorEndpoints.matches(selector, labels) {
+                if key.namespace == namespace, let selector = services[key]?.draft?.service.selector, SelectorEndpoints.matches(selector, labels) {
                     change.services.insert(key)
                 }
             }
@@ -488,33 +490,33 @@ public struct RegistryStore: Sendable {
     private mutating func derive(_ key: ObjectKey) {
         unpublishClusterIPs(of: key)
         serviceErrors[key] = nil
-        guard let draft = services[key]?.draft else {
+        guard var entry = services[key], let draft = entry.draft else {
             release(key)
             return
         }
         if let clash = draft.service.clusterIPs.first(where: { (claims.owner(of: $0) ?? key) != key }), let owner = claims.owner(of: clash),
-            let ownerService = services[owner]?.draft.service
+            let ownerService = services[owner]?.draft?.service
         {
             serviceErrors[key] = RegistryError(
                 code: .clusterIPClash,
                 reason: "\(clash) is already the ClusterIP of \(ownerService.reference)"
                     + (ownerService.source.map { " (\($0))" } ?? "") + "; two Services cannot share a ClusterIP",
                 location: draft.service.source, object: draft.service.reference, field: "spec.clusterIP")
-            withdraw(key, draft)
+            withdraw(key, entry)
             return
         }
-        var allocated: [IPAddress]?
+        entry.allocatedClusterIPs = nil
         if draft.needsAllocation {
             guard let addresses = allocate(for: draft, key: key) else {
-                withdraw(key, draft)
+                withdraw(key, entry)
                 return
             }
-            allocated = addresses
+            entry.allocatedClusterIPs = addresses
         } else {
             release(key)
         }
-        let groups = draft.service.type == .externalName ? [] : endpointGroups(of: draft, key: key)
-        let entry = ServiceEntry(draft: draft, allocatedClusterIPs: allocated, isServed: true, endpointGroups: groups)
+        entry.endpointGroups = draft.service.type == .externalName ? [] : endpointGroups(of: draft, key: key)
+        entry.isServed = true
         setEntry(entry, for: key)
         if let service = entry.served, service.ownsClusterIPs {
             for ip in service.clusterIPs { servicesByClusterIP[ip] = key }
@@ -530,9 +532,13 @@ public struct RegistryStore: Sendable {
     }
 
     /// Keeps a Service out of the snapshot (not servable).
-    private mutating func withdraw(_ key: ObjectKey, _ draft: ServiceDraft) {
+    private mutating func withdraw(_ key: ObjectKey, _ entry: ServiceEntry) {
         release(key)
-        setEntry(ServiceEntry(draft: draft), for: key)
+        var entry = entry
+        entry.isServed = false
+        entry.allocatedClusterIPs = nil
+        entry.endpointGroups = []
+        setEntry(entry, for: key)
     }
 
     private mutating func release(_ key: ObjectKey) {
@@ -593,7 +599,7 @@ public struct RegistryStore: Sendable {
 
     /// The first source present wins: EndpointSlices (by slice name), legacy Endpoints, the selector.
     private func endpointGroups(of draft: ServiceDraft, key: ObjectKey) -> [EndpointGroup] {
-        if let slices = slicesByService[key] { return slices.groups }
+        if let slices = services[key]?.slices, !slices.isEmpty { return slices.groups }
         if let groups = legacyEndpoints[key] { return groups }
         let service = draft.service
         guard service.selector?.isEmpty == false else { return [] }
