@@ -203,29 +203,56 @@ struct ServiceSlices: Sendable {
 }
 
 /// A Service as its manifest gives it, and what the store derived for it.
+///
+/// The fields live in one immutable box, replaced on change: a table lookup copies what it finds,
+/// and copying one reference is cheaper than the dozen a draft holds.
 struct ServiceEntry: Sendable {
-    /// nil while only EndpointSlices name the Service.
-    var draft: ServiceDraft?
-    /// False while it is withdrawn (a ClusterIP clash, a failed allocation) or not derived yet.
-    var isServed: Bool
-    /// Every ClusterIP it is served with, in order, when the store allocated some; nil when it is
-    /// served with the manifest's own.
-    var allocatedClusterIPs: [IPAddress]?
-    /// The groups chosen from its slices, legacy Endpoints or selector; empty while not served.
-    /// Slice and Endpoints groups are the store's own arrays, shared rather than copied.
-    var endpointGroups: [EndpointGroup]
-    /// Its EndpointSlices, which may come before the Service and outlive it.
-    var slices: ServiceSlices
+    private final class Fields: Sendable {
+        let draft: ServiceDraft?
+        // The flags right after the draft, in what its last word leaves free.
+        let isServed: Bool
+        let allocatedClusterIPs: [IPAddress]?
+        let endpointGroups: [EndpointGroup]
+        let slices: ServiceSlices
+
+        init(draft: ServiceDraft?, isServed: Bool, allocatedClusterIPs: [IPAddress]?, endpointGroups: [EndpointGroup], slices: ServiceSlices) {
+            self.draft = draft
+            self.isServed = isServed
+            self.allocatedClusterIPs = allocatedClusterIPs
+            self.endpointGroups = endpointGroups
+            self.slices = slices
+        }
+    }
+
+    private var fields: Fields
 
     init(
         draft: ServiceDraft?, allocatedClusterIPs: [IPAddress]? = nil, isServed: Bool = false, endpointGroups: [EndpointGroup] = [],
         slices: ServiceSlices = ServiceSlices()
     ) {
-        self.draft = draft
-        self.allocatedClusterIPs = allocatedClusterIPs
-        self.isServed = isServed
-        self.endpointGroups = endpointGroups
-        self.slices = slices
+        fields = Fields(draft: draft, isServed: isServed, allocatedClusterIPs: allocatedClusterIPs, endpointGroups: endpointGroups, slices: slices)
+    }
+
+    /// nil while only EndpointSlices name the Service.
+    var draft: ServiceDraft? {
+        get { fields.draft }
+        set { self = ServiceEntry(draft: newValue, allocatedClusterIPs: allocatedClusterIPs, isServed: isServed, endpointGroups: endpointGroups, slices: slices) }
+    }
+    /// False while it is withdrawn (a ClusterIP clash, a failed allocation) or not derived yet.
+    var isServed: Bool { fields.isServed }
+    /// Every ClusterIP it is served with, in order, when the store allocated some; nil when it is
+    /// served with the manifest's own.
+    var allocatedClusterIPs: [IPAddress]? { fields.allocatedClusterIPs }
+    /// The groups chosen from its slices, legacy Endpoints or selector; empty while not served.
+    /// Slice and Endpoints groups are the store's own arrays, shared rather than copied.
+    var endpointGroups: [EndpointGroup] {
+        get { fields.endpointGroups }
+        set { self = ServiceEntry(draft: draft, allocatedClusterIPs: allocatedClusterIPs, isServed: isServed, endpointGroups: newValue, slices: slices) }
+    }
+    /// Its EndpointSlices, which may come before the Service and outlive it.
+    var slices: ServiceSlices {
+        get { fields.slices }
+        set { self = ServiceEntry(draft: draft, allocatedClusterIPs: allocatedClusterIPs, isServed: isServed, endpointGroups: endpointGroups, slices: newValue) }
     }
 
     /// The Service as DNS answers it: with its allocated ClusterIPs; nil while not served.

@@ -191,7 +191,8 @@ public struct RegistryStore: Sendable {
         let key = object.key.key
         switch object.content {
         case .service(let draft):
-            let old = services[key]?.draft
+            let entry = services[key]
+            let old = entry?.draft
             if let old, RegistryObject.Content.service(old).withoutLocations == object.content.withoutLocations {
                 guard old.service.source != draft.service.source else { return false }
                 services[key]?.draft?.service.source = draft.service.source
@@ -203,7 +204,7 @@ public struct RegistryStore: Sendable {
                 use(namespace: draft.service.namespace, by: 1, into: &change)
             }
             unpublishClusterIPs(of: key)
-            setEntry(ServiceEntry(draft: share(draft), slices: services[key]?.slices ?? ServiceSlices()), for: key)
+            setEntry(ServiceEntry(draft: share(draft), slices: entry?.slices ?? ServiceSlices()), for: key, replacing: entry)
             claim(key, old: old?.service.clusterIPs ?? [], new: draft.service.clusterIPs, into: &change)
             index(selectorOf: key, old: old?.service, new: draft.service)
             change.services.insert(key)
@@ -279,7 +280,7 @@ public struct RegistryStore: Sendable {
         case "Service":
             guard let entry = services[key], let old = entry.draft else { return }
             unpublishClusterIPs(of: key)
-            setEntry(ServiceEntry(draft: nil, slices: entry.slices), for: key)
+            setEntry(ServiceEntry(draft: nil, slices: entry.slices), for: key, replacing: entry)
             unshare(old)
             change.removed.services += 1
             use(namespace: key.namespace, by: -1, into: &change)
@@ -312,13 +313,16 @@ public struct RegistryStore: Sendable {
 
     private mutating func removeSlice(_ key: ObjectKey, from serviceName: String, into change: inout RegistryChange) {
         let service = ObjectKey(namespace: key.namespace, name: serviceName)
-        var entry = services[service] ?? ServiceEntry(draft: nil)
-        if let index = entry.slices.groups.firstIndex(where: { Self.sliceName(of: $0) == key.name }) {
-            endpointPortLists.release(entry.slices.groups.remove(at: index).ports)
+        let old = services[service]
+        var entry = old ?? ServiceEntry(draft: nil)
+        var slices = entry.slices
+        if let index = slices.groups.firstIndex(where: { Self.sliceName(of: $0) == key.name }) {
+            endpointPortLists.release(slices.groups.remove(at: index).ports)
         } else {
-            entry.slices.emptySlices -= 1
+            slices.emptySlices -= 1
         }
-        setEntry(entry, for: service)
+        entry.slices = slices
+        setEntry(entry, for: service, replacing: old)
         change.services.insert(service)
     }
 
@@ -330,11 +334,7 @@ public struct RegistryStore: Sendable {
     /// Puts a slice among its Service's (its group in name order, replacing its old one), or
     /// counts it if it has no endpoints.
     private mutating func insertSlice(_ group: EndpointGroup, named name: String, into service: ObjectKey) {
-        var entry = services[service] ?? ServiceEntry(draft: nil)
-        // Out of the table while it changes, so that its group array is not shared and grows in place.
-        services[service] = nil
-        var slices = entry.slices
-        entry.slices = ServiceSlices()
+        var slices = services[service]?.slices ?? ServiceSlices()
         if group.endpoints.isEmpty {
             slices.emptySlices += 1
         } else {
@@ -348,8 +348,8 @@ public struct RegistryStore: Sendable {
                 slices.groups.insert(group, at: index)
             }
         }
-        entry.slices = slices
-        services[service] = entry
+        // Neither served nor holding a Service changes: no counts to keep.
+        services[service, default: ServiceEntry(draft: nil)].slices = slices
     }
 
     /// The slice's name as its key has it.
@@ -365,9 +365,10 @@ public struct RegistryStore: Sendable {
 
     /// Replaces a Service's entry (dropping one left with neither a Service nor slices), keeping
     /// count of those served and of those with a Service.
-    private mutating func setEntry(_ entry: ServiceEntry?, for key: ObjectKey) {
+    /// - Parameter old: the entry held now, as the caller read it.
+    private mutating func setEntry(_ entry: ServiceEntry?, for key: ObjectKey, replacing old: ServiceEntry?) {
         let entry = entry.flatMap { $0.draft == nil && $0.slices.isEmpty ? nil : $0 }
-        if let old = services[key] {
+        if let old {
             if old.isServed { servedCount -= 1 }
             if old.draft != nil { serviceObjectCount -= 1 }
         }
@@ -490,7 +491,7 @@ public struct RegistryStore: Sendable {
     private mutating func derive(_ key: ObjectKey) {
         unpublishClusterIPs(of: key)
         serviceErrors[key] = nil
-        guard var entry = services[key], let draft = entry.draft else {
+        guard let entry = services[key], let draft = entry.draft else {
             release(key)
             return
         }
@@ -505,20 +506,20 @@ public struct RegistryStore: Sendable {
             withdraw(key, entry)
             return
         }
-        entry.allocatedClusterIPs = nil
+        var allocated: [IPAddress]?
         if draft.needsAllocation {
             guard let addresses = allocate(for: draft, key: key) else {
                 withdraw(key, entry)
                 return
             }
-            entry.allocatedClusterIPs = addresses
+            allocated = addresses
         } else {
             release(key)
         }
-        entry.endpointGroups = draft.service.type == .externalName ? [] : endpointGroups(of: draft, key: key)
-        entry.isServed = true
-        setEntry(entry, for: key)
-        if let service = entry.served, service.ownsClusterIPs {
+        let groups = draft.service.type == .externalName ? [] : endpointGroups(of: draft, key: key)
+        let servedEntry = ServiceEntry(draft: draft, allocatedClusterIPs: allocated, isServed: true, endpointGroups: groups, slices: entry.slices)
+        setEntry(servedEntry, for: key, replacing: entry)
+        if let service = servedEntry.served, service.ownsClusterIPs {
             for ip in service.clusterIPs { servicesByClusterIP[ip] = key }
         }
     }
@@ -534,11 +535,7 @@ public struct RegistryStore: Sendable {
     /// Keeps a Service out of the snapshot (not servable).
     private mutating func withdraw(_ key: ObjectKey, _ entry: ServiceEntry) {
         release(key)
-        var entry = entry
-        entry.isServed = false
-        entry.allocatedClusterIPs = nil
-        entry.endpointGroups = []
-        setEntry(entry, for: key)
+        setEntry(ServiceEntry(draft: entry.draft, slices: entry.slices), for: key, replacing: entry)
     }
 
     private mutating func release(_ key: ObjectKey) {
