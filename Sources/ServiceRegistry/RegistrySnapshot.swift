@@ -257,9 +257,8 @@ struct ServiceEntry: Sendable {
 
     /// The Service as DNS answers it: with its allocated ClusterIPs; nil while not served.
     var served: Service? {
-        guard isServed, let draft else { return nil }
-        guard let allocatedClusterIPs else { return draft.service }
-        var service = draft.service
+        guard fields.isServed, var service = fields.draft?.service else { return nil }
+        guard let allocatedClusterIPs = fields.allocatedClusterIPs else { return service }
         service.clusterIPs = allocatedClusterIPs
         service.clusterIPAllocated = true
         return service
