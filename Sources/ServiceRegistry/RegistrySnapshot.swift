@@ -37,28 +37,32 @@ public final class RegistrySnapshot: Sendable {
     /// Grows on every change a source publishes; the SOA serial follows it.
     public let serial: UInt32
 
-    let servicesByKey: TreeDictionary<ObjectKey, Service>
-    let endpointGroupsByService: TreeDictionary<ObjectKey, [EndpointGroup]>
-    /// The Service owning each ClusterIP (keys, not copies: the Service is in `servicesByKey`).
+    /// Every Service the manifests hold, served or not, with its endpoint groups: one entry per
+    /// Service, the same the store keeps, rather than a draft, a served copy and a group list apart.
+    /// (Also entries of EndpointSlices' Service names without a Service: never served.)
+    let serviceEntries: TreeDictionary<ObjectKey, ServiceEntry>
+    /// The number of entries served (not withdrawn for a ClusterIP clash or a failed allocation).
+    public let serviceCount: Int
+    /// The Service owning each ClusterIP (keys, not copies: the Service is in `serviceEntries`).
     let servicesByClusterIP: TreeDictionary<IPAddress, ObjectKey>
     let podsByKey: TreeDictionary<ObjectKey, Pod>
     /// The Pods at each address, sorted by namespace and name.
-    let podsByIP: TreeDictionary<IPAddress, [ObjectKey]>
+    let podsByIP: TreeDictionary<IPAddress, PodKeys>
     /// Lower-cased namespace → the namespace as first written.
     let namespaceNames: TreeDictionary<String, String>
 
     init(
         serial: UInt32,
-        servicesByKey: TreeDictionary<ObjectKey, Service>,
-        endpointGroupsByService: TreeDictionary<ObjectKey, [EndpointGroup]>,
+        serviceEntries: TreeDictionary<ObjectKey, ServiceEntry>,
+        serviceCount: Int,
         servicesByClusterIP: TreeDictionary<IPAddress, ObjectKey>,
         podsByKey: TreeDictionary<ObjectKey, Pod>,
-        podsByIP: TreeDictionary<IPAddress, [ObjectKey]>,
+        podsByIP: TreeDictionary<IPAddress, PodKeys>,
         namespaceNames: TreeDictionary<String, String>
     ) {
         self.serial = serial
-        self.servicesByKey = servicesByKey
-        self.endpointGroupsByService = endpointGroupsByService
+        self.serviceEntries = serviceEntries
+        self.serviceCount = serviceCount
         self.servicesByClusterIP = servicesByClusterIP
         self.podsByKey = podsByKey
         self.podsByIP = podsByIP
@@ -67,7 +71,8 @@ public final class RegistrySnapshot: Sendable {
 
     /// A snapshot of resolved objects, as tests and tools build one by hand.
     /// - Parameters:
-    ///   - endpointGroups: the chosen endpoint groups of each Service, keyed by the Service.
+    ///   - endpointGroups: the chosen endpoint groups of each Service, keyed by the Service (groups of
+    ///     a key without a Service are left out).
     ///   - namespaces: namespaces that exist besides those of the Services and Pods.
     public convenience init(
         serial: UInt32,
@@ -76,17 +81,19 @@ public final class RegistrySnapshot: Sendable {
         pods: [Pod],
         namespaces: [String]
     ) {
-        var byKey = TreeDictionary<ObjectKey, Service>()
+        var entries = TreeDictionary<ObjectKey, ServiceEntry>()
         var byIP = TreeDictionary<IPAddress, ObjectKey>()
         for service in services.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             let key = ObjectKey(namespace: service.namespace, name: service.name)
-            byKey[key] = service
+            entries[key] = ServiceEntry(
+                draft: ServiceDraft(service: service, listedFamilies: [], policy: nil), isServed: true,
+                endpointGroups: endpointGroups[key] ?? [])
             if service.ownsClusterIPs {
                 for ip in service.clusterIPs where byIP[ip] == nil { byIP[ip] = key }
             }
         }
         var podsByKey = TreeDictionary<ObjectKey, Pod>()
-        var podsByIP = TreeDictionary<IPAddress, [ObjectKey]>()
+        var podsByIP: [IPAddress: [ObjectKey]] = [:]
         for pod in pods.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             let key = ObjectKey(namespace: pod.namespace, name: pod.name)
             podsByKey[key] = pod
@@ -98,9 +105,9 @@ public final class RegistrySnapshot: Sendable {
             if names[folded] == nil { names[folded] = namespace }
         }
         self.init(
-            serial: serial, servicesByKey: byKey,
-            endpointGroupsByService: TreeDictionary(uniqueKeysWithValues: endpointGroups.filter { !$0.value.isEmpty }.map { ($0.key, $0.value) }),
-            servicesByClusterIP: byIP, podsByKey: podsByKey, podsByIP: podsByIP, namespaceNames: names)
+            serial: serial, serviceEntries: entries, serviceCount: entries.count, servicesByClusterIP: byIP, podsByKey: podsByKey,
+            podsByIP: TreeDictionary(uniqueKeysWithValues: podsByIP.compactMap { ip, keys in PodKeys(keys).map { (ip, $0) } }),
+            namespaceNames: names)
     }
 
     /// An empty registry (no objects), for tests and for the moment before the first load.
@@ -108,11 +115,11 @@ public final class RegistrySnapshot: Sendable {
 
     /// Every Service, sorted by namespace, then name. Sorts on each call: for tools and full walks.
     public var services: [Service] {
-        servicesByKey.sorted { $0.key < $1.key }.map(\.value)
+        serviceEntries.sorted { $0.key < $1.key }.compactMap(\.value.served)
     }
 
     /// Every Service in no particular order, without sorting: for building indexes.
-    public var servicesInAnyOrder: some Sequence<Service> { servicesByKey.values }
+    public var servicesInAnyOrder: some Sequence<Service> { serviceEntries.values.lazy.compactMap(\.served) }
 
     /// Every Pod, sorted by namespace, then name. Sorts on each call.
     public var pods: [Pod] {
@@ -122,19 +129,19 @@ public final class RegistrySnapshot: Sendable {
     /// Every namespace that exists: `v1 Namespace` objects plus each namespace holding an object. Sorted.
     public var namespaces: [String] { namespaceNames.values.sorted() }
 
-    public var serviceCount: Int { servicesByKey.count }
     public var podCount: Int { podsByKey.count }
     public var namespaceCount: Int { namespaceNames.count }
 
     public func service(namespace: some StringProtocol, name: some StringProtocol) -> Service? {
-        servicesByKey[ObjectKey(namespace: namespace, name: name)]
+        serviceEntries[ObjectKey(namespace: namespace, name: name)]?.served
     }
 
-    public func service(_ key: ObjectKey) -> Service? { servicesByKey[key] }
+    public func service(_ key: ObjectKey) -> Service? { serviceEntries[key]?.served }
 
-    /// The endpoint groups chosen for a Service (all endpoints, ready or not; callers filter).
+    /// The endpoint groups chosen for a Service (all endpoints, ready or not; callers filter). An
+    /// EndpointSlice without endpoints gives no group.
     public func endpointGroups(namespace: some StringProtocol, service: some StringProtocol) -> [EndpointGroup] {
-        endpointGroupsByService[ObjectKey(namespace: namespace, name: service)] ?? []
+        serviceEntries[ObjectKey(namespace: namespace, name: service)]?.endpointGroups ?? []
     }
 
     public func endpointGroups(of service: Service) -> [EndpointGroup] {
@@ -143,12 +150,12 @@ public final class RegistrySnapshot: Sendable {
 
     /// The Service whose ClusterIPs include `ip` (two Services never share one), as a list.
     public func services(withClusterIP ip: IPAddress) -> [Service] {
-        servicesByClusterIP[ip].flatMap { servicesByKey[$0] }.map { [$0] } ?? []
+        servicesByClusterIP[ip].flatMap { serviceEntries[$0]?.served }.map { [$0] } ?? []
     }
 
     /// Pods with `ip` among their pod IPs, sorted by namespace and name.
     public func pods(withIP ip: IPAddress) -> [Pod] {
-        (podsByIP[ip] ?? []).compactMap { podsByKey[$0] }
+        (podsByIP[ip]?.keys ?? []).compactMap { podsByKey[$0] }
     }
 
     public func pod(namespace: some StringProtocol, name: some StringProtocol) -> Pod? {
@@ -163,7 +170,98 @@ public final class RegistrySnapshot: Sendable {
     /// Services of one namespace, sorted by name.
     public func services(inNamespace namespace: some StringProtocol) -> [Service] {
         let namespace = ObjectKey.folded(namespace)
-        return servicesByKey.filter { $0.key.namespace == namespace }.sorted { $0.key < $1.key }.map(\.value)
+        return serviceEntries.filter { $0.key.namespace == namespace }.sorted { $0.key < $1.key }.compactMap(\.value.served)
+    }
+}
+
+/// The Pods at one address, sorted by namespace and name. Nearly every address has one Pod, kept
+/// inline rather than in an array of its own.
+struct PodKeys: Sendable {
+    private var first: ObjectKey
+    private var rest: [ObjectKey]
+
+    /// nil when `keys` (sorted) is empty.
+    init?(_ keys: [ObjectKey]) {
+        guard let first = keys.first else { return nil }
+        self.first = first
+        self.rest = Array(keys.dropFirst())
+    }
+
+    var keys: [ObjectKey] { [first] + rest }
+}
+
+/// The EndpointSlices of one Service. A slice without endpoints is only counted: its ports and
+/// address type answer nothing (40k of the 49k slices of a large cluster have none), but it still
+/// makes slices the Service's source of endpoints.
+struct ServiceSlices: Sendable {
+    /// The groups of the slices with endpoints, sorted by slice name: the array the Service's entry
+    /// is given, so each group is kept once.
+    var groups: [EndpointGroup] = []
+    var emptySlices = 0
+
+    var isEmpty: Bool { groups.isEmpty && emptySlices == 0 }
+}
+
+/// A Service as its manifest gives it, and what the store derived for it.
+///
+/// The fields live in one immutable box, replaced on change: a table lookup copies what it finds,
+/// and copying one reference is cheaper than the dozen a draft holds.
+struct ServiceEntry: Sendable {
+    private final class Fields: Sendable {
+        let draft: ServiceDraft?
+        // The flags right after the draft, in what its last word leaves free.
+        let isServed: Bool
+        let allocatedClusterIPs: [IPAddress]?
+        let endpointGroups: [EndpointGroup]
+        let slices: ServiceSlices
+
+        init(draft: ServiceDraft?, isServed: Bool, allocatedClusterIPs: [IPAddress]?, endpointGroups: [EndpointGroup], slices: ServiceSlices) {
+            self.draft = draft
+            self.isServed = isServed
+            self.allocatedClusterIPs = allocatedClusterIPs
+            self.endpointGroups = endpointGroups
+            self.slices = slices
+        }
+    }
+
+    private var fields: Fields
+
+    init(
+        draft: ServiceDraft?, allocatedClusterIPs: [IPAddress]? = nil, isServed: Bool = false, endpointGroups: [EndpointGroup] = [],
+        slices: ServiceSlices = ServiceSlices()
+    ) {
+        fields = Fields(draft: draft, isServed: isServed, allocatedClusterIPs: allocatedClusterIPs, endpointGroups: endpointGroups, slices: slices)
+    }
+
+    /// nil while only EndpointSlices name the Service.
+    var draft: ServiceDraft? {
+        get { fields.draft }
+        set { self = ServiceEntry(draft: newValue, allocatedClusterIPs: allocatedClusterIPs, isServed: isServed, endpointGroups: endpointGroups, slices: slices) }
+    }
+    /// False while it is withdrawn (a ClusterIP clash, a failed allocation) or not derived yet.
+    var isServed: Bool { fields.isServed }
+    /// Every ClusterIP it is served with, in order, when the store allocated some; nil when it is
+    /// served with the manifest's own.
+    var allocatedClusterIPs: [IPAddress]? { fields.allocatedClusterIPs }
+    /// The groups chosen from its slices, legacy Endpoints or selector; empty while not served.
+    /// Slice and Endpoints groups are the store's own arrays, shared rather than copied.
+    var endpointGroups: [EndpointGroup] {
+        get { fields.endpointGroups }
+        set { self = ServiceEntry(draft: draft, allocatedClusterIPs: allocatedClusterIPs, isServed: isServed, endpointGroups: newValue, slices: slices) }
+    }
+    /// Its EndpointSlices, which may come before the Service and outlive it.
+    var slices: ServiceSlices {
+        get { fields.slices }
+        set { self = ServiceEntry(draft: draft, allocatedClusterIPs: allocatedClusterIPs, isServed: isServed, endpointGroups: endpointGroups, slices: newValue) }
+    }
+
+    /// The Service as DNS answers it: with its allocated ClusterIPs; nil while not served.
+    var served: Service? {
+        guard fields.isServed, var service = fields.draft?.service else { return nil }
+        guard let allocatedClusterIPs = fields.allocatedClusterIPs else { return service }
+        service.clusterIPs = allocatedClusterIPs
+        service.clusterIPAllocated = true
+        return service
     }
 }
 

@@ -8,14 +8,15 @@ struct ServiceDraft: Hashable, Sendable {
         case requireDualStack = "RequireDualStack"
     }
 
+    // The flags right after the Service, in what its last word leaves free.
     var service: Service
-    /// `spec.ipFamilies`, primary first, completed from the ClusterIPs as the API server does;
-    /// empty only when neither says (allocation then picks the cluster's primary family).
-    var ipFamilies: [IPFamily]
     /// The policy is PreferDualStack or RequireDualStack, given or defaulted.
     var wantsDualStack: Bool
     /// The policy is RequireDualStack: allocation fails rather than give one family only.
     var requiresDualStack: Bool
+    /// `spec.ipFamilies`, primary first, completed from the ClusterIPs as the API server does;
+    /// empty only when neither says (allocation then picks the cluster's primary family).
+    var ipFamilies: [IPFamily]
 
     /// Applies the API server's defaulting (`initIPFamilyFields`): a Service without a policy that
     /// lists two families or two ClusterIPs is RequireDualStack, otherwise SingleStack; families the

@@ -7,16 +7,17 @@ public struct Pod: Hashable, Sendable {
     public var podIPs: [IPAddress]
     public var hostname: String?
     public var subdomain: String?
-    /// The `Ready` condition is `True`.
-    public var ready: Bool
     /// `status.phase` (Running, Pending, ...), if given.
     public var phase: String?
-    /// `spec.enableServiceLinks`; nil means the API default, true.
-    public var enableServiceLinks: Bool?
     /// Named container ports (`name` → port, protocol) for resolving a Service's named targetPort.
     public var containerPorts: [EndpointPort]
     public var nodeName: String?
     public var source: SourceLocation?
+    // The one-byte fields last, where they fill what `source` leaves of its last word.
+    /// The `Ready` condition is `True`.
+    public var ready: Bool
+    /// `spec.enableServiceLinks`; nil means the API default, true.
+    public var enableServiceLinks: Bool?
 
     public init(
         name: String,

@@ -51,26 +51,28 @@ public enum LoadBalancerIngress: Hashable, Sendable {
 public struct Service: Hashable, Sendable {
     public var name: String
     public var namespace: String
-    public var type: ServiceType
     /// `spec.clusterIPs` (or `spec.clusterIP`), primary first. Empty for headless and ExternalName
     /// services. After the snapshot is built, a non-headless service without one has an allocated IP.
     public var clusterIPs: [IPAddress]
-    /// `clusterIP: None`.
-    public var isHeadless: Bool
-    /// True when ClusterDNS allocated `clusterIPs` from the service CIDR because the manifest had none.
-    public var clusterIPAllocated: Bool
     /// `spec.externalName` for ExternalName services, without a trailing dot.
     public var externalName: String?
     public var ports: [ServicePort]
     /// `spec.selector`; nil or empty means the endpoints are managed by hand.
     public var selector: [String: String]?
-    public var publishNotReadyAddresses: Bool
     public var externalIPs: [IPAddress]
     public var loadBalancerIngress: [LoadBalancerIngress]
     /// `metadata.labels`, for callers that build Services themselves: the manifest loader checks
     /// them but leaves them out, as nothing in DNS or the service environment reads them.
     public var labels: [String: String]
     public var source: SourceLocation?
+    // The one-byte fields last, where they fill what `source` leaves of its last word: a Service is
+    // kept per Service of the cluster.
+    public var type: ServiceType
+    /// `clusterIP: None`.
+    public var isHeadless: Bool
+    /// True when ClusterDNS allocated `clusterIPs` from the service CIDR because the manifest had none.
+    public var clusterIPAllocated: Bool
+    public var publishNotReadyAddresses: Bool
 
     public init(
         name: String,

@@ -23,11 +23,15 @@ public struct RegistryStore: Sendable {
     // The objects as the sources gave them.
     // Persistent tries rather than Dictionaries, here and below: a Dictionary keeps room for every
     // bucket of its capacity inline, and a draft is a few hundred bytes (39 MB for 50k Services).
-    private var drafts = TreeDictionary<ObjectKey, ServiceDraft>()
-    /// EndpointSlices by their own namespace/name.
-    private var slices = TreeDictionary<ObjectKey, SliceEntry>()
-    /// Slice names by the Service (namespace/name) they belong to.
-    private var slicesByService: [ObjectKey: Set<String>] = [:]
+    /// Every Service, and every Service name EndpointSlices give, with its slices and what is
+    /// derived for it; the snapshot publishes this very table.
+    private var services = TreeDictionary<ObjectKey, ServiceEntry>()
+    /// Entries of `services` that are served.
+    private var servedCount = 0
+    /// Entries of `services` with a Service.
+    private var serviceObjectCount = 0
+    /// The Service name (as the slice gives it) of each EndpointSlice, by the slice's namespace/name.
+    private var sliceServices = TreeDictionary<ObjectKey, String>()
     private var legacyEndpoints: [ObjectKey: [EndpointGroup]] = [:]
     /// Namespaces of the `v1 Namespace` objects.
     private var declaredNamespaces: Set<String> = []
@@ -38,8 +42,18 @@ public struct RegistryStore: Sendable {
     /// Pod names by namespace, for selectors.
     private var podNamesByNamespace: [String: Set<String>] = [:]
     /// Services with a selector, indexed by one pair of it (namespace, label, value): a Pod change
-    /// looks up its own labels' pairs, instead of trying every selector of its namespace.
-    private var selectorServices = TreeDictionary<SelectorTerm, ObjectKeys>()
+    /// looks up its own labels' pairs, instead of trying every selector of its namespace. Keyed by
+    /// the pair's hash, a sixth the size of the pair: a collision only has a Pod change try a
+    /// selector that does not match it.
+    private var selectorServices = TreeDictionary<Int, ObjectKeys>()
+
+    // One copy of each value many objects repeat.
+    private var servicePortLists = SharedValues<[ServicePort]>()
+    /// Slices' ports and Pods' container ports.
+    private var endpointPortLists = SharedValues<[EndpointPort]>()
+    /// Selectors and Pod labels.
+    private var labelSets = SharedValues<[String: String]>()
+    private var familyLists = SharedValues<[IPFamily]>()
 
     private struct SelectorTerm: Hashable, Sendable {
         var namespace: String
@@ -60,22 +74,15 @@ public struct RegistryStore: Sendable {
     private var serviceErrors: [ObjectKey: RegistryError] = [:]
 
     // The snapshot's tables, changed in place and shared with each snapshot published.
-    private var servicesByKey = TreeDictionary<ObjectKey, Service>()
-    private var endpointGroupsByService = TreeDictionary<ObjectKey, [EndpointGroup]>()
     private var servicesByClusterIP = TreeDictionary<IPAddress, ObjectKey>()
     private var podsByKey = TreeDictionary<ObjectKey, Pod>()
-    private var podsByIP = TreeDictionary<IPAddress, [ObjectKey]>()
+    private var podsByIP = TreeDictionary<IPAddress, PodKeys>()
     private var namespaceNames = TreeDictionary<String, String>()
-
-    private struct SliceEntry: Sendable {
-        var serviceName: String
-        var group: EndpointGroup
-    }
 
     public init(options: RegistryOptions = .init(), serial: UInt32 = 0) {
         self.options = options
         self.snapshot = RegistrySnapshot(
-            serial: serial, servicesByKey: [:], endpointGroupsByService: [:], servicesByClusterIP: [:],
+            serial: serial, serviceEntries: [:], serviceCount: 0, servicesByClusterIP: [:],
             podsByKey: [:], podsByIP: [:], namespaceNames: [:])
     }
 
@@ -86,7 +93,7 @@ public struct RegistryStore: Sendable {
 
     /// The number of objects held, of every kind.
     public var objectCount: Int {
-        drafts.count + slices.count + legacyEndpoints.count + podsByKey.count + declaredNamespaces.count + otherObjects.count
+        serviceObjectCount + sliceServices.count + legacyEndpoints.count + podsByKey.count + declaredNamespaces.count + otherObjects.count
     }
 
     /// Applies a batch of events as one change. Returns the new snapshot and what changed, or nil
@@ -144,24 +151,23 @@ public struct RegistryStore: Sendable {
 
     private mutating func publish(serial: UInt32) {
         snapshot = RegistrySnapshot(
-            serial: serial, servicesByKey: servicesByKey, endpointGroupsByService: endpointGroupsByService,
+            serial: serial, serviceEntries: services, serviceCount: servedCount,
             servicesByClusterIP: servicesByClusterIP, podsByKey: podsByKey, podsByIP: podsByIP, namespaceNames: namespaceNames)
     }
 
     /// Records that an object held unchanged now sits elsewhere in its file (an edit above it moved
     /// it), so that messages about it name the right line. Changes nothing DNS shows.
     public mutating func relocate(_ key: RegistryObjectKey, to location: SourceLocation) {
-        guard key.kind == "Service", var draft = drafts[key.key] else { return }
-        draft.service.source = location
-        drafts[key.key] = draft
+        guard key.kind == "Service", services[key.key]?.draft != nil else { return }
+        services[key.key]?.draft?.service.source = location
     }
 
     // MARK: Objects in
 
     /// Every key held now, of every kind.
     private var allKeys: [RegistryObjectKey] {
-        drafts.keys.map { RegistryObjectKey(kind: "Service", key: $0) }
-            + slices.keys.map { RegistryObjectKey(kind: "EndpointSlice", key: $0) }
+        services.compactMap { $0.value.draft == nil ? nil : RegistryObjectKey(kind: "Service", key: $0.key) }
+            + sliceServices.keys.map { RegistryObjectKey(kind: "EndpointSlice", key: $0) }
             + legacyEndpoints.keys.map { RegistryObjectKey(kind: "Endpoints", key: $0) }
             + podsByKey.keys.map { RegistryObjectKey(kind: "Pod", key: $0) }
             + declaredNamespaces.map { RegistryObjectKey(kind: "Namespace", namespace: "", name: $0) }
@@ -185,42 +191,56 @@ public struct RegistryStore: Sendable {
         let key = object.key.key
         switch object.content {
         case .service(let draft):
-            let old = drafts[key]
+            let entry = services[key]
+            let old = entry?.draft
             if let old, RegistryObject.Content.service(old).withoutLocations == object.content.withoutLocations {
                 guard old.service.source != draft.service.source else { return false }
-                drafts[key] = draft
-                if var service = servicesByKey[key] {
-                    service.source = draft.service.source
-                    servicesByKey[key] = service
-                }
+                services[key]?.draft?.service.source = draft.service.source
                 return true
             }
-            if old == nil { use(namespace: draft.service.namespace, by: 1, into: &change) }
-            drafts[key] = draft
+            if let old {
+                unshare(old)
+            } else {
+                use(namespace: draft.service.namespace, by: 1, into: &change)
+            }
+            unpublishClusterIPs(of: key)
+            setEntry(ServiceEntry(draft: share(draft), slices: entry?.slices ?? ServiceSlices()), for: key, replacing: entry)
             claim(key, old: old?.service.clusterIPs ?? [], new: draft.service.clusterIPs, into: &change)
             index(selectorOf: key, old: old?.service, new: draft.service)
             change.services.insert(key)
         case .endpointSlice(let serviceName, let group):
-            let old = slices[key]
-            if let old, old.serviceName == serviceName, old.group.withoutSource == group.withoutSource {
-                guard old.group.source != group.source else { return false }
-                slices[key] = SliceEntry(serviceName: serviceName, group: group)
-                return true
+            let service = ObjectKey(namespace: key.namespace, name: serviceName)
+            let oldServiceName = sliceServices[key]
+            if oldServiceName == serviceName {
+                switch sliceGroup(named: key.name, of: service) {
+                case nil where group.endpoints.isEmpty:
+                    // Without endpoints before and after: nothing DNS answers from changed.
+                    return false
+                case let old? where old.withoutSource == group.withoutSource:
+                    guard old.source != group.source else { return false }
+                    var relocated = old
+                    relocated.source = group.source
+                    insertSlice(relocated, named: key.name, into: service)
+                    regroup(service)
+                    return true
+                default:
+                    break
+                }
             }
-            if let old {
-                removeSlice(key, from: old.serviceName, into: &change)
+            if let oldServiceName {
+                removeSlice(key, from: oldServiceName, into: &change)
             } else {
                 use(namespace: key.namespace, by: 1, into: &change)
             }
-            slices[key] = SliceEntry(serviceName: serviceName, group: group)
-            let service = ObjectKey(namespace: key.namespace, name: serviceName)
-            slicesByService[service, default: []].insert(key.name)
+            sliceServices[key] = serviceName
+            insertSlice(group, named: key.name, into: service)
             change.services.insert(service)
         case .endpoints(let groups):
             let old = legacyEndpoints[key]
             if let old, old.map(\.withoutSource) == groups.map(\.withoutSource) {
                 guard old.map(\.source) != groups.map(\.source) else { return false }
                 legacyEndpoints[key] = groups
+                regroup(key)
                 return true
             }
             if old == nil { use(namespace: key.namespace, by: 1, into: &change) }
@@ -233,7 +253,9 @@ public struct RegistryStore: Sendable {
                 moved.source = old.source
                 if moved == old {
                     guard old.source != pod.source else { return false }
-                    podsByKey[key] = pod
+                    var relocated = old
+                    relocated.source = pod.source
+                    podsByKey[key] = relocated
                     return true
                 }
                 removePod(key, old, into: &change, counting: false)
@@ -256,17 +278,21 @@ public struct RegistryStore: Sendable {
         let key = objectKey.key
         switch objectKey.kind {
         case "Service":
-            guard let old = drafts.removeValue(forKey: key) else { return }
+            guard let entry = services[key], let old = entry.draft else { return }
+            unpublishClusterIPs(of: key)
+            setEntry(ServiceEntry(draft: nil, slices: entry.slices), for: key, replacing: entry)
+            unshare(old)
             change.removed.services += 1
             use(namespace: key.namespace, by: -1, into: &change)
             claim(key, old: old.service.clusterIPs, new: [], into: &change)
             index(selectorOf: key, old: old.service, new: nil)
             change.services.insert(key)
         case "EndpointSlice":
-            guard let old = slices.removeValue(forKey: key) else { return }
-            change.removed.endpoints += old.group.endpoints.count
+            guard let serviceName = sliceServices.removeValue(forKey: key) else { return }
+            let service = ObjectKey(namespace: key.namespace, name: serviceName)
+            change.removed.endpoints += sliceGroup(named: key.name, of: service)?.endpoints.count ?? 0
             use(namespace: key.namespace, by: -1, into: &change)
-            removeSlice(key, from: old.serviceName, into: &change)
+            removeSlice(key, from: serviceName, into: &change)
         case "Endpoints":
             guard let old = legacyEndpoints.removeValue(forKey: key) else { return }
             change.removed.endpoints += old.reduce(0) { $0 + $1.endpoints.count }
@@ -287,20 +313,84 @@ public struct RegistryStore: Sendable {
 
     private mutating func removeSlice(_ key: ObjectKey, from serviceName: String, into change: inout RegistryChange) {
         let service = ObjectKey(namespace: key.namespace, name: serviceName)
-        slicesByService[service]?.remove(key.name)
-        if slicesByService[service]?.isEmpty == true { slicesByService[service] = nil }
+        let old = services[service]
+        var entry = old ?? ServiceEntry(draft: nil)
+        var slices = entry.slices
+        if let index = slices.groups.firstIndex(where: { Self.sliceName(of: $0) == key.name }) {
+            endpointPortLists.release(slices.groups.remove(at: index).ports)
+        } else {
+            slices.emptySlices -= 1
+        }
+        entry.slices = slices
+        setEntry(entry, for: service, replacing: old)
         change.services.insert(service)
+    }
+
+    /// The group of a slice with endpoints among those of `service`.
+    private func sliceGroup(named name: String, of service: ObjectKey) -> EndpointGroup? {
+        services[service]?.slices.groups.first { Self.sliceName(of: $0) == name }
+    }
+
+    /// Puts a slice among its Service's (its group in name order, replacing its old one), or
+    /// counts it if it has no endpoints.
+    private mutating func insertSlice(_ group: EndpointGroup, named name: String, into service: ObjectKey) {
+        var slices = services[service]?.slices ?? ServiceSlices()
+        if group.endpoints.isEmpty {
+            slices.emptySlices += 1
+        } else {
+            var group = group
+            group.ports = endpointPortLists.share(group.ports)
+            let index = slices.groups.firstIndex { Self.sliceName(of: $0) >= name } ?? slices.groups.endIndex
+            if index < slices.groups.endIndex, Self.sliceName(of: slices.groups[index]) == name {
+                endpointPortLists.release(slices.groups[index].ports)
+                slices.groups[index] = group
+            } else {
+                slices.groups.insert(group, at: index)
+            }
+        }
+        // Neither served nor holding a Service changes: no counts to keep.
+        services[service, default: ServiceEntry(draft: nil)].slices = slices
+    }
+
+    /// The slice's name as its key has it.
+    private static func sliceName(of group: EndpointGroup) -> String { ObjectKey.folded(group.object.name) }
+
+    /// Hands a served Service its sources' groups again after they only moved within their files,
+    /// so that the snapshot shares the store's arrays instead of keeping the old ones alive.
+    private mutating func regroup(_ key: ObjectKey) {
+        guard let entry = services[key], entry.isServed, let draft = entry.draft, draft.service.type != .externalName else { return }
+        let groups = endpointGroups(of: draft, key: key)
+        services[key]?.endpointGroups = groups
+    }
+
+    /// Replaces a Service's entry (dropping one left with neither a Service nor slices), keeping
+    /// count of those served and of those with a Service.
+    /// - Parameter old: the entry held now, as the caller read it.
+    private mutating func setEntry(_ entry: ServiceEntry?, for key: ObjectKey, replacing old: ServiceEntry?) {
+        let entry = entry.flatMap { $0.draft == nil && $0.slices.isEmpty ? nil : $0 }
+        if let old {
+            if old.isServed { servedCount -= 1 }
+            if old.draft != nil { serviceObjectCount -= 1 }
+        }
+        if let entry {
+            if entry.isServed { servedCount += 1 }
+            if entry.draft != nil { serviceObjectCount += 1 }
+        }
+        services[key] = entry
     }
 
     /// - Parameter counting: the Pod is new to its namespace (not a new version of one held).
     private mutating func addPod(_ key: ObjectKey, _ pod: Pod, into change: inout RegistryChange, counting: Bool) {
+        var pod = pod
+        pod.labels = labelSets.share(pod.labels)
+        pod.containerPorts = endpointPortLists.share(pod.containerPorts)
         podsByKey[key] = pod
         if counting { use(namespace: key.namespace, by: 1, into: &change) }
         podNamesByNamespace[key.namespace, default: []].insert(key.name)
         for ip in pod.podIPs {
-            var pods = podsByIP[ip] ?? []
+            var pods = podsByIP[ip]?.keys ?? []
             pods.insert(key, at: pods.firstIndex { $0 > key } ?? pods.endIndex)
-            podsByIP[ip] = pods
+            podsByIP[ip] = PodKeys(pods)
             change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
         }
         touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
@@ -308,22 +398,39 @@ public struct RegistryStore: Sendable {
 
     private mutating func removePod(_ key: ObjectKey, _ pod: Pod, into change: inout RegistryChange, counting: Bool) {
         podsByKey[key] = nil
+        labelSets.release(pod.labels)
+        endpointPortLists.release(pod.containerPorts)
         if counting { use(namespace: key.namespace, by: -1, into: &change) }
         podNamesByNamespace[key.namespace]?.remove(key.name)
         if podNamesByNamespace[key.namespace]?.isEmpty == true { podNamesByNamespace[key.namespace] = nil }
         for ip in pod.podIPs {
-            let remaining = (podsByIP[ip] ?? []).filter { $0 != key }
-            podsByIP[ip] = remaining.isEmpty ? nil : remaining
+            podsByIP[ip] = PodKeys((podsByIP[ip]?.keys ?? []).filter { $0 != key })
             change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
         }
         touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
     }
 
+    /// The draft with the shared copies of its port list, selector and families, used once more.
+    private mutating func share(_ draft: ServiceDraft) -> ServiceDraft {
+        var draft = draft
+        draft.service.ports = servicePortLists.share(draft.service.ports)
+        draft.service.selector = draft.service.selector.map { labelSets.share($0) }
+        draft.ipFamilies = familyLists.share(draft.ipFamilies)
+        return draft
+    }
+
+    /// Counts one use less of a shared draft's values.
+    private mutating func unshare(_ draft: ServiceDraft) {
+        servicePortLists.release(draft.service.ports)
+        if let selector = draft.service.selector { labelSets.release(selector) }
+        familyLists.release(draft.ipFamilies)
+    }
+
     /// Services in `namespace` whose selector matches `labels` are derived again.
     private func touchSelectors(in namespace: String, labels: [String: String], into change: inout RegistryChange) {
         for (label, value) in labels {
-            selectorServices[SelectorTerm(namespace: namespace, label: label, value: value)]?.forEach { key in
-                if let selector = drafts[key]?.service.selector, SelectorEndpoints.matches(selector, labels) {
+            selectorServices[SelectorTerm(namespace: namespace, label: label, value: value).hashValue]?.forEach { key in
+                if key.namespace == namespace, let selector = services[key]?.draft?.service.selector, SelectorEndpoints.matches(selector, labels) {
                     change.services.insert(key)
                 }
             }
@@ -332,10 +439,10 @@ public struct RegistryStore: Sendable {
 
     private mutating func index(selectorOf key: ObjectKey, old: Service?, new: Service?) {
         if let term = old.flatMap({ Self.indexTerm(of: $0) }) {
-            selectorServices[term]?.remove(key)
-            if selectorServices[term]?.isEmpty == true { selectorServices[term] = nil }
+            selectorServices[term.hashValue]?.remove(key)
+            if selectorServices[term.hashValue]?.isEmpty == true { selectorServices[term.hashValue] = nil }
         }
-        if let term = new.flatMap({ Self.indexTerm(of: $0) }) { selectorServices[term, default: ObjectKeys()].insert(key) }
+        if let term = new.flatMap({ Self.indexTerm(of: $0) }) { selectorServices[term.hashValue, default: ObjectKeys()].insert(key) }
     }
 
     /// The pair a selector is indexed by: its least label, so every matching Pod has it.
@@ -382,49 +489,53 @@ public struct RegistryStore: Sendable {
     /// Derives one Service again: its ClusterIPs (claimed, kept or allocated), its endpoints, and
     /// its entries in the snapshot's tables.
     private mutating func derive(_ key: ObjectKey) {
-        if let old = servicesByKey[key], old.ownsClusterIPs {
-            for ip in old.clusterIPs where servicesByClusterIP[ip] == key {
-                servicesByClusterIP[ip] = nil
-            }
-        }
+        unpublishClusterIPs(of: key)
         serviceErrors[key] = nil
-        guard var draft = drafts[key] else {
-            withdraw(key)
+        guard let entry = services[key], let draft = entry.draft else {
+            release(key)
             return
         }
         if let clash = draft.service.clusterIPs.first(where: { (claims.owner(of: $0) ?? key) != key }), let owner = claims.owner(of: clash),
-            let ownerService = drafts[owner]?.service
+            let ownerService = services[owner]?.draft?.service
         {
             serviceErrors[key] = RegistryError(
                 code: .clusterIPClash,
                 reason: "\(clash) is already the ClusterIP of \(ownerService.reference)"
                     + (ownerService.source.map { " (\($0))" } ?? "") + "; two Services cannot share a ClusterIP",
                 location: draft.service.source, object: draft.service.reference, field: "spec.clusterIP")
-            withdraw(key)
+            withdraw(key, entry)
             return
         }
+        var allocated: [IPAddress]?
         if draft.needsAllocation {
-            guard allocate(&draft, key: key) else {
-                withdraw(key)
+            guard let addresses = allocate(for: draft, key: key) else {
+                withdraw(key, entry)
                 return
             }
+            allocated = addresses
         } else {
             release(key)
         }
-        let service = draft.service
-        servicesByKey[key] = service
-        if service.ownsClusterIPs {
+        let groups = draft.service.type == .externalName ? [] : endpointGroups(of: draft, key: key)
+        let servedEntry = ServiceEntry(draft: draft, allocatedClusterIPs: allocated, isServed: true, endpointGroups: groups, slices: entry.slices)
+        setEntry(servedEntry, for: key, replacing: entry)
+        if let service = servedEntry.served, service.ownsClusterIPs {
             for ip in service.clusterIPs { servicesByClusterIP[ip] = key }
         }
-        let groups = service.type == .externalName ? [] : endpointGroups(of: draft, key: key)
-        endpointGroupsByService[key] = groups.isEmpty ? nil : groups
     }
 
-    /// Takes a Service out of the snapshot (deleted, or not servable).
-    private mutating func withdraw(_ key: ObjectKey) {
+    /// Takes a served Service's ClusterIPs out of `servicesByClusterIP`, before its entry changes.
+    private mutating func unpublishClusterIPs(of key: ObjectKey) {
+        guard let old = services[key]?.served, old.ownsClusterIPs else { return }
+        for ip in old.clusterIPs where servicesByClusterIP[ip] == key {
+            servicesByClusterIP[ip] = nil
+        }
+    }
+
+    /// Keeps a Service out of the snapshot (not servable).
+    private mutating func withdraw(_ key: ObjectKey, _ entry: ServiceEntry) {
         release(key)
-        servicesByKey[key] = nil
-        endpointGroupsByService[key] = nil
+        setEntry(ServiceEntry(draft: entry.draft, slices: entry.slices), for: key, replacing: entry)
     }
 
     private mutating func release(_ key: ObjectKey) {
@@ -435,7 +546,8 @@ public struct RegistryStore: Sendable {
 
     /// Gives a Service without (enough) ClusterIPs its addresses from the first service CIDR of each
     /// family it needs, keeping what it was allocated before while that is still free and fitting.
-    private mutating func allocate(_ draft: inout ServiceDraft, key: ObjectKey) -> Bool {
+    /// - Returns: every ClusterIP the Service is served with, or nil when allocation failed.
+    private mutating func allocate(for draft: ServiceDraft, key: ObjectKey) -> [IPAddress]? {
         let service = draft.service
         let defaultFamily: IPFamily = options.serviceCIDR(ipv4: true) != nil || options.serviceCIDRs.isEmpty ? .ipv4 : .ipv6
         let primary = draft.ipFamilies.first ?? defaultFamily
@@ -445,7 +557,7 @@ public struct RegistryStore: Sendable {
                 wanted.append(primary.other)
             } else if draft.requiresDualStack {
                 fail(service, "ipFamilyPolicy RequireDualStack needs an \(primary.other.rawValue) service CIDR (--service-cidr) to allocate from", field: "spec.ipFamilyPolicy")
-                return false
+                return nil
             }
         }
         let previous = allocations[key] ?? []
@@ -455,7 +567,7 @@ public struct RegistryStore: Sendable {
         for family in wanted where !addresses.contains(where: { IPFamily(of: $0) == family }) {
             guard let network = options.serviceCIDR(ipv4: family == .ipv4) else {
                 fail(service, "the Service has no ClusterIP and there is no \(family.rawValue) service CIDR (--service-cidr) to allocate one from", field: "spec.clusterIP")
-                return false
+                return nil
             }
             let kept = previous.first { IPFamily(of: $0) == family && network.contains($0) && claims.owner(of: $0) == nil && allocatedOwner[$0] == nil }
             let address = kept ?? ClusterIPAllocator.allocate(namespace: service.namespace, name: service.name, in: network) {
@@ -466,17 +578,15 @@ public struct RegistryStore: Sendable {
                     code: .clusterIPClash, reason: "no free address left in the service CIDR \(network) to allocate a ClusterIP",
                     location: service.source, object: service.reference, field: "spec.clusterIP")
                 for ip in allocated { allocatedOwner[ip] = nil }
-                return false
+                return nil
             }
             allocatedOwner[address] = key
             allocated.append(address)
             addresses.append(address)
         }
         allocations[key] = allocated
-        draft.service.clusterIPs = wanted.compactMap { family in addresses.first { IPFamily(of: $0) == family } }
+        return wanted.compactMap { family in addresses.first { IPFamily(of: $0) == family } }
             + addresses.filter { address in !wanted.contains(IPFamily(of: address)) }
-        draft.service.clusterIPAllocated = true
-        return true
     }
 
     private mutating func fail(_ service: Service, _ reason: String, field: String) {
@@ -486,9 +596,7 @@ public struct RegistryStore: Sendable {
 
     /// The first source present wins: EndpointSlices (by slice name), legacy Endpoints, the selector.
     private func endpointGroups(of draft: ServiceDraft, key: ObjectKey) -> [EndpointGroup] {
-        if let names = slicesByService[key], !names.isEmpty {
-            return names.sorted().compactMap { slices[ObjectKey(namespace: key.namespace, name: $0)]?.group }
-        }
+        if let slices = services[key]?.slices, !slices.isEmpty { return slices.groups }
         if let groups = legacyEndpoints[key] { return groups }
         let service = draft.service
         guard service.selector?.isEmpty == false else { return [] }

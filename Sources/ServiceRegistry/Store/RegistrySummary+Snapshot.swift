@@ -2,7 +2,7 @@ extension RegistrySummary {
     /// The counts of what a snapshot serves; errors and warnings are counted by the load result.
     init(snapshot: RegistrySnapshot, files: Int, skippedObjects: Int) {
         self.init()
-        for (_, service) in snapshot.servicesByKey {
+        for service in snapshot.servicesInAnyOrder {
             if service.isHeadless {
                 headlessServices += 1
             } else {
@@ -15,8 +15,8 @@ extension RegistrySummary {
                 if service.clusterIPAllocated { allocatedClusterIPs += 1 }
             }
         }
-        for (_, groups) in snapshot.endpointGroupsByService {
-            for group in groups {
+        for (_, entry) in snapshot.serviceEntries {
+            for group in entry.endpointGroups {
                 for endpoint in group.endpoints {
                     if endpoint.ready { readyEndpoints += 1 } else { notReadyEndpoints += 1 }
                 }
