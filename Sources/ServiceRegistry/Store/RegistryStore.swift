@@ -72,6 +72,11 @@ public struct RegistryStore: Sendable {
     public var reservedAddresses: Set<IPAddress> = []
     /// Why a Service is not served (a ClusterIP clash, an allocation that failed).
     private var serviceErrors: [ObjectKey: RegistryError] = [:]
+    /// Where a Service held unchanged now sits in its file (an edit above it moved it), until it is
+    /// derived again. Kept beside the entries: they are shared with the published snapshot, and
+    /// changing one copies its path of the trie, which for the hundreds of objects an edit moves
+    /// made an edit cost half as much again.
+    private var movedSources: [ObjectKey: SourceLocation] = [:]
 
     // The snapshot's tables, changed in place and shared with each snapshot published.
     private var servicesByClusterIP = TreeDictionary<IPAddress, ObjectKey>()
@@ -159,7 +164,12 @@ public struct RegistryStore: Sendable {
     /// it), so that messages about it name the right line. Changes nothing DNS shows.
     public mutating func relocate(_ key: RegistryObjectKey, to location: SourceLocation) {
         guard key.kind == "Service", services[key.key]?.draft != nil else { return }
-        services[key.key]?.draft?.service.source = location
+        movedSources[key.key] = location
+    }
+
+    /// Where a Service held now sits in its file.
+    private func source(of key: ObjectKey, _ service: Service) -> SourceLocation? {
+        movedSources[key] ?? service.source
     }
 
     // MARK: Objects in
@@ -194,10 +204,11 @@ public struct RegistryStore: Sendable {
             let entry = services[key]
             let old = entry?.draft
             if let old, RegistryObject.Content.service(old).withoutLocations == object.content.withoutLocations {
-                guard old.service.source != draft.service.source else { return false }
-                services[key]?.draft?.service.source = draft.service.source
+                guard source(of: key, old.service) != draft.service.source else { return false }
+                movedSources[key] = draft.service.source
                 return true
             }
+            movedSources[key] = nil
             if let old {
                 unshare(old)
             } else {
@@ -279,6 +290,7 @@ public struct RegistryStore: Sendable {
         switch objectKey.kind {
         case "Service":
             guard let entry = services[key], let old = entry.draft else { return }
+            movedSources[key] = nil
             unpublishClusterIPs(of: key)
             setEntry(ServiceEntry(draft: nil, slices: entry.slices), for: key, replacing: entry)
             unshare(old)
@@ -491,17 +503,18 @@ public struct RegistryStore: Sendable {
     private mutating func derive(_ key: ObjectKey) {
         unpublishClusterIPs(of: key)
         serviceErrors[key] = nil
-        guard let entry = services[key], let draft = entry.draft else {
+        guard let entry = services[key], var draft = entry.draft else {
             release(key)
             return
         }
+        if let moved = movedSources[key] { draft.service.source = moved }
         if let clash = draft.service.clusterIPs.first(where: { (claims.owner(of: $0) ?? key) != key }), let owner = claims.owner(of: clash),
             let ownerService = services[owner]?.draft?.service
         {
             serviceErrors[key] = RegistryError(
                 code: .clusterIPClash,
                 reason: "\(clash) is already the ClusterIP of \(ownerService.reference)"
-                    + (ownerService.source.map { " (\($0))" } ?? "") + "; two Services cannot share a ClusterIP",
+                    + (source(of: owner, ownerService).map { " (\($0))" } ?? "") + "; two Services cannot share a ClusterIP",
                 location: draft.service.source, object: draft.service.reference, field: "spec.clusterIP")
             withdraw(key, entry)
             return
@@ -519,6 +532,7 @@ public struct RegistryStore: Sendable {
         let groups = draft.service.type == .externalName ? [] : endpointGroups(of: draft, key: key)
         let servedEntry = ServiceEntry(draft: draft, allocatedClusterIPs: allocated, isServed: true, endpointGroups: groups, slices: entry.slices)
         setEntry(servedEntry, for: key, replacing: entry)
+        movedSources[key] = nil
         if let service = servedEntry.served, service.ownsClusterIPs {
             for ip in service.clusterIPs { servicesByClusterIP[ip] = key }
         }
