@@ -19,6 +19,8 @@
 # CLUSTERDNS_BIN (a clusterdns binary to use instead of building one), BASELINE_BIN (an older clusterdns
 # binary, served as "baseline" when SERVERS names it: a regression check in the same run, reported
 # per round as ratios of the two), FIRST_ANSWER_TIMEOUT (240 s),
+# FORMAT (json): the manifests ClusterDNS loads, the kubectl JSON List of the cluster (what issue 10's
+# start-up target is measured on) or yaml (one file per namespace and kind),
 # ROUNDS (1): with more, the dnsperf runs repeat with the servers interleaved, and each server's row
 # is its round with the least other load on the machine (steal and neighbours on shared vCPUs).
 set -euo pipefail
@@ -39,6 +41,8 @@ SAMPLE="${SAMPLE:-300}"
 SERVERS="${SERVERS:-clusterdns knot nsd echo}"
 FIRST_ANSWER_TIMEOUT="${FIRST_ANSWER_TIMEOUT:-240}"
 ROUNDS="${ROUNDS:-1}"
+FORMAT="${FORMAT:-json}"
+[[ "$FORMAT" == json || "$FORMAT" == yaml ]] || { echo "FORMAT must be json or yaml" >&2; exit 2; }
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive number" >&2; exit 2; }
 # No process this script starts may outlive this many seconds, whatever happens to the script.
 LIFETIME=$(( 4 * FIRST_ANSWER_TIMEOUT / 3 + 60 + 5 * ROUNDS * (DURATION + HALF_DURATION) ))
@@ -175,13 +179,14 @@ stop_server() {
 # --- One size -----------------------------------------------------------------------------------
 run_size() {
     local size=$1
-    local cluster="$WORK_DIR/cluster-$size-seed$SEED"
+    local cluster="$WORK_DIR/cluster-$size-seed$SEED-$FORMAT"
     local zones="$WORK_DIR/zones-$size"
     if [ ! -f "$cluster/summary.json" ] || [ "$ROOT/Benchmarks/generate-cluster.py" -nt "$cluster/summary.json" ] \
         || [ "$(wc -l < "$cluster/queries.txt")" -ne "$QUERIES" ]; then
         log "generating the $size cluster (seed $SEED)"
         rm -rf "$cluster"
-        python3 "$ROOT/Benchmarks/generate-cluster.py" --preset "$size" --seed "$SEED" --queries "$QUERIES" --out "$cluster" 2>/dev/null
+        python3 "$ROOT/Benchmarks/generate-cluster.py" --preset "$size" --seed "$SEED" --queries "$QUERIES" --format "$FORMAT" \
+            --out "$cluster" 2>/dev/null
     fi
     local queries="$cluster/queries.txt"
     rm -rf "$zones"; mkdir -p "$zones"
