@@ -22,7 +22,7 @@ enum UTF8FileReader {
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { return .failure(.unreadable(String(cString: strerror(errno)))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(.unreadable("not a regular file")) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return readToEnd(descriptor) }
         // One byte more than the size says, to notice a file that grew since fstat.
         let capacity = Int(info.st_size) + 1
         var failure: Failure?
@@ -53,6 +53,23 @@ enum UTF8FileReader {
         // Written to while being read: read again from the start with its new size.
         if grew { return read(path) }
         return .success(text)
+    }
+
+    /// A pipe or another file without a size (`clusterdns check /dev/stdin`): read to its end.
+    private static func readToEnd(_ descriptor: Int32) -> Result<String, Failure> {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                return .failure(.unreadable(String(cString: strerror(errno))))
+            }
+            if got == 0 { break }
+            bytes += chunk[..<got]
+        }
+        guard bytes.withUnsafeBufferPointer(isValidUTF8) else { return .failure(.notUTF8) }
+        return .success(String(decoding: bytes, as: UTF8.self))
     }
 
     /// Whether `bytes` are well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing

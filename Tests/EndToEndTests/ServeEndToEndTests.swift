@@ -292,4 +292,21 @@ enum EndToEndRegistry {
         let good = try run(BuiltProducts.clusterdns, ["check", BuiltProducts.packageRoot.appendingPathComponent("zones").path])
         #expect(good.status == 0, "\(good.stderr)")
     }
+
+    /// What `kubectl get -o yaml | clusterdns check /dev/stdin` does: a pipe has no size to read up
+    /// to, and is read to its end.
+    @Test func aManifestPipedInIsChecked() throws {
+        let registry = try makeRegistry(["svc.yaml": """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web, namespace: shop}
+            spec: {clusterIP: 10.96.0.300, ports: [{port: 80}]}
+
+            """])
+        defer { try? FileManager.default.removeItem(at: registry) }
+        let file = registry.appendingPathComponent("svc.yaml").path
+        let result = try run("/bin/sh", ["-c", "cat '\(file)' | '\(BuiltProducts.clusterdns)' check /dev/stdin"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("/dev/stdin:4") && result.stderr.contains("10.96.0.300"), "\(result.stderr)")
+    }
 }
