@@ -93,15 +93,20 @@ struct JSONComposer: ~Copyable {
             let root = try composer.document()
             return .success(ManifestNode(tree: composer.tree.finish(), index: root))
         } catch {
-            if let failure = composer.readFailure, case .unreadable(let reason) = failure { return .failure(.unreadable(reason)) }
+            if let failure = composer.readFailure {
+                switch failure {
+                case .unreadable(let reason): return .failure(.unreadable(reason))
+                }
+            }
             // Stopped short of its end before any item went by (an object too large for the first
             // chunk, not a List): read it whole and compose it again.
             guard stream.discarded == 0, !stream.atEnd else { return .failure(.syntax(error)) }
             do throws(JSONFileStream.Failure) {
                 try stream.readToEnd()
             } catch {
-                guard case .unreadable(let reason) = error else { return .failure(.unreadable("")) }
-                return .failure(.unreadable(reason))
+                switch error {
+                case .unreadable(let reason): return .failure(.unreadable(reason))
+                }
             }
             return streamDocument(from: stream, onItem: onItem)
         }

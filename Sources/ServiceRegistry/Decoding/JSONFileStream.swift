@@ -64,7 +64,7 @@ final class JSONFileStream {
         check(upTo: offset)
         let kept = count - offset
         if offset > 0 {
-            (buffer).update(from: buffer + offset, count: kept)
+            buffer.update(from: buffer + offset, count: kept)
             count = kept
             checked -= offset
             discarded += offset

@@ -62,8 +62,9 @@ struct DecodedFile: Sendable {
         do throws(JSONFileStream.Failure) {
             stream = try JSONFileStream(path: path)
         } catch {
-            guard case .unreadable(let reason) = error else { return (DecodedFile(path: path, unreadable: ""), 0) }
-            return (DecodedFile(path: path, unreadable: "cannot be read (\(reason))"), 0)
+            switch error {
+            case .unreadable(let reason): return (DecodedFile(path: path, unreadable: "cannot be read (\(reason))"), 0)
+            }
         }
         var decoder = ObjectDecoder()
         var itemWithoutKind = false
