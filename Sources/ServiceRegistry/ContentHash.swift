@@ -45,11 +45,9 @@ struct ContentHash {
         defer { chunk.deallocate() }
         var hash = ContentHash()
         while true {
-            let got = read(descriptor, chunk.baseAddress, chunk.count)
-            if got < 0 && errno == EINTR { continue }
-            guard got >= 0 else { return 0 }
-            if got == 0 { break }
+            guard case .success(let got) = UTF8FileReader.fill(descriptor, chunk) else { return 0 }
             hash.update(UnsafeRawBufferPointer(rebasing: chunk[..<got]))
+            if got < chunk.count { break }
         }
         let value = hash.finalize()
         return value == 0 ? 1 : value

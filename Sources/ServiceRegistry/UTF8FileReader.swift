@@ -16,6 +16,11 @@ enum UTF8FileReader {
         case notUTF8
     }
 
+    /// A read(2) that failed: the reason from errno.
+    struct ReadError: Error {
+        var reason: String
+    }
+
     static func read(_ path: String) -> Result<String, Failure> {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return .failure(.unreadable(String(cString: strerror(errno)))) }
@@ -28,16 +33,13 @@ enum UTF8FileReader {
         var failure: Failure?
         var grew = false
         let text = String(unsafeUninitializedCapacity: capacity) { buffer in
-            var filled = 0
-            while filled < buffer.count {
-                let got = systemRead(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    failure = .unreadable(String(cString: strerror(errno)))
-                    return 0
-                }
-                if got == 0 { break }
-                filled += got
+            let filled: Int
+            switch fill(descriptor, UnsafeMutableRawBufferPointer(buffer)) {
+            case .failure(let error):
+                failure = .unreadable(error.reason)
+                return 0
+            case .success(let count):
+                filled = count
             }
             if filled == buffer.count {
                 grew = true
@@ -60,16 +62,33 @@ enum UTF8FileReader {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let got = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, $0.count) }
+            switch chunk.withUnsafeMutableBytes({ fill(descriptor, $0) }) {
+            case .failure(let error):
+                return .failure(.unreadable(error.reason))
+            case .success(let got):
+                bytes += chunk[..<got]
+                guard got == chunk.count else {
+                    guard bytes.withUnsafeBufferPointer(isValidUTF8) else { return .failure(.notUTF8) }
+                    return .success(String(decoding: bytes, as: UTF8.self))
+                }
+            }
+        }
+    }
+
+    /// Reads into `region` until it is full or the file ends (fewer bytes than it holds), going on
+    /// after a signal: every read of a manifest (whole, streamed or only hashed) goes through here.
+    static func fill(_ descriptor: Int32, _ region: UnsafeMutableRawBufferPointer) -> Result<Int, ReadError> {
+        var filled = 0
+        while filled < region.count {
+            let got = systemRead(descriptor, region.baseAddress! + filled, region.count - filled)
             if got < 0 {
                 if errno == EINTR { continue }
-                return .failure(.unreadable(String(cString: strerror(errno))))
+                return .failure(ReadError(reason: String(cString: strerror(errno))))
             }
             if got == 0 { break }
-            bytes += chunk[..<got]
+            filled += got
         }
-        guard bytes.withUnsafeBufferPointer(isValidUTF8) else { return .failure(.notUTF8) }
-        return .success(String(decoding: bytes, as: UTF8.self))
+        return .success(filled)
     }
 
     /// Whether `bytes` are well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing

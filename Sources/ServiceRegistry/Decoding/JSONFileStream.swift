@@ -47,13 +47,13 @@ final class JSONFileStream {
 
     /// Reads until the buffer is full or the file ends.
     func fill() throws(Failure) {
-        while count < capacity && !atEnd {
-            let got = read(descriptor, buffer + count, capacity - count)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(String(cString: strerror(errno)))
-            }
-            if got == 0 { atEnd = true } else { count += got }
+        guard count < capacity, !atEnd else { return }
+        switch UTF8FileReader.fill(descriptor, UnsafeMutableRawBufferPointer(start: buffer + count, count: capacity - count)) {
+        case .failure(let error):
+            throw .unreadable(error.reason)
+        case .success(let got):
+            atEnd = got < capacity - count
+            count += got
         }
     }
 
