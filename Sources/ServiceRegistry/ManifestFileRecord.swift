@@ -186,7 +186,7 @@ extension ManifestSource {
                 var reused = previousRecord
                 reusedPrevious.insert(previousIndex)
                 if reused.firstLine != document.firstLine {
-                    for object in reused.objects {
+                    for object in reused.objects where RegistryStore.keepsLocation(ofKind: object.key.kind) {
                         let line = object.lineOffset < 0 ? nil : Int(object.lineOffset) + document.firstLine
                         reading.relocations.append((object.key, SourceLocation(file: file.path, line: line)))
                     }

@@ -352,7 +352,7 @@ public final class ManifestSource: Sendable {
             }
             state.store.reservedAddresses = state.files.values.reduce(into: []) { $0.formUnion($1.reserved) }
             for (path, moves) in relocations {
-                for (key, location) in moves where state.holders.first(of: key) == path { state.store.relocate(key, to: location) }
+                for (key, location) in moves where state.holders.serves(path, definingAlso: key) { state.store.relocate(key, to: location) }
             }
             let serial = RegistryStore.nextSerial(after: state.store.snapshot.serial)
             guard let update = state.store.apply(events, serial: serial) else {
@@ -432,6 +432,12 @@ private struct Holders: Sendable {
 
     /// The file whose version of `key` is served.
     func first(of key: RegistryObjectKey) -> String? { first[key] }
+
+    /// Whether `path`, one of the files defining `key`, is the one served. Without a key defined
+    /// twice anywhere it is, and nothing is looked up: an edit moves hundreds of objects down their file.
+    func serves(_ path: String, definingAlso key: RegistryObjectKey) -> Bool {
+        others.isEmpty || first[key] == path
+    }
 
     subscript(key: RegistryObjectKey) -> [String]? {
         guard let path = first[key] else { return nil }

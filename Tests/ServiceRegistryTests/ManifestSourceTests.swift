@@ -125,6 +125,18 @@ import Testing
         #expect(pollSettled()?.services.map(\.name) == ["cart", "web"])
     }
 
+    @Test func aServiceMovedDownItsFileIsNamedAtItsNewLineInALaterClash() throws {
+        try write("shop.yaml", Self.service("cart", ip: "10.96.0.9") + "---\n" + Self.service("web", ip: "10.96.0.10"))
+        _ = source.load()
+        // Two lines more in cart's document: web's document is unchanged, only moved from line 6 to 8.
+        try write("shop.yaml", Self.service("cart", ip: "10.96.0.9") + "# owned by the shop team\n# edited by hand\n---\n" + Self.service("web", ip: "10.96.0.10"))
+        #expect(pollSettled() == nil)
+        try write("more.yaml", Self.service("api", ip: "10.96.0.10"))
+        _ = pollSettled()
+        let clash = recorder.messages.first { $0.level == .error && $0.message.contains("two Services cannot share a ClusterIP") }
+        #expect(clash?.message.contains("shop.yaml:8") == true, "\(clash?.message ?? "no clash logged")")
+    }
+
     /// Polls until the change has held still for one poll interval, as the watcher does: the poll
     /// that first sees a change only notes it, the next one reads the file.
     func pollSettled() -> RegistrySnapshot? {

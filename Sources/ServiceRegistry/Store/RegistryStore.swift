@@ -162,10 +162,19 @@ public struct RegistryStore: Sendable {
 
     /// Records that an object held unchanged now sits elsewhere in its file (an edit above it moved
     /// it), so that messages about it name the right line. Changes nothing DNS shows.
+    ///
+    /// The key is not looked up: an edit moves hundreds of objects, and finding each (and copying
+    /// its draft to see that it is held) was a tenth of the cost of an endpoint edit. A location
+    /// recorded for a key not held is dropped by that key's next upsert or delete.
     public mutating func relocate(_ key: RegistryObjectKey, to location: SourceLocation) {
-        guard key.kind == "Service", services[key.key]?.draft != nil else { return }
+        guard Self.keepsLocation(ofKind: key.kind) else { return }
         movedSources[key.key] = location
     }
+
+    /// Whether `relocate` records anything for objects of this kind: only a Service's place is
+    /// named later (in the messages of clashes it takes part in), so a source need not report the
+    /// moves of the slices and Pods an edit pushes down a file.
+    public static func keepsLocation(ofKind kind: String) -> Bool { kind == "Service" }
 
     /// Where a Service held now sits in its file.
     private func source(of key: ObjectKey, _ service: Service) -> SourceLocation? {
@@ -289,8 +298,8 @@ public struct RegistryStore: Sendable {
         let key = objectKey.key
         switch objectKey.kind {
         case "Service":
-            guard let entry = services[key], let old = entry.draft else { return }
             movedSources[key] = nil
+            guard let entry = services[key], let old = entry.draft else { return }
             unpublishClusterIPs(of: key)
             setEntry(ServiceEntry(draft: nil, slices: entry.slices), for: key, replacing: entry)
             unshare(old)
