@@ -83,8 +83,12 @@ extension ManifestSource {
         var objects: [Object] { (first.map { [$0] } ?? []) + more }
 
         func forEachKey(_ body: (RegistryObjectKey) -> Void) {
-            if let first { body(first.key) }
-            for object in more { body(object.key) }
+            forEachObject { body($0.key) }
+        }
+
+        func forEachObject(_ body: (Object) -> Void) {
+            if let first { body(first) }
+            for object in more { body(object) }
         }
     }
 
@@ -251,6 +255,22 @@ extension ManifestSource {
             if firstLines[middle] <= line { low = middle + 1 } else { high = middle }
         }
         return max(0, low - 1)
+    }
+
+    /// A streamed JSON file (`StreamedJSONFile`): `streamed` records the objects handed to the
+    /// store as it was decoded, `rest` is what was left.
+    static func streamedReading(_ rest: DecodedFile, streamed: DocumentRecord) -> FileReading {
+        var reading = wholeFileReading(rest, documents: [], previous: nil)
+        var record = streamed
+        if let left = reading.documents.first {
+            left.forEachObject { record.append($0) }
+            record.rejected = left.rejected
+            record.reserved = left.reserved
+        }
+        guard record.first != nil || !record.rejected.isEmpty else { return reading }
+        reading.documents = [record]
+        reading.parsed = [0]
+        return reading
     }
 
     /// A file decoded in one parse, its documents recorded from the objects' lines (a JSON file, or

@@ -16,10 +16,30 @@ public enum ManifestLoader {
         logger: Logger? = nil
     ) -> RegistryLoadResult {
         let (filePaths, pathErrors) = manifestFiles(in: paths)
-        // Files are decoded a few ahead on other threads; the store takes them in path order.
-        var load = RegistryLoad(options: options, serial: serial &- 1, pathErrors: pathErrors)
-        ReadAhead.forEach(filePaths, work: { DecodedFile(read($0)) }, consume: { load.add($1) })
+        // A streamed file whose objects had to be retracted (broken, or no List after all) is rare
+        // enough to start again with every file read whole.
+        let load = load(filePaths, pathErrors: pathErrors, options: options, serial: serial, streamingLargeJSON: true)
+            ?? load(filePaths, pathErrors: pathErrors, options: options, serial: serial, streamingLargeJSON: false)!
         return finish(load, serial: serial, files: filePaths, logger: logger)
+    }
+
+    /// Files are decoded a few ahead on other threads; the store takes them in path order. A
+    /// large JSON file is decoded as the store takes it instead (`StreamedJSONFile`). Nil when
+    /// such a file retracted what it gave.
+    private static func load(
+        _ filePaths: [String], pathErrors: [RegistryError], options: RegistryOptions, serial: UInt32, streamingLargeJSON: Bool
+    ) -> RegistryLoad? {
+        var load = RegistryLoad(options: options, serial: serial &- 1, pathErrors: pathErrors)
+        var retracted = false
+        ReadAhead.forEach(filePaths, work: { path -> DecodedFile? in
+            streamingLargeJSON && StreamedJSONFile.streams(path) ? nil : DecodedFile(read(path))
+        }, consume: { path, decoded in
+            guard !retracted else { return }
+            if let decoded { return load.add(decoded) }
+            let (rest, _, retraction) = StreamedJSONFile.decode(at: path) { load.stage($0) }
+            if retraction { retracted = true } else { load.add(rest) }
+        })
+        return retracted ? nil : load
     }
 
     /// Loads from in-memory text (for tests); `name` stands for the file name in locations and

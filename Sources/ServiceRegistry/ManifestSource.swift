@@ -74,7 +74,15 @@ public final class ManifestSource: Sendable {
     ///   or renames it, and never while it is open for writing; off, the stamps' "held still for a
     ///   poll" rule alone decides (tests of that rule turn it off, since their own child processes
     ///   can hold a written file's close back).
-    public init(paths: [String], options: RegistryOptions, logger: Logger, watchingWrites: Bool = true) {
+    /// JSON files larger than this are decoded as the store takes them, at the first load.
+    let streamingJSONAbove: Int
+
+    public convenience init(paths: [String], options: RegistryOptions, logger: Logger, watchingWrites: Bool = true) {
+        self.init(paths: paths, options: options, logger: logger, watchingWrites: watchingWrites, streamingJSONAbove: StreamedJSONFile.streamedAbove)
+    }
+
+    init(paths: [String], options: RegistryOptions, logger: Logger, watchingWrites: Bool, streamingJSONAbove: Int) {
+        self.streamingJSONAbove = streamingJSONAbove
         self.paths = paths
         self.options = options
         self.logger = logger
@@ -85,45 +93,76 @@ public final class ManifestSource: Sendable {
     /// The initial load: every valid object is served, every problem is in the result.
     public func load() -> RegistryLoadResult {
         publication.withLock { _ in
-            let (listing, stamps) = currentListing()
-            writes?.watchDirectories(of: listing.files)
-            var records: [String: FileRecord] = [:]
-            var holders = Holders()
-            var load = RegistryLoad(options: options, serial: state.withLock { $0.store.snapshot.serial }, pathErrors: listing.errors)
-            // Files are decoded a few ahead on other threads; the store takes them in path order.
-            ReadAhead.forEach(Array(zip(listing.files, stamps)), work: { path, _ -> (FileReading, Int) in
-                if ManifestParser.isJSONFile(path) {
-                    // Hashed as it is streamed: a large List is read once.
-                    let (decoded, hash) = DecodedFile.streamingJSON(at: path)
-                    return (Self.wholeFileReading(decoded, documents: [], previous: nil), hash)
-                }
-                let (file, hash) = Self.readHashing(path)
-                return (Self.decode(file, previous: nil), hash)
-            }, consume: { item, decoded in
-                let (path, stamp) = item
-                let (reading, hash) = decoded
-                load.add(reading.decoded)
-                var count = 0
-                for document in reading.documents {
-                    document.forEachKey { key in
-                        // A key defined twice in the file was reported; the file holds it once.
-                        guard holders.add(path, for: key) else { return }
-                        count += 1
+            // A streamed file whose objects had to be retracted (broken, or no List after all) is
+            // rare enough to start again with every file read whole.
+            load(streamingJSONAbove: streamingJSONAbove) ?? load(streamingJSONAbove: nil)!
+        }
+    }
+
+    /// Loads every file; nil when a streamed file retracted what it gave.
+    private func load(streamingJSONAbove streamingThreshold: Int?) -> RegistryLoadResult? {
+        let (listing, stamps) = currentListing()
+        writes?.watchDirectories(of: listing.files)
+        var records: [String: FileRecord] = [:]
+        var holders = Holders()
+        var retracted = false
+        var load = RegistryLoad(options: options, serial: state.withLock { $0.store.snapshot.serial }, pathErrors: listing.errors)
+        @Sendable func streamed(_ stamp: FileStamp) -> Bool {
+            streamingThreshold.map { StreamedJSONFile.streams(stamp.path, size: stamp.size, above: $0) } ?? false
+        }
+        // Files are decoded a few ahead on other threads; the store takes them in path order.
+        // A large JSON file is decoded as the store takes it instead (`StreamedJSONFile`).
+        ReadAhead.forEach(Array(zip(listing.files, stamps)), work: { path, stamp -> (FileReading, Int)? in
+            if streamed(stamp) { return nil }
+            if ManifestParser.isJSONFile(path) {
+                // Hashed as it is streamed: a large List is read once.
+                let (decoded, hash) = DecodedFile.streamingJSON(at: path)
+                return (Self.wholeFileReading(decoded, documents: [], previous: nil), hash)
+            }
+            let (file, hash) = Self.readHashing(path)
+            return (Self.decode(file, previous: nil), hash)
+        }, consume: { item, decoded in
+            let (path, stamp) = item
+            guard !retracted else { return }
+            let (reading, hash): (FileReading, Int)
+            if let decoded {
+                (reading, hash) = decoded
+            } else {
+                var record = DocumentRecord(hash: 0, firstLine: 1)
+                let (rest, fileHash, retraction) = StreamedJSONFile.decode(at: path) { objects in
+                    load.stage(objects)
+                    for object in objects {
+                        record.append(DocumentRecord.Object(key: object.key, lineOffset: Int32(clamping: object.location.line.map { $0 - 1 } ?? -1)))
                     }
                 }
-                records[path] = FileRecord(stamp: stamp, contentHash: hash, reading: reading, kept: [], objectCount: count)
-            })
-            let serial = RegistryStore.nextSerial(after: state.withLock { $0.store.snapshot.serial })
-            let (store, result) = load.finish(serial: serial, files: listing.files)
-            ManifestLoader.logSkipped(result.skipped, logger: logger)
-            return state.withLock { state in
-                state.store = store
-                state.files = records
-                state.holders = holders
-                state.polledStamps = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-                state.reloadRequested = false
-                return result
+                guard !retraction else {
+                    retracted = true
+                    return
+                }
+                (reading, hash) = (Self.streamedReading(rest, streamed: record), fileHash)
             }
+            load.add(reading.decoded)
+            var count = 0
+            for document in reading.documents {
+                document.forEachKey { key in
+                    // A key defined twice in the file was reported; the file holds it once.
+                    guard holders.add(path, for: key) else { return }
+                    count += 1
+                }
+            }
+            records[path] = FileRecord(stamp: stamp, contentHash: hash, reading: reading, kept: [], objectCount: count)
+        })
+        guard !retracted else { return nil }
+        let serial = RegistryStore.nextSerial(after: state.withLock { $0.store.snapshot.serial })
+        let (store, result) = load.finish(serial: serial, files: listing.files)
+        ManifestLoader.logSkipped(result.skipped, logger: logger)
+        return state.withLock { state in
+            state.store = store
+            state.files = records
+            state.holders = holders
+            state.polledStamps = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+            state.reloadRequested = false
+            return result
         }
     }
 

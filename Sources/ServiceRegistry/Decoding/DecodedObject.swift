@@ -90,6 +90,7 @@ public struct RegistryObjectKey: Hashable, Sendable, Comparable, CustomStringCon
 /// the way: the first of two objects with the same kind, namespace and name is kept.
 struct DecodedObjects {
     private(set) var objects: [RegistryObject] = []
+    var count: Int { objects.count }
     /// The second of two objects with the same kind, namespace and name, in load order.
     private(set) var duplicateErrors: [RegistryError] = []
     private var firstSeen: [RegistryObjectKey: SourceLocation] = [:]
@@ -107,5 +108,11 @@ struct DecodedObjects {
         }
         firstSeen[key] = object.location
         objects.append(object)
+    }
+
+    /// The objects added so far, handed over; a later duplicate of one is still an error.
+    mutating func drain() -> [RegistryObject] {
+        defer { objects = [] }
+        return objects
     }
 }

@@ -18,6 +18,11 @@ struct ObjectDecoder {
     init() {}
 
     /// Hands the decoded objects over, leaving none, so the builder holds the only copy.
+    /// The valid objects decoded so far, handed over; duplicates of them are still found.
+    mutating func drainObjects() -> [RegistryObject] {
+        objects.drain()
+    }
+
     mutating func takeObjects() -> DecodedObjects {
         defer { objects = DecodedObjects() }
         return objects

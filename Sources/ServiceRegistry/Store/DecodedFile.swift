@@ -58,38 +58,69 @@ struct DecodedFile: Sendable {
     /// Decodes a JSON file read in chunks, a List's items one at a time as they are parsed (see
     /// `JSONComposer.streamDocument`); also returns the hash of the file's bytes.
     static func streamingJSON(at path: String) -> (file: DecodedFile, hash: Int) {
+        let (file, hash, _) = streamingJSON(at: path, deliveringEvery: nil, to: { _ in })
+        return (file, hash)
+    }
+
+    /// As above; with `deliveringEvery`, the valid objects decoded so far are handed to `deliver`
+    /// each time that many are waiting, and the file returned holds only the others. `retracted`:
+    /// objects were delivered, then the file turned out broken or no List of objects after all.
+    static func streamingJSON(
+        at path: String, deliveringEvery chunkSize: Int?, to deliver: ([RegistryObject]) -> Void
+    ) -> (file: DecodedFile, hash: Int, retracted: Bool) {
+        // The composer keeps its item handler only while it composes this file.
+        withoutActuallyEscaping(deliver) { deliver in streamingJSON(at: path, chunkSize: chunkSize, deliver: deliver) }
+    }
+
+    private static func streamingJSON(
+        at path: String, chunkSize: Int?, deliver: @escaping ([RegistryObject]) -> Void
+    ) -> (file: DecodedFile, hash: Int, retracted: Bool) {
         let stream: JSONFileStream
         do throws(JSONFileStream.Failure) {
             stream = try JSONFileStream(path: path)
         } catch {
             switch error {
-            case .unreadable(let reason): return (DecodedFile(path: path, unreadable: "cannot be read (\(reason))"), 0)
+            case .unreadable(let reason): return (DecodedFile(path: path, unreadable: "cannot be read (\(reason))"), 0, false)
             }
         }
         var decoder = ObjectDecoder()
         var itemWithoutKind = false
+        var delivered = false
+        // The ClusterIPs of delivered Services, which are no longer among the file's objects but
+        // are valid: not reserved for a rejected Service.
+        var deliveredClusterIPs = Set<IPAddress>()
         let result = JSONComposer.streamDocument(from: stream) { item, listKind in
             guard listKind != nil || item["kind"] != nil else {
                 itemWithoutKind = true
                 return
             }
             decoder.decode(listItem: item, file: path, listKind: listKind ?? "List")
+            if let chunkSize, !itemWithoutKind, decoder.objects.count >= chunkSize {
+                let objects = decoder.drainObjects()
+                for object in objects {
+                    if case .service(let draft) = object.content { deliveredClusterIPs.formUnion(draft.service.clusterIPs) }
+                }
+                deliver(objects)
+                delivered = true
+            }
         }
         let hash = stream.finishHash()
-        guard stream.isValidUTF8 else { return (DecodedFile(path: path, unreadable: "is not UTF-8 text"), hash) }
+        guard stream.isValidUTF8 else { return (DecodedFile(path: path, unreadable: "is not UTF-8 text"), hash, delivered) }
         switch result {
         case .failure(.unreadable(let reason)):
-            return (DecodedFile(path: path, unreadable: "cannot be read (\(reason))"), hash)
+            return (DecodedFile(path: path, unreadable: "cannot be read (\(reason))"), hash, delivered)
         case .failure(.syntax(let error)):
-            return (DecodedFile(path: path, decoder: ObjectDecoder(), syntaxErrors: [ManifestParser.jsonSyntaxError(error, file: path)]), hash)
+            return (DecodedFile(path: path, decoder: ObjectDecoder(), syntaxErrors: [ManifestParser.jsonSyntaxError(error, file: path)]), hash, delivered)
         case .success(let root):
             // Items were decoded as those of a List: right unless the root is no List after all,
             // or a typed one (`ServiceList`, named after its items) whose items leave their kind out.
             if itemWithoutKind || (!root.isNull && !ObjectDecoder.isList(root)) {
-                return (DecodedFile(ManifestLoader.readWhole(path)), hash)
+                return (DecodedFile(ManifestLoader.readWhole(path)), hash, delivered)
             }
             if !root.isNull { decoder.decode(document: root, file: path) }
-            return (DecodedFile(path: path, decoder: decoder, syntaxErrors: []), hash)
+            var file = DecodedFile(path: path, decoder: decoder, syntaxErrors: [])
+            file.reservedAddresses.subtract(deliveredClusterIPs)
+            return (file, hash, false)
         }
     }
 

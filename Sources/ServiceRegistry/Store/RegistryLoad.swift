@@ -24,8 +24,14 @@ struct RegistryLoad {
         errors += file.errors
         skipped += file.skipped
         reserved.formUnion(file.reservedAddresses)
+        stage(file.allObjects)
+    }
+
+    /// Hands objects of a file to the store (a chunk of a streamed file: `StreamedJSONFile`).
+    mutating func stage(_ objects: [RegistryObject]) {
         var fresh: [RegistryEvent] = []
-        for object in file.allObjects {
+        fresh.reserveCapacity(objects.count)
+        for object in objects {
             if let first = firstSeen[object.key] {
                 errors.append(RegistryError(
                     code: .duplicateObject, reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",

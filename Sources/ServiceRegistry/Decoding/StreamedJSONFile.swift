@@ -1,0 +1,76 @@
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A large JSON file (a `kubectl get ... -o json` List of a whole cluster) decoded on another
+/// thread while the calling thread takes its objects in chunks, as they are decoded: the store
+/// stages one chunk while the next is parsed, and the file's objects are never all held at once.
+/// For the 163 MB List of the 50k-service cluster, holding them all before the store took them was
+/// about 75 MB of the start's peak heap.
+enum StreamedJSONFile {
+    /// JSON files larger than this are streamed into the store; smaller ones are decoded whole,
+    /// a few ahead (`ReadAhead`), which costs less for the many small files of a directory.
+    static let streamedAbove = 8 << 20
+
+    /// Whether the file at `path` is a JSON file to stream (`size`: its size, when known).
+    static func streams(_ path: String, size: Int? = nil, above threshold: Int = streamedAbove) -> Bool {
+        guard ManifestParser.isJSONFile(path) else { return false }
+        if let size { return size > threshold }
+        var info = stat()
+        return stat(path, &info) == 0 && Int(info.st_size) > threshold
+    }
+
+    /// Objects handed over at a time.
+    static let chunkSize = 2048
+
+    /// Decodes the JSON file at `path`, calling `take` on this thread with its objects in file
+    /// order, and returns what is left: the rest of the objects, skipped objects, errors and the
+    /// file's hash. `retracted` says that `take` was given objects of a file that then turned out
+    /// broken, or no List after all: the caller must drop them and read the file whole.
+    static func decode(at path: String, take: ([RegistryObject]) -> Void) -> (file: DecodedFile, hash: Int, retracted: Bool) {
+        let channel = ChunkChannel<[RegistryObject]>(capacity: 4)
+        let outcome = Mutex<(file: DecodedFile, hash: Int, retracted: Bool)?>(nil)
+        DispatchQueue.global().async {
+            let decoded = DecodedFile.streamingJSON(at: path, deliveringEvery: chunkSize) { channel.send($0) }
+            outcome.withLock { $0 = decoded }
+            channel.close()
+        }
+        while let chunk = channel.next() { take(chunk) }
+        return outcome.withLock { $0! }
+    }
+}
+
+/// Chunks handed from one thread to another in order, at most `capacity` waiting: a sender
+/// ahead of its receiver waits instead of piling chunks up.
+final class ChunkChannel<Chunk: Sendable>: Sendable {
+    private let waiting = Mutex<[Chunk]>([])
+    private let room: DispatchSemaphore
+    /// Signalled once per chunk sent, and once by `close`.
+    private let ready = DispatchSemaphore(value: 0)
+
+    init(capacity: Int) {
+        room = DispatchSemaphore(value: capacity)
+    }
+
+    func send(_ chunk: Chunk) {
+        room.wait()
+        waiting.withLock { $0.append(chunk) }
+        ready.signal()
+    }
+
+    /// No more chunks: `next` returns nil once the waiting ones are taken.
+    func close() {
+        ready.signal()
+    }
+
+    func next() -> Chunk? {
+        ready.wait()
+        guard let chunk = waiting.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
+        room.signal()
+        return chunk
+    }
+}
