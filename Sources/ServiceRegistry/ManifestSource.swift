@@ -404,7 +404,7 @@ public final class ManifestSource: Sendable {
                 logger.error("\(error)")
             }
             let changedFiles = newRecords.keys.sorted()
-            logger.info("registry updated (serial \(serial)) from \(changedFiles.joined(separator: ", ")): \(update.change.services.count) service(s) derived again in \((ContinuousClock.now - start).formatted(.units(allowed: [.milliseconds], width: .narrow)))")
+            logger.info("registry updated (serial \(serial)) from \(changedFiles.joined(separator: ", ")): \(update.change.services.count) service(s) derived again in \((ContinuousClock.now - start).briefly)")
             let removed = update.change.removed
             if !removed.isEmpty {
                 let emptied = changedFiles.filter { newRecords[$0]??.objectCount == 0 && stampByPath[$0]?.size == 0 }

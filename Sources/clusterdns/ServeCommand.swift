@@ -174,11 +174,6 @@ func compileAnswers(_ pipeline: QueryPipeline, logger: Logger) {
     logger.info("compiled the answers of \(compiled.names) names (\(compiled.bytes / 1024) KiB) in \(elapsed.briefly)")
 }
 
-extension Duration {
-    /// `2s 213ms`, for log lines.
-    var briefly: String { formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)) }
-}
-
 /// Hands the memory freed after a registry load (file texts, YAML trees) back to the system, so the
 /// resident size reflects the registry served rather than the peak of reading it.
 func releaseFreedMemory() {
