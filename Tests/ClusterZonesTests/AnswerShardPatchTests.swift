@@ -1,4 +1,5 @@
 @testable import ClusterZones
+import SpecSupport
 import Testing
 
 /// A shard patched many times over (entries marked dead in place, new ones appended, the shard
@@ -66,18 +67,5 @@ import Testing
         // Both ways of patching were taken: in place, and whole once dead entries piled up.
         #expect(patchedInPlace > 100)
         #expect(rebuilt > 0)
-    }
-}
-
-/// A small seeded generator, so a failing sequence can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce5_e4b9
-        z = (z ^ (z >> 27)) &* 0x94d4_9b39_133b_11eb
-        return z ^ (z >> 31)
     }
 }

@@ -2,6 +2,7 @@ import ClusterZones
 import DNSServer
 import DNSWire
 @testable import ServiceRegistry
+import SpecSupport
 import Testing
 
 /// The proof that incremental equals full: random sequences of registry events, applied one batch
@@ -151,21 +152,6 @@ import Testing
         var names = Set<DNSName>()
         catalog.forEachHeldName { name, _ in names.insert(name.lowercased()) }
         return names
-    }
-}
-
-/// A small seeded generator, so a failing sequence can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import ServiceRegistry
+import SpecSupport
 import Testing
 
 /// The watcher compares each changed file with what it held, document by document, and hands the
