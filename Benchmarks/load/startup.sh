@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start-up of `clusterdns serve` on a registry: time to the first answer for NAME (dig every 20 ms),
-# time to full speed (the "compiled the answers" log line), peak and final RSS. Bounded: 60 s for
+# time to full speed (the "compiled the answers" log line, or "answers not compiled" above
+# --compiled-names-limit), peak and final RSS. Bounded: 60 s for
 # the first answer, 60 s more for the compile; the server is stopped in every case.
 # usage: startup.sh BINARY REGISTRY NAME [PORT]
 set -euo pipefail
@@ -18,7 +19,7 @@ for _ in $(seq 1 3000); do
     sleep 0.02
 done
 [ -n "$first" ] || { echo "no answer for $NAME within 60 s"; tail -5 "$LOG"; exit 1; }
-for _ in $(seq 1 600); do grep -q "compiled the answers" "$LOG" && break; sleep 0.1; done
+for _ in $(seq 1 600); do grep -qE "compiled the answers|answers not compiled" "$LOG" && break; sleep 0.1; done
 full=$(echo "$(date +%s.%N) - $start" | bc)
 sleep 1
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)

@@ -46,11 +46,16 @@ public final class AnswerTable: @unchecked Sendable {
     /// The shard comes from hash bits the slots (low bits) and tags (high 32) do not use.
     private static let shardShift: UInt64 = 20
 
+    /// About how many names a table of `catalog` holds: a Service holds about three, and each
+    /// reverse address one (walking every name to count them would cost a tenth of the compile).
+    public static func estimatedNameCount(of catalog: Catalog) -> Int {
+        catalog.snapshot.serviceCount * 3 + catalog.reverseIndex.targets.count
+    }
+
     /// Compiles every name the catalog holds.
     public convenience init(catalog: Catalog) {
-        // An estimate is enough to size the shards: a Service holds about three names, and each
-        // reverse address one (walking every name to count them would cost a tenth of the compile).
-        let names = catalog.snapshot.serviceCount * 3 + catalog.reverseIndex.targets.count
+        // An estimate is enough to size the shards.
+        let names = Self.estimatedNameCount(of: catalog)
         // About 256 names a shard: a shard of a few tens of KB is copied in microseconds.
         var shardCount = 16
         while shardCount < names / 256 && shardCount < 1 << 16 { shardCount *= 2 }

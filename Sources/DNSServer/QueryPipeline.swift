@@ -43,12 +43,32 @@ public final class QueryPipeline: DNSResponder, Sendable {
     private let current: ManagedAtomic<PublishedCatalog>
     private let threads = ThreadSpecificVariable<PipelineThread>()
     private let cachingEnabled: Bool
+    /// Answers are compiled only for a registry of at most this many names (`AnswerTable.estimatedNameCount`).
+    public let compiledNamesLimit: Int
 
-    /// - Parameter cachingResponses: answer repeated questions from their encoded bytes
-    ///   (per thread, emptied when a new catalog is published).
-    public init(catalog: Catalog, cachingResponses: Bool = true) {
+    /// The default `compiledNamesLimit`: a million names (about 300k Services, or 100k Services with
+    /// their endpoints' PTRs) compile into about 210 MB. Beyond it a table costs more memory than the
+    /// registry it answers for (at 100k Services and 1M endpoints: 2.15M names, 458 MB, compiled in
+    /// 22 s), and the zones answer instead, with each thread's cache of recent answers.
+    public static let defaultCompiledNamesLimit = 1_000_000
+
+    /// - Parameters:
+    ///   - cachingResponses: answer repeated questions from their encoded bytes (per thread,
+    ///     emptied when a new catalog is published).
+    ///   - compiledNamesLimit: compile the answer table only while the registry has at most this
+    ///     many names; 0 never compiles it.
+    public init(catalog: Catalog, cachingResponses: Bool = true, compiledNamesLimit: Int = QueryPipeline.defaultCompiledNamesLimit) {
         self.current = ManagedAtomic(PublishedCatalog(catalog, generation: 1))
         self.cachingEnabled = cachingResponses
+        self.compiledNamesLimit = compiledNamesLimit
+    }
+
+    /// Whether the answers of `catalog` are to be compiled: a table is let go once the registry
+    /// outgrows the limit, and compiled again only once it is a tenth below it, so a registry
+    /// around the limit does not compile its whole table on every change.
+    private func compiles(_ catalog: Catalog, holdingTable: Bool) -> Bool {
+        let names = AnswerTable.estimatedNameCount(of: catalog)
+        return holdingTable ? names <= compiledNamesLimit : names * 10 <= compiledNamesLimit * 9
     }
 
     /// The catalog queries see now.
@@ -73,21 +93,28 @@ public final class QueryPipeline: DNSResponder, Sendable {
     public func apply(_ update: RegistryUpdate) -> (names: Int, shardsCopied: Int) {
         let published = current.load(ordering: .acquiring)
         let (catalog, changedNames) = published.catalog.applying(update)
-        let table = published.table.map { $0.patched(catalog: catalog, names: changedNames) } ?? AnswerTable(catalog: catalog)
+        let table: AnswerTable?
+        if !compiles(catalog, holdingTable: published.table != nil) {
+            table = nil
+        } else {
+            table = published.table.map { $0.patched(catalog: catalog, names: changedNames) } ?? AnswerTable(catalog: catalog)
+        }
         let next = PublishedCatalog(catalog, generation: published.generation + 1, table: table)
         if !current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
             // Something else published meanwhile (not a source): publish this version over it.
             current.store(PublishedCatalog(catalog, generation: current.load(ordering: .acquiring).generation + 1, table: table), ordering: .releasing)
         }
-        return (changedNames.count, table.shardsCopied)
+        return (changedNames.count, table?.shardsCopied ?? 0)
     }
 
     /// Compiles the answer table of the current catalog and publishes it with that catalog,
-    /// unless a newer catalog was published meanwhile.
-    /// - Returns: the names compiled and the bytes they take.
+    /// unless a newer catalog was published meanwhile, or the registry has more names than
+    /// `compiledNamesLimit`.
+    /// - Returns: the names compiled and the bytes they take; nil when not compiled for the limit.
     @discardableResult
-    public func compileAnswers() -> (names: Int, bytes: Int) {
+    public func compileAnswers() -> (names: Int, bytes: Int)? {
         let published = current.load(ordering: .acquiring)
+        guard compiles(published.catalog, holdingTable: false) else { return nil }
         let table = AnswerTable(catalog: published.catalog)
         let compiled = PublishedCatalog(published.catalog, generation: published.generation, table: table)
         _ = current.compareExchange(expected: published, desired: compiled, ordering: .acquiringAndReleasing)

@@ -48,6 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("rrl-slip"), help: "With --rrl, every Nth limited response is sent truncated (so real clients retry over TCP), the rest dropped; 0 drops all.")
     var slip: Int = 2
 
+    @Option(name: .customLong("compiled-names-limit"), help: "Compile every name's answers (the fast path, about 210 bytes a name) only while the registry has at most this many names (about 3 a Service, 1 an address); above it the zones answer, with a per-thread cache of recent answers. 0: never compile.")
+    var compiledNamesLimit: Int = QueryPipeline.defaultCompiledNamesLimit
+
     func validate() throws {
         guard ListenAddress(listen) != nil else {
             throw ValidationError("--listen \(listen) is not HOST:PORT (for example 127.0.0.1:5353 or [::1]:5353)")
@@ -58,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
         if let responsesPerSecond, responsesPerSecond < 1 { throw ValidationError("--rrl must be at least 1 response a second") }
         guard slip >= 0 else { throw ValidationError("--rrl-slip must be 0 or more") }
+        guard compiledNamesLimit >= 0 else { throw ValidationError("--compiled-names-limit must be 0 or more") }
     }
 
     func run() async throws {
@@ -108,7 +112,8 @@ struct ServeCommand: AsyncParsableCommand {
         let glue = IPAddress(address.host).map { $0 == .v4(0) || $0 == .v6(high: 0, low: 0) ? [] : [$0] } ?? []
         let zoneConfiguration = ZoneConfiguration(domain: zoneDomain, ttl: ttl, podMode: pods, nameServerAddresses: glue)
         let zonesStart = ContinuousClock.now
-        let pipeline = QueryPipeline(catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration))
+        let pipeline = QueryPipeline(
+            catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration), compiledNamesLimit: compiledNamesLimit)
         let zonesTime = ContinuousClock.now - zonesStart
 
         let listener = try await DNSListener.start(
@@ -171,6 +176,11 @@ func compileAnswers(_ pipeline: QueryPipeline, logger: Logger) {
     let compiled = pipeline.compileAnswers()
     let elapsed = ContinuousClock.now - start
     releaseFreedMemory()
+    guard let compiled else {
+        let names = AnswerTable.estimatedNameCount(of: pipeline.catalog)
+        logger.notice("answers not compiled: about \(names) names, over --compiled-names-limit \(pipeline.compiledNamesLimit); the zones answer, with each thread's cache of recent answers")
+        return
+    }
     logger.info("compiled the answers of \(compiled.names) names (\(compiled.bytes / 1024) KiB) in \(elapsed.briefly)")
 }
 

@@ -3,7 +3,7 @@ import DNSServer
 import DNSWire
 import Foundation
 import NIOCore
-import ServiceRegistry
+@testable import ServiceRegistry
 import Testing
 
 /// The answer table is the zones' answers as bytes: for every name the catalog holds it must say
@@ -48,7 +48,7 @@ import Testing
     func everyHeldNameIsCopiedAsTheGeneralPathAnswersIt(podMode: PodMode) throws {
         let catalog = try Self.exampleCatalog(podMode: podMode)
         let compiled = QueryPipeline(catalog: catalog, cachingResponses: false)
-        let compiledCount = compiled.compileAnswers().names
+        let compiledCount = compiled.compileAnswers()?.names ?? 0
         let general = QueryPipeline(catalog: catalog, cachingResponses: false)
         let names = Self.heldNames(catalog)
         #expect(compiledCount > 0 && compiledCount <= names.count)
@@ -79,6 +79,47 @@ import Testing
         }
         #expect(copies > 0)
         #expect(cnameNames > 0, "the example cluster has ExternalName services")
+    }
+
+    @Test func aRegistryOverTheNamesLimitIsAnsweredAsTheTableWouldWithoutOne() throws {
+        let catalog = try Self.exampleCatalog(podMode: .verified)
+        let compiled = QueryPipeline(catalog: catalog, cachingResponses: false)
+        #expect(compiled.compileAnswers() != nil)
+        let uncompiled = QueryPipeline(catalog: catalog, cachingResponses: false, compiledNamesLimit: 0)
+        #expect(uncompiled.compileAnswers() == nil)
+        for name in Self.heldNames(catalog) {
+            for type in Self.askedTypes {
+                let query = Self.query(name, type)
+                #expect(Self.copied(uncompiled, query, over: .udp) == nil, "\(name) \(type) answered from a table")
+                #expect(Self.general(uncompiled, query, over: .udp) == Self.general(compiled, query, over: .udp), "\(name) \(type)")
+            }
+        }
+    }
+
+    @Test func aTableIsLetGoWhenTheRegistryOutgrowsTheLimitAndCompiledWhenWellBelowIt() throws {
+        func service(_ index: Int) -> RegistryObject {
+            let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s\(index), namespace: shop}\nspec: {clusterIP: 10.96.0.\(index + 1), ports: [{port: 80}]}\n"
+            return DecodedFile(ManifestFile(path: "s.yaml", contents: .success(text))).objects[0]
+        }
+        let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), nameServerAddresses: [IPAddress("127.0.0.1")!])
+        var store = RegistryStore()
+        _ = store.apply([.replaceAll((0..<10).map(service))], serial: 1)
+        // 10 Services: about 10 × 3 names and 10 addresses, 40 names, under a limit of 50.
+        let pipeline = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false, compiledNamesLimit: 50)
+        #expect(pipeline.compileAnswers() != nil)
+        let asked = Self.query(try DNSName("s3.shop.svc.cluster.local"), .a)
+        #expect(Self.copied(pipeline, asked, over: .udp) != nil)
+        let steps: [(events: [RegistryEvent], compiled: Bool)] = [
+            ((10..<15).map { .upsert(service($0)) }, false),  // 60 names: over the limit
+            ([.delete(service(14).key)], false),  // 56: still over
+            ((10..<14).map { .delete(service($0).key) }, true),  // 40: a tenth below it
+        ]
+        for (serial, step) in steps.enumerated() {
+            let update = store.apply(step.events, serial: UInt32(serial + 2))
+            try pipeline.apply(#require(update))
+            #expect((Self.copied(pipeline, asked, over: .udp) != nil) == step.compiled, "step \(serial)")
+            #expect(Self.general(pipeline, asked, over: .udp) != nil)
+        }
     }
 
     @Test func aClientsSpellingAndFlagsAreEchoed() throws {
