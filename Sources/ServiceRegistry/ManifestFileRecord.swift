@@ -144,9 +144,10 @@ extension ManifestSource {
         var rejectedInUnchanged = Set<RegistryObjectKey>()
         var isParsed = [Bool](repeating: false, count: reading.documents.count)
         for index in reading.parsed { isParsed[index] = true }
+        let filter = KeySetFilter(candidates)
         for (index, document) in reading.documents.enumerated() where !isParsed[index] {
-            document.forEachKey { if candidates.contains($0) { inUnchanged.insert($0) } }
-            for key in document.rejected where candidates.contains(key) { rejectedInUnchanged.insert(key) }
+            document.forEachKey { if filter.contains($0) { inUnchanged.insert($0) } }
+            for key in document.rejected where filter.contains(key) { rejectedInUnchanged.insert(key) }
         }
         var change = KeyChange(objectCount: previous?.objectCount ?? 0)
         for key in candidates {
@@ -226,9 +227,10 @@ extension ManifestSource {
         var parsedKeys = Set<RegistryObjectKey>()
         for index in reading.parsed { reading.documents[index].forEachKey { parsedKeys.insert($0) } }
         var firstDocument: [RegistryObjectKey: Int] = [:]
+        let filter = KeySetFilter(parsedKeys)
         for (index, document) in reading.documents.enumerated() {
             document.forEachKey { key in
-                guard parsedKeys.contains(key) else { return }
+                guard filter.contains(key) else { return }
                 if firstDocument[key] == nil { firstDocument[key] = index } else { reading.definesAnObjectTwice = true }
             }
         }
