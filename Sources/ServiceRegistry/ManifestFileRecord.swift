@@ -176,20 +176,29 @@ extension ManifestSource {
         if previous?.definesAnObjectTwice == true {
             return wholeFileReading(DecodedFile(file), documents: split.documents, previous: previous)
         }
-        var known: [Int: [(index: Int, record: DocumentRecord)]] = [:]
-        for (index, document) in (previous?.documents ?? []).enumerated() { known[document.hash, default: []].append((index, document)) }
+        // The previous documents by hash: the last of those with a hash, and before each the one
+        // before it with the same hash (no array per hash: a file has thousands of documents).
+        let previousDocuments = previous?.documents ?? []
+        var lastWithHash: [Int: Int] = [:]
+        lastWithHash.reserveCapacity(previousDocuments.count)
+        var earlierWithSameHash = [Int](repeating: -1, count: previousDocuments.count)
+        for (index, document) in previousDocuments.enumerated() {
+            earlierWithSameHash[index] = lastWithHash.updateValue(index, forKey: document.hash) ?? -1
+        }
         // Most documents new (a first read, a file rewritten): one parse of the whole file costs far
         // less than a parse per document, and its objects are sorted into the documents by line.
-        let unknown = split.documents.count { known[$0.hash] == nil }
+        let unknown = split.documents.count { lastWithHash[$0.hash] == nil }
         if unknown > 8 && unknown * 2 > split.documents.count {
             return wholeFileReading(DecodedFile(file), documents: split.documents, previous: previous)
         }
         var reading = FileReading(decoded: DecodedFile(ManifestFile(path: file.path, contents: .success(""))))
-        var reusedPrevious = Set<Int>()
+        var reusedPrevious = [Bool](repeating: false, count: previousDocuments.count)
         for document in split.documents {
-            if let (previousIndex, previousRecord) = known[document.hash]?.popLast() {
-                var reused = previousRecord
-                reusedPrevious.insert(previousIndex)
+            if let previousIndex = lastWithHash[document.hash] {
+                let earlier = earlierWithSameHash[previousIndex]
+                lastWithHash[document.hash] = earlier < 0 ? nil : earlier
+                var reused = previousDocuments[previousIndex]
+                reusedPrevious[previousIndex] = true
                 if reused.firstLine != document.firstLine {
                     for object in reused.objects where RegistryStore.keepsLocation(ofKind: object.key.kind) {
                         let line = object.lineOffset < 0 ? nil : Int(object.lineOffset) + document.firstLine
@@ -215,7 +224,7 @@ extension ManifestSource {
             reading.decoded.isBroken = reading.decoded.isBroken || decoded.isBroken
             reading.endsInError = decoded.errors.contains(where: \.meansCutShort)
         }
-        reading.replaced = (previous?.documents ?? []).enumerated().filter { !reusedPrevious.contains($0.offset) }.map(\.element)
+        reading.replaced = previousDocuments.indices.filter { !reusedPrevious[$0] }.map { previousDocuments[$0] }
         dropDuplicates(in: &reading)
         return reading
     }
