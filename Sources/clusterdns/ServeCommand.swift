@@ -19,6 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry"), help: "Manifest file or directory (repeatable). Default: the example cluster in zones/.")
     var registryPaths: [String] = []
 
+    @OptionGroup var etcd: EtcdOptions
+
     @Option(help: "Address to listen on, UDP and TCP (HOST:PORT; port 0 picks a free one).")
     var listen: String = "127.0.0.1:5353"
 
@@ -56,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard ttl <= 3600 else { throw ValidationError("--ttl must be between 0 and 3600") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
+        if !etcd.endpoints.isEmpty, !registryPaths.isEmpty { throw ValidationError("--registry and --etcd are two registries; give one") }
         if let responsesPerSecond, responsesPerSecond < 1 { throw ValidationError("--rrl must be at least 1 response a second") }
         guard slip >= 0 else { throw ValidationError("--rrl-slip must be 0 or more") }
     }
@@ -67,6 +70,10 @@ struct ServeCommand: AsyncParsableCommand {
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
             return logger
         }()
+        if !etcd.endpoints.isEmpty {
+            try await serveFromEtcd(logger: logger)
+            return
+        }
         let paths = try ExampleCluster.paths(or: registryPaths)
         let source = ManifestSource(paths: paths, options: cidrs.registryOptions, logger: logger)
         // Armed before anything is bound, so a SIGTERM right after startup is never lost. A SIGHUP
