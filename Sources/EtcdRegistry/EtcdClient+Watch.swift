@@ -43,9 +43,9 @@ extension EtcdClient {
         let create = WireWatchCreate(createRequest: .init(
             key: Base64.encode(prefix), rangeEnd: Base64.encode(Self.prefixEnd(prefix)),
             startRevision: WireInt(revision), progressNotify: true))
-        var createLine = try JSONEncoder().encode(create)
+        var createLine = try WireCoding.encoder().encode(create)
         createLine.append(UInt8(ascii: "\n"))
-        let probe = try JSONEncoder().encode(WireRangeRequest(key: Base64.encode(prefix), limit: 1, keysOnly: true))
+        let probe = try WireCoding.encoder().encode(WireRangeRequest(key: Base64.encode(prefix), limit: 1, keysOnly: true))
 
         let request = {
             var request = HTTPClientRequest(url: endpoint + "/v3/watch")
@@ -109,7 +109,7 @@ extension EtcdClient {
     static func watchMessage(_ line: Data) throws(EtcdError) -> EtcdWatchMessage? {
         if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return nil }
         let decoded: WireWatchLine
-        do { decoded = try JSONDecoder().decode(WireWatchLine.self, from: line) } catch {
+        do { decoded = try WireCoding.decoder().decode(WireWatchLine.self, from: line) } catch {
             throw EtcdError(.malformedResponse, "cannot read a watch message (\(error)): \(String(decoding: line.prefix(200), as: UTF8.self))")
         }
         if let failure = decoded.error {

@@ -154,7 +154,7 @@ public final class EtcdClient: Sendable {
     /// until one answers or the retry budget is spent.
     func call<Body: Encodable, Response: Decodable>(_ path: String, _ body: Body) async throws(EtcdError) -> Response {
         let bytes: Data
-        do { bytes = try JSONEncoder().encode(body) } catch {
+        do { bytes = try WireCoding.encoder().encode(body) } catch {
             throw EtcdError(.rejected, "cannot encode the request: \(error)")
         }
         let deadline = ContinuousClock.now + configuration.retryBudget
@@ -199,7 +199,7 @@ public final class EtcdClient: Sendable {
         let data = Data(collected.readableBytesView)
         guard status == .ok else { throw Self.error(status: status, body: data) }
         do {
-            return try JSONDecoder().decode(Response.self, from: data)
+            return try WireCoding.decoder().decode(Response.self, from: data)
         } catch {
             throw EtcdError(.malformedResponse, "cannot read the answer (\(error)): \(String(decoding: data.prefix(200), as: UTF8.self))")
         }
@@ -207,7 +207,7 @@ public final class EtcdClient: Sendable {
 
     /// Turns a unary error answer into an `EtcdError` by its gRPC code.
     static func error(status: HTTPResponseStatus, body: Data) -> EtcdError {
-        let wire = try? JSONDecoder().decode(WireUnaryError.self, from: body)
+        let wire = try? WireCoding.decoder().decode(WireUnaryError.self, from: body)
         let message = wire?.message ?? wire?.error ?? "HTTP \(status.code) \(String(decoding: body.prefix(200), as: UTF8.self))"
         return error(grpcCode: wire?.code, httpStatus: Int(status.code), message: message)
     }

@@ -1,7 +1,22 @@
 import Foundation
 
-// The v3 JSON gateway's shapes (grpc-gateway v1): protobuf field names in snake_case, `bytes` in
-// base64, int64 as strings, and every zero or false field left out of responses.
+// The v3 JSON gateway's shapes (grpc-gateway v1): protobuf field names in snake_case (the coders
+// below convert the Swift names), `bytes` in base64, int64 as strings, and every zero or false
+// field left out of responses.
+
+enum WireCoding {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+}
 
 /// An int64 as the gateway writes it: a string, though a number is accepted too.
 struct WireInt: Codable, Sendable {
@@ -44,11 +59,6 @@ struct WireKeyValue: Decodable, Sendable {
     var modRevision: WireInt?
     var version: WireInt?
 
-    enum CodingKeys: String, CodingKey {
-        case key, value, version
-        case createRevision = "create_revision"
-        case modRevision = "mod_revision"
-    }
 
     func decoded() throws(EtcdError) -> EtcdKeyValue {
         guard let keyBytes = Base64.decode(key), let valueBytes = Base64.decode(value) else {
@@ -67,12 +77,6 @@ struct WireRangeRequest: Encodable {
     var revision: WireInt?
     var serializable: Bool?
     var keysOnly: Bool?
-
-    enum CodingKeys: String, CodingKey {
-        case key, limit, revision, serializable
-        case rangeEnd = "range_end"
-        case keysOnly = "keys_only"
-    }
 }
 
 struct WireRangeResponse: Decodable {
@@ -89,10 +93,6 @@ struct WirePutRequest: Encodable {
 struct WireDeleteRequest: Encodable {
     var key: String
     var rangeEnd: String?
-    enum CodingKeys: String, CodingKey {
-        case key
-        case rangeEnd = "range_end"
-    }
 }
 
 struct WireRevisionResponse: Decodable {
@@ -106,22 +106,12 @@ struct WireCompare: Encodable {
     var result: String
     var modRevision: WireInt?
     var createRevision: WireInt?
-    enum CodingKeys: String, CodingKey {
-        case key, target, result
-        case modRevision = "mod_revision"
-        case createRevision = "create_revision"
-    }
 }
 
 struct WireRequestOp: Encodable {
     var requestPut: WirePutRequest?
     var requestDeleteRange: WireDeleteRequest?
     var requestRange: WireRangeRequest?
-    enum CodingKeys: String, CodingKey {
-        case requestPut = "request_put"
-        case requestDeleteRange = "request_delete_range"
-        case requestRange = "request_range"
-    }
 }
 
 struct WireTxnRequest: Encodable {
@@ -138,9 +128,6 @@ struct WireTxnResponse: Decodable {
 
 struct WireResponseOp: Decodable {
     var responseRange: WireRangeResponse?
-    enum CodingKeys: String, CodingKey {
-        case responseRange = "response_range"
-    }
 }
 
 /// A unary error body: `{"error":"…","message":"…","code":14}`.
@@ -156,17 +143,8 @@ struct WireWatchCreate: Encodable {
         var rangeEnd: String
         var startRevision: WireInt
         var progressNotify: Bool
-        enum CodingKeys: String, CodingKey {
-            case key
-            case rangeEnd = "range_end"
-            case startRevision = "start_revision"
-            case progressNotify = "progress_notify"
-        }
     }
     var createRequest: Create
-    enum CodingKeys: String, CodingKey {
-        case createRequest = "create_request"
-    }
 }
 
 /// One line of a watch stream: a `result` (a WatchResponse) or a final `error`.
@@ -178,21 +156,11 @@ struct WireWatchLine: Decodable {
         var compactRevision: WireInt?
         var cancelReason: String?
         var events: [WireEvent]?
-        enum CodingKeys: String, CodingKey {
-            case header, created, canceled, events
-            case compactRevision = "compact_revision"
-            case cancelReason = "cancel_reason"
-        }
     }
     struct StreamError: Decodable {
         var grpcCode: Int?
         var httpCode: Int?
         var message: String?
-        enum CodingKeys: String, CodingKey {
-            case message
-            case grpcCode = "grpc_code"
-            case httpCode = "http_code"
-        }
     }
     var result: Result?
     var error: StreamError?

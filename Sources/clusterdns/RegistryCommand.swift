@@ -36,6 +36,25 @@ struct RegistryCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
+    /// Writes each item in order, printing an error for each that fails and going on; exits 1
+    /// when any failed (`body` returns false for a failure it reported itself).
+    static func write<Item>(_ items: [Item], etcd: EtcdOptions, serviceCIDR: IPNetwork, _ body: (RegistryWriter, Item) async throws -> Bool) async throws {
+        let failed = try await etcd.withClient(logger: quietLogger()) { client in
+            let writer = RegistryWriter(client: client, layout: etcd.layout, serviceCIDR: serviceCIDR)
+            var failed = false
+            for item in items {
+                do {
+                    if try await !body(writer, item) { failed = true }
+                } catch {
+                    printError("error: \(error)")
+                    failed = true
+                }
+            }
+            return failed
+        }
+        if failed { throw ExitCode(1) }
+    }
+
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate manifests as check does, then write each object into etcd (created, configured or unchanged).",
@@ -69,21 +88,11 @@ struct RegistryCommand: AsyncParsableCommand {
             for skipped in read.skipped { printError("skipped \(skipped): not a kind the registry stores") }
 
             let cidr = cidrs.registryOptions.serviceCIDRs.first(where: \.isIPv4) ?? cidrs.registryOptions.serviceCIDRs[0]
-            let failed = try await etcd.withClient(logger: RegistryCommand.quietLogger()) { client in
-                let writer = RegistryWriter(client: client, layout: etcd.layout, serviceCIDR: cidr)
-                var failed = false
-                for object in read.objects {
-                    do {
-                        let outcome = try await writer.apply(object)
-                        print("\(object.reference.kubectlName) \(outcome.rawValue)")
-                    } catch {
-                        printError("error: \(error)")
-                        failed = true
-                    }
-                }
-                return failed
+            try await RegistryCommand.write(read.objects, etcd: etcd, serviceCIDR: cidr) { writer, object in
+                let outcome = try await writer.apply(object)
+                print("\(object.reference.kubectlName) \(outcome.rawValue)")
+                return true
             }
-            if failed { throw ExitCode(1) }
         }
     }
 
@@ -129,25 +138,14 @@ struct RegistryCommand: AsyncParsableCommand {
                 }
                 references = read.objects.map(\.reference)
             }
-            let failed = try await etcd.withClient(logger: RegistryCommand.quietLogger()) { client in
-                let writer = RegistryWriter(client: client, layout: etcd.layout, serviceCIDR: ServiceRegistry.RegistryOptions().serviceCIDRs[0])
-                var failed = false
-                for reference in references {
-                    do {
-                        if try await writer.delete(reference) {
-                            print("\(reference.kind.lowercased()) \"\(reference.name)\" deleted")
-                        } else {
-                            printError("Error from etcd (NotFound): \(reference.kind.lowercased()) \"\(reference.name)\" not found")
-                            failed = true
-                        }
-                    } catch {
-                        printError("error: \(error)")
-                        failed = true
-                    }
+            try await RegistryCommand.write(references, etcd: etcd, serviceCIDR: RegistryOptions().serviceCIDRs[0]) { writer, reference in
+                guard try await writer.delete(reference) else {
+                    printError("Error from etcd (NotFound): \(reference.kind.lowercased()) \"\(reference.name)\" not found")
+                    return false
                 }
-                return failed
+                print("\(reference.kind.lowercased()) \"\(reference.name)\" deleted")
+                return true
             }
-            if failed { throw ExitCode(1) }
         }
     }
 

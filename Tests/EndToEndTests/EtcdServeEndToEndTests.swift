@@ -113,8 +113,11 @@ struct EtcdServeEndToEndTests {
         defer { two.stop() }
         for server in [one, two] { #expect(try Self.waitFor(server, "api.shop.svc.cluster.local", ["10.96.120.15"])) }
 
-        // Kill the leader while both replicas are asked, for 3 s.
+        // Kill the leader while both replicas are asked, for 3 s, and while a write is under way.
+        let file = try Self.serviceFile((1...20).map { ("during-\($0)", "shop", "10.96.8.\(100 + $0)") })
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         let leader = try cluster.leader()
+        let writing = try ChildProcess([BuiltProducts.clusterdns, "registry", "apply", "-f", file.path, "--etcd", cluster.endpointList])
         cluster.kill(leader)
         var failures: [String] = []
         var asked = 0
@@ -130,11 +133,15 @@ struct EtcdServeEndToEndTests {
             }
         }
         #expect(failures.isEmpty, "\(failures.count) of \(asked) queries failed after the leader died: \(failures.first ?? "")")
+        // The write under way went through the survivors (each object retried on the next member).
+        #expect(writing.wait(timeout: 60) == 0, "\(writing.stdout)\(writing.stderr)")
+        writing.removeFiles()
+        for server in [one, two] { #expect(try Self.waitFor(server, "during-20.shop.svc.cluster.local", ["10.96.8.120"]), "\(server.log)") }
 
-        // Writes resume through the survivors.
-        let file = try Self.serviceFile([("after-leader", "shop", "10.96.8.1")])
-        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
-        let written = try Self.registry(["apply", "-f", file.path], cluster: cluster)
+        // Writes after it, too.
+        let later = try Self.serviceFile([("after-leader", "shop", "10.96.8.1")])
+        defer { try? FileManager.default.removeItem(at: later.deletingLastPathComponent()) }
+        let written = try Self.registry(["apply", "-f", later.path], cluster: cluster)
         #expect(written.status == 0, "\(written.stderr)")
         for server in [one, two] { #expect(try Self.waitFor(server, "after-leader.shop.svc.cluster.local", ["10.96.8.1"]), "\(server.log)") }
 
@@ -163,6 +170,13 @@ struct EtcdServeEndToEndTests {
             #expect(try Self.waitFor(server, "after-quorum.shop.svc.cluster.local", ["10.96.8.2"], limit: 20), "\(server.log)")
             #expect(server.waitForLog(containing: "etcd reachable again", timeout: 5), "\(server.log)")
         }
+
+        // A replica restarted serves everything again.
+        one.stop()
+        let restarted = try Self.replica(cluster)
+        defer { restarted.stop() }
+        #expect(try Self.waitFor(restarted, "after-quorum.shop.svc.cluster.local", ["10.96.8.2"]), "\(restarted.log)")
+        #expect(try Self.waitFor(restarted, "during-7.shop.svc.cluster.local", ["10.96.8.107"]))
     }
 
     @Test func replicaDisconnectedAcrossACompactionRelistsAndLosesNothing() throws {
