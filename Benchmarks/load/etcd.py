@@ -251,7 +251,9 @@ def main():
 
     two = Replica(args.binary, etcd)
     deadline = time.time() + 120
-    while time.time() < deadline and query(two.port, last, sock)[0] != 0:
+    # Both at full speed (answers compiled) before changes are timed: until then a replica is
+    # still compiling what it listed, and changes wait for it.
+    while time.time() < deadline and not all("compiled the answers" in replica.text() for replica in (one, two)):
         time.sleep(0.05)
     replicas = [one, two]
 
