@@ -33,14 +33,15 @@ public struct RegistryWriter: Sendable {
             do { existing = try await client.get(key).0 } catch { throw RegistryWriteError(object.reference, "cannot read \(key): \(error)") }
             var desired = object
             var claim: IPAddress?
+            let held = existing.flatMap { StoredJSON(reference: object.reference, bytes: $0.value)?.clusterIP }
             if object.reference.kind == "Service", desired.wantsClusterIP {
-                if let kept = existing.flatMap({ StoredJSON(reference: object.reference, bytes: $0.value)?.clusterIP }) {
-                    desired.setClusterIP(kept)
+                if let held {
+                    desired.setClusterIP(held)
                 } else {
                     claim = try await freeClusterIP(for: object.reference)
                     desired.setClusterIP(claim!.description)
                 }
-            } else if object.reference.kind == "Service", let named = desired.clusterIP.flatMap({ IPAddress($0) }), existing == nil {
+            } else if object.reference.kind == "Service", let named = desired.clusterIP.flatMap({ IPAddress($0) }), desired.clusterIP != held {
                 claim = named
             }
             if let existing, let current = StoredJSON(reference: object.reference, bytes: existing.value), current.bytes == desired.bytes {
@@ -51,7 +52,8 @@ public struct RegistryWriter: Sendable {
             if let claim {
                 let owner = try await clusterIPOwner(claim)
                 if let owner, owner != object.reference.ownerText {
-                    guard existing == nil, object.clusterIP == nil else {
+                    // An address we picked was taken meanwhile: pick again. One the object names: refuse.
+                    guard object.clusterIP == nil else {
                         throw RegistryWriteError(object.reference, "ClusterIP \(claim) is already allocated to Service \(owner)")
                     }
                     continue
@@ -59,6 +61,10 @@ public struct RegistryWriter: Sendable {
                 if owner == nil {
                     compare.append(.absent(layout.clusterIPKey(claim)))
                     writes.append(.put(key: layout.clusterIPKey(claim), value: Array(object.reference.ownerText.utf8)))
+                }
+                // The address it held before is free again.
+                if let old = held.flatMap({ IPAddress($0) }), try await clusterIPOwner(old) == object.reference.ownerText {
+                    writes.append(.delete(key: layout.clusterIPKey(old)))
                 }
             }
             do {

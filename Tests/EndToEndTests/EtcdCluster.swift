@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -93,7 +94,8 @@ final class EtcdCluster: @unchecked Sendable {
                body.contains("\"health\":\"true\"") { return }
             usleep(50_000)
         }
-        throw ProcessFailure(description: "etcd member \(members[index].name) was not healthy within \(timeout) s")
+        let logs = members.map { "\($0.name): \($0.process.map { String($0.stderr.suffix(1500)) } ?? "(not running)")" }.joined(separator: "\n")
+        throw ProcessFailure(description: "etcd member \(members[index].name) was not healthy within \(timeout) s; the members' logs:\n\(logs)")
     }
 
     /// The index of the current leader, by `/v3/maintenance/status` of the running members.
@@ -126,12 +128,20 @@ final class EtcdCluster: @unchecked Sendable {
     deinit { stop() }
 }
 
-/// Free loopback TCP ports, held open together while picked so none repeats.
+/// Ports this test process has handed out: suites run in parallel, and a port picked for one
+/// cluster is closed again until its etcd binds it, so another pick could land on it meanwhile.
+private let portsHandedOut = Mutex<Set<Int>>([])
+
+/// Free loopback TCP ports, held open together while picked so none repeats, and never one this
+/// process handed out before.
 func freePorts(_ count: Int) throws -> [Int] {
     var sockets: [Int32] = []
     defer { for socket in sockets { close(socket) } }
     var ports: [Int] = []
-    for _ in 0..<count {
+    var tries = 0
+    while ports.count < count {
+        tries += 1
+        guard tries < 10 * count + 100 else { throw ProcessFailure(description: "no free ports found") }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ProcessFailure(description: "socket: \(String(cString: strerror(errno)))") }
         sockets.append(fd)
@@ -144,7 +154,8 @@ func freePorts(_ count: Int) throws -> [Int] {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
         guard bound else { throw ProcessFailure(description: "bind: \(String(cString: strerror(errno)))") }
-        ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        if portsHandedOut.withLock({ $0.insert(port).inserted }) { ports.append(port) }
     }
     return ports
 }

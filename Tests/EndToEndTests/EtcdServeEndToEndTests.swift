@@ -264,5 +264,19 @@ struct EtcdServeEndToEndTests {
         // Applied again, each keeps its address.
         let again = try Self.registry(["apply", "-f", first.path, "--service-cidr", "10.100.0.0/24"], cluster: cluster)
         #expect(again.stdout.components(separatedBy: " unchanged\n").count == 13, "\(again.stdout)\(again.stderr)")
+
+        // A Service given another address moves its claim; one naming a claimed address is refused.
+        let held = try cluster.etcdctl(["get", "--prefix", "/registry/clusterdns/clusterips/", "--keys-only"]).stdout
+        let old = try #require(addresses.first { held.contains("/registry/clusterdns/clusterips/\($0)\n") })
+        let owner = try #require(items.first { ($0["spec"] as? [String: Any])?["clusterIP"] as? String == old }?["metadata"] as? [String: Any])
+        let moved = try Self.serviceFile([(owner["name"] as! String, owner["namespace"] as! String, "10.100.0.250")])
+        defer { try? FileManager.default.removeItem(at: moved.deletingLastPathComponent()) }
+        #expect(try Self.registry(["apply", "-f", moved.path], cluster: cluster).stdout.hasSuffix(" configured\n"))
+        let claims = try cluster.etcdctl(["get", "--prefix", "/registry/clusterdns/clusterips/", "--keys-only"]).stdout
+        #expect(claims.contains("clusterips/10.100.0.250\n") && !claims.contains("clusterips/\(old)\n"), "\(claims)")
+        let clash = try Self.serviceFile([("intruder", "left", "10.100.0.250")])
+        defer { try? FileManager.default.removeItem(at: clash.deletingLastPathComponent()) }
+        let refused = try Self.registry(["apply", "-f", clash.path], cluster: cluster)
+        #expect(refused.status == 1 && refused.stderr.contains("Service left/intruder: ClusterIP 10.100.0.250 is already allocated to Service"), "\(refused.stderr)")
     }
 }
