@@ -21,6 +21,8 @@ public final class EtcdClient: Sendable {
         public var retryBudget: Duration = .seconds(10)
         /// Keys a list page holds.
         public var pageSize = 2000
+        /// How long one member may take to answer a page of a list (a few megabytes).
+        public var pageTimeout: Duration = .seconds(10)
 
         public init() {}
     }
@@ -80,7 +82,10 @@ public final class EtcdClient: Sendable {
         let request = WireRangeRequest(
             key: Base64.encode(key), rangeEnd: rangeEnd.map(Base64.encode), limit: limit,
             revision: revision.flatMap { $0 > 0 ? WireInt($0) : nil }, serializable: serializable ? true : nil)
-        let response: WireRangeResponse = try await call("/v3/kv/range", request)
+        // A page of a list is megabytes: more time than one small request, and read by a scanner.
+        let data = try await callData("/v3/kv/range", request, timeout: limit == nil ? nil : configuration.pageTimeout)
+        if let range = RangeScanner.range(in: data) { return range }
+        let response: WireRangeResponse = try Self.decode(data)
         return EtcdRange(
             keyValues: try (response.kvs ?? []).map { kv throws(EtcdError) in try kv.decoded() },
             revision: response.header?.revision?.value ?? 0, more: response.more ?? false)
@@ -153,6 +158,11 @@ public final class EtcdClient: Sendable {
     /// POSTs `body` to `path` on the preferred member, moving to the next on a retryable failure,
     /// until one answers or the retry budget is spent.
     func call<Body: Encodable, Response: Decodable>(_ path: String, _ body: Body) async throws(EtcdError) -> Response {
+        try Self.decode(try await callData(path, body))
+    }
+
+    /// `call`'s answer as it came, for a reader of its own (`RangeScanner`).
+    func callData<Body: Encodable>(_ path: String, _ body: Body, timeout: Duration? = nil) async throws(EtcdError) -> Data {
         let bytes: Data
         do { bytes = try WireCoding.encoder().encode(body) } catch {
             throw EtcdError(.rejected, "cannot encode the request: \(error)")
@@ -162,7 +172,7 @@ public final class EtcdClient: Sendable {
         while true {
             let endpoint = endpoints.current
             do {
-                return try await once(endpoint + path, body: bytes)
+                return try await onceData(endpoint + path, body: bytes, timeout: timeout ?? configuration.requestTimeout)
             } catch {
                 var error = error
                 error.endpoint = endpoint
@@ -180,29 +190,37 @@ public final class EtcdClient: Sendable {
     }
 
     func once<Response: Decodable>(_ url: String, body: Data) async throws(EtcdError) -> Response {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.components.seconds) * 1_000_000_000 + configuration.requestTimeout.components.attoseconds / 1_000_000_000)
-        let status: HTTPResponseStatus
-        let collected: ByteBuffer
-        do {
-            let response = try await http.execute(request, timeout: timeout, logger: nil)
-            status = response.status
-            collected = try await response.body.collect(upTo: 512 * 1024 * 1024)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw EtcdError(.timeout, "no answer within \(configuration.requestTimeout)")
-        } catch {
-            throw EtcdError(.unavailable, "\(error)")
-        }
-        let data = Data(collected.readableBytesView)
-        guard status == .ok else { throw Self.error(status: status, body: data) }
+        try Self.decode(try await onceData(url, body: body, timeout: configuration.requestTimeout))
+    }
+
+    static func decode<Response: Decodable>(_ data: Data) throws(EtcdError) -> Response {
         do {
             return try WireCoding.decoder().decode(Response.self, from: data)
         } catch {
             throw EtcdError(.malformedResponse, "cannot read the answer (\(error)): \(String(decoding: data.prefix(200), as: UTF8.self))")
         }
+    }
+
+    private func onceData(_ url: String, body: Data, timeout: Duration) async throws(EtcdError) -> Data {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let deadline = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let status: HTTPResponseStatus
+        let collected: ByteBuffer
+        do {
+            let response = try await http.execute(request, timeout: deadline, logger: nil)
+            status = response.status
+            collected = try await response.body.collect(upTo: 512 * 1024 * 1024)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            throw EtcdError(.timeout, "no answer within \(timeout)")
+        } catch {
+            throw EtcdError(.unavailable, "\(error)")
+        }
+        let data = Data(collected.readableBytesView)
+        guard status == .ok else { throw Self.error(status: status, body: data) }
+        return data
     }
 
     /// Turns a unary error answer into an `EtcdError` by its gRPC code.

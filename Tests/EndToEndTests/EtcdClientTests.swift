@@ -1,4 +1,4 @@
-import EtcdRegistry
+@testable import EtcdRegistry
 import Foundation
 import ServiceRegistry
 import Testing
@@ -126,6 +126,20 @@ struct EtcdClientTests {
         }
         #expect(ContinuousClock.now - started < .seconds(3))
         await client.shutdown()
+    }
+
+    @Test func rangeAnswersAreScannedInAnyFieldOrderAndOddOnesLeftToTheDecoder() throws {
+        let answer = #"{"more":true,"kvs":[{"value":"eyJhIjoxfQ==","mod_revision":"7","key":"L2E=","version":"2","create_revision":6,"lease":"0"},{"key":"L2I="}],"count":"3","header":{"cluster_id":"1","revision":"9","raft_term":"2"}}"#
+        let range = try #require(RangeScanner.range(in: Data(answer.utf8)))
+        #expect(range.revision == 9 && range.more)
+        #expect(range.keyValues == [
+            EtcdKeyValue(key: "/a", value: Array(#"{"a":1}"#.utf8), createRevision: 6, modRevision: 7, version: 2),
+            EtcdKeyValue(key: "/b", value: []),
+        ])
+        let empty = try #require(RangeScanner.range(in: Data(#"{"header":{"revision":"3"}}"#.utf8)))
+        #expect(empty.keyValues.isEmpty && empty.revision == 3 && !empty.more)
+        #expect(RangeScanner.range(in: Data(#"{"kvs":[{"key":"L2\/E="}]}"#.utf8)) == nil)
+        #expect(RangeScanner.range(in: Data(#"{"kvs":[{"key":"L2E="}"#.utf8)) == nil)
     }
 
     @Test func keysFollowKubernetesLayoutUnderThePrefix() {
