@@ -126,7 +126,7 @@ public final class EtcdSource: Sendable {
         return await withTaskGroup(of: (Int, [(key: String, decoded: Decoded)]).self) { group in
             for part in 0..<parts {
                 let slice = Array(keyValues[min(part * size, keyValues.count)..<min((part + 1) * size, keyValues.count)])
-                group.addTask { (part, slice.map { ($0.key, self.decode($0)) }) }
+                group.addTask { (part, Array(zip(slice.map(\.key), self.decode(slice)))) }
             }
             var results = [[(key: String, decoded: Decoded)]](repeating: [], count: parts)
             for await (part, decoded) in group { results[part] = decoded }
@@ -136,15 +136,37 @@ public final class EtcdSource: Sendable {
 
     /// What a stored value is, checked against the key it is stored at.
     func decode(_ keyValue: EtcdKeyValue) -> Decoded {
-        guard let reference = layout.object(at: keyValue.key) else { return .outside }
-        let source = "etcd:" + keyValue.key
-        if keyValue.value.starts(with: Array("k8s\0".utf8)) {
-            return .rejected(reference, [RegistryError(
-                code: .invalidValue,
-                reason: "the value is Kubernetes protobuf; ClusterDNS reads JSON values (kube-apiserver --storage-media-type=application/json)",
-                location: SourceLocation(file: source))])
+        decode([keyValue])[0]
+    }
+
+    /// What stored values are, decoded together (see `StoredObjectDecoding.decode(_:)`).
+    func decode(_ keyValues: [EtcdKeyValue]) -> [Decoded] {
+        var results = [Decoded?](repeating: nil, count: keyValues.count)
+        var pending: [(index: Int, reference: ObjectReference)] = []
+        var texts: [(source: String, json: String)] = []
+        for (index, keyValue) in keyValues.enumerated() {
+            guard let reference = layout.object(at: keyValue.key) else {
+                results[index] = .outside
+                continue
+            }
+            if keyValue.value.starts(with: Array("k8s\0".utf8)) {
+                results[index] = .rejected(reference, [RegistryError(
+                    code: .invalidValue,
+                    reason: "the value is Kubernetes protobuf; ClusterDNS reads JSON values (kube-apiserver --storage-media-type=application/json)",
+                    location: SourceLocation(file: "etcd:" + keyValue.key))])
+                continue
+            }
+            pending.append((index, reference))
+            texts.append(("etcd:" + keyValue.key, keyValue.text))
         }
-        switch StoredObjectDecoding.decode(json: keyValue.text, source: source) {
+        for (position, outcome) in StoredObjectDecoding.decode(texts).enumerated() {
+            results[pending[position].index] = checked(outcome, reference: pending[position].reference, source: texts[position].source)
+        }
+        return results.map { $0! }
+    }
+
+    private func checked(_ outcome: StoredObjectDecoding.Outcome, reference: ObjectReference, source: String) -> Decoded {
+        switch outcome {
         case .rejected(let errors):
             return .rejected(reference, errors)
         case .ignored:

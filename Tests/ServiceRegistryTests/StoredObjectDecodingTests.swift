@@ -52,3 +52,52 @@ import Testing
         }
     }
 }
+
+/// Many values decoded together give each the outcome it gets alone.
+@Suite struct StoredObjectBatchDecodingTests {
+    static func service(_ name: String, ip: String) -> String {
+        #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"\#(name)","namespace":"shop"},"spec":{"clusterIP":"\#(ip)","ports":[{"port":80}]}}"#
+    }
+
+    @Test func eachValueOfABatchGetsTheOutcomeItGetsAlone() {
+        let values: [(source: String, json: String)] = [
+            ("etcd:/a", Self.service("a", ip: "10.96.0.1")),
+            ("etcd:/b", Self.service("b", ip: "10.96.0.999")),
+            ("etcd:/c", #"{"kind":"Service","metadata":{"name":"c","namespace":"shop"},"spec":{"clusterIP":"10.96.0.3"}}"#),
+            ("etcd:/d", "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Namespace\",\n  \"metadata\": {\"name\": \"d\"}\n}"),
+            ("etcd:/e", #"{"apiVersion":"v1","kind":"List","items":[]}"#),
+            ("etcd:/f", Self.service("a", ip: "10.96.0.6")),
+            ("etcd:/g", #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"g","namespace":"shop"}}"#),
+        ]
+        let outcomes = StoredObjectDecoding.decode(values)
+        #expect(outcomes.count == values.count)
+        for (value, outcome) in zip(values, outcomes) {
+            let alone = StoredObjectDecoding.decode(json: value.json, source: value.source)
+            switch (outcome, alone) {
+            case (.object(let batch, _), .object(let single, _)):
+                #expect(batch.reference == single.reference && batch.location.file == value.source, "\(value.source)")
+            case (.rejected(let batch), .rejected(let single)):
+                #expect(batch.map(\.code) == single.map(\.code), "\(value.source)")
+                #expect(batch.allSatisfy { $0.location?.file == value.source })
+            case (.ignored, .ignored):
+                break
+            default:
+                Issue.record("\(value.source): \(outcome) in a batch, \(alone) alone")
+            }
+        }
+        // The missing apiVersion (c), the bad address (b) and the second "a" (f, alone a valid object) are told apart.
+        guard case .rejected = outcomes[1], case .rejected = outcomes[2], case .object = outcomes[5] else {
+            Issue.record("\(outcomes)")
+            return
+        }
+    }
+
+    @Test func aBatchWithAValueThatIsNotJSONStillDecodesTheOthers() {
+        let outcomes = StoredObjectDecoding.decode([("etcd:/a", Self.service("a", ip: "10.96.0.1")), ("etcd:/b", "{not json")])
+        guard case .object = outcomes[0], case .rejected(let errors) = outcomes[1] else {
+            Issue.record("\(outcomes)")
+            return
+        }
+        #expect(errors.contains(RegistryError(code: .invalidJSON)))
+    }
+}
