@@ -78,6 +78,16 @@ final class EtcdCluster: @unchecked Sendable {
         members[index].process = nil
     }
 
+    /// SIGSTOP: the member keeps its connections open and says nothing, as a hung or partitioned
+    /// machine would. `resume` or `kill` ends it.
+    func pause(_ index: Int) {
+        if let process = members[index].process { Glibc.kill(process.pid, SIGSTOP) }
+    }
+
+    func resume(_ index: Int) {
+        if let process = members[index].process { Glibc.kill(process.pid, SIGCONT) }
+    }
+
     /// Starts a killed member again on its data; waits for its health when `waiting`.
     func restart(_ index: Int, waiting: Bool = true) throws {
         try start(index, state: "existing")

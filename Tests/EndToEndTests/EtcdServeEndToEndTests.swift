@@ -212,6 +212,27 @@ struct EtcdServeEndToEndTests {
         #expect(server.log.contains("listing /registry/ again") || server.log.contains("listed /registry/ again"), "\(server.log)")
     }
 
+    @Test func aMemberThatHangsIsNoticedAndTheReplicaMovesOn() throws {
+        let cluster = try EtcdCluster()
+        defer { cluster.stop() }
+        let file = try Self.serviceFile([("before", "shop", "10.96.6.1")])
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        #expect(try Self.registry(["apply", "-f", file.path], cluster: cluster).status == 0)
+        // The replica watches member 3 first; member 1 is its fallback.
+        let server = try Self.replica(cluster, endpoints: "\(cluster.members[2].clientURL),\(cluster.members[0].clientURL)")
+        defer { server.stop() }
+        #expect(try Self.waitFor(server, "before.shop.svc.cluster.local", ["10.96.6.1"]))
+        // Frozen, member 3 holds the watch's connection open and silent: no EOF, no error.
+        cluster.pause(2)
+        defer { cluster.resume(2) }
+        let after = try Self.serviceFile([("after", "shop", "10.96.6.2")])
+        defer { try? FileManager.default.removeItem(at: after.deletingLastPathComponent()) }
+        let written = try run(BuiltProducts.clusterdns, ["registry", "apply", "-f", after.path, "--etcd", "\(cluster.members[0].clientURL),\(cluster.members[1].clientURL)"], timeout: 60)
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(try Self.waitFor(server, "after.shop.svc.cluster.local", ["10.96.6.2"], limit: 15), "\(server.log)")
+        #expect(server.log.contains("does not answer"), "\(server.log)")
+    }
+
     @Test func badValuesAreSkippedByKeyAndTheLastGoodVersionServed() throws {
         let cluster = try EtcdCluster(size: 1)
         defer { cluster.stop() }
