@@ -179,6 +179,24 @@ struct RegistryCommand: AsyncParsableCommand {
             }
         }
 
+        /// JSON composed as YAML keeps its quotes; kubectl's YAML quotes only what would read back
+        /// as another type (`"80"`, `"true"`) or cannot be plain.
+        static func plain(_ node: Node) -> Node {
+            switch node {
+            case .scalar(var scalar):
+                if scalar.style == .doubleQuoted, !scalar.string.isEmpty, Resolver.default.resolveTag(of: Node(scalar.string)) == .str {
+                    scalar.style = .plain
+                }
+                return .scalar(scalar)
+            case .mapping(let mapping):
+                return .mapping(Node.Mapping(mapping.map { (plain($0.key), plain($0.value)) }))
+            case .sequence(let sequence):
+                return .sequence(Node.Sequence(sequence.map(plain)))
+            case .alias:
+                return node
+            }
+        }
+
         func run() async throws {
             let kind = RegistryCommand.kind(named: kindName)!
             let prefix = etcd.layout.kindPrefix(kind: kind, namespace: allNamespaces ? nil : namespace)!
@@ -208,7 +226,7 @@ struct RegistryCommand: AsyncParsableCommand {
                     print(String(decoding: data, as: UTF8.self))
                 } else {
                     let node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
-                    print(try Yams.serialize(node: node!), terminator: "")
+                    print(try Yams.serialize(node: Self.plain(node!)), terminator: "")
                 }
             case .wide, nil:
                 if items.isEmpty {

@@ -78,6 +78,16 @@ struct EtcdServeEndToEndTests {
             #expect(try Client.dig.query(port: server.port, "api.shop.svc.cluster.local").data(ofType: "A") == ["10.96.120.15"])
         }
         #expect(try Self.registry(["delete", "service", "late", "-n", "shop"], cluster: cluster).status == 1)
+
+        // get -o yaml prints a List with each object's resourceVersion; delete -f removes a file's objects.
+        let yaml = try Self.registry(["get", "svc", "-n", "shop", "-o", "yaml"], cluster: cluster)
+        #expect(yaml.status == 0 && yaml.stdout.contains("kind: List") && yaml.stdout.contains("name: api") && yaml.stdout.contains("resourceVersion:"), "\(yaml.stdout)")
+        let shop = BuiltProducts.packageRoot.appendingPathComponent("Sources/clusterdns/example-cluster/shop.yaml").path
+        let emptied = try Self.registry(["delete", "-f", shop], cluster: cluster)
+        #expect(emptied.status == 0 && emptied.stdout.contains("service \"api\" deleted"), "\(emptied.stdout)\(emptied.stderr)")
+        for server in [one, two] {
+            #expect(try Self.waitFor(server, "api.shop.svc.cluster.local", [], status: "NXDOMAIN"), "\(server.log)")
+        }
     }
 
     @Test func replicaStartedWhileEtcdIsDownAnswersServfailUntilItHasListed() throws {
