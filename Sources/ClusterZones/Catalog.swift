@@ -13,9 +13,14 @@ public final class Catalog: Sendable {
     /// Every zone in the order questions search them: longest origin first, so a name goes to the
     /// most specific zone that holds it.
     private let zonesByOrigin: [any Zone]
+    /// The registry has not been heard from whole yet (etcd not listed): every name of every zone
+    /// answers SERVFAIL, never NXDOMAIN, which a client would cache for a Service that exists.
+    public let isAwaitingRegistry: Bool
 
     /// Builds both indexes in one walk over the Services, with one key made per Service.
-    public convenience init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration) {
+    /// - Parameter awaitingRegistry: answer SERVFAIL in every zone until a catalog of a complete
+    ///   registry replaces this one (see `isAwaitingRegistry`).
+    public convenience init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, awaitingRegistry: Bool = false) {
         var published = PublishedEndpointIndex()
         var reverse = ReverseIndex(domain: configuration.domain)
         for service in snapshot.servicesInAnyOrder {
@@ -23,10 +28,11 @@ public final class Catalog: Sendable {
             let endpoints = published.set(service, key: key, in: snapshot)
             reverse.add(reverse.contributions(of: service, key: key, endpoints: endpoints))
         }
-        self.init(snapshot: snapshot, configuration: configuration, published: published, reverse: reverse)
+        self.init(snapshot: snapshot, configuration: configuration, published: published, reverse: reverse, awaitingRegistry: awaitingRegistry)
     }
 
-    private init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex, reverse: ReverseIndex) {
+    private init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex, reverse: ReverseIndex, awaitingRegistry: Bool = false) {
+        self.isAwaitingRegistry = awaitingRegistry
         self.snapshot = snapshot
         self.configuration = configuration
         self.clusterZone = ClusterZone(snapshot: snapshot, configuration: configuration, published: published)
@@ -135,6 +141,7 @@ public final class Catalog: Sendable {
         guard question.class == .in || question.class == .any else { return .refused }
         let name = question.name.inLowerCase
         guard let zone = zonesByOrigin.first(where: { name.isSubdomain(of: $0.origin) }) else { return .refused }
+        if isAwaitingRegistry { return Answer(responseCode: .serverFailure, authoritative: false) }
         let asked = DNSQuestion(name: name, type: question.type, class: question.class)
         switch question.type {
         case .axfr, .ixfr:

@@ -6,6 +6,6 @@ struct ClusterDNSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clusterdns",
         abstract: "An in-cluster DNS server for Kubernetes-style service discovery.",
-        subcommands: [ServeCommand.self, CheckCommand.self, EnvCommand.self, ExportCommand.self]
+        subcommands: [ServeCommand.self, CheckCommand.self, EnvCommand.self, ExportCommand.self, RegistryCommand.self]
     )
 }

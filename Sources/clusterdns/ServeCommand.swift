@@ -19,6 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry"), help: "Manifest file or directory (repeatable). Default: the example cluster in zones/.")
     var registryPaths: [String] = []
 
+    @OptionGroup var etcd: EtcdOptions
+
     @Option(help: "Address to listen on, UDP and TCP (HOST:PORT; port 0 picks a free one).")
     var listen: String = "127.0.0.1:5353"
 
@@ -59,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard ttl <= 3600 else { throw ValidationError("--ttl must be between 0 and 3600") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
+        if !etcd.endpoints.isEmpty, !registryPaths.isEmpty { throw ValidationError("--registry and --etcd are two registries; give one") }
         if let responsesPerSecond, responsesPerSecond < 1 { throw ValidationError("--rrl must be at least 1 response a second") }
         guard slip >= 0 else { throw ValidationError("--rrl-slip must be 0 or more") }
         guard compiledNamesLimit >= 0 else { throw ValidationError("--compiled-names-limit must be 0 or more") }
@@ -71,21 +74,19 @@ struct ServeCommand: AsyncParsableCommand {
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
             return logger
         }()
+        if !etcd.endpoints.isEmpty {
+            try await serveFromEtcd(logger: logger)
+            return
+        }
         let paths = try ExampleCluster.paths(or: registryPaths)
         let source = ManifestSource(paths: paths, options: cidrs.registryOptions, logger: logger)
         // Armed before anything is bound, so a SIGTERM right after startup is never lost. A SIGHUP
         // before the watcher runs is kept by the source for the watcher's first poll.
-        let running = Mutex<DNSListener?>(nil)
-        let signals = ServeSignals(
-            onShutdown: { signal in
-                logger.info("received \(signal), shutting down")
-                guard let listener = running.withLock({ $0 }) else { Foundation.exit(0) }
-                Task { try? await listener.shutdown() }
-            },
-            onReload: {
-                logger.info("received SIGHUP, reloading the registry")
-                source.reload()
-            })
+        let running = RunningListener()
+        let signals = ServeSignals.stopping(running, logger: logger) {
+            logger.info("received SIGHUP, reloading the registry")
+            source.reload()
+        }
         defer { signals.cancel() }
         logger.info("loading the registry from \(paths.joined(separator: ", "))")
         let loadStart = ContinuousClock.now
@@ -106,22 +107,14 @@ struct ServeCommand: AsyncParsableCommand {
             logger.error("\(loaded.hardErrors.count) object(s) left out for errors (listed above); serving the rest")
         }
         releaseFreedMemory()
-        let address = ListenAddress(listen)!
-        let zoneDomain = try DNSName(domain)
-        // The listen address is the name server's glue, unless it is a wildcard (0.0.0.0, ::).
-        let glue = IPAddress(address.host).map { $0 == .v4(0) || $0 == .v6(high: 0, low: 0) ? [] : [$0] } ?? []
-        let zoneConfiguration = ZoneConfiguration(domain: zoneDomain, ttl: ttl, podMode: pods, nameServerAddresses: glue)
+        let zoneConfiguration = try zoneConfiguration()
+        let zoneDomain = zoneConfiguration.domain
         let zonesStart = ContinuousClock.now
         let pipeline = QueryPipeline(
             catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration), compiledNamesLimit: compiledNamesLimit)
         let zonesTime = ContinuousClock.now - zonesStart
 
-        let listener = try await DNSListener.start(
-            configuration: DNSListenerConfiguration(
-                address: address, threads: threads, udpEngine: udpEngine,
-                rateLimit: responsesPerSecond.map { ResponseRateLimit(responsesPerSecond: $0, slip: slip) }),
-            responder: pipeline, logger: logger)
-        running.withLock { $0 = listener }
+        let listener = try await startListener(pipeline, running: running, logger: logger)
         let snapshot = loaded.snapshot
         logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")

@@ -1,0 +1,259 @@
+import Foundation
+import Logging
+import ServiceRegistry
+
+/// The registry kept in etcd as a live source, the informer way: list every key under the prefix
+/// at one revision (page by page), hand the result over whole (`replaceAll`, then `synced`), then
+/// watch from that revision + 1 and turn each watch message into one batch of events (a txn's
+/// writes arrive, and are applied, together).
+///
+/// - A watch that ends (the member died, lost its leader, went silent) is opened again from the
+///   last revision + 1 on the next member, with backoff; nothing is listed again.
+/// - A watch whose revision was compacted away lists again and swaps the result in whole: what
+///   disappeared is deleted, nothing is lost or stale.
+/// - While etcd cannot be reached, nothing is published: the last good registry keeps answering,
+///   and the log says how stale it is.
+/// - A value that is not a valid object (bad JSON, a failed check, a key that does not match its
+///   object) is skipped with an error naming the key; the key's last good version is kept.
+public final class EtcdSource: Sendable {
+    /// What the source hands the server.
+    public enum Publication: Sendable {
+        /// The first complete list: serve this registry (until now nothing was known).
+        case synced(RegistrySnapshot, revision: Int64)
+        /// A change after that.
+        case update(RegistryUpdate, revision: Int64)
+    }
+
+    public let client: EtcdClient
+    public let layout: EtcdKeyLayout
+    public let options: RegistryOptions
+    let logger: Logger
+    let progressInterval: Duration
+
+    public init(client: EtcdClient, layout: EtcdKeyLayout, options: RegistryOptions, logger: Logger, progressInterval: Duration = .seconds(2)) {
+        self.client = client
+        self.layout = layout
+        self.options = options
+        self.logger = logger
+        self.progressInterval = progressInterval
+    }
+
+    /// Lists, watches and publishes until the task is cancelled. `publish` is called from one task
+    /// at a time, in revision order.
+    public func run(publish: @escaping @Sendable (Publication) -> Void) async {
+        var state = State(logger: logger, store: RegistryStore(options: options))
+        var health = EtcdHealth(logger: logger)
+        while !Task.isCancelled {
+            // List (again): the whole registry at one revision.
+            do {
+                let started = ContinuousClock.now
+                let range = try await listDecoded()
+                let objects = state.relisted(range.values)
+                state.revision = range.revision
+                if !state.synced {
+                    state.store.stage([.replaceAll(objects)])
+                    _ = state.store.commit()
+                    state.synced = true
+                    logger.info("listed \(range.values.count) keys of \(layout.watchPrefix) at revision \(range.revision) in \(EtcdHealth.seconds(.now - started)): \(state.store.snapshot.serviceCount) services")
+                    publish(.synced(state.store.snapshot, revision: range.revision))
+                } else {
+                    logger.info("listed \(layout.watchPrefix) again at revision \(range.revision) (\(range.values.count) keys)")
+                    if let update = state.store.apply([.replaceAll(objects)]) {
+                        publish(.update(update, revision: range.revision))
+                    }
+                }
+                health.reached(revision: state.revision)
+            } catch {
+                health.failed(error, revision: state.synced ? state.revision : nil)
+                await health.backOff()
+                continue
+            }
+            // Watch until the history we need is gone.
+            watching: while !Task.isCancelled {
+                do {
+                    for try await message in client.watch(prefix: layout.watchPrefix, from: state.revision + 1, progressInterval: progressInterval) {
+                        health.reached(revision: state.revision)
+                        switch message {
+                        case .created:
+                            logger.debug("watching \(layout.watchPrefix) from revision \(state.revision + 1)")
+                        case .progress(let revision):
+                            state.revision = max(state.revision, revision)
+                        case .events(let events, _):
+                            let batch = state.events(for: events, decoding: decode)
+                            if !batch.isEmpty, let update = state.store.apply(batch) {
+                                publish(.update(update, revision: state.revision))
+                            }
+                        }
+                    }
+                } catch let error as EtcdError where error.code == .compacted {
+                    logger.warning("\(error): listing \(layout.watchPrefix) again")
+                    break watching
+                } catch {
+                    if Task.isCancelled { return }
+                    health.failed(error, revision: state.revision)
+                    await health.backOff()
+                }
+            }
+        }
+    }
+
+    /// Every key under the prefix, page by page at the first page's revision, each value decoded.
+    /// The next page is fetched (and its JSON read) while this one's values are decoded, on as
+    /// many tasks as there are cores: a 50k-Service cluster is 120k values to check.
+    func listDecoded() async throws -> (values: [(key: String, decoded: Decoded)], revision: Int64) {
+        let prefix = layout.watchPrefix
+        let pageSize = client.configuration.pageSize
+        let client = self.client
+        var next = Task { try await client.range(prefix: prefix, limit: pageSize) }
+        defer { next.cancel() }
+        var values: [(key: String, decoded: Decoded)] = []
+        var revision: Int64 = 0
+        while true {
+            let page = try await next.value
+            if revision == 0 { revision = page.revision }
+            if page.more, let last = page.keyValues.last?.key {
+                let at = revision
+                next = Task { try await client.range(prefix: prefix, after: last, limit: pageSize, revision: at) }
+            }
+            values += await decodeInParallel(page.keyValues)
+            if !page.more { return (values, revision) }
+        }
+    }
+
+    private func decodeInParallel(_ keyValues: [EtcdKeyValue]) async -> [(key: String, decoded: Decoded)] {
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, keyValues.count / 256))
+        let size = (keyValues.count + parts - 1) / max(parts, 1)
+        return await withTaskGroup(of: (Int, [(key: String, decoded: Decoded)]).self) { group in
+            for part in 0..<parts {
+                let slice = Array(keyValues[min(part * size, keyValues.count)..<min((part + 1) * size, keyValues.count)])
+                group.addTask { (part, Array(zip(slice.map(\.key), self.decode(slice)))) }
+            }
+            var results = [[(key: String, decoded: Decoded)]](repeating: [], count: parts)
+            for await (part, decoded) in group { results[part] = decoded }
+            return results.flatMap { $0 }
+        }
+    }
+
+    /// What a stored value is, checked against the key it is stored at.
+    func decode(_ keyValue: EtcdKeyValue) -> Decoded {
+        decode([keyValue])[0]
+    }
+
+    /// What stored values are, decoded together (see `StoredObjectDecoding.decode(_:)`).
+    func decode(_ keyValues: [EtcdKeyValue]) -> [Decoded] {
+        var results = [Decoded?](repeating: nil, count: keyValues.count)
+        var pending: [(index: Int, reference: ObjectReference)] = []
+        var texts: [(source: String, json: String)] = []
+        for (index, keyValue) in keyValues.enumerated() {
+            guard let reference = layout.object(at: keyValue.key) else {
+                results[index] = .outside
+                continue
+            }
+            if keyValue.value.starts(with: Array("k8s\0".utf8)) {
+                results[index] = .rejected(reference, [RegistryError(
+                    code: .invalidValue,
+                    reason: "the value is Kubernetes protobuf; ClusterDNS reads JSON values (kube-apiserver --storage-media-type=application/json)",
+                    location: SourceLocation(file: "etcd:" + keyValue.key))])
+                continue
+            }
+            pending.append((index, reference))
+            texts.append(("etcd:" + keyValue.key, keyValue.text))
+        }
+        for (position, outcome) in StoredObjectDecoding.decode(texts).enumerated() {
+            results[pending[position].index] = checked(outcome, reference: pending[position].reference, source: texts[position].source)
+        }
+        return results.map { $0! }
+    }
+
+    private func checked(_ outcome: StoredObjectDecoding.Outcome, reference: ObjectReference, source: String) -> Decoded {
+        switch outcome {
+        case .rejected(let errors):
+            return .rejected(reference, errors)
+        case .ignored:
+            return .ignored(reference)
+        case .object(let object, let warnings):
+            for warning in warnings { logger.warning("\(warning)") }
+            guard object.key == RegistryObjectKey(reference) else {
+                return .rejected(reference, [RegistryError(
+                    code: .invalidValue,
+                    reason: "the value is \(object.reference) but its key says \(reference)",
+                    location: SourceLocation(file: source), object: object.reference)])
+            }
+            return .object(object)
+        }
+    }
+
+    enum Decoded: Sendable {
+        /// A key outside the layout (another kind, another tool's key): not ours.
+        case outside
+        case ignored(ObjectReference)
+        case rejected(ObjectReference, [RegistryError])
+        case object(RegistryObject)
+    }
+
+    /// What the source keeps between messages.
+    struct State {
+        let logger: Logger
+        var store: RegistryStore
+        var synced = false
+        /// The revision everything up to which has been applied.
+        var revision: Int64 = 0
+        /// The last good object at each key, for keys whose value then went bad.
+        var lastGood: [String: RegistryObject] = [:]
+
+        /// The objects a list gives: every good value, and for a bad one its key's last good version.
+        mutating func relisted(_ values: [(key: String, decoded: Decoded)]) -> [RegistryObject] {
+            var objects: [RegistryObject] = []
+            objects.reserveCapacity(values.count)
+            var good: [String: RegistryObject] = [:]
+            good.reserveCapacity(values.count)
+            for (key, decoded) in values {
+                switch decoded {
+                case .outside, .ignored:
+                    continue
+                case .rejected(_, let errors):
+                    report(errors, key: key, kept: lastGood[key] != nil)
+                    if let kept = lastGood[key] {
+                        good[key] = kept
+                        objects.append(kept)
+                    }
+                case .object(let object):
+                    good[key] = object
+                    objects.append(object)
+                }
+            }
+            lastGood = good
+            return objects
+        }
+
+        /// The registry events of one watch message.
+        mutating func events(for changes: [EtcdWatchEvent], decoding decode: (EtcdKeyValue) -> Decoded) -> [RegistryEvent] {
+            var events: [RegistryEvent] = []
+            for change in changes {
+                switch change {
+                case .put(let keyValue):
+                    revision = max(revision, keyValue.modRevision)
+                    switch decode(keyValue) {
+                    case .outside:
+                        continue
+                    case .ignored(let reference):
+                        if lastGood.removeValue(forKey: keyValue.key) != nil { events.append(.delete(RegistryObjectKey(reference))) }
+                    case .rejected(_, let errors):
+                        report(errors, key: keyValue.key, kept: lastGood[keyValue.key] != nil)
+                    case .object(let object):
+                        lastGood[keyValue.key] = object
+                        events.append(.upsert(object))
+                    }
+                case .delete(let key, let modRevision):
+                    revision = max(revision, modRevision)
+                    if let gone = lastGood.removeValue(forKey: key) { events.append(.delete(gone.key)) }
+                }
+            }
+            return events
+        }
+
+        private func report(_ errors: [RegistryError], key: String, kept: Bool) {
+            logger.error("\(key): bad value skipped, \(kept ? "its last good version is kept" : "not served"): \(errors.map(\.description).joined(separator: "; "))")
+        }
+    }
+}
