@@ -67,6 +67,7 @@ public final class AnswerTable: @unchecked Sendable {
             let lowercased = name.inLowerCase
             let hash = Self.hash(lowercased.wire)
             let shard = Self.shardIndex(hash, mask: shardCount - 1)
+            builders[shard].growGently()
             let start = builders[shard].entries.count
             if encoder.append(lowercased, types: types, known: known, to: &builders[shard].entries) {
                 builders[shard].starts.append((hash, start))
@@ -338,6 +339,18 @@ final class AnswerShard: @unchecked Sendable {
         mutating func append(hash: UInt64, entry: some Collection<UInt8>) {
             starts.append((hash, entries.count))
             entries.append(contentsOf: entry)
+        }
+
+        /// Makes room ahead of the next entry by a quarter of what is held rather than letting the
+        /// arrays double: every shard's builder is full at once at the end of a compile, and their
+        /// unused halves were the compile's peak, about 10 MB over the 28 MB table of 50k Services.
+        mutating func growGently() {
+            if entries.capacity - entries.count < 1024 {
+                entries.reserveCapacity(entries.count + max(entries.count / 4, 4096))
+            }
+            if starts.capacity == starts.count {
+                starts.reserveCapacity(starts.count + max(starts.count / 4, 32))
+            }
         }
     }
 
