@@ -464,49 +464,54 @@ public final class ManifestSource: Sendable {
 }
 
 /// The files defining each object, in path order. Nearly every object has one file, kept without an
-/// array of its own; the rare duplicates keep the others beside it.
+/// array of its own; the rare duplicates keep the others beside it. Kept by digest (`KeyDigest`):
+/// the index holds every key of the registry, and the keys themselves are in the files' document
+/// records already.
 private struct Holders: Sendable {
-    private var first = TreeDictionary<RegistryObjectKey, String>()
-    private var others: [RegistryObjectKey: [String]] = [:]
+    private var first = TreeDictionary<KeyDigest, String>()
+    private var others: [KeyDigest: [String]] = [:]
 
     /// The file whose version of `key` is served.
-    func first(of key: RegistryObjectKey) -> String? { first[key] }
+    func first(of key: RegistryObjectKey) -> String? { first[KeyDigest(key)] }
 
     /// Whether `path`, one of the files defining `key`, is the one served. Without a key defined
     /// twice anywhere it is, and nothing is looked up: an edit moves hundreds of objects down their file.
     func serves(_ path: String, definingAlso key: RegistryObjectKey) -> Bool {
-        others.isEmpty || first[key] == path
+        others.isEmpty || first[KeyDigest(key)] == path
     }
 
     subscript(key: RegistryObjectKey) -> [String]? {
-        guard let path = first[key] else { return nil }
-        return [path] + (others[key] ?? [])
+        let digest = KeyDigest(key)
+        guard let path = first[digest] else { return nil }
+        return [path] + (others[digest] ?? [])
     }
 
     /// Adds `path` to the files defining `key`; false when it is one already.
     @discardableResult
     mutating func add(_ path: String, for key: RegistryObjectKey) -> Bool {
-        guard let head = first[key] else {
-            first[key] = path
+        let digest = KeyDigest(key)
+        guard let head = first[digest] else {
+            first[digest] = path
             return true
         }
-        guard head != path, others[key]?.contains(path) != true else { return false }
-        var paths = [head, path] + (others[key] ?? [])
+        guard head != path, others[digest]?.contains(path) != true else { return false }
+        var paths = [head, path] + (others[digest] ?? [])
         paths.sort()
-        first[key] = paths[0]
-        others[key] = Array(paths.dropFirst())
+        first[digest] = paths[0]
+        others[digest] = Array(paths.dropFirst())
         return true
     }
 
     mutating func remove(_ path: String, for key: RegistryObjectKey) {
-        guard let head = first[key] else { return }
-        var rest = others[key] ?? []
+        let digest = KeyDigest(key)
+        guard let head = first[digest] else { return }
+        var rest = others[digest] ?? []
         if head == path {
-            first[key] = rest.isEmpty ? nil : rest.removeFirst()
+            first[digest] = rest.isEmpty ? nil : rest.removeFirst()
         } else {
             rest.removeAll { $0 == path }
         }
-        others[key] = rest.isEmpty ? nil : rest
+        others[digest] = rest.isEmpty ? nil : rest
     }
 }
 
