@@ -69,12 +69,15 @@ import Testing
         #expect(ManifestLoader.load(paths: [directory.path]).snapshot.services == whole.snapshot.services, "\(name)")
     }
 
-    @Test func aListIsStreamedInChunks() throws {
+    @Test("a List is handed over in chunks, decoded on another thread or on this one", arguments: [true, false])
+    func aListIsStreamedInChunks(onAnotherThread: Bool) throws {
         // The objects are handed over as they are decoded, not after the file.
         let directory = try TestPaths.temporaryRegistry(["shop.json": Item.list(Self.clusterItems())])
         defer { try? FileManager.default.removeItem(at: directory) }
         var chunks: [Int] = []
-        let (rest, _, retracted) = StreamedJSONFile.decode(at: directory.appendingPathComponent("shop.json").path) { chunks.append($0.count) }
+        let (rest, _, retracted) = StreamedJSONFile.decode(at: directory.appendingPathComponent("shop.json").path, onAnotherThread: onAnotherThread) {
+            chunks.append($0.count)
+        }
         #expect(!retracted)
         #expect(chunks.count == 2 && chunks.allSatisfy { $0 == StreamedJSONFile.chunkSize })
         #expect(chunks.reduce(0, +) + rest.objects.count == 5000)

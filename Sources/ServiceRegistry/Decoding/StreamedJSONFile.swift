@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +25,16 @@ enum StreamedJSONFile {
         return stat(path, &info) == 0 && Int(info.st_size) > threshold
     }
 
+    /// The CPUs this process may run on: its affinity mask (`taskset`, a cgroup's cpuset), as
+    /// `/proc/self/status` gives it.
+    static let usableCores: Int = {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+        else { return ProcessInfo.processInfo.activeProcessorCount }
+        let mask = line.dropFirst("Cpus_allowed:".count)
+        return max(1, mask.reduce(0) { $0 + ($1.hexDigitValue ?? 0).nonzeroBitCount })
+    }()
+
     /// Objects handed over at a time.
     static let chunkSize = 2048
 
@@ -31,7 +42,17 @@ enum StreamedJSONFile {
     /// order, and returns what is left: the rest of the objects, skipped objects, errors and the
     /// file's hash. `retracted` says that `take` was given objects of a file that then turned out
     /// broken, or no List after all: the caller must drop them and read the file whole.
-    static func decode(at path: String, take: ([RegistryObject]) -> Void) -> (file: DecodedFile, hash: Int, retracted: Bool) {
+    ///
+    /// On one core (`onAnotherThread` false) the two threads would only take turns, and the decoded
+    /// objects cross from one thread's malloc arena to the other's: pinned to one CPU, the
+    /// 50k-service List loaded in 3.9-4.2 s that way, against 2.9-3.2 s decoding on this thread.
+    /// The chunks are then taken as they are decoded, here.
+    static func decode(
+        at path: String, onAnotherThread: Bool = usableCores > 1, take: ([RegistryObject]) -> Void
+    ) -> (file: DecodedFile, hash: Int, retracted: Bool) {
+        guard onAnotherThread else {
+            return DecodedFile.streamingJSON(at: path, deliveringEvery: chunkSize, to: take)
+        }
         let channel = ChunkChannel<[RegistryObject]>(capacity: 4)
         let outcome = Mutex<(file: DecodedFile, hash: Int, retracted: Bool)?>(nil)
         DispatchQueue.global().async {
