@@ -70,17 +70,18 @@ public final class ManifestSource: Sendable {
         var inode: UInt64 = 0
     }
 
+    /// JSON files larger than this are streamed into the store at the first load (`StreamedJSONFile`).
+    let streamingJSONAbove: Int
+
     /// - Parameter watchingWrites: use inotify (Linux) to read a file as soon as its writer closes
     ///   or renames it, and never while it is open for writing; off, the stamps' "held still for a
     ///   poll" rule alone decides (tests of that rule turn it off, since their own child processes
     ///   can hold a written file's close back).
-    /// JSON files larger than this are decoded as the store takes them, at the first load.
-    let streamingJSONAbove: Int
-
     public convenience init(paths: [String], options: RegistryOptions, logger: Logger, watchingWrites: Bool = true) {
         self.init(paths: paths, options: options, logger: logger, watchingWrites: watchingWrites, streamingJSONAbove: StreamedJSONFile.streamedAbove)
     }
 
+    /// As above, with the streaming threshold a test chooses.
     init(paths: [String], options: RegistryOptions, logger: Logger, watchingWrites: Bool, streamingJSONAbove: Int) {
         self.streamingJSONAbove = streamingJSONAbove
         self.paths = paths

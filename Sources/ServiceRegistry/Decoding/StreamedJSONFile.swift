@@ -7,9 +7,9 @@ import Glibc
 import Darwin
 #endif
 
-/// A large JSON file (a `kubectl get ... -o json` List of a whole cluster) decoded on another
-/// thread while the calling thread takes its objects in chunks, as they are decoded: the store
-/// stages one chunk while the next is parsed, and the file's objects are never all held at once.
+/// A large JSON file (a `kubectl get ... -o json` List of a whole cluster) whose objects the
+/// store takes in chunks as they are decoded (on another thread, given a second CPU, so that the
+/// store stages one chunk while the next is parsed): the file's objects are never all held at once.
 /// For the 163 MB List of the 50k-service cluster, holding them all before the store took them was
 /// about 75 MB of the start's peak heap.
 enum StreamedJSONFile {
