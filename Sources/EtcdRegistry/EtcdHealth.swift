@@ -1,4 +1,5 @@
 import Logging
+import ServiceRegistry
 
 /// Whether etcd answers, for the log: the first failure says the registry is now stale (and
 /// that the last good one keeps answering), later ones say for how long, a few seconds apart, and
@@ -29,23 +30,19 @@ struct EtcdHealth {
         if let lastReport, now - lastReport < .seconds(5) { return }
         lastReport = now
         let stale = revision.map { "the registry is stale (revision \($0))" } ?? "still no complete list (cluster names answer SERVFAIL)"
-        logger.warning("etcd unreachable for \(Self.seconds(now - since)): \(error); \(stale)")
+        logger.warning("etcd unreachable for \((now - since).briefly): \(error); \(stale)")
     }
 
     mutating func reached(revision: Int64) {
         failures = 0
         guard let since = failingSince else { return }
         failingSince = nil
-        logger.notice("etcd reachable again after \(Self.seconds(.now - since)); following from revision \(revision)")
+        logger.notice("etcd reachable again after \((.now - since).briefly); following from revision \(revision)")
     }
 
     /// Sleeps 100 ms doubling to 2 s, with ±25 % jitter so replicas do not retry in step.
     func backOff() async {
         let base = min(100.0 * Double(1 << min(failures, 5)), 2000.0)
         try? await Task.sleep(for: .milliseconds(base * Double.random(in: 0.75...1.25)))
-    }
-
-    static func seconds(_ duration: Duration) -> String {
-        duration.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))
     }
 }

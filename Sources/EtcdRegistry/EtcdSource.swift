@@ -54,7 +54,7 @@ public final class EtcdSource: Sendable {
                     state.store.stage([.replaceAll(objects)])
                     _ = state.store.commit()
                     state.synced = true
-                    logger.info("listed \(range.values.count) keys of \(layout.watchPrefix) at revision \(range.revision) in \(EtcdHealth.seconds(.now - started)): \(state.store.snapshot.serviceCount) services")
+                    logger.info("listed \(range.values.count) keys of \(layout.watchPrefix) at revision \(range.revision) in \((.now - started).briefly): \(state.store.snapshot.serviceCount) services")
                     publish(.synced(state.store.snapshot, revision: range.revision))
                 } else {
                     logger.info("listed \(layout.watchPrefix) again at revision \(range.revision) (\(range.values.count) keys)")
