@@ -58,6 +58,12 @@ extension ManifestSource {
             var key: RegistryObjectKey
             /// The object's line counted from the document's first line; -1: unknown.
             var lineOffset: Int32
+
+            /// `object` in the document that starts at line `firstLine` of the file.
+            init(_ object: RegistryObject, documentFirstLine firstLine: Int) {
+                key = object.key
+                lineOffset = Int32(clamping: object.location.line.map { $0 - firstLine } ?? -1)
+            }
         }
 
         var hash: Int
@@ -215,7 +221,7 @@ extension ManifestSource {
             reading.parsed.append(reading.documents.count)
             reading.documents.append(DocumentRecord(
                 hash: document.hash, firstLine: document.firstLine,
-                objects: objects.map { DocumentRecord.Object(key: $0.key, lineOffset: Int32(clamping: $0.location.line.map { $0 - document.firstLine } ?? -1)) },
+                objects: objects.map { DocumentRecord.Object($0, documentFirstLine: document.firstLine) },
                 rejected: decoded.rejected.map { RegistryObjectKey($0.reference) }, reserved: decoded.reservedAddresses))
             reading.decoded.errors += decoded.errors
             reading.decoded.skipped += decoded.skipped
@@ -297,8 +303,7 @@ extension ManifestSource {
         }
         for object in decoded.allObjects {
             let index = documentIndex(holding: object.location.line, firstLines: firstLines)
-            let offset = object.location.line.map { $0 - records[index].firstLine } ?? -1
-            records[index].append(DocumentRecord.Object(key: object.key, lineOffset: Int32(clamping: offset)))
+            records[index].append(DocumentRecord.Object(object, documentFirstLine: records[index].firstLine))
         }
         for rejected in decoded.rejected {
             records[documentIndex(holding: rejected.location.line, firstLines: firstLines)].rejected.append(RegistryObjectKey(rejected.reference))

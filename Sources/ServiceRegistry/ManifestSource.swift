@@ -132,9 +132,7 @@ public final class ManifestSource: Sendable {
                 var record = DocumentRecord(hash: 0, firstLine: 1)
                 let (rest, fileHash, retraction) = StreamedJSONFile.decode(at: path) { objects in
                     load.stage(objects)
-                    for object in objects {
-                        record.append(DocumentRecord.Object(key: object.key, lineOffset: Int32(clamping: object.location.line.map { $0 - 1 } ?? -1)))
-                    }
+                    for object in objects { record.append(DocumentRecord.Object(object, documentFirstLine: 1)) }
                 }
                 guard !retraction else {
                     retracted = true
