@@ -37,18 +37,46 @@ public protocol DNSResponder: Sendable {
     /// this thread's cache) once, so per-query work reads none. The UDP batch engine takes one per
     /// `recvmmsg`; one query alone takes one through `respond`.
     func batch() -> any DNSBatchResponder
+    /// Whether answered queries are counted (`DNSBatchResponder.record`): without metrics the
+    /// transports do not even read the clock.
+    var countsQueries: Bool { get }
 }
 
 extension DNSResponder {
+    public var countsQueries: Bool { false }
+
     /// One query: see `DNSBatchResponder.respond`.
     public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse? {
         batch().respond(to: query, over: transport, into: output)
     }
 
+    /// One query, answered and counted: what the NIO transports do per query.
+    func respondCounting(
+        to query: UnsafeRawBufferPointer, over transport: DNSTransport, isIPv6: Bool, into output: UnsafeMutableRawBufferPointer,
+        respond: (any DNSBatchResponder, ReadQuery) -> DNSResponse?
+    ) -> DNSResponse? {
+        let start = countsQueries ? monotonicNanoseconds() : 0
+        let batch = batch()
+        let read = batch.read(query, over: transport)
+        guard let response = respond(batch, read) else { return nil }
+        guard countsQueries else { return response }
+        batch.record(QueryObservation(
+            transport: transport, isIPv6: isIPv6, questionType: read.view?.type, requestBytes: query.count,
+            responseBytes: response.length, responseCode: output[3] & 0x0F, path: response.path,
+            nanoseconds: monotonicNanoseconds() &- start))
+        return response
+    }
+
     /// One query from a NIO channel, into a new buffer of `transport.largestResponse` bytes after
-    /// `prefix` bytes left for the caller (TCP's length).
-    public func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator, prefix: Int = 0) -> (ByteBuffer, DNSResponse)? {
-        allocator.response(to: query, over: transport, prefix: prefix) { respond(to: $0, over: transport, into: $1) }
+    /// `prefix` bytes left for the caller (TCP's length), counted.
+    public func respond(
+        to query: ByteBuffer, over transport: DNSTransport, isIPv6: Bool = false, allocator: ByteBufferAllocator, prefix: Int = 0
+    ) -> (ByteBuffer, DNSResponse)? {
+        allocator.response(to: query, over: transport, prefix: prefix) { bytes, output in
+            respondCounting(to: bytes, over: transport, isIPv6: isIPv6, into: output) { batch, read in
+                batch.respond(to: bytes, read, over: transport, into: output)
+            }
+        }
     }
 }
 
@@ -101,6 +129,8 @@ public protocol DNSBatchResponder {
     /// `transport.largestResponse` bytes; nil means the query is dropped (unreadable header, or a
     /// message that is itself a response).
     func respond(to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse?
+    /// Counts a query the transport answered (and sent) for the metrics.
+    func record(_ query: QueryObservation)
 }
 
 extension DNSBatchResponder {
@@ -109,6 +139,8 @@ extension DNSBatchResponder {
     }
 
     public func prefetch(_ read: ReadQuery) {}
+
+    public func record(_ query: QueryObservation) {}
 
     /// One query, read and answered.
     public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse? {

@@ -19,15 +19,18 @@ final class PublishedCatalog: AtomicReference, Sendable {
     }
 }
 
-/// What one thread keeps between queries: its response cache and a buffer to encode into.
+/// What one thread keeps between queries: its response cache, a buffer to encode into, and the
+/// counters of its queries.
 ///
 /// Unchecked Sendable: created by, and only ever used on, one thread.
 final class PipelineThread: @unchecked Sendable {
     let cache: ResponseCache?
+    let tally: QueryTally?
     var scratch = ByteBufferAllocator().buffer(capacity: 4096)
 
-    init(caching: Bool) {
+    init(caching: Bool, tally: QueryTally?) {
         cache = caching ? ResponseCache() : nil
+        self.tally = tally
     }
 }
 
@@ -43,6 +46,8 @@ public final class QueryPipeline: DNSResponder, Sendable {
     private let current: ManagedAtomic<PublishedCatalog>
     private let threads = ThreadSpecificVariable<PipelineThread>()
     private let cachingEnabled: Bool
+    /// Where every thread's queries are counted; nil counts nothing.
+    public let metrics: QueryMetrics?
     /// Answers are compiled only for a registry of at most this many names (`AnswerTable.estimatedNameCount`).
     public let compiledNamesLimit: Int
 
@@ -57,10 +62,15 @@ public final class QueryPipeline: DNSResponder, Sendable {
     ///     emptied when a new catalog is published).
     ///   - compiledNamesLimit: compile the answer table only while the registry has at most this
     ///     many names; 0 never compiles it.
-    public init(catalog: Catalog, cachingResponses: Bool = true, compiledNamesLimit: Int = QueryPipeline.defaultCompiledNamesLimit) {
+    ///   - metrics: counts each thread's queries for /metrics.
+    public init(
+        catalog: Catalog, cachingResponses: Bool = true, compiledNamesLimit: Int = QueryPipeline.defaultCompiledNamesLimit,
+        metrics: QueryMetrics? = nil
+    ) {
         self.current = ManagedAtomic(PublishedCatalog(catalog, generation: 1))
         self.cachingEnabled = cachingResponses
         self.compiledNamesLimit = compiledNamesLimit
+        self.metrics = metrics
     }
 
     /// Whether the answers of `catalog` are to be compiled: a table is let go once the registry
@@ -70,6 +80,8 @@ public final class QueryPipeline: DNSResponder, Sendable {
         let names = AnswerTable.estimatedNameCount(of: catalog)
         return holdingTable ? names <= compiledNamesLimit : names * 10 <= compiledNamesLimit * 9
     }
+
+    public var countsQueries: Bool { metrics != nil }
 
     /// The catalog queries see now.
     public var catalog: Catalog { current.load(ordering: .acquiring).catalog }
@@ -130,7 +142,7 @@ public final class QueryPipeline: DNSResponder, Sendable {
 
     private func thread() -> PipelineThread {
         if let existing = threads.currentValue { return existing }
-        let thread = PipelineThread(caching: cachingEnabled)
+        let thread = PipelineThread(caching: cachingEnabled, tally: metrics?.makeTally())
         threads.currentValue = thread
         return thread
     }
@@ -145,6 +157,10 @@ struct PinnedPipeline: DNSBatchResponder {
     func read(_ query: UnsafeRawBufferPointer, over transport: DNSTransport) -> ReadQuery {
         guard let view = DNSQueryView(query, transport: transport) else { return ReadQuery(view: nil) }
         return ReadQuery(view: view, prefetchToken: published.table?.prefetchSlot(nameHash: view.nameHash) ?? 0)
+    }
+
+    func record(_ query: QueryObservation) {
+        thread.tally?.record(query)
     }
 
     func prefetch(_ read: ReadQuery) {

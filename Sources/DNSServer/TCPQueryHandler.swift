@@ -95,7 +95,8 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     }
 
     private func answer(_ query: ByteBuffer, context: ChannelHandlerContext) {
-        guard let (response, answered) = responder.respond(to: query, over: .tcp, allocator: context.channel.allocator, prefix: 2) else { return }
+        guard let (response, answered) = responder.respond(
+            to: query, over: .tcp, isIPv6: context.channel.remoteAddress?.protocol == .inet6, allocator: context.channel.allocator, prefix: 2) else { return }
         var framed = response
         logger.debug("answered", metadata: ["path": "\(answered.path.rawValue)", "bytes": "\(answered.length)"])
         // The TCP response limit is what a 2-byte length can say, so the length always fits.

@@ -24,6 +24,7 @@ final class UDPBatchLoop: @unchecked Sendable {
 
     let fileDescriptor: Int32
     let port: Int
+    private let family: Int32
     private let responder: any DNSResponder
     private let rateLimit: ResponseRateLimit?
     private let logger: Logger
@@ -70,6 +71,7 @@ final class UDPBatchLoop: @unchecked Sendable {
             return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
         }
         self.fileDescriptor = descriptor
+        self.family = family
         self.responder = responder
         self.rateLimit = rateLimit
         self.logger = logger
@@ -137,6 +139,8 @@ final class UDPBatchLoop: @unchecked Sendable {
         }
         // Which path answered each query, for the debug log; decided once, not per query.
         let logsAnswers = logger.logLevel <= .debug
+        let isIPv6 = family == AF_INET6
+        let counting = self.responder.countsQueries
         let limiter = rateLimit.map { ResponseRateLimiter($0) }
         /// The bytes of the `index`th datagram received.
         func request(_ index: Int) -> UnsafeRawBufferPointer {
@@ -165,12 +169,23 @@ final class UDPBatchLoop: @unchecked Sendable {
             }
             var replies = 0
             let now = limiter == nil ? 0 : ResponseRateLimiter.nowMilliseconds()
+            // Each query's time runs from the end of the one before (the batch's read, for the
+            // first): one clock read a query.
+            var answeredAt = counting ? monotonicNanoseconds() : 0
             for index in 0..<received where request(index).count <= DNSTransport.largestUDPQuery {
                 let slot = sendArea + replies * Self.sendSize
                 let response = responder.respondOverUDP(
                     to: request(index), reads[index], into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize),
                     limiter: limiter, client: { ResponseRateLimiter.netblock(of: peers + index) }, now: now)
                 guard let response else { continue }
+                if counting {
+                    let finishedAt = monotonicNanoseconds()
+                    responder.record(QueryObservation(
+                        transport: .udp, isIPv6: isIPv6, questionType: reads[index].view?.type, requestBytes: request(index).count,
+                        responseBytes: response.length, responseCode: slot.load(fromByteOffset: 3, as: UInt8.self) & 0x0F,
+                        path: response.path, nanoseconds: finishedAt &- answeredAt))
+                    answeredAt = finishedAt
+                }
                 if logsAnswers {
                     logger.debug("answered", metadata: ["path": "\(response.path.rawValue)", "bytes": "\(response.length)"])
                 }

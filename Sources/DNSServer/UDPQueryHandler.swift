@@ -25,11 +25,13 @@ final class UDPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         // Longer than the largest query: cut short by the kernel, not a query to answer.
         guard query.data.readableBytes <= DNSTransport.largestUDPQuery else { return }
         let now = limiter == nil ? 0 : ResponseRateLimiter.nowMilliseconds()
+        let isIPv6 = query.remoteAddress.protocol == .inet6
         let answered = context.channel.allocator.response(to: query.data, over: .udp, prefix: 0) { bytes, output in
-            let batch = responder.batch()
-            return batch.respondOverUDP(
-                to: bytes, batch.read(bytes, over: .udp), into: output, limiter: limiter,
-                client: { ResponseRateLimiter.netblock(of: query.remoteAddress) }, now: now)
+            responder.respondCounting(to: bytes, over: .udp, isIPv6: isIPv6, into: output) { batch, read in
+                batch.respondOverUDP(
+                    to: bytes, read, into: output, limiter: limiter,
+                    client: { ResponseRateLimiter.netblock(of: query.remoteAddress) }, now: now)
+            }
         }
         guard let (buffer, response) = answered else { return }
         logger.debug("answered", metadata: ["path": "\(response.path.rawValue)", "bytes": "\(response.length)"])

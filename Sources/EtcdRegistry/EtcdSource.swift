@@ -79,8 +79,10 @@ public final class EtcdSource: Sendable {
                         case .progress(let revision):
                             state.revision = max(state.revision, revision)
                         case .events(let events, _):
+                            let seen = ContinuousClock.now
                             let batch = state.events(for: events, decoding: decode)
-                            if !batch.isEmpty, let update = state.store.apply(batch) {
+                            if !batch.isEmpty, var update = state.store.apply(batch) {
+                                update.seen = seen
                                 publish(.update(update, revision: state.revision))
                             }
                         }

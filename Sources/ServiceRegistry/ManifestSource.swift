@@ -198,15 +198,22 @@ public final class ManifestSource: Sendable {
             Self.nameThisThread("registry-watch")
             if reloadRequested { publication.withLock { readAll(publishingThrough: $0) } }
             while !watch.isStopped {
+                var seen = ContinuousClock.now
                 if let writes {
                     // Changes arriving together (several files renamed into place) are read as one.
-                    if writes.waitForEvents(timeout: interval) { Thread.sleep(forTimeInterval: 0.002) }
+                    if writes.waitForEvents(timeout: interval) {
+                        seen = .now
+                        Thread.sleep(forTimeInterval: 0.002)
+                    }
                 } else {
                     watch.pause(for: interval)
                 }
                 guard !watch.isStopped else { break }
                 publication.withLock { subscriber in
-                    if let update = pollUpdate() { subscriber?.publish(update) }
+                    if var update = pollUpdate() {
+                        if writes != nil { update.seen = seen }
+                        subscriber?.publish(update)
+                    }
                 }
             }
             publication.withLock { $0 = nil }

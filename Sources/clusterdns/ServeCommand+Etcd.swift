@@ -4,6 +4,7 @@ import DNSWire
 import EtcdRegistry
 import Foundation
 import Logging
+import Operations
 import ServiceRegistry
 import Synchronization
 
@@ -14,12 +15,14 @@ extension ServeCommand {
     /// patched in as manifest changes are; while etcd is unreachable the last good registry answers.
     func serveFromEtcd(logger: Logger) async throws {
         let zoneConfiguration = try zoneConfiguration()
+        let ops = try await ServeOperations.start(operations, dnsListen: listen, waitingFor: ["registry"], logger: logger)
         let empty = RegistryStore(options: cidrs.registryOptions).snapshot
         let pipeline = QueryPipeline(
-            catalog: Catalog(snapshot: empty, configuration: zoneConfiguration, awaitingRegistry: true), compiledNamesLimit: compiledNamesLimit)
+            catalog: Catalog(snapshot: empty, configuration: zoneConfiguration, awaitingRegistry: true), compiledNamesLimit: compiledNamesLimit,
+            metrics: ops.queryMetrics)
 
         let running = RunningListener()
-        let signals = ServeSignals.stopping(running, logger: logger) {
+        let signals = ServeSignals.stopping(running, lameduck: operations.lameduck, readiness: ops.readiness, logger: logger) {
             logger.info("received SIGHUP: an etcd registry follows its watch, nothing to reload")
         }
         defer { signals.cancel() }
@@ -27,8 +30,9 @@ extension ServeCommand {
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP); reading the registry from etcd \(etcd.endpoints.joined(separator: ",")) under \(etcd.layout.watchPrefix), SERVFAIL until it is listed")
 
         try await etcd.withClient(logger: logger, retryBudget: .seconds(3)) { client in
-            try await follow(client: client, pipeline: pipeline, listener: listener, zoneConfiguration: zoneConfiguration, logger: logger)
+            try await follow(client: client, pipeline: pipeline, listener: listener, zoneConfiguration: zoneConfiguration, ops: ops, logger: logger)
         }
+        await ops.server?.stop()
     }
 
     /// The zones' configuration from the options: the listen address is the name server's glue,
@@ -47,11 +51,14 @@ extension ServeCommand {
                 rateLimit: responsesPerSecond.map { ResponseRateLimit(responsesPerSecond: $0, slip: slip) }),
             responder: pipeline, logger: logger)
         running.set(listener)
+        pipeline.metrics?.server = "dns://\(ListenAddress(host: listener.host, port: listener.port))"
         return listener
     }
 
     /// Publishes what the source lists and watches until the listener closes.
-    private func follow(client: EtcdClient, pipeline: QueryPipeline, listener: DNSListener, zoneConfiguration: ZoneConfiguration, logger: Logger) async throws {
+    private func follow(
+        client: EtcdClient, pipeline: QueryPipeline, listener: DNSListener, zoneConfiguration: ZoneConfiguration, ops: ServeOperations, logger: Logger
+    ) async throws {
         let source = EtcdSource(client: client, layout: etcd.layout, options: cidrs.registryOptions, logger: logger)
         let zoneDomain = zoneConfiguration.domain
         let following = Task {
@@ -61,10 +68,13 @@ extension ServeCommand {
                     let start = ContinuousClock.now
                     pipeline.publish(Catalog(snapshot: snapshot, configuration: zoneConfiguration))
                     logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from etcd revision \(revision): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (zones built in \((ContinuousClock.now - start).briefly))")
+                    ops.registryMetrics?.published(snapshot)
+                    ops.readiness.markReady("registry")
                     compileAnswers(pipeline, logger: logger)
                 case .update(let update, let revision):
                     let start = ContinuousClock.now
                     let patched = pipeline.apply(update)
+                    ops.registryMetrics?.applied(update)
                     logger.debug("serving serial \(update.snapshot.serial) (etcd revision \(revision)): \(update.snapshot.serviceCount) services; \(patched.names) names compiled again in \((ContinuousClock.now - start).briefly)")
                 }
             }
@@ -87,12 +97,32 @@ final class RunningListener: Sendable {
 
 extension ServeSignals {
     /// Signals that shut `running` down (or exit, before it is bound) and call `onReload` on SIGHUP.
-    static func stopping(_ running: RunningListener, logger: Logger, onReload: @escaping @Sendable () -> Void) -> ServeSignals {
-        ServeSignals(
+    /// Shutdown begins with the lameduck period: /ready fails at once, so the Service stops sending
+    /// queries here, while DNS still answers those in flight for `lameduck` seconds. A second
+    /// signal stops at once.
+    static func stopping(
+        _ running: RunningListener, lameduck: Double, readiness: Readiness, logger: Logger, onReload: @escaping @Sendable () -> Void
+    ) -> ServeSignals {
+        let stopping = Mutex(false)
+        return ServeSignals(
             onShutdown: { signal in
-                logger.info("received \(signal), shutting down")
                 guard let listener = running.current else { Foundation.exit(0) }
-                Task { try? await listener.shutdown() }
+                let again = stopping.withLock { stopping in
+                    defer { stopping = true }
+                    return stopping
+                }
+                readiness.beginShutdown()
+                if again || lameduck == 0 {
+                    logger.info("received \(signal), shutting down")
+                    Task { try? await listener.shutdown() }
+                    return
+                }
+                logger.info("received \(signal): not ready; answering for \(lameduck) s more (lameduck), then shutting down")
+                Task {
+                    try? await Task.sleep(for: .milliseconds(Int(lameduck * 1000)))
+                    logger.info("lameduck over, shutting down")
+                    try? await listener.shutdown()
+                }
             },
             onReload: onReload)
     }

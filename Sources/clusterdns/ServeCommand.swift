@@ -21,6 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var etcd: EtcdOptions
 
+    @OptionGroup var operations: OperationsOptions
+
     @Option(help: "Address to listen on, UDP and TCP (HOST:PORT; port 0 picks a free one).")
     var listen: String = "127.0.0.1:5353"
 
@@ -80,10 +82,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let paths = try ExampleCluster.paths(or: registryPaths)
         let source = ManifestSource(paths: paths, options: cidrs.registryOptions, logger: logger)
+        // Up first, so probes answer (not ready) while the registry loads.
+        let ops = try await ServeOperations.start(operations, dnsListen: listen, waitingFor: ["registry"], logger: logger)
         // Armed before anything is bound, so a SIGTERM right after startup is never lost. A SIGHUP
         // before the watcher runs is kept by the source for the watcher's first poll.
         let running = RunningListener()
-        let signals = ServeSignals.stopping(running, logger: logger) {
+        let signals = ServeSignals.stopping(running, lameduck: operations.lameduck, readiness: ops.readiness, logger: logger) {
             logger.info("received SIGHUP, reloading the registry")
             source.reload()
         }
@@ -111,22 +115,27 @@ struct ServeCommand: AsyncParsableCommand {
         let zoneDomain = zoneConfiguration.domain
         let zonesStart = ContinuousClock.now
         let pipeline = QueryPipeline(
-            catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration), compiledNamesLimit: compiledNamesLimit)
+            catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration), compiledNamesLimit: compiledNamesLimit,
+            metrics: ops.queryMetrics)
         let zonesTime = ContinuousClock.now - zonesStart
 
         let listener = try await startListener(pipeline, running: running, logger: logger)
         let snapshot = loaded.snapshot
         logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
+        ops.registryMetrics?.published(snapshot, invalidObjects: loaded.hardErrors.count)
+        ops.readiness.markReady("registry")
         compileAnswers(pipeline, logger: logger)
 
         let watching = source.startWatching { update in
             let start = ContinuousClock.now
             let patched = pipeline.apply(update)
+            ops.registryMetrics?.applied(update)
             logger.info("serving serial \(update.snapshot.serial): \(update.snapshot.serviceCount) services; \(patched.names) names compiled again (\(patched.shardsCopied) table shards copied) in \((ContinuousClock.now - start).briefly)")
         }
         try await listener.waitUntilClosed()
         watching.stop()
+        await ops.server?.stop()
     }
 }
 

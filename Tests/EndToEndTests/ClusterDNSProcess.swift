@@ -97,7 +97,9 @@ final class ClusterDNSServer: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: BuiltProducts.clusterdns) else {
             throw ProcessFailure(description: "\(BuiltProducts.clusterdns) is missing: run `swift build` before `swift test`")
         }
-        child = try ChildProcess([BuiltProducts.clusterdns, "serve", "--listen", "127.0.0.1:0"] + arguments)
+        // No lameduck unless a test asks for one: each stop would otherwise wait 5 s.
+        let lameduck = arguments.contains("--lameduck") ? [] : ["--lameduck", "0"]
+        child = try ChildProcess([BuiltProducts.clusterdns, "serve", "--listen", "127.0.0.1:0"] + lameduck + arguments)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let port = listeningPort() {
@@ -120,6 +122,13 @@ final class ClusterDNSServer: @unchecked Sendable {
 
     /// The server's process, for signals.
     var pid: pid_t { child.pid }
+
+    /// The port of `--http-listen` (its log line comes before the DNS listener's).
+    var httpPort: Int? {
+        let log = self.log
+        guard let range = log.range(of: #"/ready on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }
+        return Int(log[range].split(separator: ":").last ?? "")
+    }
 
     private func listeningPort() -> Int? {
         let log = self.log

@@ -30,6 +30,15 @@ public struct PodAddress: Hashable, Sendable {
 public struct RegistryUpdate: Sendable {
     public var snapshot: RegistrySnapshot
     public var change: RegistryChange
+    /// When the source first saw the change (a file event, a watch message): the start of the
+    /// DNS programming latency, which ends when the update answers.
+    public var seen: ContinuousClock.Instant
+
+    public init(snapshot: RegistrySnapshot, change: RegistryChange, seen: ContinuousClock.Instant = .now) {
+        self.snapshot = snapshot
+        self.change = change
+        self.seen = seen
+    }
 }
 
 /// Counts of objects a change removed, as the warning line says them.
