@@ -21,7 +21,8 @@
 # per round as ratios of the two), FIRST_ANSWER_TIMEOUT (240 s),
 # FORMAT (json): the manifests ClusterDNS loads, the kubectl JSON List of the cluster (what issue 10's
 # start-up target is measured on) or yaml (one file per namespace and kind),
-# ROUNDS (1): with more, the dnsperf runs repeat with the servers interleaved, and each server's row
+# CLUSTERDNS_ARGS (flags added to clusterdns serve, e.g. "--http-listen 127.0.0.1:0" to measure with
+# metrics counted), ROUNDS (1): with more, the dnsperf runs repeat with the servers interleaved, and each server's row
 # is its round with the least other load on the machine (steal and neighbours on shared vCPUs).
 set -euo pipefail
 
@@ -207,8 +208,9 @@ run_size() {
         free_port; port=$PORT
         case $name in
         clusterdns)
+            # shellcheck disable=SC2086 # CLUSTERDNS_ARGS is a list of flags
             start_server clusterdns "$port" "$CLUSTERDNS" serve --registry "$cluster/manifests" \
-                --listen "127.0.0.1:$port" --threads 1 --log-level warning ;;
+                --listen "127.0.0.1:$port" --threads 1 --log-level warning ${CLUSTERDNS_ARGS:-} ;;
         baseline)
             [ -x "${BASELINE_BIN:-}" ] || die "SERVERS names baseline, but BASELINE_BIN is not an executable"
             start_server baseline "$port" "$BASELINE_BIN" serve --registry "$cluster/manifests" \

@@ -8,4 +8,31 @@ struct ClusterDNSCommand: AsyncParsableCommand {
         abstract: "An in-cluster DNS server for Kubernetes-style service discovery.",
         subcommands: [ServeCommand.self, CheckCommand.self, EnvCommand.self, ExportCommand.self, RegistryCommand.self]
     )
+
+    /// ArgumentParser's main, with `serve --config FILE` expanded into arguments first.
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command: any ParsableCommand
+            if arguments.first == "serve", let path = ServeConfigFile.configPath(in: arguments) {
+                let expanded = ["serve"] + (try ServeConfigFile.expand(serveArguments: Array(arguments.dropFirst())))
+                do {
+                    command = try parseAsRoot(expanded)
+                } catch {
+                    // The command line alone parses: the file's settings are what is wrong.
+                    guard (try? parseAsRoot(arguments)) != nil else { throw error }
+                    throw ServeConfigFile.Invalid(description: "--config \(path): \(ServeCommand.message(for: error))")
+                }
+            } else {
+                command = try parseAsRoot(arguments)
+            }
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

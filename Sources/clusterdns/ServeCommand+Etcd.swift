@@ -23,6 +23,7 @@ extension ServeCommand {
 
         let running = RunningListener()
         let signals = ServeSignals.stopping(running, lameduck: operations.lameduck, readiness: ops.readiness, logger: logger) {
+            rereadConfig(logger: logger)
             logger.info("received SIGHUP: an etcd registry follows its watch, nothing to reload")
         }
         defer { signals.cancel() }

@@ -23,6 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var operations: OperationsOptions
 
+    @Option(help: "A YAML file of serve's settings, keyed by flag name without dashes (listen: 0.0.0.0:53); flags given here override it. SIGHUP checks it again.")
+    var config: String?
+
     @Option(help: "Address to listen on, UDP and TCP (HOST:PORT; port 0 picks a free one).")
     var listen: String = "127.0.0.1:5353"
 
@@ -88,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         // before the watcher runs is kept by the source for the watcher's first poll.
         let running = RunningListener()
         let signals = ServeSignals.stopping(running, lameduck: operations.lameduck, readiness: ops.readiness, logger: logger) {
+            rereadConfig(logger: logger)
             logger.info("received SIGHUP, reloading the registry")
             source.reload()
         }
@@ -136,6 +140,28 @@ struct ServeCommand: AsyncParsableCommand {
         try await listener.waitUntilClosed()
         watching.stop()
         await ops.server?.stop()
+    }
+}
+
+extension ServeCommand {
+    /// SIGHUP with `--config`: the file is read and checked again. An invalid file changes nothing
+    /// (the running configuration stays, and the log says why); the registry is re-read either way.
+    /// Settings other than the registry are fixed at start: a changed one is named in the log, to
+    /// take effect on restart.
+    func rereadConfig(logger: Logger) {
+        guard let config else { return }
+        let commandLine = Array(CommandLine.arguments.drop { $0 != "serve" }.dropFirst())
+        do {
+            let reread = try ServeCommand.parse(try ServeConfigFile.expand(serveArguments: commandLine))
+            let changed = ServeConfigFile.changedSettings(from: self, to: reread)
+            if changed.isEmpty {
+                logger.info("received SIGHUP: --config \(config) is valid and unchanged")
+            } else {
+                logger.warning("received SIGHUP: --config \(config) changes \(changed.joined(separator: ", ")), which take effect when the server restarts; the registry is re-read now")
+            }
+        } catch {
+            logger.error("received SIGHUP: --config \(config) is invalid, keeping the running configuration: \(ServeCommand.message(for: error))")
+        }
     }
 }
 

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `serve --config FILE` as a ConfigMap mounted into a pod would give it.
+@Suite(.serialized) struct ServeConfigEndToEndTests {
+    private func writeConfig(_ text: String, in directory: URL) throws -> String {
+        let path = directory.appendingPathComponent("clusterdns.yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func theFileConfiguresTheServerAndFlagsOverrideIt() throws {
+        let registry = try EndToEndRegistry.directory()
+        defer { try? FileManager.default.removeItem(at: registry) }
+        let config = try writeConfig("""
+            registry: [\(registry.path)]
+            ttl: 60
+            threads: 1
+            http-listen: 127.0.0.1:0
+            """, in: registry)
+        let server = try ClusterDNSServer(arguments: ["--config", config, "--ttl", "7"])
+        defer { server.stop() }
+        #expect(server.httpPort != nil, "http-listen from the file: \(server.log)")
+        let answer = try Client.dig.query(port: server.port, "kubernetes.default.svc.cluster.local")
+        #expect(answer.data(ofType: "A") == ["10.96.0.1"], "\(answer)")
+        // dig's answer line: name TTL class type data; the flag's TTL wins over the file's.
+        #expect(answer.answers.first?.split(separator: " ").dropFirst().first == "7", "\(answer)")
+    }
+
+    @Test(arguments: [
+        ("ttl: lots\n", "--ttl"),
+        ("no-such-flag: 1\n", "no-such-flag"),
+        ("- listen\n", "expected a mapping"),
+        ("registry: {a: b}\n", "found a mapping"),
+    ])
+    func anInvalidFileIsAClearErrorNamingIt(content: String, mention: String) throws {
+        let directory = try makeRegistry([:])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = try writeConfig(content, in: directory)
+        let result = try run(BuiltProducts.clusterdns, ["serve", "--config", config, "--listen", "127.0.0.1:0"], timeout: 10)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--config \(config)"), "\(result.stderr)")
+        #expect(result.stderr.contains(mention), "\(result.stderr)")
+    }
+
+    @Test func sighupWithAnInvalidFileKeepsTheRunningConfiguration() throws {
+        let registry = try EndToEndRegistry.directory()
+        defer { try? FileManager.default.removeItem(at: registry) }
+        let config = try writeConfig("registry: \(registry.path)\nttl: 30\n", in: registry)
+        let server = try ClusterDNSServer(arguments: ["--config", config, "--threads", "1"])
+        defer { server.stop() }
+
+        try "registry: \(registry.path)\nttl: [broken\n".write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(kill(server.pid, SIGHUP) == 0)
+        #expect(server.waitForLog(containing: "is invalid, keeping the running configuration", timeout: 5), "\(server.log)")
+        let answer = try Client.dig.query(port: server.port, "kubernetes.default.svc.cluster.local")
+        #expect(answer.answers.first?.split(separator: " ").dropFirst().first == "30", "\(answer)")
+
+        try "registry: \(registry.path)\nttl: 40\n".write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(kill(server.pid, SIGHUP) == 0)
+        #expect(server.waitForLog(containing: "changes ttl, which take effect when the server restarts", timeout: 5), "\(server.log)")
+    }
+}
