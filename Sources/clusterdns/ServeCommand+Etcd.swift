@@ -5,6 +5,7 @@ import EtcdRegistry
 import Foundation
 import Logging
 import Operations
+import ServiceLifecycle
 import ServiceRegistry
 import Synchronization
 
@@ -22,7 +23,7 @@ extension ServeCommand {
             metrics: ops.queryMetrics)
 
         let running = RunningListener()
-        let signals = ServeSignals.stopping(running, lameduck: operations.lameduck, readiness: ops.readiness, logger: logger) {
+        let signals = ServeSignals.stopping(running, logger: logger) {
             rereadConfig(logger: logger)
             logger.info("received SIGHUP: an etcd registry follows its watch, nothing to reload")
         }
@@ -31,9 +32,14 @@ extension ServeCommand {
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP); reading the registry from etcd \(etcd.endpoints.joined(separator: ",")) under \(etcd.layout.watchPrefix), SERVFAIL until it is listed")
 
         try await etcd.withClient(logger: logger, retryBudget: .seconds(3)) { client in
-            try await follow(client: client, pipeline: pipeline, listener: listener, zoneConfiguration: zoneConfiguration, ops: ops, logger: logger)
+            let source = EtcdSource(client: client, layout: etcd.layout, options: cidrs.registryOptions, logger: logger)
+            let following = TaskService {
+                await follow(source, pipeline: pipeline, zoneConfiguration: zoneConfiguration, ops: ops, logger: logger)
+            }
+            try await runServiceGroup(
+                dns: DNSListenerService(listener: listener, readiness: ops.readiness, lameduck: operations.lameduck, logger: logger),
+                sources: [following], operations: ops.server, running: running, logger: logger)
         }
-        await ops.server?.stop()
     }
 
     /// The zones' configuration from the options: the listen address is the name server's glue,
@@ -56,73 +62,78 @@ extension ServeCommand {
         return listener
     }
 
-    /// Publishes what the source lists and watches until the listener closes.
-    private func follow(
-        client: EtcdClient, pipeline: QueryPipeline, listener: DNSListener, zoneConfiguration: ZoneConfiguration, ops: ServeOperations, logger: Logger
-    ) async throws {
-        let source = EtcdSource(client: client, layout: etcd.layout, options: cidrs.registryOptions, logger: logger)
+    /// Publishes what the source lists, then what it watches, until cancelled.
+    private func follow(_ source: EtcdSource, pipeline: QueryPipeline, zoneConfiguration: ZoneConfiguration, ops: ServeOperations, logger: Logger) async {
         let zoneDomain = zoneConfiguration.domain
-        let following = Task {
-            await source.run { publication in
-                switch publication {
-                case .synced(let snapshot, let revision):
-                    let start = ContinuousClock.now
-                    pipeline.publish(Catalog(snapshot: snapshot, configuration: zoneConfiguration))
-                    logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from etcd revision \(revision): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (zones built in \((ContinuousClock.now - start).briefly))")
-                    ops.registryMetrics?.published(snapshot)
-                    ops.readiness.markReady("registry")
-                    compileAnswers(pipeline, logger: logger)
-                case .update(let update, let revision):
-                    let start = ContinuousClock.now
-                    let patched = pipeline.apply(update)
-                    ops.registryMetrics?.applied(update)
-                    logger.debug("serving serial \(update.snapshot.serial) (etcd revision \(revision)): \(update.snapshot.serviceCount) services; \(patched.names) names compiled again in \((ContinuousClock.now - start).briefly)")
-                }
+        await source.run { publication in
+            switch publication {
+            case .synced(let snapshot, let revision):
+                let start = ContinuousClock.now
+                pipeline.publish(Catalog(snapshot: snapshot, configuration: zoneConfiguration))
+                logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from etcd revision \(revision): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (zones built in \((ContinuousClock.now - start).briefly))")
+                ops.registryMetrics?.published(snapshot)
+                ops.readiness.markReady("registry")
+                compileAnswers(pipeline, logger: logger)
+            case .update(let update, let revision):
+                let start = ContinuousClock.now
+                let patched = pipeline.apply(update)
+                ops.registryMetrics?.applied(update)
+                logger.debug("serving serial \(update.snapshot.serial) (etcd revision \(revision)): \(update.snapshot.serviceCount) services; \(patched.names) names compiled again in \((ContinuousClock.now - start).briefly)")
             }
         }
-        defer { following.cancel() }
-        try await listener.waitUntilClosed()
-        following.cancel()
-        await following.value
     }
 }
 
-/// The listener a SIGTERM or SIGINT shuts down, once one is bound.
+/// The listener a SIGTERM or SIGINT shuts down, once one is bound, and whether the service group
+/// that shuts it down gracefully runs yet.
 final class RunningListener: Sendable {
-    private let listener = Mutex<DNSListener?>(nil)
+    private struct State {
+        var listener: DNSListener?
+        var group: ServiceGroup?
+        var signals = 0
+    }
 
-    func set(_ listener: DNSListener) { self.listener.withLock { $0 = listener } }
+    private let state = Mutex(State())
 
-    var current: DNSListener? { listener.withLock { $0 } }
+    func set(_ listener: DNSListener) { state.withLock { $0.listener = listener } }
+
+    func grouped(_ group: ServiceGroup) { state.withLock { $0.group = group } }
+
+    fileprivate enum ShutdownAction {
+        case exit
+        case gracefully(ServiceGroup)
+        case atOnce(DNSListener)
+    }
+
+    /// What a shutdown signal does now: exit (nothing bound yet), the group's graceful shutdown
+    /// (a first signal), or stop the listener at once (a second, or no group yet).
+    fileprivate func onShutdownSignal() -> ShutdownAction {
+        state.withLock { state in
+            state.signals += 1
+            guard let listener = state.listener else { return .exit }
+            guard let group = state.group, state.signals == 1 else { return .atOnce(listener) }
+            return .gracefully(group)
+        }
+    }
 }
 
 extension ServeSignals {
-    /// Signals that shut `running` down (or exit, before it is bound) and call `onReload` on SIGHUP.
-    /// Shutdown begins with the lameduck period: /ready fails at once, so the Service stops sending
-    /// queries here, while DNS still answers those in flight for `lameduck` seconds. A second
-    /// signal stops at once.
-    static func stopping(
-        _ running: RunningListener, lameduck: Double, readiness: Readiness, logger: Logger, onReload: @escaping @Sendable () -> Void
-    ) -> ServeSignals {
-        let stopping = Mutex(false)
-        return ServeSignals(
+    /// Signals for `serve`: before the listener is bound a shutdown signal exits; once the service
+    /// group runs, a first one starts its graceful shutdown (the lameduck period) and a second
+    /// stops the listener at once. SIGHUP calls `onReload`.
+    static func stopping(_ running: RunningListener, logger: Logger, onReload: @escaping @Sendable () -> Void) -> ServeSignals {
+        ServeSignals(
             onShutdown: { signal in
-                guard let listener = running.current else { Foundation.exit(0) }
-                let again = stopping.withLock { stopping in
-                    defer { stopping = true }
-                    return stopping
-                }
-                readiness.beginShutdown()
-                if again || lameduck == 0 {
-                    logger.info("received \(signal), shutting down")
+                switch running.onShutdownSignal() {
+                case .exit:
+                    logger.info("received \(signal), exiting")
+                    Foundation.exit(0)
+                case .gracefully(let group):
+                    logger.info("received \(signal)")
+                    Task { await group.triggerGracefulShutdown() }
+                case .atOnce(let listener):
+                    logger.info("received \(signal), shutting down at once")
                     Task { try? await listener.shutdown() }
-                    return
-                }
-                logger.info("received \(signal): not ready; answering for \(lameduck) s more (lameduck), then shutting down")
-                Task {
-                    try? await Task.sleep(for: .milliseconds(Int(lameduck * 1000)))
-                    logger.info("lameduck over, shutting down")
-                    try? await listener.shutdown()
                 }
             },
             onReload: onReload)

@@ -90,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Armed before anything is bound, so a SIGTERM right after startup is never lost. A SIGHUP
         // before the watcher runs is kept by the source for the watcher's first poll.
         let running = RunningListener()
-        let signals = ServeSignals.stopping(running, lameduck: operations.lameduck, readiness: ops.readiness, logger: logger) {
+        let signals = ServeSignals.stopping(running, logger: logger) {
             rereadConfig(logger: logger)
             logger.info("received SIGHUP, reloading the registry")
             source.reload()
@@ -129,17 +129,16 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
         ops.registryMetrics?.published(snapshot, invalidObjects: loaded.hardErrors.count)
         ops.readiness.markReady("registry")
-        compileAnswers(pipeline, logger: logger)
 
-        let watching = source.startWatching { update in
+        let watch = ManifestWatchService(source: source, first: { compileAnswers(pipeline, logger: logger) }) { update in
             let start = ContinuousClock.now
             let patched = pipeline.apply(update)
             ops.registryMetrics?.applied(update)
             logger.info("serving serial \(update.snapshot.serial): \(update.snapshot.serviceCount) services; \(patched.names) names compiled again (\(patched.shardsCopied) table shards copied) in \((ContinuousClock.now - start).briefly)")
         }
-        try await listener.waitUntilClosed()
-        watching.stop()
-        await ops.server?.stop()
+        try await runServiceGroup(
+            dns: DNSListenerService(listener: listener, readiness: ops.readiness, lameduck: operations.lameduck, logger: logger),
+            sources: [watch], operations: ops.server, running: running, logger: logger)
     }
 }
 
@@ -168,32 +167,54 @@ extension ServeCommand {
 extension PodMode: ExpressibleByArgument {}
 extension UDPEngine: ExpressibleByArgument {}
 
-/// Turns SIGINT and SIGTERM into a clean shutdown instead of an abrupt exit, and SIGHUP (whose
-/// default action would kill the server) into a reload of the registry, as daemons do.
+/// SIGHUP (whose default action would kill the server) becomes a reload of the registry, as daemons
+/// do; SIGINT and SIGTERM are the service group's graceful shutdown, and handled here only while
+/// there is no group yet (exit) and when repeated (stop at once).
 /// Unchecked: the sources are fixed at init and dispatch sources are thread-safe.
 final class ServeSignals: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
+    private let reader: Thread
 
+    /// The write end of the pipe the C handler writes each signal's number into: a handler may
+    /// only make async-signal-safe calls, and `write` is one.
+    nonisolated(unsafe) fileprivate static var pipeWriteEnd: Int32 = -1
+
+    /// Installs real handlers with sigaction: the disposition is the process's, so no thread,
+    /// whatever its signal mask, can take a signal's default action (for SIGTERM: being killed
+    /// before the lameduck). Dispatch's signal sources read a signalfd on Linux, which sees only
+    /// signals blocked in every thread; threads it does not control left SIGTERM deadly there.
     init(onShutdown: @escaping @Sendable (String) -> Void, onReload: @escaping @Sendable () -> Void) {
-        let handlers: [(Int32, @Sendable () -> Void)] = [
-            (SIGINT, { onShutdown("SIGINT") }),
-            (SIGTERM, { onShutdown("SIGTERM") }),
-            (SIGHUP, onReload),
-        ]
-        var sources: [any DispatchSourceSignal] = []
-        for (number, handler) in handlers {
-            signal(number, SIG_IGN)
-            // A serial queue per signal: two SIGHUPs never reload at once.
-            let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "clusterdns.signal.\(number)"))
-            source.setEventHandler(handler: handler)
-            source.resume()
-            sources.append(source)
+        var ends: [Int32] = [0, 0]
+        pipe(&ends)
+        Self.pipeWriteEnd = ends[1]
+        let readEnd = ends[0]
+        // One thread reads and handles them in order: two SIGHUPs never reload at once.
+        reader = Thread {
+            var number: Int32 = 0
+            while read(readEnd, &number, MemoryLayout<Int32>.size) == MemoryLayout<Int32>.size {
+                switch number {
+                case SIGINT: onShutdown("SIGINT")
+                case SIGTERM: onShutdown("SIGTERM")
+                case SIGHUP: onReload()
+                default: break
+                }
+            }
         }
-        self.sources = sources
+        reader.start()
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                var number = number
+                _ = write(ServeSignals.pipeWriteEnd, &number, MemoryLayout<Int32>.size)
+            }
+            action.sa_flags = SA_RESTART
+            sigemptyset(&action.sa_mask)
+            sigaction(number, &action, nil)
+        }
     }
 
+    /// Signals are ignored from now on (the server is stopping anyway).
     func cancel() {
-        for source in sources { source.cancel() }
+        for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_IGN) }
     }
 }
 

@@ -130,6 +130,11 @@ enum Large {
         pipeline.compileAnswers()
         return pipeline
     }()
+    static let countedPipeline: QueryPipeline = {
+        let pipeline = QueryPipeline(catalog: catalog, metrics: QueryMetrics(server: "dns://127.0.0.1:53"))
+        pipeline.compileAnswers()
+        return pipeline
+    }()
 
     /// The bytes of each packet, as the UDP batch engine receives them.
     static func rawPackets(_ packets: [ByteBuffer]) -> [[UInt8]] {
