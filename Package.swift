@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ServiceRegistry", targets: ["ServiceRegistry"]),
         .library(name: "ClusterZones", targets: ["ClusterZones"]),
         .library(name: "DNSServer", targets: ["DNSServer"]),
+        .library(name: "Forwarding", targets: ["Forwarding"]),
         .library(name: "ServiceEnv", targets: ["ServiceEnv"]),
     ],
     dependencies: [
@@ -50,9 +51,19 @@ let package = Package(
         .target(name: "CPrefetch"),
         .target(name: "CUDPBatch"),
         .target(
+            name: "Forwarding",
+            dependencies: [
+                "DNSWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "DNSServer",
             dependencies: [
-                "DNSWire", "ClusterZones", "CUDPBatch",
+                "DNSWire", "ClusterZones", "CUDPBatch", "Forwarding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -76,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "DNSWire", "ServiceRegistry", "ClusterZones", "DNSServer", "ServiceEnv", "EtcdRegistry",
+                "DNSWire", "ServiceRegistry", "ClusterZones", "DNSServer", "ServiceEnv", "EtcdRegistry", "Forwarding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,6 +105,7 @@ let package = Package(
         ),
         .testTarget(name: "ClusterZonesTests", dependencies: ["ClusterZones", "DNSWire", "ServiceRegistry", "LDNSTestSupport", "SpecSupport"]),
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterZones", "ServiceRegistry", "SpecSupport"]),
+        .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "DNSWire"]),
         .testTarget(name: "ServiceEnvTests", dependencies: ["ServiceEnv", "ServiceRegistry"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ClusterZones", "DNSWire", "SpecSupport", "EtcdRegistry"]),
     ],
