@@ -15,6 +15,12 @@ public enum AnswerPath: String, Sendable, CaseIterable {
     case strict
     /// Over the client's response rate: a truncated answer that sends it to TCP (`ResponseRateLimit`).
     case rateLimited = "rrl"
+    /// A name outside every zone (or an ExternalName's target outside them), answered from the
+    /// forwarder's cache of upstream answers.
+    case forwardCache = "forward-cache"
+    /// A name outside every zone sent upstream: the response comes later, through the
+    /// transport's `DeferredReply`; nothing is written now.
+    case forwarded = "forward"
 }
 
 /// A response written into a transport's buffer.
@@ -26,6 +32,26 @@ public struct DNSResponse: Sendable, Equatable {
     public init(length: Int, path: AnswerPath) {
         self.length = length
         self.path = path
+    }
+
+    /// Nothing to send now: the response goes out later through the transport's `DeferredReply`.
+    public var isDeferred: Bool { path == .forwarded }
+}
+
+/// The way back to a client for a response written later, from another thread: what a transport
+/// hands the pipeline for a query it cannot answer at once (a forwarded one). Made only when a
+/// query needs it, so the answers of cluster names never pay for it.
+public struct DeferredReply: Sendable {
+    private let deliver: @Sendable (ByteBuffer) -> Void
+
+    /// - Parameter deliver: sends a response (without any TCP length) to the client.
+    public init(_ deliver: @escaping @Sendable (ByteBuffer) -> Void) {
+        self.deliver = deliver
+    }
+
+    /// Sends `response` to the client; called once per deferred query.
+    public func send(_ response: ByteBuffer) {
+        deliver(response)
     }
 }
 
@@ -46,9 +72,16 @@ extension DNSResponder {
     }
 
     /// One query from a NIO channel, into a new buffer of `transport.largestResponse` bytes after
-    /// `prefix` bytes left for the caller (TCP's length).
-    public func respond(to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator, prefix: Int = 0) -> (ByteBuffer, DNSResponse)? {
-        allocator.response(to: query, over: transport, prefix: prefix) { respond(to: $0, over: transport, into: $1) }
+    /// `prefix` bytes left for the caller (TCP's length). `later` is asked for the way back only
+    /// when the response is deferred (`DNSResponse.isDeferred`; the buffer is then empty).
+    public func respond(
+        to query: ByteBuffer, over transport: DNSTransport, allocator: ByteBufferAllocator, prefix: Int = 0,
+        later: () -> DeferredReply? = { nil }
+    ) -> (ByteBuffer, DNSResponse)? {
+        allocator.response(to: query, over: transport, prefix: prefix) { bytes, output in
+            let batch = batch()
+            return batch.respond(to: bytes, batch.read(bytes, over: transport), over: transport, into: output, later: later)
+        }
     }
 }
 
@@ -101,6 +134,12 @@ public protocol DNSBatchResponder {
     /// `transport.largestResponse` bytes; nil means the query is dropped (unreadable header, or a
     /// message that is itself a response).
     func respond(to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse?
+    /// `respond`, for a transport that can send a response later: `later` gives the way back to
+    /// this client, asked only when the response is deferred (`DNSResponse.isDeferred`).
+    func respond(
+        to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer,
+        later: () -> DeferredReply?
+    ) -> DNSResponse?
 }
 
 extension DNSBatchResponder {
@@ -109,6 +148,14 @@ extension DNSBatchResponder {
     }
 
     public func prefetch(_ read: ReadQuery) {}
+
+    /// A responder that never defers answers every query at once.
+    public func respond(
+        to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer,
+        later: () -> DeferredReply?
+    ) -> DNSResponse? {
+        respond(to: query, read, over: transport, into: output)
+    }
 
     /// One query, read and answered.
     public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse? {

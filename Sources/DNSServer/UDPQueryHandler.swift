@@ -25,14 +25,21 @@ final class UDPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         // Longer than the largest query: cut short by the kernel, not a query to answer.
         guard query.data.readableBytes <= DNSTransport.largestUDPQuery else { return }
         let now = limiter == nil ? 0 : ResponseRateLimiter.nowMilliseconds()
+        let channel = context.channel
         let answered = context.channel.allocator.response(to: query.data, over: .udp, prefix: 0) { bytes, output in
             let batch = responder.batch()
             return batch.respondOverUDP(
                 to: bytes, batch.read(bytes, over: .udp), into: output, limiter: limiter,
-                client: { ResponseRateLimiter.netblock(of: query.remoteAddress) }, now: now)
+                client: { ResponseRateLimiter.netblock(of: query.remoteAddress) }, now: now,
+                later: {
+                    DeferredReply { response in
+                        channel.writeAndFlush(AddressedEnvelope(remoteAddress: query.remoteAddress, data: response), promise: nil)
+                    }
+                })
         }
         guard let (buffer, response) = answered else { return }
         logger.debug("answered", metadata: ["path": "\(response.path.rawValue)", "bytes": "\(response.length)"])
+        guard !response.isDeferred else { return }
         context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: query.remoteAddress, data: buffer)), promise: nil)
     }
 

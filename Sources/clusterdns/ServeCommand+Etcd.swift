@@ -15,8 +15,11 @@ extension ServeCommand {
     func serveFromEtcd(logger: Logger) async throws {
         let zoneConfiguration = try zoneConfiguration()
         let empty = RegistryStore(options: cidrs.registryOptions).snapshot
+        let forwarder = try forwarding.makeForwarder(logger: logger)
+        defer { forwarder?.shutdown() }
         let pipeline = QueryPipeline(
-            catalog: Catalog(snapshot: empty, configuration: zoneConfiguration, awaitingRegistry: true), compiledNamesLimit: compiledNamesLimit)
+            catalog: Catalog(snapshot: empty, configuration: zoneConfiguration, awaitingRegistry: true), compiledNamesLimit: compiledNamesLimit,
+            forwarder: forwarder)
 
         let running = RunningListener()
         let signals = ServeSignals.stopping(running, logger: logger) {
@@ -24,6 +27,7 @@ extension ServeCommand {
         }
         defer { signals.cancel() }
         let listener = try await startListener(pipeline, running: running, logger: logger)
+        try await forwarding.refuseLoop(forwarder, listener: listener, logger: logger)
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP); reading the registry from etcd \(etcd.endpoints.joined(separator: ",")) under \(etcd.layout.watchPrefix), SERVFAIL until it is listed")
 
         try await etcd.withClient(logger: logger, retryBudget: .seconds(3)) { client in
