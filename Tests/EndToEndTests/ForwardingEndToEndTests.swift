@@ -24,15 +24,32 @@ enum ForwardingRegistry {
     }
 }
 
+/// An unbound upstream and a `serve --forward` to it on that registry; `stop()` ends both.
+struct ForwardingServer {
+    let upstream: UnboundUpstream
+    let registry: URL
+    let server: ClusterDNSServer
+    var port: Int { server.port }
+
+    init(_ arguments: [String] = [], listen: String = "127.0.0.1:0") throws {
+        upstream = try UnboundUpstream()
+        registry = try ForwardingRegistry.directory()
+        server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--forward", upstream.address] + arguments, listen: listen)
+    }
+
+    func stop() {
+        server.stop()
+        upstream.kill()
+        try? FileManager.default.removeItem(at: registry)
+    }
+}
+
 /// `serve --forward` against a real unbound standing in for the internet, asked with dig.
 @Suite(.serialized, .enabled(if: UnboundUpstream.isInstalled, "unbound is not installed: apt-get install unbound (.ci/run does)"))
 struct ForwardingEndToEndTests {
     @Test(arguments: [false, true])
     func aNameOutsideTheClusterIsAnsweredByTheUpstream(overTCP: Bool) throws {
-        let upstream = try UnboundUpstream()
-        let registry = try ForwardingRegistry.directory()
-        defer { try? FileManager.default.removeItem(at: registry) }
-        let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--forward", upstream.address])
+        let server = try ForwardingServer()
         defer { server.stop() }
 
         let output = try Client.dig.query(port: server.port, "WWW.Example.com", "A", tcp: overTCP)
@@ -48,10 +65,7 @@ struct ForwardingEndToEndTests {
     }
 
     @Test func anExternalNameCarriesItsCNAMEAndTheTargetsRecordsFromUpstream() throws {
-        let upstream = try UnboundUpstream()
-        let registry = try ForwardingRegistry.directory()
-        defer { try? FileManager.default.removeItem(at: registry) }
-        let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--forward", upstream.address])
+        let server = try ForwardingServer()
         defer { server.stop() }
 
         let output = try Client.dig.query(port: server.port, "db.shop.svc.cluster.local", "A")
@@ -76,10 +90,7 @@ struct ForwardingEndToEndTests {
     }
 
     @Test func aMissingNameIsNXDOMAINWithTheUpstreamsSOA() throws {
-        let upstream = try UnboundUpstream()
-        let registry = try ForwardingRegistry.directory()
-        defer { try? FileManager.default.removeItem(at: registry) }
-        let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--forward", upstream.address])
+        let server = try ForwardingServer()
         defer { server.stop() }
 
         let output = try Client.dig.query(port: server.port, "nothing-here.example.com", "A")
@@ -88,10 +99,7 @@ struct ForwardingEndToEndTests {
     }
 
     @Test func aLargeAnswerIsFetchedOverTCPAfterTheUpstreamTruncatesIt() throws {
-        let upstream = try UnboundUpstream()
-        let registry = try ForwardingRegistry.directory()
-        defer { try? FileManager.default.removeItem(at: registry) }
-        let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--forward", upstream.address])
+        let server = try ForwardingServer()
         defer { server.stop() }
 
         // 12 TXT records of 200 bytes: over unbound's 1232-byte UDP limit, so its UDP reply has TC
@@ -99,21 +107,18 @@ struct ForwardingEndToEndTests {
         let udp = try Client.dig.query(port: server.port, "big.example.com", "TXT", extra: ["+ignore"])
         #expect(udp.flags.contains("tc"), "\(udp)")
         // With the upstream gone, the whole answer can only come from what the forwarder fetched.
-        upstream.kill()
+        server.upstream.kill()
         let tcp = try Client.dig.query(port: server.port, "big.example.com", "TXT", tcp: true)
         #expect(tcp.status == "NOERROR" && tcp.data(ofType: "TXT").count == 12, "\(tcp)")
     }
 
     @Test func aCachedAnswerIsGivenWithoutTheUpstreamWithItsTTLCountingDown() throws {
-        let upstream = try UnboundUpstream()
-        let registry = try ForwardingRegistry.directory()
-        defer { try? FileManager.default.removeItem(at: registry) }
-        let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--forward", upstream.address, "--serve-stale", "0"])
+        let server = try ForwardingServer(["--serve-stale", "0"])
         defer { server.stop() }
 
         let first = try Client.dig.query(port: server.port, "www.example.com", "A")
         #expect(first.data(ofType: "A") == ["93.184.216.34"], "\(first)")
-        upstream.kill()
+        server.upstream.kill()
         sleep(1)
         let second = try Client.dig.query(port: server.port, "www.example.com", "A")
         #expect(second.data(ofType: "A") == ["93.184.216.34"], "\(second)")

@@ -16,12 +16,9 @@ struct PodResolverEndToEndTests {
         ("www.example.com", ["93.184.216.34"]),  // outside the cluster, after the search path's NXDOMAINs
     ])
     func getentInAPodResolvesThroughTheSearchPath(_ name: String, _ expected: [String]) throws {
-        let upstream = try UnboundUpstream()
-        let registry = try ForwardingRegistry.directory()
-        defer { try? FileManager.default.removeItem(at: registry) }
-        let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--forward", upstream.address], listen: "\(Self.address):53")
+        let server = try ForwardingServer(listen: "\(Self.address):53")
         defer { server.stop() }
-        let resolvConf = registry.appendingPathComponent("resolv.conf")
+        let resolvConf = server.registry.appendingPathComponent("resolv.conf")
         try """
             nameserver \(Self.address)
             search shop.svc.cluster.local svc.cluster.local cluster.local
@@ -30,7 +27,7 @@ struct PodResolverEndToEndTests {
             """.write(to: resolvConf, atomically: true, encoding: .utf8)
 
         let result = try run("unshare", ["--mount", "sh", "-c", "mount --bind \(resolvConf.path) /etc/resolv.conf && exec getent ahosts \(name)"], timeout: 20)
-        #expect(result.status == 0, "getent ahosts \(name): \(result.stdout)\(result.stderr)\n\(server.log)")
+        #expect(result.status == 0, "getent ahosts \(name): \(result.stdout)\(result.stderr)\n\(server.server.log)")
         let addresses = Set(result.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) })
         #expect(addresses == Set(expected), "getent ahosts \(name):\n\(result.stdout)")
     }
