@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ServiceRegistry", targets: ["ServiceRegistry"]),
         .library(name: "ClusterZones", targets: ["ClusterZones"]),
         .library(name: "DNSServer", targets: ["DNSServer"]),
+        .library(name: "Forwarding", targets: ["Forwarding"]),
         .library(name: "ServiceEnv", targets: ["ServiceEnv"]),
     ],
     dependencies: [
@@ -52,9 +53,19 @@ let package = Package(
         .target(name: "CPrefetch"),
         .target(name: "CUDPBatch"),
         .target(
+            name: "Forwarding",
+            dependencies: [
+                "DNSWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "DNSServer",
             dependencies: [
-                "DNSWire", "ClusterZones", "CUDPBatch",
+                "DNSWire", "ClusterZones", "CUDPBatch", "Forwarding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -88,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "DNSWire", "ServiceRegistry", "ClusterZones", "DNSServer", "ServiceEnv", "EtcdRegistry", "Operations",
+                "DNSWire", "ServiceRegistry", "ClusterZones", "DNSServer", "ServiceEnv", "EtcdRegistry", "Operations", "Forwarding",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -108,6 +119,7 @@ let package = Package(
         ),
         .testTarget(name: "ClusterZonesTests", dependencies: ["ClusterZones", "DNSWire", "ServiceRegistry", "LDNSTestSupport", "SpecSupport"]),
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterZones", "ServiceRegistry", "SpecSupport"]),
+        .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "DNSWire"]),
         .testTarget(name: "ServiceEnvTests", dependencies: ["ServiceEnv", "ServiceRegistry"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ClusterZones", "DNSWire", "SpecSupport", "EtcdRegistry"]),
     ],

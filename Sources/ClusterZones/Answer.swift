@@ -8,16 +8,20 @@ public struct Answer: Hashable, Sendable {
     public var answers: [ResourceRecord]
     public var authority: [ResourceRecord]
     public var additional: [ResourceRecord]
+    /// True when part of the answer came from an upstream resolver (forwarding): the RA bit.
+    public var recursionAvailable: Bool
 
     public init(
         responseCode: ResponseCode = .noError,
         authoritative: Bool = true,
         answers: [ResourceRecord] = [],
         authority: [ResourceRecord] = [],
-        additional: [ResourceRecord] = []
+        additional: [ResourceRecord] = [],
+        recursionAvailable: Bool = false
     ) {
         self.responseCode = responseCode
         self.authoritative = authoritative
+        self.recursionAvailable = recursionAvailable
         self.answers = answers
         self.authority = authority
         self.additional = additional

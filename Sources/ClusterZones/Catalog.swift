@@ -41,6 +41,12 @@ public final class Catalog: Sendable {
         self.zonesByOrigin = ([clusterZone as any Zone] + reverseZones.map { $0 as any Zone }).sorted { $0.origin.labelCount > $1.origin.labelCount }
     }
 
+    /// Whether `name` (in lower case) is in a zone held here: names that are not are forwarded,
+    /// or REFUSED without a forwarder.
+    public func holds(_ name: DNSName) -> Bool {
+        zonesByOrigin.contains { name.isSubdomain(of: $0.origin) }
+    }
+
     /// Origins of the zones held, cluster zone first.
     public var origins: [DNSName] { [clusterZone.origin] + reverseZones.map(\.origin) }
 

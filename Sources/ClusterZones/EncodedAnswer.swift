@@ -20,7 +20,8 @@ extension Answer {
     public func encoded<Result>(
         for question: DNSQuestion, maxSize: Int = 65535, scratch: inout ByteBuffer, _ use: (EncodedAnswer) -> Result
     ) -> Result {
-        let header = DNSHeader.response(to: DNSHeader(), responseCode: responseCode, authoritative: authoritative)
+        let header = DNSHeader.response(
+            to: DNSHeader(), responseCode: responseCode, authoritative: authoritative, recursionAvailable: recursionAvailable)
         let message = DNSMessage(header: header, questions: [question], answers: answers, authority: authority, additional: additional)
         scratch.clear()
         DNSMessageEncoder.encode(message, into: &scratch, maxSize: maxSize)

@@ -15,6 +15,12 @@ public enum AnswerPath: String, Sendable, CaseIterable {
     case strict
     /// Over the client's response rate: a truncated answer that sends it to TCP (`ResponseRateLimit`).
     case rateLimited = "rrl"
+    /// A name outside every zone (or an ExternalName's target outside them), answered from the
+    /// forwarder's cache of upstream answers.
+    case forwardCache = "forward-cache"
+    /// A name outside every zone sent upstream: the response comes later, through the
+    /// transport's `DeferredReply`; nothing is written now.
+    case forwarded = "forward"
 }
 
 /// A response written into a transport's buffer.
@@ -26,6 +32,26 @@ public struct DNSResponse: Sendable, Equatable {
     public init(length: Int, path: AnswerPath) {
         self.length = length
         self.path = path
+    }
+
+    /// Nothing to send now: the response goes out later through the transport's `DeferredReply`.
+    public var isDeferred: Bool { path == .forwarded }
+}
+
+/// The way back to a client for a response written later, from another thread: what a transport
+/// hands the pipeline for a query it cannot answer at once (a forwarded one). Made only when a
+/// query needs it, so the answers of cluster names never pay for it.
+public struct DeferredReply: Sendable {
+    private let deliver: @Sendable (ByteBuffer) -> Void
+
+    /// - Parameter deliver: sends a response (without any TCP length) to the client.
+    public init(_ deliver: @escaping @Sendable (ByteBuffer) -> Void) {
+        self.deliver = deliver
+    }
+
+    /// Sends `response` to the client; called once per deferred query.
+    public func send(_ response: ByteBuffer) {
+        deliver(response)
     }
 }
 
@@ -40,10 +66,29 @@ public protocol DNSResponder: Sendable {
     /// Whether answered queries are counted (`DNSBatchResponder.record`): without metrics the
     /// transports do not even read the clock.
     var countsQueries: Bool { get }
+    /// Counts a deferred query when its response is sent, from whichever thread sends it.
+    func recordDeferred(_ query: QueryObservation)
 }
 
 extension DNSResponder {
     public var countsQueries: Bool { false }
+
+    public func recordDeferred(_ query: QueryObservation) {}
+
+    /// `later` wrapped so that the response it sends is counted: what a transport hands the
+    /// pipeline for its deferred replies. `started` is when the query was read.
+    public func counting(
+        _ later: DeferredReply, transport: DNSTransport, isIPv6: Bool, questionType: UInt16?, requestBytes: Int, started: UInt64
+    ) -> DeferredReply {
+        guard countsQueries else { return later }
+        return DeferredReply { [self] response in
+            later.send(response)
+            recordDeferred(QueryObservation(
+                transport: transport, isIPv6: isIPv6, questionType: questionType, requestBytes: requestBytes, responseBytes: response.readableBytes,
+                responseCode: response.getInteger(at: response.readerIndex + 3, as: UInt8.self).map { $0 & 0x0F } ?? 2,
+                path: .forwarded, nanoseconds: monotonicNanoseconds() &- started))
+        }
+    }
 
     /// One query: see `DNSBatchResponder.respond`.
     public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse? {
@@ -59,7 +104,7 @@ extension DNSResponder {
         let batch = batch()
         let read = batch.read(query, over: transport)
         guard let response = respond(batch, read) else { return nil }
-        guard countsQueries else { return response }
+        guard countsQueries, !response.isDeferred else { return response }
         batch.record(QueryObservation(
             transport: transport, isIPv6: isIPv6, questionType: read.view?.type, requestBytes: query.count,
             responseBytes: response.length, responseCode: output[3] & 0x0F, path: response.path,
@@ -68,13 +113,16 @@ extension DNSResponder {
     }
 
     /// One query from a NIO channel, into a new buffer of `transport.largestResponse` bytes after
-    /// `prefix` bytes left for the caller (TCP's length), counted.
+    /// `prefix` bytes left for the caller (TCP's length). `later` is asked for the way back only
+    /// when the response is deferred (`DNSResponse.isDeferred`; the buffer is then empty).
+    /// Counted, unless deferred: a deferred response is counted when sent (`recordDeferred`).
     public func respond(
-        to query: ByteBuffer, over transport: DNSTransport, isIPv6: Bool = false, allocator: ByteBufferAllocator, prefix: Int = 0
+        to query: ByteBuffer, over transport: DNSTransport, isIPv6: Bool = false, allocator: ByteBufferAllocator, prefix: Int = 0,
+        later: () -> DeferredReply? = { nil }
     ) -> (ByteBuffer, DNSResponse)? {
         allocator.response(to: query, over: transport, prefix: prefix) { bytes, output in
             respondCounting(to: bytes, over: transport, isIPv6: isIPv6, into: output) { batch, read in
-                batch.respond(to: bytes, read, over: transport, into: output)
+                batch.respond(to: bytes, read, over: transport, into: output, later: later)
             }
         }
     }
@@ -131,6 +179,12 @@ public protocol DNSBatchResponder {
     func respond(to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse?
     /// Counts a query the transport answered (and sent) for the metrics.
     func record(_ query: QueryObservation)
+    /// `respond`, for a transport that can send a response later: `later` gives the way back to
+    /// this client, asked only when the response is deferred (`DNSResponse.isDeferred`).
+    func respond(
+        to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer,
+        later: () -> DeferredReply?
+    ) -> DNSResponse?
 }
 
 extension DNSBatchResponder {
@@ -141,6 +195,13 @@ extension DNSBatchResponder {
     public func prefetch(_ read: ReadQuery) {}
 
     public func record(_ query: QueryObservation) {}
+    /// A responder that never defers answers every query at once.
+    public func respond(
+        to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer,
+        later: () -> DeferredReply?
+    ) -> DNSResponse? {
+        respond(to: query, read, over: transport, into: output)
+    }
 
     /// One query, read and answered.
     public func respond(to query: UnsafeRawBufferPointer, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse? {

@@ -10,10 +10,14 @@ import Synchronization
 public final class QueryMetrics: Sendable {
     private let tallies = Mutex<[QueryTally]>([])
     private let serverLabel: Mutex<String>
+    private let shared: Mutex<QueryTally>
 
     /// - Parameter server: CoreDNS's `server` label, `dns://HOST:PORT` of the listener.
     public init(server: String) {
         serverLabel = Mutex(server)
+        let sharedTally = QueryTally()
+        shared = Mutex(sharedTally)
+        tallies.withLock { $0.append(sharedTally) }
     }
 
     /// CoreDNS's `server` label; set again once the listener knows the port it bound.
@@ -27,6 +31,12 @@ public final class QueryMetrics: Sendable {
         let tally = QueryTally()
         tallies.withLock { $0.append(tally) }
         return tally
+    }
+
+    /// Counts a query answered off the answering threads (a forwarded one, sent when its upstream
+    /// replied): under a lock, in one tally all such threads share; the slow path can afford it.
+    func recordShared(_ query: QueryObservation) {
+        shared.withLock { $0.record(query) }
     }
 
     /// The sum over every thread's tally.
@@ -96,7 +106,7 @@ public final class QueryMetrics: Sendable {
             }
         }
 
-        text += "# HELP clusterdns_dns_answer_path_total Responses by the link of the answer chain that wrote them: table (compiled answers), cache, general, strict, rrl.\n"
+        text += "# HELP clusterdns_dns_answer_path_total Responses by the link of the answer chain that wrote them: table (compiled answers), cache, general, strict, rrl, forward-cache, forward.\n"
         text += "# TYPE clusterdns_dns_answer_path_total counter\n"
         for path in AnswerPath.allCases {
             text += "clusterdns_dns_answer_path_total{\(base),path=\"\(path.rawValue)\"} \(sums[Layout.path(path)])\n"

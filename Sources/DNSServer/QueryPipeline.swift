@@ -1,6 +1,7 @@
 import Atomics
 import ClusterZones
 import DNSWire
+import Forwarding
 import NIOCore
 import NIOPosix
 import ServiceRegistry
@@ -48,6 +49,8 @@ public final class QueryPipeline: DNSResponder, Sendable {
     private let cachingEnabled: Bool
     /// Where every thread's queries are counted; nil counts nothing.
     public let metrics: QueryMetrics?
+    /// Where names outside every zone go; nil answers them REFUSED.
+    public let forwarder: Forwarder?
     /// Answers are compiled only for a registry of at most this many names (`AnswerTable.estimatedNameCount`).
     public let compiledNamesLimit: Int
 
@@ -63,11 +66,14 @@ public final class QueryPipeline: DNSResponder, Sendable {
     ///   - compiledNamesLimit: compile the answer table only while the registry has at most this
     ///     many names; 0 never compiles it.
     ///   - metrics: counts each thread's queries for /metrics.
+    ///   - forwarder: answers names outside every zone (and chases ExternalNames out of them);
+    ///     without one they are REFUSED.
     public init(
         catalog: Catalog, cachingResponses: Bool = true, compiledNamesLimit: Int = QueryPipeline.defaultCompiledNamesLimit,
-        metrics: QueryMetrics? = nil
+        metrics: QueryMetrics? = nil, forwarder: Forwarder? = nil
     ) {
         self.current = ManagedAtomic(PublishedCatalog(catalog, generation: 1))
+        self.forwarder = forwarder
         self.cachingEnabled = cachingResponses
         self.compiledNamesLimit = compiledNamesLimit
         self.metrics = metrics
@@ -82,6 +88,10 @@ public final class QueryPipeline: DNSResponder, Sendable {
     }
 
     public var countsQueries: Bool { metrics != nil }
+
+    public func recordDeferred(_ query: QueryObservation) {
+        metrics?.recordShared(query)
+    }
 
     /// The catalog queries see now.
     public var catalog: Catalog { current.load(ordering: .acquiring).catalog }
@@ -137,7 +147,7 @@ public final class QueryPipeline: DNSResponder, Sendable {
         let published = current.load(ordering: .acquiring)
         let thread = thread()
         thread.cache?.adopt(generation: published.generation)
-        return PinnedPipeline(published: published, thread: thread)
+        return PinnedPipeline(published: published, thread: thread, forwarder: forwarder)
     }
 
     private func thread() -> PipelineThread {
@@ -148,11 +158,12 @@ public final class QueryPipeline: DNSResponder, Sendable {
     }
 }
 
-/// The chain for one published catalog on one thread. A struct of two references, so handing it
-/// out per batch allocates nothing.
+/// The chain for one published catalog on one thread. A struct of three references, so handing
+/// it out per batch allocates nothing.
 struct PinnedPipeline: DNSBatchResponder {
     let published: PublishedCatalog
     let thread: PipelineThread
+    let forwarder: Forwarder?
 
     func read(_ query: UnsafeRawBufferPointer, over transport: DNSTransport) -> ReadQuery {
         guard let view = DNSQueryView(query, transport: transport) else { return ReadQuery(view: nil) }
@@ -169,6 +180,13 @@ struct PinnedPipeline: DNSBatchResponder {
     }
 
     func respond(to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse? {
+        respond(to: query, read, over: transport, into: output, later: { nil })
+    }
+
+    func respond(
+        to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer,
+        later: () -> DeferredReply?
+    ) -> DNSResponse? {
         guard let view = read.view else {
             return StrictAnswerer(catalog: published.catalog, thread: thread).respond(to: query, over: transport, into: output)
         }
@@ -179,6 +197,29 @@ struct PinnedPipeline: DNSBatchResponder {
             return DNSResponse(length: length, path: .cache)
         }
         let general = GeneralAnswerer(catalog: published.catalog, thread: thread)
-        return general.answer(view, query: query, into: output).map { DNSResponse(length: $0, path: .general) }
+        guard let forwarder else {
+            return general.answer(view, query: query, into: output).map { DNSResponse(length: $0, path: .general) }
+        }
+        // Forwarding on: what the zones cannot answer alone goes upstream (never into this
+        // thread's cache, whose answers do not age); a transport that cannot defer gets REFUSED.
+        let forwarding = ForwardingAnswerer(forwarder: forwarder, catalog: published.catalog)
+        let question = view.question(in: query)
+        let zones: Answer?
+        let upstream: ForwardingAnswerer.Upstream
+        if forwarding.takesWhole(question) {
+            zones = nil
+            upstream = ForwardingAnswerer.Upstream(question: question, ours: nil)
+        } else {
+            let answer = published.catalog.answer(question)
+            guard let chased = forwarding.chase(answer, of: question) else {
+                return general.answer(answer, to: question, view, query: query, into: output).map { DNSResponse(length: $0, path: .general) }
+            }
+            zones = answer
+            upstream = chased
+        }
+        if let response = forwarding.answer(upstream, to: question, view, query: query, over: transport, scratch: &thread.scratch, into: output, later: later) {
+            return response
+        }
+        return view.write(zones ?? .refused, to: question, query: query, scratch: &thread.scratch, into: output).map { DNSResponse(length: $0, path: .general) }
     }
 }

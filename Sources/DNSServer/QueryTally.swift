@@ -97,13 +97,16 @@ final class QueryTally: @unchecked Sendable {
         }
 
         /// Who wrote a response, as CoreDNS's `plugin` label says it: the zones ("kubernetes"),
-        /// or the server itself (errors, refusals, rate limiting: "").
-        static let pluginNames = ["kubernetes", ""]
+        /// the server itself (errors, refusals, rate limiting: ""), the forwarder ("forward"), its
+        /// cache ("cache").
+        static let pluginNames = ["kubernetes", "", "forward", "cache"]
 
         static func pluginIndex(_ path: AnswerPath, rcode: UInt8) -> Int {
             switch path {
             case .answerTable, .cache, .general: return rcode & 0x0F == 5 ? 1 : 0
             case .strict, .rateLimited: return 1
+            case .forwarded: return 2
+            case .forwardCache: return 3
             }
         }
 

@@ -119,14 +119,14 @@ final class ResponseRateLimiter {
 
 extension DNSBatchResponder {
     /// Answers a UDP query, under `limiter` when there is one: the one place both UDP engines
-    /// apply the limit. `client` is asked only when limiting.
+    /// apply the limit. `client` is asked only when limiting, `later` only for a deferred response.
     func respondOverUDP(
         to query: UnsafeRawBufferPointer, _ read: ReadQuery, into output: UnsafeMutableRawBufferPointer,
-        limiter: ResponseRateLimiter?, client: () -> UInt64, now: Int64
+        limiter: ResponseRateLimiter?, client: () -> UInt64, now: Int64, later: () -> DeferredReply?
     ) -> DNSResponse? {
         switch limiter?.decide(netblock: client(), now: now) ?? .send {
         case .send:
-            return respond(to: query, read, over: .udp, into: output)
+            return respond(to: query, read, over: .udp, into: output, later: later)
         case .drop:
             return nil
         case .sendTruncated:

@@ -28,6 +28,10 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     private var closesWhenAnswered = false
     private var isClosing = false
     private var isReading = true
+    /// Queries answered later (forwarded) whose responses have not been written yet: the
+    /// connection stays open for them after the client is done sending.
+    private var deferredPending = 0
+    private var isRemoved = false
 
     init(responder: Responder, timeout: TimeAmount, logger: Logger) {
         self.responder = responder
@@ -45,6 +49,7 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        isRemoved = true
         deadline?.cancel()
     }
 
@@ -91,17 +96,45 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
             answer(query, context: context)
         }
         setReading(waiting.isEmpty && !closesWhenAnswered, context: context)
-        if waiting.isEmpty && closesWhenAnswered { closeAfterWrites(context: context) }
+        closeIfAnswered(context: context)
+    }
+
+    private func closeIfAnswered(context: ChannelHandlerContext) {
+        if waiting.isEmpty && closesWhenAnswered && deferredPending == 0 { closeAfterWrites(context: context) }
     }
 
     private func answer(_ query: ByteBuffer, context: ChannelHandlerContext) {
-        guard let (response, answered) = responder.respond(
-            to: query, over: .tcp, isIPv6: context.channel.remoteAddress?.protocol == .inet6, allocator: context.channel.allocator, prefix: 2) else { return }
-        var framed = response
+        let isIPv6 = context.channel.remoteAddress?.protocol == .inet6
+        let started = responder.countsQueries ? monotonicNanoseconds() : 0
+        let answered = responder.respond(to: query, over: .tcp, isIPv6: isIPv6, allocator: context.channel.allocator, prefix: 2) {
+            deferredPending += 1
+            let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let reply = DeferredReply { response in
+                connection.eventLoop.execute { connection.value.0.writeDeferred(response, context: connection.value.1) }
+            }
+            let questionType = query.withUnsafeReadableBytes { DNSQueryView($0, transport: .tcp)?.type }
+            return responder.counting(
+                reply, transport: .tcp, isIPv6: isIPv6, questionType: questionType, requestBytes: query.readableBytes, started: started)
+        }
+        guard let (response, answered) = answered else { return }
         logger.debug("answered", metadata: ["path": "\(answered.path.rawValue)", "bytes": "\(answered.length)"])
+        guard !answered.isDeferred else { return }
+        var framed = response
         // The TCP response limit is what a 2-byte length can say, so the length always fits.
         framed.setInteger(UInt16(answered.length), at: framed.readerIndex)
         context.write(Self.wrapOutboundOut(framed), promise: nil)
+    }
+
+    /// A deferred response, on the connection's event loop: written at once (RFC 7766 lets TCP
+    /// responses come out of order), unless the connection is gone.
+    private func writeDeferred(_ response: ByteBuffer, context: ChannelHandlerContext) {
+        deferredPending -= 1
+        guard !isRemoved else { return }
+        var framed = context.channel.allocator.buffer(capacity: 2 + response.readableBytes)
+        framed.writeInteger(UInt16(response.readableBytes))
+        framed.writeImmutableBuffer(response)
+        context.writeAndFlush(Self.wrapOutboundOut(framed), promise: nil)
+        closeIfAnswered(context: context)
     }
 
     private func finishAfterAnswering(context: ChannelHandlerContext) {

@@ -7,6 +7,7 @@ import NIOCore
 import CUDPBatch
 import Foundation
 import Glibc
+import Synchronization
 
 /// A UDP socket served by a thread of its own with `recvmmsg`/`sendmmsg` and buffers allocated
 /// once: the channel pipeline NIO puts around each datagram costs more CPU than answering a
@@ -30,6 +31,9 @@ final class UDPBatchLoop: @unchecked Sendable {
     private let logger: Logger
     private let running = ManagedAtomic(true)
     private let finished = ClosedLatch()
+    /// The socket as deferred responses see it: they are sent from other threads, and must not
+    /// reach a descriptor number reused after the loop closed its socket.
+    private let deferredSocket: DeferredSendSocket
 
     /// Opens and binds a socket (SO_REUSEPORT, 4 MiB receive and send buffers) on `address`.
     init(address: SocketAddress, responder: any DNSResponder, rateLimit: ResponseRateLimit?, logger: Logger) throws {
@@ -72,6 +76,7 @@ final class UDPBatchLoop: @unchecked Sendable {
         }
         self.fileDescriptor = descriptor
         self.family = family
+        self.deferredSocket = DeferredSendSocket(descriptor)
         self.responder = responder
         self.rateLimit = rateLimit
         self.logger = logger
@@ -96,14 +101,14 @@ final class UDPBatchLoop: @unchecked Sendable {
 
     /// Closes the socket of a loop that never started (a listener that failed to start).
     func closeUnstarted() {
-        close(fileDescriptor)
+        deferredSocket.close()
     }
 
     /// Starts the loop on a new thread.
     func start() {
         let thread = Thread { [self] in
             run()
-            close(fileDescriptor)
+            deferredSocket.close()
             finished.open()
         }
         thread.start()
@@ -176,9 +181,17 @@ final class UDPBatchLoop: @unchecked Sendable {
                 let slot = sendArea + replies * Self.sendSize
                 let response = responder.respondOverUDP(
                     to: request(index), reads[index], into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize),
-                    limiter: limiter, client: { ResponseRateLimiter.netblock(of: peers + index) }, now: now)
+                    limiter: limiter, client: { ResponseRateLimiter.netblock(of: peers + index) }, now: now,
+                    later: { [deferredSocket] in
+                        let peer = peers[index]
+                        let peerLength = receiveHeaders[index].msg_hdr.msg_namelen
+                        let reply = DeferredReply { deferredSocket.send($0, to: peer, length: peerLength) }
+                        return self.responder.counting(
+                            reply, transport: .udp, isIPv6: isIPv6, questionType: reads[index].view?.type,
+                            requestBytes: request(index).count, started: answeredAt)
+                    })
                 guard let response else { continue }
-                if counting {
+                if counting, !response.isDeferred {
                     let finishedAt = monotonicNanoseconds()
                     responder.record(QueryObservation(
                         transport: .udp, isIPv6: isIPv6, questionType: reads[index].view?.type, requestBytes: request(index).count,
@@ -189,6 +202,7 @@ final class UDPBatchLoop: @unchecked Sendable {
                 if logsAnswers {
                     logger.debug("answered", metadata: ["path": "\(response.path.rawValue)", "bytes": "\(response.length)"])
                 }
+                guard !response.isDeferred else { continue }
                 replyPeers[replies] = peers[index]
                 sendVectors[replies] = iovec(iov_base: slot, iov_len: response.length)
                 sendHeaders[replies] = cudp_mmsghdr()
@@ -211,6 +225,35 @@ final class UDPBatchLoop: @unchecked Sendable {
                     break
                 }
             }
+        }
+    }
+}
+/// A UDP socket that threads other than its loop's send deferred responses on, until it closes.
+final class DeferredSendSocket: Sendable {
+    private let descriptor: Mutex<Int32?>
+
+    init(_ descriptor: Int32) {
+        self.descriptor = Mutex(descriptor)
+    }
+
+    /// Sends `response` to `peer`, unless the socket has closed; a failure is a lost datagram,
+    /// as for any UDP response.
+    func send(_ response: ByteBuffer, to peer: sockaddr_storage, length: socklen_t) {
+        descriptor.withLock { descriptor in
+            guard let descriptor else { return }
+            var peer = peer
+            _ = response.withUnsafeReadableBytes { bytes in
+                withUnsafePointer(to: &peer) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(descriptor, bytes.baseAddress, bytes.count, 0, $0, length) }
+                }
+            }
+        }
+    }
+
+    func close() {
+        descriptor.withLock { descriptor in
+            if let open = descriptor { Glibc.close(open) }
+            descriptor = nil
         }
     }
 }

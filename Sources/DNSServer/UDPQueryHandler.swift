@@ -26,15 +26,25 @@ final class UDPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         guard query.data.readableBytes <= DNSTransport.largestUDPQuery else { return }
         let now = limiter == nil ? 0 : ResponseRateLimiter.nowMilliseconds()
         let isIPv6 = query.remoteAddress.protocol == .inet6
+        let channel = context.channel
+        let started = responder.countsQueries ? monotonicNanoseconds() : 0
         let answered = context.channel.allocator.response(to: query.data, over: .udp, prefix: 0) { bytes, output in
             responder.respondCounting(to: bytes, over: .udp, isIPv6: isIPv6, into: output) { batch, read in
                 batch.respondOverUDP(
                     to: bytes, read, into: output, limiter: limiter,
-                    client: { ResponseRateLimiter.netblock(of: query.remoteAddress) }, now: now)
+                    client: { ResponseRateLimiter.netblock(of: query.remoteAddress) }, now: now,
+                    later: {
+                        let reply = DeferredReply { response in
+                            channel.writeAndFlush(AddressedEnvelope(remoteAddress: query.remoteAddress, data: response), promise: nil)
+                        }
+                        return responder.counting(
+                            reply, transport: .udp, isIPv6: isIPv6, questionType: read.view?.type, requestBytes: bytes.count, started: started)
+                    })
             }
         }
         guard let (buffer, response) = answered else { return }
         logger.debug("answered", metadata: ["path": "\(response.path.rawValue)", "bytes": "\(response.length)"])
+        guard !response.isDeferred else { return }
         context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: query.remoteAddress, data: buffer)), promise: nil)
     }
 

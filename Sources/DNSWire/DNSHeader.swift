@@ -51,14 +51,15 @@ public struct DNSHeader: Hashable, Sendable {
     public static let echoedFlags: UInt16 = 0x0110
 
     /// The header of our response to a query with header `query`: its ID and opcode, QR set, RD
-    /// and CD echoed, AA when we answer for the zone, and the low bits of `responseCode`. The one
-    /// place a response header is made; the byte-copying paths store its flags and stamp the
-    /// client's ID and echoed bits over them.
-    public static func response(to query: DNSHeader, responseCode: ResponseCode, authoritative: Bool) -> DNSHeader {
+    /// and CD echoed, AA when we answer for the zone, RA when the answer came through recursion (a
+    /// forwarded one), and the low bits of `responseCode`. The one place a response header is
+    /// made; the byte-copying paths store its flags and stamp the client's ID and echoed bits over them.
+    public static func response(to query: DNSHeader, responseCode: ResponseCode, authoritative: Bool, recursionAvailable: Bool = false) -> DNSHeader {
         var header = DNSHeader(id: query.id, flags: query.flags & echoedFlags)
         header.isResponse = true
         header.opcode = query.opcode
         header.isAuthoritative = authoritative
+        header.recursionAvailable = recursionAvailable
         header.responseCode = responseCode
         return header
     }

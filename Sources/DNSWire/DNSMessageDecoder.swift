@@ -222,6 +222,9 @@ struct WireReader {
             let weight = try readUInt16()
             let port = try readUInt16()
             data = .srv(priority: priority, weight: weight, port: port, target: try readName())
+        case .mx:
+            let preference = try readUInt16()
+            data = .mx(preference: preference, exchange: try readName())
         case .txt:
             var strings: [[UInt8]] = []
             while offset < end {

@@ -1,7 +1,7 @@
 import NIOCore
 
-/// Writes messages with name compression (owner names and the names inside NS, CNAME, PTR and
-/// SOA data; never SRV targets, per RFC 2782) and truncation at a record boundary.
+/// Writes messages with name compression (owner names and the names inside NS, CNAME, PTR, MX
+/// and SOA data; never SRV targets, per RFC 2782) and truncation at a record boundary.
 ///
 /// The question name is a compression target only as a whole: a name equal to it (ignoring case)
 /// points at it, and no other name points inside it. So what follows the question never depends
@@ -187,6 +187,9 @@ struct WireWriter {
             buffer.writeInteger(weight)
             buffer.writeInteger(port)
             writeName(target, into: &buffer, compress: false)
+        case .mx(let preference, let exchange):
+            buffer.writeInteger(preference)
+            writeName(exchange, into: &buffer, compress: true)
         case .txt(let strings):
             for string in strings {
                 let chunk = string.prefix(255)

@@ -93,6 +93,11 @@ public struct DNSQueryView: Sendable {
         DNSName(uncheckedWire: query[12..<nameEnd].map(DNSName.asciiLowercased))
     }
 
+    /// The question with its name in lower case (`lowercasedName`).
+    public func question(in query: UnsafeRawBufferPointer) -> DNSQuestion {
+        DNSQuestion(name: lowercasedName(in: query), type: RecordType(type), class: DNSClass(rawValue: `class`))
+    }
+
     /// Writes a response to this query: `flags` and the section counts of an answer encoded for
     /// the lower-cased question without EDNS, then the query's ID with its RD and CD bits, the
     /// client's own question bytes, `body` (every section after the question) and, when the query

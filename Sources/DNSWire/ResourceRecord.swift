@@ -31,6 +31,9 @@ public enum RecordData: Hashable, Sendable {
     case ptr(DNSName)
     case soa(StartOfAuthority)
     case srv(priority: UInt16, weight: UInt16, port: UInt16, target: DNSName)
+    /// Typed because its exchange name may be compressed (RFC 1035): relayed as raw bytes, a
+    /// pointer would point into someone else's message.
+    case mx(preference: UInt16, exchange: DNSName)
     /// Character strings, each at most 255 bytes.
     case txt([[UInt8]])
     case hinfo(cpu: [UInt8], os: [UInt8])
@@ -45,6 +48,7 @@ public enum RecordData: Hashable, Sendable {
         case .ptr: return .ptr
         case .soa: return .soa
         case .srv: return .srv
+        case .mx: return .mx
         case .txt: return .txt
         case .hinfo: return .hinfo
         case .unknown(let type, _): return type
@@ -95,6 +99,8 @@ extension RecordData {
             return "\(soa.primaryNameServer) \(soa.responsibleMailbox) \(soa.serial) \(soa.refresh) \(soa.retry) \(soa.expire) \(soa.minimum)"
         case .srv(let priority, let weight, let port, let target):
             return "\(priority) \(weight) \(port) \(target)"
+        case .mx(let preference, let exchange):
+            return "\(preference) \(exchange)"
         case .txt(let strings):
             return strings.map(quoted).joined(separator: " ")
         case .hinfo(let cpu, let os):

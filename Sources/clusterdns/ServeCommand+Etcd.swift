@@ -18,9 +18,12 @@ extension ServeCommand {
         let zoneConfiguration = try zoneConfiguration()
         let ops = try await ServeOperations.start(operations, dnsListen: listen, waitingFor: ["registry"], logger: logger)
         let empty = RegistryStore(options: cidrs.registryOptions).snapshot
+        let forwarder = try forwarding.makeForwarder(logger: logger, observer: ops.forwardingMetrics?.observer)
+        ops.add(forwarder)
+        defer { forwarder?.shutdown() }
         let pipeline = QueryPipeline(
             catalog: Catalog(snapshot: empty, configuration: zoneConfiguration, awaitingRegistry: true), compiledNamesLimit: compiledNamesLimit,
-            metrics: ops.queryMetrics)
+            metrics: ops.queryMetrics, forwarder: forwarder)
 
         let running = RunningListener()
         let signals = ServeSignals.stopping(running, logger: logger) {
@@ -29,6 +32,7 @@ extension ServeCommand {
         }
         defer { signals.cancel() }
         let listener = try await startListener(pipeline, running: running, logger: logger)
+        try await forwarding.refuseLoop(forwarder, listener: listener, logger: logger)
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP); reading the registry from etcd \(etcd.endpoints.joined(separator: ",")) under \(etcd.layout.watchPrefix), SERVFAIL until it is listed")
 
         try await etcd.withClient(logger: logger, retryBudget: .seconds(3)) { client in

@@ -40,6 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var cidrs: ServiceCIDROptions
 
+    @OptionGroup var forwarding: ForwardingOptions
+
     @Option(help: "UDP sockets and event loops (SO_REUSEPORT). Default: the number of cores.")
     var threads: Int = System.coreCount
 
@@ -118,12 +120,16 @@ struct ServeCommand: AsyncParsableCommand {
         let zoneConfiguration = try zoneConfiguration()
         let zoneDomain = zoneConfiguration.domain
         let zonesStart = ContinuousClock.now
+        let forwarder = try forwarding.makeForwarder(logger: logger, observer: ops.forwardingMetrics?.observer)
+        ops.add(forwarder)
+        defer { forwarder?.shutdown() }
         let pipeline = QueryPipeline(
             catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration), compiledNamesLimit: compiledNamesLimit,
-            metrics: ops.queryMetrics)
+            metrics: ops.queryMetrics, forwarder: forwarder)
         let zonesTime = ContinuousClock.now - zonesStart
 
         let listener = try await startListener(pipeline, running: running, logger: logger)
+        try await forwarding.refuseLoop(forwarder, listener: listener, logger: logger)
         let snapshot = loaded.snapshot
         logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")

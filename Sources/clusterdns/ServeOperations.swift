@@ -1,4 +1,5 @@
 import DNSServer
+import Forwarding
 import Logging
 import Operations
 import Prometheus
@@ -9,6 +10,8 @@ import Prometheus
 struct ServeOperations: Sendable {
     let queryMetrics: QueryMetrics?
     let registryMetrics: RegistryMetrics?
+    let forwardingMetrics: ForwardingMetrics?
+    let exposition: MetricsExposition?
     let readiness: Readiness
     let server: OperationsServer?
 
@@ -19,7 +22,8 @@ struct ServeOperations: Sendable {
     static func start(_ options: OperationsOptions, dnsListen: String, waitingFor parts: [String], logger: Logger) async throws -> ServeOperations {
         let readiness = Readiness(waitingFor: parts)
         guard let httpListen = options.httpListen, let address = ListenAddress(httpListen) else {
-            return ServeOperations(queryMetrics: nil, registryMetrics: nil, readiness: readiness, server: nil)
+            return ServeOperations(
+                queryMetrics: nil, registryMetrics: nil, forwardingMetrics: nil, exposition: nil, readiness: readiness, server: nil)
         }
         let registry = PrometheusCollectorRegistry()
         registry.makeGauge(
@@ -33,7 +37,16 @@ struct ServeOperations: Sendable {
         let exposition = MetricsExposition(registry: registry, writers: [queryMetrics.exposition, registryMetrics.exposition])
         let server = try await OperationsServer.start(host: address.host, port: address.port, metrics: exposition, readiness: readiness, logger: logger)
         logger.info("serving /metrics, /health and /ready on http://\(ListenAddress(host: address.host, port: server.port))")
-        return ServeOperations(queryMetrics: queryMetrics, registryMetrics: registryMetrics, readiness: readiness, server: server)
+        return ServeOperations(
+            queryMetrics: queryMetrics, registryMetrics: registryMetrics,
+            forwardingMetrics: ForwardingMetrics(registry: registry, server: { queryMetrics.server }), exposition: exposition,
+            readiness: readiness, server: server)
+    }
+
+    /// Serves `forwarder`'s metrics from now on.
+    func add(_ forwarder: Forwarder?) {
+        guard let forwarder, let forwardingMetrics else { return }
+        exposition?.add { forwardingMetrics.exposition(of: forwarder) }
     }
 
     /// The compiler that built us, where CoreDNS says which Go did.

@@ -66,6 +66,7 @@ func uncompressedSize(_ message: DNSMessage) -> Int {
         case .ns(let target), .cname(let target), .ptr(let target): size += target.wire.count
         case .soa(let soa): size += soa.primaryNameServer.wire.count + soa.responsibleMailbox.wire.count + 20
         case .srv(_, _, _, let target): size += 6 + target.wire.count
+        case .mx(_, let exchange): size += 2 + exchange.wire.count
         case .txt(let strings): size += strings.reduce(0) { $0 + 1 + $1.count }
         case .hinfo(let cpu, let os): size += 2 + cpu.count + os.count
         case .unknown(_, let data): size += data.count

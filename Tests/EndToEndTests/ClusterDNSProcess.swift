@@ -93,13 +93,14 @@ final class ClusterDNSServer: @unchecked Sendable {
     private var stopped = false
 
     /// Starts the server and waits (at most 30 s) for its "listening on" line.
-    init(arguments: [String]) throws {
+    /// - Parameter listen: the address to listen on; a free port of 127.0.0.1 by default.
+    init(arguments: [String], listen: String = "127.0.0.1:0") throws {
         guard FileManager.default.isExecutableFile(atPath: BuiltProducts.clusterdns) else {
             throw ProcessFailure(description: "\(BuiltProducts.clusterdns) is missing: run `swift build` before `swift test`")
         }
         // No lameduck unless a test asks for one: each stop would otherwise wait 5 s.
         let lameduck = arguments.contains("--lameduck") ? [] : ["--lameduck", "0"]
-        child = try ChildProcess([BuiltProducts.clusterdns, "serve", "--listen", "127.0.0.1:0"] + lameduck + arguments)
+        child = try ChildProcess([BuiltProducts.clusterdns, "serve", "--listen", listen] + lameduck + arguments)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let port = listeningPort() {
@@ -132,7 +133,7 @@ final class ClusterDNSServer: @unchecked Sendable {
 
     private func listeningPort() -> Int? {
         let log = self.log
-        guard let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }
+        guard let range = log.range(of: #"listening on 127\.\d+\.\d+\.\d+:(\d+)"#, options: .regularExpression) else { return nil }
         return Int(log[range].split(separator: ":").last ?? "")
     }
 

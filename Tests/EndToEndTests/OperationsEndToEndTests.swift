@@ -8,44 +8,6 @@ import Glibc
 /// /metrics, /health and /ready as Prometheus, promtool, curl and a kubelet's probes see them, and
 /// the lameduck shutdown a rolling update relies on.
 @Suite(.serialized) struct OperationsEndToEndTests {
-    /// The samples of a scrape: `name{labels}` → value.
-    struct Scrape {
-        var text: String
-        var samples: [(name: String, labels: [String: String], value: Double)] = []
-
-        init(_ text: String) {
-            self.text = text
-            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-                let series = line[..<space]
-                var labels: [String: String] = [:]
-                let name: Substring
-                if let brace = series.firstIndex(of: "{") {
-                    name = series[..<brace]
-                    for pair in series[series.index(after: brace)..<series.index(before: series.endIndex)].split(separator: ",") {
-                        let parts = pair.split(separator: "=", maxSplits: 1)
-                        labels[String(parts[0])] = String(parts.count > 1 ? parts[1].dropFirst().dropLast() : "")
-                    }
-                } else {
-                    name = series
-                }
-                samples.append((String(name), labels, value))
-            }
-        }
-
-        /// The sum of the samples named `name` whose labels include `matching`.
-        func sum(_ name: String, _ matching: [String: String] = [:]) -> Double {
-            samples.filter { sample in sample.name == name && matching.allSatisfy { sample.labels[$0.key] == $0.value } }
-                .reduce(0) { $0 + $1.value }
-        }
-    }
-
-    private func get(_ port: Int, _ path: String) throws -> (status: Int, body: String) {
-        let result = try run("/usr/bin/curl", ["-s", "-m", "5", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"], timeout: 10)
-        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
-    }
-
     private func startServer(_ extra: [String] = []) throws -> (ClusterDNSServer, http: Int, URL) {
         let registry = try EndToEndRegistry.directory()
         let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--http-listen", "127.0.0.1:0", "--threads", "1"] + extra)
@@ -65,13 +27,10 @@ import Glibc
         for _ in 0..<2 { #expect(try Client.dig.query(port: server.port, "kubernetes.default.svc.cluster.local", "AAAA", tcp: true).status == "NOERROR") }
         #expect(try Client.dig.query(port: server.port, "example.com").status == "REFUSED")
 
-        let response = try get(http, "/metrics")
+        let response = try httpGet(http, "/metrics")
         #expect(response.status == 200)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("clusterdns-scrape-\(UUID().uuidString).txt")
-        try response.body.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let promtool = try run("/bin/sh", ["-c", "promtool check metrics < \(file.path)"])
-        #expect(promtool.status == 0, "promtool: \(promtool.stdout)\(promtool.stderr)")
+        let promtool = try promtoolCheck(response.body)
+        #expect(promtool.status == 0, "promtool: \(promtool.output)")
 
         let scrape = Scrape(response.body)
         #expect(scrape.sum("coredns_dns_requests_total", ["server": "dns://127.0.0.1:\(server.port)"]) == 11, "\(scrape.text)")
@@ -95,9 +54,9 @@ import Glibc
             server.stop()
             try? FileManager.default.removeItem(at: registry)
         }
-        #expect(try get(http, "/health") == (200, "OK"))
-        #expect(try get(http, "/ready") == (200, "OK"))
-        #expect(try get(http, "/nothing").status == 404)
+        #expect(try httpGet(http, "/health") == (200, "OK"))
+        #expect(try httpGet(http, "/ready") == (200, "OK"))
+        #expect(try httpGet(http, "/nothing").status == 404)
     }
 
     /// No etcd member answers: the replica is up (health) but has no registry to serve (not ready).
@@ -105,8 +64,8 @@ import Glibc
         let server = try ClusterDNSServer(arguments: ["--etcd", "http://127.0.0.1:9", "--http-listen", "127.0.0.1:0", "--threads", "1"])
         defer { server.stop() }
         let http = try #require(server.httpPort, "\(server.log)")
-        #expect(try get(http, "/health") == (200, "OK"))
-        #expect(try get(http, "/ready") == (503, "registry"))
+        #expect(try httpGet(http, "/health") == (200, "OK"))
+        #expect(try httpGet(http, "/ready") == (503, "registry"))
         #expect(try Client.dig.query(port: server.port, "kubernetes.default.svc.cluster.local").status == "SERVFAIL")
     }
 
@@ -116,12 +75,12 @@ import Glibc
             server.stop()
             try? FileManager.default.removeItem(at: registry)
         }
-        #expect(try get(http, "/ready").status == 200)
+        #expect(try httpGet(http, "/ready").status == 200)
         let stopped = Date()
         #expect(kill(server.pid, SIGTERM) == 0)
         #expect(server.waitForLog(containing: "lameduck", timeout: 2), "\(server.log)")
-        #expect(try get(http, "/ready") == (503, "Shutting down"))
-        #expect(try get(http, "/health") == (200, "OK"))
+        #expect(try httpGet(http, "/ready") == (503, "Shutting down"))
+        #expect(try httpGet(http, "/health") == (200, "OK"))
         let answer = try Client.dig.query(port: server.port, "kubernetes.default.svc.cluster.local")
         #expect(answer.data(ofType: "A") == ["10.96.0.1"], "\(answer)")
         #expect(server.waitForLog(containing: "DNS listener stopped", timeout: 10), "\(server.log)")
@@ -138,7 +97,7 @@ import Glibc
         try #require(edited != EndToEndRegistry.manifests)
         try edited.write(to: registry.appendingPathComponent("cluster.yaml"), atomically: true, encoding: .utf8)
         #expect(server.waitForLog(containing: "serving serial", timeout: 5), "\(server.log)")
-        let scrape = Scrape(try get(http, "/metrics").body)
+        let scrape = Scrape(try httpGet(http, "/metrics").body)
         #expect(scrape.sum("coredns_kubernetes_dns_programming_duration_seconds_count", ["service_kind": "cluster_ip"]) == 1, "\(scrape.text)")
         #expect(scrape.sum("clusterdns_registry_last_change_age_seconds") < 5)
     }

@@ -2,23 +2,23 @@ import NIOCore
 
 /// Splits a TCP stream into DNS messages by their two-byte big-endian length prefix (RFC 1035
 /// section 4.2.2). A frame that is empty or longer than allowed is a protocol error that closes
-/// the connection.
-struct TCPFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
+/// the connection. Both ends use it: the server's TCP listener and the forwarder's upstream client.
+public struct TCPFrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
 
     /// Thrown for a frame the connection cannot go on after.
-    enum FrameError: Error, Equatable {
+    public enum FrameError: Error, Equatable {
         case emptyFrame
         case frameTooLong(length: Int, limit: Int)
     }
 
-    let maxFrameLength: Int
+    public let maxFrameLength: Int
 
-    init(maxFrameLength: Int = 65535) {
+    public init(maxFrameLength: Int = 65535) {
         self.maxFrameLength = maxFrameLength
     }
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self).map(Int.init) else { return .needMoreData }
         guard length > 0 else { throw FrameError.emptyFrame }
         guard length <= maxFrameLength else { throw FrameError.frameTooLong(length: length, limit: maxFrameLength) }
@@ -28,7 +28,7 @@ struct TCPFrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         // A partial frame left at end of stream can never be answered; drop it.
         while try decode(context: context, buffer: &buffer) == .continue {}
         buffer.moveReaderIndex(to: buffer.writerIndex)
