@@ -113,20 +113,34 @@ public final class QueryPipeline: DNSResponder, Sendable {
     /// - Returns: the names compiled again and the shards of the table copied.
     @discardableResult
     public func apply(_ update: RegistryUpdate) -> (names: Int, shardsCopied: Int) {
-        let published = current.load(ordering: .acquiring)
-        let (catalog, changedNames) = published.catalog.applying(update)
-        let table: AnswerTable?
-        if !compiles(catalog, holdingTable: published.table != nil) {
-            table = nil
-        } else {
-            table = published.table.map { $0.patched(catalog: catalog, names: changedNames) } ?? AnswerTable(catalog: catalog)
+        while true {
+            let published = current.load(ordering: .acquiring)
+            let (catalog, changedNames) = published.catalog.applying(update)
+            let table: AnswerTable?
+            if !compiles(catalog, holdingTable: published.table != nil) {
+                table = nil
+            } else {
+                table = published.table.map { $0.patched(catalog: catalog, names: changedNames) } ?? AnswerTable(catalog: catalog)
+            }
+            let next = PublishedCatalog(catalog, generation: published.generation + 1, table: table)
+            if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
+                return (changedNames.count, table?.shardsCopied ?? 0)
+            }
+            // Something else published meanwhile (a compile, a new configuration): patch that.
         }
-        let next = PublishedCatalog(catalog, generation: published.generation + 1, table: table)
-        if !current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
-            // Something else published meanwhile (not a source): publish this version over it.
-            current.store(PublishedCatalog(catalog, generation: current.load(ordering: .acquiring).generation + 1, table: table), ordering: .releasing)
+    }
+
+    /// Publishes the registry served now under a new zone configuration (SIGHUP with a changed
+    /// --ttl, --domain or --pods): every name is built again, and its answers are compiled by
+    /// `compileAnswers()` next, as at start. A source's update meanwhile is applied on top.
+    public func reconfigure(_ configuration: ZoneConfiguration) {
+        while true {
+            let published = current.load(ordering: .acquiring)
+            let old = published.catalog
+            let catalog = Catalog(snapshot: old.snapshot, configuration: configuration, awaitingRegistry: old.isAwaitingRegistry)
+            let next = PublishedCatalog(catalog, generation: published.generation + 1)
+            if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged { return }
         }
-        return (changedNames.count, table?.shardsCopied ?? 0)
     }
 
     /// Compiles the answer table of the current catalog and publishes it with that catalog,

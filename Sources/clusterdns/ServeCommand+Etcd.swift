@@ -27,7 +27,7 @@ extension ServeCommand {
 
         let running = RunningListener()
         let signals = ServeSignals.stopping(running, logger: logger) {
-            rereadConfig(logger: logger)
+            rereadConfig(running.pipeline, logger: logger)
             logger.info("received SIGHUP: an etcd registry follows its watch, nothing to reload")
         }
         defer { signals.cancel() }
@@ -61,7 +61,7 @@ extension ServeCommand {
                 address: ListenAddress(listen)!, threads: threads, udpEngine: udpEngine,
                 rateLimit: responsesPerSecond.map { ResponseRateLimit(responsesPerSecond: $0, slip: slip) }),
             responder: pipeline, logger: logger)
-        running.set(listener)
+        running.set(listener, answering: pipeline)
         pipeline.metrics?.server = "dns://\(ListenAddress(host: listener.host, port: listener.port))"
         return listener
     }
@@ -93,13 +93,22 @@ extension ServeCommand {
 final class RunningListener: Sendable {
     private struct State {
         var listener: DNSListener?
+        var pipeline: QueryPipeline?
         var group: ServiceGroup?
         var signals = 0
     }
 
     private let state = Mutex(State())
 
-    func set(_ listener: DNSListener) { state.withLock { $0.listener = listener } }
+    func set(_ listener: DNSListener, answering pipeline: QueryPipeline) {
+        state.withLock {
+            $0.listener = listener
+            $0.pipeline = pipeline
+        }
+    }
+
+    /// What answers queries, once the listener is bound: what SIGHUP reconfigures.
+    var pipeline: QueryPipeline? { state.withLock { $0.pipeline } }
 
     func grouped(_ group: ServiceGroup) { state.withLock { $0.group = group } }
 

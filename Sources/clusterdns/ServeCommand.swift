@@ -93,7 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
         // before the watcher runs is kept by the source for the watcher's first poll.
         let running = RunningListener()
         let signals = ServeSignals.stopping(running, logger: logger) {
-            rereadConfig(logger: logger)
+            rereadConfig(running.pipeline, logger: logger)
             logger.info("received SIGHUP, reloading the registry")
             source.reload()
         }
@@ -150,22 +150,38 @@ struct ServeCommand: AsyncParsableCommand {
 
 extension ServeCommand {
     /// SIGHUP with `--config`: the file is read and checked again. An invalid file changes nothing
-    /// (the running configuration stays, and the log says why); the registry is re-read either way.
-    /// Settings other than the registry are fixed at start: a changed one is named in the log, to
-    /// take effect on restart.
-    func rereadConfig(logger: Logger) {
+    /// (the running configuration stays, and the log says why). A valid one's zone settings (domain,
+    /// ttl, pods) are applied at once, to the registry served; the others are fixed at start, and
+    /// a changed one is named in the log, to take effect on restart. The registry is re-read either way.
+    /// The arguments of the configuration a SIGHUP last applied.
+    private static let appliedArguments = Mutex<[String]?>(nil)
+
+    func rereadConfig(_ pipeline: QueryPipeline?, logger: Logger) {
         guard let config else { return }
         let commandLine = Array(CommandLine.arguments.drop { $0 != "serve" }.dropFirst())
+        let reread: ServeCommand
+        let arguments: [String]
         do {
-            let reread = try ServeCommand.parse(try ServeConfigFile.expand(serveArguments: commandLine))
-            let changed = ServeConfigFile.changedSettings(from: self, to: reread)
-            if changed.isEmpty {
-                logger.info("received SIGHUP: --config \(config) is valid and unchanged")
-            } else {
-                logger.warning("received SIGHUP: --config \(config) changes \(changed.joined(separator: ", ")), which take effect when the server restarts; the registry is re-read now")
-            }
+            arguments = try ServeConfigFile.expand(serveArguments: commandLine)
+            reread = try ServeCommand.parse(arguments)
         } catch {
             logger.error("received SIGHUP: --config \(config) is invalid, keeping the running configuration: \(ServeCommand.message(for: error))")
+            return
+        }
+        // What runs now: the start's settings, or those a SIGHUP applied since.
+        let running = Self.appliedArguments.withLock { $0 }.flatMap { try? ServeCommand.parse($0) } ?? self
+        let changed = ServeConfigFile.changedSettings(from: running, to: reread)
+        let live = changed.filter(ServeConfigFile.zoneSettings.contains)
+        let later = changed.filter { !ServeConfigFile.zoneSettings.contains($0) }
+        if changed.isEmpty { logger.info("received SIGHUP: --config \(config) is valid and unchanged") }
+        if !live.isEmpty, let pipeline, let configuration = try? reread.zoneConfiguration() {
+            pipeline.reconfigure(configuration)
+            Self.appliedArguments.withLock { $0 = arguments }
+            logger.notice("received SIGHUP: --config \(config): applied \(live.joined(separator: ", "))")
+            compileAnswers(pipeline, logger: logger)
+        }
+        if !later.isEmpty {
+            logger.warning("received SIGHUP: --config \(config) changes \(later.joined(separator: ", ")), which take effect when the server restarts; the registry is re-read now")
         }
     }
 }

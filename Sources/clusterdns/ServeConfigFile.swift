@@ -106,6 +106,9 @@ struct ServeConfigFile: Equatable {
 }
 
 extension ServeConfigFile {
+    /// The settings a SIGHUP applies to the running server: the zones' own.
+    static let zoneSettings: Set<String> = ["domain", "ttl", "pods"]
+
     /// The settings that differ between two parsed configurations, by flag name.
     static func changedSettings(from running: ServeCommand, to reread: ServeCommand) -> [String] {
         let pairs: [(String, String, String)] = [

@@ -47,7 +47,7 @@ import Glibc
         #expect(result.stderr.contains(mention), "\(result.stderr)")
     }
 
-    @Test func sighupWithAnInvalidFileKeepsTheRunningConfiguration() throws {
+    @Test func sighupKeepsTheRunningConfigurationForAnInvalidFileAndAppliesAValidOnesZoneSettings() throws {
         let registry = try EndToEndRegistry.directory()
         defer { try? FileManager.default.removeItem(at: registry) }
         let config = try writeConfig("registry: \(registry.path)\nttl: 30\n", in: registry)
@@ -60,8 +60,13 @@ import Glibc
         let answer = try Client.dig.query(port: server.port, "kubernetes.default.svc.cluster.local")
         #expect(answer.answers.first?.split(separator: " ").dropFirst().first == "30", "\(answer)")
 
-        try "registry: \(registry.path)\nttl: 40\n".write(toFile: config, atomically: true, encoding: .utf8)
+        // A zone setting applies at once; a listener setting waits for a restart, and says so.
+        try "registry: \(registry.path)\nttl: 40\nrrl: 100\n".write(toFile: config, atomically: true, encoding: .utf8)
         #expect(kill(server.pid, SIGHUP) == 0)
-        #expect(server.waitForLog(containing: "changes ttl, which take effect when the server restarts", timeout: 5), "\(server.log)")
+        #expect(server.waitForLog(containing: "applied ttl", timeout: 5), "\(server.log)")
+        #expect(server.waitForLog(containing: "changes rrl, which take effect when the server restarts", timeout: 5), "\(server.log)")
+        let reconfigured = try Client.dig.query(port: server.port, "kubernetes.default.svc.cluster.local")
+        #expect(reconfigured.answers.first?.split(separator: " ").dropFirst().first == "40", "\(reconfigured)")
+        #expect(reconfigured.data(ofType: "A") == ["10.96.0.1"], "\(reconfigured)")
     }
 }
