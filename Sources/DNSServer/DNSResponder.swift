@@ -1,5 +1,6 @@
 import DNSWire
 import NIOCore
+import ServiceRegistry
 
 /// Which link of the answer chain wrote a response: a field of the debug log now, a metric label
 /// once metrics exist. Tests assert it, so a test of a fast path knows the fast path answered.
@@ -21,6 +22,9 @@ public enum AnswerPath: String, Sendable, CaseIterable {
     /// A name outside every zone sent upstream: the response comes later, through the
     /// transport's `DeferredReply`; nothing is written now.
     case forwarded = "forward"
+    /// NXDOMAIN for the first search-path expansion turned into a CNAME to the first later one
+    /// that exists, for a client whose namespace is known (`--autopath`).
+    case autopath
 }
 
 /// A response written into a transport's buffer.
@@ -66,12 +70,16 @@ public protocol DNSResponder: Sendable {
     /// Whether answered queries are counted (`DNSBatchResponder.record`): without metrics the
     /// transports do not even read the clock.
     var countsQueries: Bool { get }
+    /// Whether NXDOMAIN responses are worth `autopath`: transports then find the client's address.
+    var autopaths: Bool { get }
     /// Counts a deferred query when its response is sent, from whichever thread sends it.
     func recordDeferred(_ query: QueryObservation)
 }
 
 extension DNSResponder {
     public var countsQueries: Bool { false }
+
+    public var autopaths: Bool { false }
 
     public func recordDeferred(_ query: QueryObservation) {}
 
@@ -97,13 +105,14 @@ extension DNSResponder {
 
     /// One query, answered and counted: what the NIO transports do per query.
     func respondCounting(
-        to query: UnsafeRawBufferPointer, over transport: DNSTransport, isIPv6: Bool, into output: UnsafeMutableRawBufferPointer,
-        respond: (any DNSBatchResponder, ReadQuery) -> DNSResponse?
+        to query: UnsafeRawBufferPointer, over transport: DNSTransport, isIPv6: Bool, client: () -> IPAddress?,
+        into output: UnsafeMutableRawBufferPointer, respond: (any DNSBatchResponder, ReadQuery) -> DNSResponse?
     ) -> DNSResponse? {
         let start = countsQueries ? monotonicNanoseconds() : 0
         let batch = batch()
         let read = batch.read(query, over: transport)
-        guard let response = respond(batch, read) else { return nil }
+        guard var response = respond(batch, read) else { return nil }
+        if autopaths { response = batch.autopathing(response, to: query, read, client: client, over: transport, into: output) }
         guard countsQueries, !response.isDeferred else { return response }
         batch.record(QueryObservation(
             transport: transport, isIPv6: isIPv6, questionType: read.view?.type, requestBytes: query.count,
@@ -117,11 +126,11 @@ extension DNSResponder {
     /// when the response is deferred (`DNSResponse.isDeferred`; the buffer is then empty).
     /// Counted, unless deferred: a deferred response is counted when sent (`recordDeferred`).
     public func respond(
-        to query: ByteBuffer, over transport: DNSTransport, isIPv6: Bool = false, allocator: ByteBufferAllocator, prefix: Int = 0,
-        later: () -> DeferredReply? = { nil }
+        to query: ByteBuffer, over transport: DNSTransport, isIPv6: Bool = false, client: () -> IPAddress? = { nil },
+        allocator: ByteBufferAllocator, prefix: Int = 0, later: () -> DeferredReply? = { nil }
     ) -> (ByteBuffer, DNSResponse)? {
         allocator.response(to: query, over: transport, prefix: prefix) { bytes, output in
-            respondCounting(to: bytes, over: transport, isIPv6: isIPv6, into: output) { batch, read in
+            respondCounting(to: bytes, over: transport, isIPv6: isIPv6, client: client, into: output) { batch, read in
                 batch.respond(to: bytes, read, over: transport, into: output, later: later)
             }
         }
@@ -179,6 +188,11 @@ public protocol DNSBatchResponder {
     func respond(to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer) -> DNSResponse?
     /// Counts a query the transport answered (and sent) for the metrics.
     func record(_ query: QueryObservation)
+    /// With `--autopath`, the response for `client` to a query the chain answered NXDOMAIN when
+    /// its name is the first search-path expansion of the client's namespace; nil keeps it.
+    func autopath(
+        to query: UnsafeRawBufferPointer, _ read: ReadQuery, client: IPAddress, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer
+    ) -> DNSResponse?
     /// `respond`, for a transport that can send a response later: `later` gives the way back to
     /// this client, asked only when the response is deferred (`DNSResponse.isDeferred`).
     func respond(
@@ -195,6 +209,22 @@ extension DNSBatchResponder {
     public func prefetch(_ read: ReadQuery) {}
 
     public func record(_ query: QueryObservation) {}
+
+    public func autopath(
+        to query: UnsafeRawBufferPointer, _ read: ReadQuery, client: IPAddress, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer
+    ) -> DNSResponse? { nil }
+
+    /// `response`, or autopath's in its place when it was NXDOMAIN and autopath has a better one.
+    /// `client` is asked only then.
+    func autopathing(
+        _ response: DNSResponse, to query: UnsafeRawBufferPointer, _ read: ReadQuery, client: () -> IPAddress?, over transport: DNSTransport,
+        into output: UnsafeMutableRawBufferPointer
+    ) -> DNSResponse {
+        guard !response.isDeferred, response.length > 3, output[3] & 0x0F == ResponseCode.nameError.rawValue, let client = client(),
+            let better = autopath(to: query, read, client: client, over: transport, into: output)
+        else { return response }
+        return better
+    }
     /// A responder that never defers answers every query at once.
     public func respond(
         to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer,

@@ -68,10 +68,12 @@ public final class QueryPipeline: DNSResponder, Sendable {
     ///   - metrics: counts each thread's queries for /metrics.
     ///   - forwarder: answers names outside every zone (and chases ExternalNames out of them);
     ///     without one they are REFUSED.
+    ///   - autopath: search the client's path on NXDOMAIN (`AutopathAnswerer`).
     public init(
         catalog: Catalog, cachingResponses: Bool = true, compiledNamesLimit: Int = QueryPipeline.defaultCompiledNamesLimit,
-        metrics: QueryMetrics? = nil, forwarder: Forwarder? = nil
+        metrics: QueryMetrics? = nil, forwarder: Forwarder? = nil, autopath: Bool = false
     ) {
+        self.autopaths = autopath
         self.current = ManagedAtomic(PublishedCatalog(catalog, generation: 1))
         self.forwarder = forwarder
         self.cachingEnabled = cachingResponses
@@ -88,6 +90,9 @@ public final class QueryPipeline: DNSResponder, Sendable {
     }
 
     public var countsQueries: Bool { metrics != nil }
+
+    /// `--autopath`: NXDOMAIN for a client's first search-path expansion is answered through its path.
+    public let autopaths: Bool
 
     public func recordDeferred(_ query: QueryObservation) {
         metrics?.recordShared(query)
@@ -161,7 +166,7 @@ public final class QueryPipeline: DNSResponder, Sendable {
         let published = current.load(ordering: .acquiring)
         let thread = thread()
         thread.cache?.adopt(generation: published.generation)
-        return PinnedPipeline(published: published, thread: thread, forwarder: forwarder)
+        return PinnedPipeline(published: published, thread: thread, forwarder: forwarder, autopaths: autopaths)
     }
 
     private func thread() -> PipelineThread {
@@ -178,6 +183,7 @@ struct PinnedPipeline: DNSBatchResponder {
     let published: PublishedCatalog
     let thread: PipelineThread
     let forwarder: Forwarder?
+    let autopaths: Bool
 
     func read(_ query: UnsafeRawBufferPointer, over transport: DNSTransport) -> ReadQuery {
         guard let view = DNSQueryView(query, transport: transport) else { return ReadQuery(view: nil) }

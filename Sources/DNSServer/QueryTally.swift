@@ -98,8 +98,8 @@ final class QueryTally: @unchecked Sendable {
 
         /// Who wrote a response, as CoreDNS's `plugin` label says it: the zones ("kubernetes"),
         /// the server itself (errors, refusals, rate limiting: ""), the forwarder ("forward"), its
-        /// cache ("cache").
-        static let pluginNames = ["kubernetes", "", "forward", "cache"]
+        /// cache ("cache"), server-side search ("autopath").
+        static let pluginNames = ["kubernetes", "", "forward", "cache", "autopath"]
 
         static func pluginIndex(_ path: AnswerPath, rcode: UInt8) -> Int {
             switch path {
@@ -107,6 +107,7 @@ final class QueryTally: @unchecked Sendable {
             case .strict, .rateLimited: return 1
             case .forwarded: return 2
             case .forwardCache: return 3
+            case .autopath: return 4
             }
         }
 

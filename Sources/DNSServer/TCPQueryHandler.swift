@@ -1,6 +1,7 @@
 import DNSWire
 import Logging
 import NIOCore
+import ServiceRegistry
 
 /// Answers the framed queries of one TCP connection in the order they arrived, closes the
 /// connection when it goes idle or breaks the framing, and lets responses already written reach
@@ -106,7 +107,11 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     private func answer(_ query: ByteBuffer, context: ChannelHandlerContext) {
         let isIPv6 = context.channel.remoteAddress?.protocol == .inet6
         let started = responder.countsQueries ? monotonicNanoseconds() : 0
-        let answered = responder.respond(to: query, over: .tcp, isIPv6: isIPv6, allocator: context.channel.allocator, prefix: 2) {
+        let remote = context.channel.remoteAddress
+        let answered = responder.respond(
+            to: query, over: .tcp, isIPv6: isIPv6, client: { remote?.ipAddress.flatMap { IPAddress($0) } }, allocator: context.channel.allocator,
+            prefix: 2
+        ) {
             deferredPending += 1
             let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let reply = DeferredReply { response in

@@ -2,6 +2,7 @@ import Atomics
 import DNSWire
 import Logging
 import NIOCore
+import ServiceRegistry
 
 #if canImport(Glibc)
 import CUDPBatch
@@ -82,6 +83,21 @@ final class UDPBatchLoop: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// A datagram's source address, for autopath.
+    static func address(of peer: UnsafePointer<sockaddr_storage>) -> IPAddress? {
+        let raw = UnsafeRawPointer(peer)
+        switch Int32(peer.pointee.ss_family) {
+        case AF_INET:
+            let address = raw.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_addr
+            return withUnsafeBytes(of: address) { IPAddress(bytes: $0) }
+        case AF_INET6:
+            let address = raw.assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_addr
+            return withUnsafeBytes(of: address) { IPAddress(bytes: $0) }
+        default:
+            return nil
+        }
+    }
+
     private static func fill(_ storage: inout sockaddr_storage, from address: SocketAddress) -> socklen_t {
         switch address {
         case .v4(let v4):
@@ -146,6 +162,7 @@ final class UDPBatchLoop: @unchecked Sendable {
         let logsAnswers = logger.logLevel <= .debug
         let isIPv6 = family == AF_INET6
         let counting = self.responder.countsQueries
+        let autopaths = self.responder.autopaths
         let limiter = rateLimit.map { ResponseRateLimiter($0) }
         /// The bytes of the `index`th datagram received.
         func request(_ index: Int) -> UnsafeRawBufferPointer {
@@ -190,7 +207,12 @@ final class UDPBatchLoop: @unchecked Sendable {
                             reply, transport: .udp, isIPv6: isIPv6, questionType: reads[index].view?.type,
                             requestBytes: request(index).count, started: answeredAt)
                     })
-                guard let response else { continue }
+                guard var response else { continue }
+                if autopaths {
+                    response = responder.autopathing(
+                        response, to: request(index), reads[index], client: { Self.address(of: peers + index) }, over: .udp,
+                        into: UnsafeMutableRawBufferPointer(start: slot, count: Self.sendSize))
+                }
                 if counting, !response.isDeferred {
                     let finishedAt = monotonicNanoseconds()
                     responder.record(QueryObservation(

@@ -1,6 +1,7 @@
 import DNSWire
 import Logging
 import NIOCore
+import ServiceRegistry
 
 /// Answers each datagram synchronously on its event loop and flushes once per read burst, so NIO
 /// sends a whole burst of responses with one `sendmmsg`.
@@ -29,7 +30,9 @@ final class UDPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         let channel = context.channel
         let started = responder.countsQueries ? monotonicNanoseconds() : 0
         let answered = context.channel.allocator.response(to: query.data, over: .udp, prefix: 0) { bytes, output in
-            responder.respondCounting(to: bytes, over: .udp, isIPv6: isIPv6, into: output) { batch, read in
+            responder.respondCounting(
+                to: bytes, over: .udp, isIPv6: isIPv6, client: { query.remoteAddress.ipAddress.flatMap { IPAddress($0) } }, into: output
+            ) { batch, read in
                 batch.respondOverUDP(
                     to: bytes, read, into: output, limiter: limiter,
                     client: { ResponseRateLimiter.netblock(of: query.remoteAddress) }, now: now,

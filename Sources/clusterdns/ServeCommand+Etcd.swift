@@ -23,7 +23,7 @@ extension ServeCommand {
         defer { forwarder?.shutdown() }
         let pipeline = QueryPipeline(
             catalog: Catalog(snapshot: empty, configuration: zoneConfiguration, awaitingRegistry: true), compiledNamesLimit: compiledNamesLimit,
-            metrics: ops.queryMetrics, forwarder: forwarder)
+            metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath)
 
         let running = RunningListener()
         let signals = ServeSignals.stopping(running, logger: logger) {

@@ -23,6 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var operations: OperationsOptions
 
+    @Flag(help: "Server-side search: a query for <name>.<ns>.svc.<zone> from a client whose namespace the registry knows (a Pod or an endpoint at its address) that would be NXDOMAIN is answered with the first later search-path expansion that exists (svc.<zone>, <zone>, the bare name from the forwarder's cache), as a CNAME from the asked name.")
+    var autopath = false
+
     @Option(help: "A YAML file of serve's settings, keyed by flag name without dashes (listen: 0.0.0.0:53); flags given here override it. SIGHUP checks it again.")
     var config: String?
 
@@ -125,7 +128,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { forwarder?.shutdown() }
         let pipeline = QueryPipeline(
             catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration), compiledNamesLimit: compiledNamesLimit,
-            metrics: ops.queryMetrics, forwarder: forwarder)
+            metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath)
         let zonesTime = ContinuousClock.now - zonesStart
 
         let listener = try await startListener(pipeline, running: running, logger: logger)

@@ -84,6 +84,12 @@ struct ServeConfigFile: Equatable {
         })
         var expanded: [String] = []
         for (key, values) in settings where !given.contains(key) {
+            // A switch (autopath: true) is the bare flag; false leaves it off.
+            if values == ["true"] {
+                expanded.append("--\(key)")
+                continue
+            }
+            if values == ["false"] { continue }
             for value in values { expanded += ["--\(key)", value] }
         }
         return expanded + arguments
@@ -126,6 +132,7 @@ extension ServeConfigFile {
             ("compiled-names-limit", "\(running.compiledNamesLimit)", "\(reread.compiledNamesLimit)"),
             ("http-listen", "\(String(describing: running.operations.httpListen))", "\(String(describing: reread.operations.httpListen))"),
             ("lameduck", "\(running.operations.lameduck)", "\(reread.operations.lameduck)"),
+            ("autopath", "\(running.autopath)", "\(reread.autopath)"),
             ("service-cidr", "\(running.cidrs.registryOptions)", "\(reread.cidrs.registryOptions)"),
         ]
         return pairs.filter { $0.1 != $0.2 }.map(\.0)
