@@ -9,12 +9,16 @@ import Testing
 
 /// An upstream on a loopback port that answers each query (and who sent it) with whatever
 /// `reply` makes of it: several datagrams, or none.
+/// The event loops of these tests' upstreams and forwarders: their own, so that a test elsewhere in
+/// the process that keeps the shared singleton's loops busy cannot make a 2 s upstream timeout fire.
+let testEventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
 final class FakeUpstream: Sendable {
     let channel: any Channel
     var address: UpstreamAddress { UpstreamAddress(channel.localAddress!) }
 
     init(reply: @escaping @Sendable (DNSMessage, SocketAddress) -> [DNSMessage]) async throws {
-        channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        channel = try await DatagramBootstrap(group: testEventLoops)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Handler(reply: reply)) }
             }
@@ -70,7 +74,8 @@ func resolve(_ forwarder: Forwarder, _ name: String) async throws -> ForwardedAn
                 answer(to: query),
             ]
         }
-        let forwarder = try Forwarder(configuration: ForwardingConfiguration(upstreams: [upstream.address]), logger: logger)
+        let forwarder = try Forwarder(
+            configuration: ForwardingConfiguration(upstreams: [upstream.address]), group: testEventLoops, logger: logger)
         let result = try await resolve(forwarder, "www.example.com")
         #expect(result.source == .upstream)
         #expect(result.answers.map(\.data) == [.a(0x0a00_0001)])
@@ -88,9 +93,10 @@ func resolve(_ forwarder: Forwarder, _ name: String) async throws -> ForwardedAn
             return []
         }
         let forwarder = try Forwarder(
-            configuration: ForwardingConfiguration(upstreams: [silent.address], attemptTimeout: .milliseconds(300), deadline: .milliseconds(300),
+            configuration: ForwardingConfiguration(
+                upstreams: [silent.address], attemptTimeout: .milliseconds(300), deadline: .milliseconds(300),
                 cache: ForwardCacheConfiguration(staleWindow: .zero)),
-            logger: logger)
+            group: testEventLoops, logger: logger)
         let question = DNSQuestion(name: try DNSName("www.example.com"), type: .a)
         async let result = withCheckedContinuation { continuation in
             forwarder.resolve(question, overTCP: false) { continuation.resume(returning: $0) }
@@ -105,7 +111,7 @@ func resolve(_ forwarder: Forwarder, _ name: String) async throws -> ForwardedAn
         let silent = try await FakeUpstream { _, _ in [] }
         let forwarder = try Forwarder(
             configuration: ForwardingConfiguration(upstreams: [silent.address], attemptTimeout: .milliseconds(500), deadline: .milliseconds(500), maxConcurrent: 1),
-            logger: logger)
+            group: testEventLoops, logger: logger)
         async let first = resolve(forwarder, "one.example")
         try await Task.sleep(for: .milliseconds(50))
         let second = try await resolve(forwarder, "two.example")
@@ -125,7 +131,7 @@ func resolve(_ forwarder: Forwarder, _ name: String) async throws -> ForwardedAn
         // Generous limits: on a machine loaded by the other suites the first reply can be slow.
         let forwarder = try Forwarder(
             configuration: ForwardingConfiguration(upstreams: [upstream.address], attemptTimeout: .seconds(10), deadline: .seconds(10)),
-            logger: logger)
+            group: testEventLoops, logger: logger)
         let first = try await resolve(forwarder, "www.example.com")
         #expect(first.source == .upstream, "\(first)")
         let cached = forwarder.cachedAnswer(to: DNSQuestion(name: try DNSName("WWW.example.com"), type: .a))
