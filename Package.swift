@@ -134,6 +134,7 @@ let package = Package(
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterZones", "ServiceRegistry", "SpecSupport"]),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "DNSWire"]),
         .testTarget(name: "ServiceEnvTests", dependencies: ["ServiceEnv", "ServiceRegistry"]),
+        .testTarget(name: "KubernetesRegistryTests", dependencies: ["KubernetesRegistry", "ServiceRegistry"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ClusterZones", "DNSWire", "SpecSupport", "EtcdRegistry"]),
     ],
     swiftLanguageModes: [.v6]
