@@ -81,7 +81,7 @@ struct ObjectStore {
         let old = objects[resource]?[key]
         revision += 1
         let uid = old?.uid ?? metadata["uid"] as? String ?? UUID().uuidString.lowercased()
-        let created = old?.creationTimestamp ?? metadata["creationTimestamp"] as? String ?? Self.timestamp()
+        let created = old?.creationTimestamp ?? metadata["creationTimestamp"] as? String ?? Date().formatted(.iso8601)
         if resource.namespaced { metadata["namespace"] = namespace } else { metadata["namespace"] = nil }
         metadata["uid"] = uid
         metadata["creationTimestamp"] = created
@@ -92,7 +92,7 @@ struct ObjectStore {
         body["metadata"] = metadata
         let stored = StoredObject(
             namespace: namespace, name: name, resourceVersion: revision,
-            json: try JSONSerialization.data(withJSONObject: body, options: [.withoutEscapingSlashes]),
+            json: try JSONWriter.data(body),
             uid: uid, creationTimestamp: created
         )
         objects[resource, default: [:]][key] = stored
@@ -109,7 +109,7 @@ struct ObjectStore {
             var metadata = body["metadata"] as? [String: Any] ?? [:]
             metadata["resourceVersion"] = String(revision)
             body["metadata"] = metadata
-            json = (try? JSONSerialization.data(withJSONObject: body, options: [.withoutEscapingSlashes])) ?? json
+            json = (try? JSONWriter.data(body)) ?? json
         }
         let stored = StoredObject(
             namespace: old.namespace, name: old.name, resourceVersion: revision, json: json,
@@ -200,12 +200,6 @@ struct ObjectStore {
             if history[middle].object.resourceVersion <= resourceVersion { low = middle + 1 } else { high = middle }
         }
         return history[low...].filter { $0.resource == resource && (namespace == nil || $0.object.namespace == namespace) }
-    }
-
-    private static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date())
     }
 }
 
