@@ -14,6 +14,15 @@ import Synchronization
 /// objects with `apply`/`delete`, and provokes the failures a client must survive with
 /// `compactHistory`, `expireWatches`, `dropWatches`, `stop`/`start(port:)` and `rotateToken`.
 /// Objects and history survive a restart; `stop()` closes every connection.
+///
+/// ```swift
+/// let api = try FakeKubernetesAPI()
+/// try await api.start()
+/// try api.writeKubeconfig(to: path)           // for `clusterdns serve --kubeconfig path`
+/// try api.apply(["apiVersion": "v1", "kind": "Service", "metadata": ["name": "web", "namespace": "default"], "spec": [...]])
+/// api.expireWatches()                          // the client must relist
+/// await api.stop()
+/// ```
 public final class FakeKubernetesAPI: Sendable {
     private struct Running: Sendable {
         let group: MultiThreadedEventLoopGroup
