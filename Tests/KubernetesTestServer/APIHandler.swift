@@ -96,7 +96,7 @@ final class APIHandler: ChannelInboundHandler {
         }
     }
 
-    private func watch(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ resource: KubernetesResource, _ namespace: String?, _ query: [String: String]) {
+    private func watch(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ resource: ServedResource, _ namespace: String?, _ query: [String: String]) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Transfer-Encoding", value: "chunked")
@@ -139,9 +139,9 @@ enum Route: Equatable {
     /// `/api/v1` or `/apis/<group>/v1`
     case resources(group: String)
     /// `/api/v1/services`, `/api/v1/namespaces/<ns>/services`; namespace nil for all namespaces.
-    case collection(KubernetesResource, namespace: String?)
+    case collection(ServedResource, namespace: String?)
     /// `/api/v1/namespaces/<ns>/services/<name>`, `/api/v1/namespaces/<name>`
-    case object(KubernetesResource, namespace: String, name: String)
+    case object(ServedResource, namespace: String, name: String)
 
     init?(path: String) {
         var parts = path.split(separator: "/").map(String.init)
@@ -161,8 +161,8 @@ enum Route: Equatable {
         }
         guard parts.first == "v1" else { return nil }
         parts.removeFirst()
-        func resource(_ plural: String) -> KubernetesResource? {
-            KubernetesResource.all.first { $0.group == group && $0.plural == plural }
+        func resource(_ plural: String) -> ServedResource? {
+            ServedResource.all.first { $0.group == group && $0.plural == plural }
         }
         switch parts.count {
         case 0: self = .resources(group: group)

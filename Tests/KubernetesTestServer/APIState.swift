@@ -23,7 +23,7 @@ public struct APIRequest: Sendable, CustomStringConvertible {
 /// An open watch: its connection and what it follows.
 struct OpenWatch: Sendable {
     let channel: any Channel
-    let resource: KubernetesResource
+    let resource: ServedResource
     let namespace: String?
 }
 
@@ -81,7 +81,7 @@ final class APIState: Sendable {
     }
 
     @discardableResult
-    func delete(_ resource: KubernetesResource, namespace: String, name: String) -> Bool {
+    func delete(_ resource: ServedResource, namespace: String, name: String) -> Bool {
         locked.withLock { state in
             guard let event = state.store.delete(resource, namespace: namespace, name: name) else { return false }
             Self.publish(event, to: state.watches)
@@ -101,7 +101,7 @@ final class APIState: Sendable {
 
     /// Registers a watch whose response head was sent, and queues the events it starts with. An
     /// expired resourceVersion queues the ERROR event and the end of the response instead; nil then.
-    func openWatch(channel: any Channel, resource: KubernetesResource, namespace: String?, from resourceVersion: UInt64?) -> Int? {
+    func openWatch(channel: any Channel, resource: ServedResource, namespace: String?, from resourceVersion: UInt64?) -> Int? {
         locked.withLock { state in
             do throws(APIError) {
                 let events = try state.store.eventsForWatch(resource, namespace: namespace, from: resourceVersion)

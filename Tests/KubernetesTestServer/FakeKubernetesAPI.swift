@@ -194,7 +194,7 @@ public final class FakeKubernetesAPI: Sendable {
     /// Deletes an object; open watches see DELETED. False when there was none.
     @discardableResult
     public func delete(kind: String, namespace: String = "default", name: String) -> Bool {
-        guard let resource = KubernetesResource.of(kind: kind) else { return false }
+        guard let resource = ServedResource.of(kind: kind) else { return false }
         return state.delete(resource, namespace: namespace, name: name)
     }
 
@@ -203,7 +203,7 @@ public final class FakeKubernetesAPI: Sendable {
 
     /// The number of objects of a kind held now.
     public func count(kind: String) -> Int {
-        guard let resource = KubernetesResource.of(kind: kind) else { return 0 }
+        guard let resource = ServedResource.of(kind: kind) else { return 0 }
         return state.withStore { $0.count(resource) }
     }
 

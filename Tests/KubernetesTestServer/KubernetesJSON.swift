@@ -5,7 +5,7 @@ import Foundation
 /// and events are spliced together rather than re-encoded.
 enum KubernetesJSON {
     /// `{"kind":…,"apiVersion":…,` followed by the stored object without its opening brace.
-    static func withKind(_ resource: KubernetesResource, _ json: Data) -> Data {
+    static func withKind(_ resource: ServedResource, _ json: Data) -> Data {
         var out = Data("{\"kind\":\"\(resource.kind)\",\"apiVersion\":\"\(resource.apiVersion)\"".utf8)
         let rest = json.dropFirst()
         if rest.first(where: { !$0.isWhitespace }) != UInt8(ascii: "}") { out.append(UInt8(ascii: ",")) }
@@ -13,7 +13,7 @@ enum KubernetesJSON {
         return out
     }
 
-    static func list(_ resource: KubernetesResource, _ page: ListPage) -> Data {
+    static func list(_ resource: ServedResource, _ page: ListPage) -> Data {
         var metadata = "\"resourceVersion\":\"\(page.resourceVersion)\""
         if let token = page.continueToken { metadata += ",\"continue\":\"\(token)\"" }
         var out = Data("{\"kind\":\"\(resource.kind)List\",\"apiVersion\":\"\(resource.apiVersion)\",\"metadata\":{\(metadata)},\"items\":[".utf8)
@@ -36,7 +36,7 @@ enum KubernetesJSON {
     }
 
     /// A BOOKMARK carries only kind, apiVersion and metadata.resourceVersion.
-    static func bookmarkLine(_ resource: KubernetesResource, revision: UInt64) -> Data {
+    static func bookmarkLine(_ resource: ServedResource, revision: UInt64) -> Data {
         Data("{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"\(resource.kind)\",\"apiVersion\":\"\(resource.apiVersion)\",\"metadata\":{\"resourceVersion\":\"\(revision)\"}}}\n".utf8)
     }
 
@@ -72,7 +72,7 @@ enum KubernetesJSON {
 
     private static var groups: [String] {
         var seen: [String] = []
-        for resource in KubernetesResource.all where !resource.group.isEmpty && !seen.contains(resource.group) { seen.append(resource.group) }
+        for resource in ServedResource.all where !resource.group.isEmpty && !seen.contains(resource.group) { seen.append(resource.group) }
         return seen
     }
 
@@ -94,7 +94,7 @@ enum KubernetesJSON {
 
     /// `/api/v1` or `/apis/<group>/v1`: the resources with the verbs kubectl checks for get and watch.
     static func resourceList(group: String) -> Data? {
-        let resources = KubernetesResource.all.filter { $0.group == group }
+        let resources = ServedResource.all.filter { $0.group == group }
         guard !resources.isEmpty else { return nil }
         return encode([
             "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group.isEmpty ? "v1" : "\(group)/v1",

@@ -20,7 +20,7 @@ struct StoredEvent: Sendable {
     }
 
     let type: Kind
-    let resource: KubernetesResource
+    let resource: ServedResource
     let object: StoredObject
 }
 
@@ -52,7 +52,7 @@ struct ObjectStore {
     private(set) var revision: UInt64 = 1
     /// Watches and continue tokens from a revision older than this were compacted away: 410.
     private(set) var oldestAvailable: UInt64 = 1
-    private var objects: [KubernetesResource: [String: StoredObject]] = [:]
+    private var objects: [ServedResource: [String: StoredObject]] = [:]
     private var history: [StoredEvent] = []
     private let historyLimit: Int
     /// The sorted items of recent paginated lists, so later pages come from the first page's
@@ -69,8 +69,8 @@ struct ObjectStore {
 
     /// Creates or replaces the object named by the JSON's kind, namespace and name.
     mutating func upsert(_ object: [String: Any]) throws -> StoredEvent {
-        guard let kind = object["kind"] as? String, let resource = KubernetesResource.of(kind: kind) else {
-            throw APIError.badRequest("unsupported kind \(String(describing: object["kind"])); the fake serves \(KubernetesResource.all.map(\.kind))")
+        guard let kind = object["kind"] as? String, let resource = ServedResource.of(kind: kind) else {
+            throw APIError.badRequest("unsupported kind \(String(describing: object["kind"])); the fake serves \(ServedResource.all.map(\.kind))")
         }
         var metadata = object["metadata"] as? [String: Any] ?? [:]
         guard let name = metadata["name"] as? String, !name.isEmpty else {
@@ -100,7 +100,7 @@ struct ObjectStore {
     }
 
     /// Removes an object; the DELETED event carries its last state at the deletion's revision.
-    mutating func delete(_ resource: KubernetesResource, namespace: String, name: String) -> StoredEvent? {
+    mutating func delete(_ resource: ServedResource, namespace: String, name: String) -> StoredEvent? {
         let key = resource.namespaced ? namespace + "/" + name : name
         guard let old = objects[resource]?.removeValue(forKey: key) else { return nil }
         revision += 1
@@ -139,13 +139,13 @@ struct ObjectStore {
 
     // MARK: Reads
 
-    func object(_ resource: KubernetesResource, namespace: String, name: String) -> StoredObject? {
+    func object(_ resource: ServedResource, namespace: String, name: String) -> StoredObject? {
         objects[resource]?[resource.namespaced ? namespace + "/" + name : name]
     }
 
-    func count(_ resource: KubernetesResource) -> Int { objects[resource]?.count ?? 0 }
+    func count(_ resource: ServedResource) -> Int { objects[resource]?.count ?? 0 }
 
-    private func sortedItems(_ resource: KubernetesResource, namespace: String?) -> [StoredObject] {
+    private func sortedItems(_ resource: ServedResource, namespace: String?) -> [StoredObject] {
         let all = objects[resource]?.values ?? [:].values
         let selected = namespace.map { ns in all.filter { $0.namespace == ns } } ?? Array(all)
         return selected.sorted { $0.key < $1.key }
@@ -153,7 +153,7 @@ struct ObjectStore {
 
     /// A list page. The first page of a paginated list is taken at the current revision; its
     /// continue token names the snapshot and the offset, and is refused (410) once compacted.
-    mutating func list(_ resource: KubernetesResource, namespace: String?, limit: Int?, continueToken: String?) throws(APIError) -> ListPage {
+    mutating func list(_ resource: ServedResource, namespace: String?, limit: Int?, continueToken: String?) throws(APIError) -> ListPage {
         var items: [StoredObject]
         var listRevision: UInt64
         var snapshotID: UInt64
@@ -187,7 +187,7 @@ struct ObjectStore {
     /// The events a watch from `resourceVersion` starts with: every current object as ADDED when
     /// it is nil or 0 (the real server's "start at most recent"/"any"), else the kept events after
     /// it; 410 when those were compacted away.
-    func eventsForWatch(_ resource: KubernetesResource, namespace: String?, from resourceVersion: UInt64?) throws(APIError) -> [StoredEvent] {
+    func eventsForWatch(_ resource: ServedResource, namespace: String?, from resourceVersion: UInt64?) throws(APIError) -> [StoredEvent] {
         guard let resourceVersion, resourceVersion != 0 else {
             return sortedItems(resource, namespace: namespace).map { StoredEvent(type: .added, resource: resource, object: $0) }
         }
