@@ -101,6 +101,26 @@ import Testing
         #expect(try eventually(server, "db.shop.svc.cluster.local", ["10.244.0.5", "10.244.0.6"]).data(ofType: "A").sorted() == ["10.244.0.5", "10.244.0.6"])
         #expect(cluster.api.delete(kind: "Service", namespace: "shop", name: "web"))
         #expect(try eventually(server, "web.shop.svc.cluster.local", []).status == "NXDOMAIN")
+        // Pods are not needed here, so not listed.
+        #expect(!cluster.api.requests.contains { $0.path == "/api/v1/pods" })
+        await cluster.finish()
+    }
+
+    /// Pods are watched only when something needs them: `--pods verified` answers a pod name
+    /// only for a Pod the API holds in that namespace.
+    @Test func podsAreWatchedForVerifiedPodNames() async throws {
+        let pod: [String: Any] = [
+            "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "client", "namespace": "shop"],
+            "status": ["phase": "Running", "podIP": "10.244.3.7"],
+        ]
+        let cluster = try await Cluster([Self.namespace("shop"), pod])
+        let server = try ClusterDNSServer(arguments: ["--kubeconfig", cluster.kubeconfig, "--threads", "1", "--pods", "verified"])
+        defer { server.stop() }
+        #expect(try eventually(server, "10-244-3-7.shop.pod.cluster.local", ["10.244.3.7"]).data(ofType: "A") == ["10.244.3.7"], "\(server.log)")
+        #expect(try Client.dig.query(port: server.port, "10-244-3-8.shop.pod.cluster.local").status == "NXDOMAIN")
+        #expect(cluster.api.delete(kind: "Pod", namespace: "shop", name: "client"))
+        #expect(try eventually(server, "10-244-3-7.shop.pod.cluster.local", []).status == "NXDOMAIN")
+        #expect(cluster.api.requests.contains { $0.path == "/api/v1/pods" })
         await cluster.finish()
     }
 
