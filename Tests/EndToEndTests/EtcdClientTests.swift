@@ -12,7 +12,9 @@ struct EtcdClientTests {
         defer { cluster.stop() }
         var configuration = EtcdClient.Configuration()
         configuration.pageSize = pageSize
-        configuration.retryBudget = .seconds(3)
+        // Generous: with the other suites loading both cores, a dead member's refusal and then a
+        // slow live member took longer than 3 s.
+        configuration.retryBudget = .seconds(10)
         let client = EtcdClient(endpoints: extra + [cluster.members[0].clientURL], configuration: configuration)
         do {
             try await body(client, cluster)
