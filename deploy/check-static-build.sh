@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The image's build without a container engine: runs deploy/Containerfile's `swift build` command,
+# checks that the binary needs nothing but glibc at run time (what the runtime image provides),
+# lays it out as the image does (binary and resource bundle in one folder, run from elsewhere), and
+# serves the example cluster from it: dig must get kubernetes.default's ClusterIP, and /ready 200.
+#   SCRATCH=.build-static bash deploy/check-static-build.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scratch=${SCRATCH:-.build-static}
+
+start=$(date +%s)
+# deploy/Containerfile's command, with a scratch path of its own so the test build stays as it is.
+swift build -c release --static-swift-stdlib --product clusterdns --scratch-path "$scratch"
+echo "static-build: swift build took $(( $(date +%s) - start )) s"
+
+bin="$scratch/release/clusterdns"
+file -L "$bin"
+ldd "$bin" || true
+echo "static-build: $(du -h "$bin" | cut -f1) ($(stat -c %s "$bin") bytes)"
+# Everything dynamic must be glibc's (the vDSO, the loader, libc, libm and the libraries glibc 2.34+
+# merged into libc): no Swift runtime, Foundation, ICU, libstdc++ or libldns to install.
+unexpected=
+if ldd "$bin" >/dev/null 2>&1; then  # a fully static binary is "not a dynamic executable"
+    unexpected=$(ldd "$bin" | awk '{print $1}' | grep -v -E '^(linux-vdso\.so\.1|/lib64/ld-linux-x86-64\.so\.2|/lib/ld-linux-aarch64\.so\.1|lib(c|m|pthread|dl|rt|util)\.so\.[0-9]+)$' || true)
+fi
+if [ -n "$unexpected" ]; then
+    echo "static-build: FAIL: linked dynamically against more than glibc:" >&2
+    echo "$unexpected" >&2
+    exit 1
+fi
+
+# The image's layout, in a folder away from the checkout.
+dir=$(mktemp -d /tmp/clusterdns-static.XXXXXX)
+pid=
+cleanup() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+cp "$bin" "$dir/"
+cp -R "$scratch/release/clusterdns_clusterdns.resources" "$dir/"
+
+# The bundled example cluster, on free loopback ports.
+"$dir/clusterdns" serve --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --lameduck 0 \
+    --registry "$dir/clusterdns_clusterdns.resources/example-cluster" 2>"$dir/log" &
+pid=$!
+port=
+http=
+for _ in $(seq 150); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$dir/log" | head -1)
+    [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+done
+http=$(sed -n 's/.*\/ready on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/log" | head -1)
+if [ -z "$port" ] || [ -z "$http" ]; then
+    echo "static-build: FAIL: the static binary did not start listening; its log:" >&2
+    cat "$dir/log" >&2
+    exit 1
+fi
+
+answer=$(dig @127.0.0.1 -p "$port" +time=2 +tries=2 +short kubernetes.default.svc.cluster.local A)
+ready=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http/ready")
+echo "static-build: dig kubernetes.default.svc.cluster.local -> ${answer:-nothing}; /ready -> $ready"
+
+kill -TERM "$pid" 2>/dev/null || true
+status=0
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$pid" 2>/dev/null; then
+    echo "static-build: FAIL: serve did not stop within 10 s of SIGTERM" >&2
+    status=1
+else
+    wait "$pid" || { echo "static-build: FAIL: serve exited $? on SIGTERM" >&2; status=1; }
+fi
+pid=
+
+if [ "$answer" != "10.96.0.1" ] || [ "$ready" != "200" ]; then
+    echo "static-build: FAIL: expected 10.96.0.1 and /ready 200; the log:" >&2
+    cat "$dir/log" >&2
+    exit 1
+fi
+[ "$status" -eq 0 ] || exit 1
+echo "static-build: OK"
