@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterZones", "ServiceRegistry", "SpecSupport"]),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "DNSWire"]),
         .testTarget(name: "ServiceEnvTests", dependencies: ["ServiceEnv", "ServiceRegistry"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ClusterZones", "DNSWire", "SpecSupport", "EtcdRegistry"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ClusterZones", "DNSWire", "SpecSupport", "EtcdRegistry", .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )
