@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -83,6 +84,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "KubernetesRegistry",
+            dependencies: [
+                "ServiceRegistry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
             name: "Operations",
             dependencies: [
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -99,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "clusterdns",
             dependencies: [
-                "DNSWire", "ServiceRegistry", "ClusterZones", "DNSServer", "ServiceEnv", "EtcdRegistry", "Operations", "Forwarding",
+                "DNSWire", "ServiceRegistry", "ClusterZones", "DNSServer", "ServiceEnv", "EtcdRegistry", "KubernetesRegistry", "Operations", "Forwarding",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -121,6 +134,7 @@ let package = Package(
         .testTarget(name: "DNSServerTests", dependencies: ["DNSServer", "DNSWire", "ClusterZones", "ServiceRegistry", "SpecSupport"]),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "DNSWire"]),
         .testTarget(name: "ServiceEnvTests", dependencies: ["ServiceEnv", "ServiceRegistry"]),
+        .testTarget(name: "KubernetesRegistryTests", dependencies: ["KubernetesRegistry", "ServiceRegistry"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ClusterZones", "DNSWire", "SpecSupport", "EtcdRegistry", .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

@@ -21,6 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var etcd: EtcdOptions
 
+    @OptionGroup var kubernetes: KubernetesOptions
+
     @OptionGroup var operations: OperationsOptions
 
     @Flag(help: "Server-side search: a query for <name>.<ns>.svc.<zone> from a client whose namespace the registry knows (a Pod or an endpoint at its address) that would be NXDOMAIN is answered with the first later search-path expansion that exists (svc.<zone>, <zone>, the bare name from the forwarder's cache), as a CNAME from the asked name.")
@@ -71,7 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard ttl <= 3600 else { throw ValidationError("--ttl must be between 0 and 3600") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
-        if !etcd.endpoints.isEmpty, !registryPaths.isEmpty { throw ValidationError("--registry and --etcd are two registries; give one") }
+        let registries = [!registryPaths.isEmpty, !etcd.endpoints.isEmpty, kubernetes.isEnabled].filter { $0 }.count
+        if registries > 1 { throw ValidationError("--registry, --etcd and --kubernetes/--kubeconfig are different registries; give one") }
+        if kubernetes.inCluster, kubernetes.kubeconfig != nil { throw ValidationError("--kubernetes (in a pod) and --kubeconfig are two ways to the API server; give one") }
         if let responsesPerSecond, responsesPerSecond < 1 { throw ValidationError("--rrl must be at least 1 response a second") }
         guard slip >= 0 else { throw ValidationError("--rrl-slip must be 0 or more") }
         guard compiledNamesLimit >= 0 else { throw ValidationError("--compiled-names-limit must be 0 or more") }
@@ -86,6 +90,10 @@ struct ServeCommand: AsyncParsableCommand {
         }()
         if !etcd.endpoints.isEmpty {
             try await serveFromEtcd(logger: logger)
+            return
+        }
+        if kubernetes.isEnabled {
+            try await serveFromKubernetes(logger: logger)
             return
         }
         let paths = try ExampleCluster.paths(or: registryPaths)

@@ -120,6 +120,8 @@ extension ServeConfigFile {
         let pairs: [(String, String, String)] = [
             ("registry", "\(running.registryPaths)", "\(reread.registryPaths)"),
             ("etcd", "\(running.etcd.endpoints)", "\(reread.etcd.endpoints)"),
+            ("kubernetes", "\(running.kubernetes.inCluster)", "\(reread.kubernetes.inCluster)"),
+            ("kubeconfig", "\(String(describing: running.kubernetes.kubeconfig))", "\(String(describing: reread.kubernetes.kubeconfig))"),
             ("listen", running.listen, reread.listen),
             ("domain", running.domain, reread.domain),
             ("ttl", "\(running.ttl)", "\(reread.ttl)"),
