@@ -151,7 +151,10 @@ let package = Package(
             ],
             path: "Tests/KubernetesTestServer"
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["ClusterZones", "DNSWire", "SpecSupport", "EtcdRegistry", "KubernetesTestServer", "KubernetesRegistry"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "ClusterZones", "DNSWire", "SpecSupport", "EtcdRegistry", "KubernetesTestServer", "KubernetesRegistry",
+            .product(name: "Yams", package: "Yams"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
