@@ -130,9 +130,12 @@ final class UDPBatchLoop: @unchecked Sendable {
         thread.start()
     }
 
-    /// Asks the loop to stop and waits until its socket is closed.
+    /// Asks the loop to stop and waits until its socket is closed. The socket is shut down for
+    /// reading too, which wakes a `recvmmsg` blocked on it at once (Linux does so even for an
+    /// unconnected UDP socket), rather than leaving the stop to the receive timeout.
     func stop() async {
         running.store(false, ordering: .releasing)
+        _ = Glibc.shutdown(fileDescriptor, Int32(SHUT_RD))
         await finished.wait()
     }
 

@@ -11,7 +11,7 @@ struct ClusterDNSCommand: AsyncParsableCommand {
 
     /// ArgumentParser's main, with `serve --config FILE` expanded into arguments first.
     static func main() async {
-        var arguments = Array(CommandLine.arguments.dropFirst())
+        let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var command: any ParsableCommand
             if arguments.first == "serve", let path = ServeConfigFile.configPath(in: arguments) {

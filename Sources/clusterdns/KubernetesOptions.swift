@@ -18,9 +18,9 @@ struct KubernetesOptions: ParsableArguments {
         return try KubernetesAccess.inCluster()
     }
 
-    /// Runs `body` with a client that is shut down after it, however it ends.
-    func withClient<T>(_ body: (KubernetesClient) async throws -> T) async throws -> T {
-        let client = try KubernetesClient(access: access())
+    /// Runs `body` with a client of `access` that is shut down after it, however it ends.
+    func withClient<T>(_ access: KubernetesAccess, _ body: (KubernetesClient) async throws -> T) async throws -> T {
+        let client = try KubernetesClient(access: access)
         do {
             let result = try await body(client)
             await client.shutdown()

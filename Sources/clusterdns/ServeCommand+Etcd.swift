@@ -10,39 +10,24 @@ import ServiceRegistry
 import Synchronization
 
 extension ServeCommand {
-    /// `serve --etcd`: the listener is up at once, and answers SERVFAIL for every name of its zones
-    /// until the first complete list of etcd (a client caches NXDOMAIN; it must not learn that a
-    /// Service does not exist because we have not heard of it yet). Then the source's changes are
-    /// patched in as manifest changes are; while etcd is unreachable the last good registry answers.
+    /// `serve --etcd`: etcd's registry, followed (see `serveFollowedRegistry`): listed, then
+    /// watched; while etcd is unreachable the last good registry answers.
     func serveFromEtcd(logger: Logger) async throws {
-        let zoneConfiguration = try zoneConfiguration()
-        let ops = try await ServeOperations.start(operations, dnsListen: listen, waitingFor: ["registry"], logger: logger)
-        let empty = RegistryStore(options: cidrs.registryOptions).snapshot
-        let forwarder = try forwarding.makeForwarder(logger: logger, observer: ops.forwardingMetrics?.observer)
-        ops.add(forwarder)
-        defer { forwarder?.shutdown() }
-        let pipeline = QueryPipeline(
-            catalog: Catalog(snapshot: empty, configuration: zoneConfiguration, awaitingRegistry: true), compiledNamesLimit: compiledNamesLimit,
-            metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath)
-
-        let running = RunningListener()
-        let signals = ServeSignals.stopping(running, logger: logger) {
-            rereadConfig(running.pipeline, logger: logger)
-            logger.info("received SIGHUP: an etcd registry follows its watch, nothing to reload")
-        }
-        defer { signals.cancel() }
-        let listener = try await startListener(pipeline, running: running, logger: logger)
-        try await forwarding.refuseLoop(forwarder, listener: listener, logger: logger)
-        logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP); reading the registry from etcd \(etcd.endpoints.joined(separator: ",")) under \(etcd.layout.watchPrefix), SERVFAIL until it is listed")
-
-        try await etcd.withClient(logger: logger, retryBudget: .seconds(3)) { client in
-            let source = EtcdSource(client: client, layout: etcd.layout, options: cidrs.registryOptions, logger: logger)
-            let following = TaskService {
-                await follow(source, pipeline: pipeline, zoneConfiguration: zoneConfiguration, ops: ops, logger: logger)
+        let origin = "etcd \(etcd.endpoints.joined(separator: ",")) under \(etcd.layout.watchPrefix)"
+        try await serveFollowedRegistry(from: origin, logger: logger) { publisher, serve in
+            try await etcd.withClient(logger: logger, retryBudget: .seconds(3)) { client in
+                let source = EtcdSource(client: client, layout: etcd.layout, options: cidrs.registryOptions, logger: logger)
+                try await serve([
+                    TaskService {
+                        await source.run { publication in
+                            switch publication {
+                            case .synced(let snapshot, let revision): publisher.synced(snapshot, from: "etcd revision \(revision)")
+                            case .update(let update, let revision): publisher.applied(update, detail: "etcd revision \(revision)")
+                            }
+                        }
+                    }
+                ])
             }
-            try await runServiceGroup(
-                dns: DNSListenerService(listener: listener, readiness: ops.readiness, lameduck: operations.lameduck, logger: logger),
-                sources: [following], operations: ops.server, running: running, logger: logger)
         }
     }
 
@@ -64,27 +49,6 @@ extension ServeCommand {
         running.set(listener, answering: pipeline)
         pipeline.metrics?.server = "dns://\(ListenAddress(host: listener.host, port: listener.port))"
         return listener
-    }
-
-    /// Publishes what the source lists, then what it watches, until cancelled.
-    private func follow(_ source: EtcdSource, pipeline: QueryPipeline, zoneConfiguration: ZoneConfiguration, ops: ServeOperations, logger: Logger) async {
-        let zoneDomain = zoneConfiguration.domain
-        await source.run { publication in
-            switch publication {
-            case .synced(let snapshot, let revision):
-                let start = ContinuousClock.now
-                pipeline.publish(Catalog(snapshot: snapshot, configuration: zoneConfiguration))
-                logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from etcd revision \(revision): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (zones built in \((ContinuousClock.now - start).briefly))")
-                ops.registryMetrics?.published(snapshot)
-                ops.readiness.markReady("registry")
-                compileAnswers(pipeline, logger: logger)
-            case .update(let update, let revision):
-                let start = ContinuousClock.now
-                let patched = pipeline.apply(update)
-                ops.registryMetrics?.applied(update)
-                logger.debug("serving serial \(update.snapshot.serial) (etcd revision \(revision)): \(update.snapshot.serviceCount) services; \(patched.names) names compiled again in \((ContinuousClock.now - start).briefly)")
-            }
-        }
     }
 }
 
