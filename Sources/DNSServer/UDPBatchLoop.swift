@@ -183,6 +183,8 @@ final class UDPBatchLoop: @unchecked Sendable {
             }
             let received = Int(cudp_recvmmsg(fileDescriptor, receiveHeaders, UInt32(batch), cudp_msg_waitforone()))
             guard received > 0 else { continue }  // timeout (to check `running`), EINTR, or a transient error
+            // Stopping: what the shutdown woke is not a query (an empty read), and nothing more is answered.
+            guard running.load(ordering: .relaxed) else { break }
 
             // One view of the responder for the whole batch; every query read once, then answered.
             let responder = responder.batch()
