@@ -16,6 +16,7 @@ struct ClusterDNSCommand: AsyncParsableCommand {
             var command: any ParsableCommand
             if arguments.first == "serve", let path = ServeConfigFile.configPath(in: arguments) {
                 let expanded = ["serve"] + (try ServeConfigFile.expand(serveArguments: Array(arguments.dropFirst())))
+                ServeCommand.runningSettings.withLock { $0 = ServeConfigFile.settings(of: Array(expanded.dropFirst())) }
                 do {
                     command = try parseAsRoot(expanded)
                 } catch {

@@ -164,8 +164,9 @@ extension ServeCommand {
     /// (the running configuration stays, and the log says why). A valid one's zone settings (domain,
     /// ttl, pods) are applied at once, to the registry served; the others are fixed at start, and
     /// a changed one is named in the log, to take effect on restart. The registry is re-read either way.
-    /// The arguments of the configuration a SIGHUP last applied.
-    private static let appliedArguments = Mutex<[String]?>(nil)
+    /// The settings running now, by flag (`ServeConfigFile.settings`): those serve started with
+    /// (set by `main`), then each zone setting a SIGHUP applied.
+    static let runningSettings = Mutex<[String: [String]]>([:])
 
     func rereadConfig(_ pipeline: QueryPipeline?, logger: Logger) {
         guard let config else { return }
@@ -179,15 +180,18 @@ extension ServeCommand {
             logger.error("received SIGHUP: --config \(config) is invalid, keeping the running configuration: \(ServeCommand.message(for: error))")
             return
         }
-        // What runs now: the start's settings, or those a SIGHUP applied since.
-        let running = Self.appliedArguments.withLock { $0 }.flatMap { try? ServeCommand.parse($0) } ?? self
-        let changed = ServeConfigFile.changedSettings(from: running, to: reread)
+        // What runs now: the start's settings, with the zone settings a SIGHUP applied since.
+        let running = Self.runningSettings.withLock { $0 }
+        let rereadSettings = ServeConfigFile.settings(of: arguments)
+        let changed = ServeConfigFile.changedSettings(from: running, to: rereadSettings)
         let live = changed.filter(ServeConfigFile.zoneSettings.contains)
         let later = changed.filter { !ServeConfigFile.zoneSettings.contains($0) }
         if changed.isEmpty { logger.info("received SIGHUP: --config \(config) is valid and unchanged") }
         if !live.isEmpty, let pipeline, let configuration = try? reread.zoneConfiguration() {
             pipeline.reconfigure(configuration)
-            Self.appliedArguments.withLock { $0 = arguments }
+            Self.runningSettings.withLock { settings in
+                for key in live { settings[key] = rereadSettings[key] }
+            }
             logger.notice("received SIGHUP: --config \(config): applied \(live.joined(separator: ", "))")
             compileAnswers(pipeline, logger: logger)
         }

@@ -115,29 +115,27 @@ extension ServeConfigFile {
     /// The settings a SIGHUP applies to the running server: the zones' own.
     static let zoneSettings: Set<String> = ["domain", "ttl", "pods"]
 
-    /// The settings that differ between two parsed configurations, by flag name.
-    static func changedSettings(from running: ServeCommand, to reread: ServeCommand) -> [String] {
-        let pairs: [(String, String, String)] = [
-            ("registry", "\(running.registryPaths)", "\(reread.registryPaths)"),
-            ("etcd", "\(running.etcd.endpoints)", "\(reread.etcd.endpoints)"),
-            ("kubernetes", "\(running.kubernetes.inCluster)", "\(reread.kubernetes.inCluster)"),
-            ("kubeconfig", "\(String(describing: running.kubernetes.kubeconfig))", "\(String(describing: reread.kubernetes.kubeconfig))"),
-            ("listen", running.listen, reread.listen),
-            ("domain", running.domain, reread.domain),
-            ("ttl", "\(running.ttl)", "\(reread.ttl)"),
-            ("pods", "\(running.pods)", "\(reread.pods)"),
-            ("threads", "\(running.threads)", "\(reread.threads)"),
-            ("udp-engine", "\(running.udpEngine)", "\(reread.udpEngine)"),
-            ("log-level", running.logLevel, reread.logLevel),
-            ("rrl", "\(String(describing: running.responsesPerSecond))", "\(String(describing: reread.responsesPerSecond))"),
-            ("rrl-slip", "\(running.slip)", "\(reread.slip)"),
-            ("compiled-names-limit", "\(running.compiledNamesLimit)", "\(reread.compiledNamesLimit)"),
-            ("http-listen", "\(String(describing: running.operations.httpListen))", "\(String(describing: reread.operations.httpListen))"),
-            ("lameduck", "\(running.operations.lameduck)", "\(reread.operations.lameduck)"),
-            ("autopath", "\(running.autopath)", "\(reread.autopath)"),
-            ("service-cidr", "\(running.cidrs.registryOptions)", "\(reread.cidrs.registryOptions)"),
-        ]
-        return pairs.filter { $0.1 != $0.2 }.map(\.0)
+    /// Each flag's values in serve's `arguments`, by flag name (a switch has none): what a
+    /// configuration sets, so that two can be compared flag by flag, whatever the flag.
+    static func settings(of arguments: [String]) -> [String: [String]] {
+        var settings: [String: [String]] = [:]
+        var current: String?
+        for argument in arguments {
+            if argument.hasPrefix("--") {
+                let parts = argument.dropFirst(2).split(separator: "=", maxSplits: 1).map(String.init)
+                current = parts.first ?? ""
+                settings[current!, default: []] += parts.dropFirst()
+            } else if let current {
+                settings[current, default: []].append(argument)
+            }
+        }
+        settings["config"] = nil
+        return settings
+    }
+
+    /// The flags whose values differ between two configurations, sorted.
+    static func changedSettings(from running: [String: [String]], to reread: [String: [String]]) -> [String] {
+        Set(running.keys).union(reread.keys).filter { running[$0] != reread[$0] }.sorted()
     }
 }
 
