@@ -225,6 +225,7 @@ extension DNSBatchResponder {
         else { return response }
         return better
     }
+
     /// A responder that never defers answers every query at once.
     public func respond(
         to query: UnsafeRawBufferPointer, _ read: ReadQuery, over transport: DNSTransport, into output: UnsafeMutableRawBufferPointer,

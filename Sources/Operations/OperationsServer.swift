@@ -1,4 +1,3 @@
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -18,7 +17,7 @@ public final class OperationsServer: Sendable {
         self.port = channel.localAddress?.port ?? 0
     }
 
-    public static func start(host: String, port: Int, metrics: MetricsExposition, readiness: Readiness, logger: Logger) async throws -> OperationsServer {
+    public static func start(host: String, port: Int, metrics: MetricsExposition, readiness: Readiness) async throws -> OperationsServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let routes = OperationsRoutes(metrics: metrics, readiness: readiness)
         do {

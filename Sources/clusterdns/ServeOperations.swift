@@ -35,7 +35,7 @@ struct ServeOperations: Sendable {
         let queryMetrics = QueryMetrics(server: "dns://\(dnsListen)")
         let registryMetrics = RegistryMetrics(registry: registry)
         let exposition = MetricsExposition(registry: registry, writers: [queryMetrics.exposition, registryMetrics.exposition])
-        let server = try await OperationsServer.start(host: address.host, port: address.port, metrics: exposition, readiness: readiness, logger: logger)
+        let server = try await OperationsServer.start(host: address.host, port: address.port, metrics: exposition, readiness: readiness)
         logger.info("serving /metrics, /health and /ready on http://\(ListenAddress(host: address.host, port: server.port))")
         return ServeOperations(
             queryMetrics: queryMetrics, registryMetrics: registryMetrics,
