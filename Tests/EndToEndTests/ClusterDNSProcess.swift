@@ -96,14 +96,18 @@ final class ClusterDNSServer: @unchecked Sendable {
     private var stopped = false
 
     /// Starts the server and waits (at most 30 s) for its "listening on" line.
-    /// - Parameter listen: the address to listen on; a free port of 127.0.0.1 by default.
-    init(arguments: [String], listen: String = "127.0.0.1:0") throws {
+    /// - Parameters:
+    ///   - listen: the address to listen on; a free port of 127.0.0.1 by default.
+    ///   - launcher: a command that ends by exec'ing its arguments, run in front of the server
+    ///     (e.g. `unshare --mount sh -c '... exec "$@"' sh`), so the pid stays the server's.
+    ///   - environment: the server's whole environment; the tests' own by default.
+    init(arguments: [String], listen: String = "127.0.0.1:0", launcher: [String] = [], environment: [String: String]? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: BuiltProducts.clusterdns) else {
             throw ProcessFailure(description: "\(BuiltProducts.clusterdns) is missing: run `swift build` before `swift test`")
         }
         // No lameduck unless a test asks for one: each stop would otherwise wait 5 s.
         let lameduck = arguments.contains("--lameduck") ? [] : ["--lameduck", "0"]
-        child = try ChildProcess([BuiltProducts.clusterdns, "serve", "--listen", listen] + lameduck + arguments)
+        child = try ChildProcess(launcher + [BuiltProducts.clusterdns, "serve", "--listen", listen] + lameduck + arguments, environment: environment)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let port = listeningPort() {

@@ -192,6 +192,73 @@ import Testing
         await cluster.finish()
     }
 
+    /// A kubeconfig with a client certificate and key (kubeadm's admin.conf): every request is
+    /// authenticated by the certificate, none by a token.
+    @Test func aClientCertificateInTheKubeconfigAuthenticates() async throws {
+        let cluster = try await Cluster([Self.namespace("shop"), Self.service("shop", "web", clusterIP: "10.96.0.20")])
+        try cluster.api.writeKubeconfig(to: cluster.kubeconfig, clientCertificate: true)
+        let server = try ClusterDNSServer(arguments: ["--kubeconfig", cluster.kubeconfig, "--threads", "1"])
+        defer { server.stop() }
+        #expect(try eventually(server, "web.shop.svc.cluster.local", ["10.96.0.20"]).data(ofType: "A") == ["10.96.0.20"], "\(server.log)")
+        try cluster.api.apply(Self.service("shop", "api", clusterIP: "10.96.0.30"))
+        #expect(try eventually(server, "api.shop.svc.cluster.local", ["10.96.0.30"]).data(ofType: "A") == ["10.96.0.30"], "\(server.log)")
+        let requests = cluster.api.requests
+        #expect(requests.contains { $0.isWatch })
+        #expect(requests.allSatisfy { $0.user == FakeKubernetesAPI.clientCertificateUser }, "\(requests.map(\.user))")
+        await cluster.finish()
+    }
+
+    /// The server's certificate is checked against the kubeconfig's CA, or the system's roots
+    /// without one, which do not know the test CA: nothing is listed, cluster names stay SERVFAIL
+    /// and the log says why. `insecure-skip-tls-verify: true` is honoured when it is set.
+    @Test func theServerCertificateIsVerifiedUnlessTheKubeconfigSkipsVerification() async throws {
+        let cluster = try await Cluster([Self.namespace("shop"), Self.service("shop", "web", clusterIP: "10.96.0.20")])
+        try cluster.api.writeKubeconfig(to: cluster.kubeconfig, trust: .systemRoots)
+        let untrusting = try ClusterDNSServer(arguments: ["--kubeconfig", cluster.kubeconfig, "--threads", "1"])
+        #expect(untrusting.waitForLog(containing: "listing /api/v1/services again", timeout: 10), "\(untrusting.log)")
+        #expect(untrusting.log.lowercased().contains("certificate"), "\(untrusting.log)")
+        #expect(try Client.dig.query(port: untrusting.port, "web.shop.svc.cluster.local").status == "SERVFAIL")
+        #expect(!cluster.api.requests.contains { $0.path == "/api/v1/services" }, "no request got through TLS")
+        untrusting.stop()
+
+        try cluster.api.writeKubeconfig(to: cluster.kubeconfig, trust: .skipVerification)
+        let skipping = try ClusterDNSServer(arguments: ["--kubeconfig", cluster.kubeconfig, "--threads", "1"])
+        defer { skipping.stop() }
+        #expect(try eventually(skipping, "web.shop.svc.cluster.local", ["10.96.0.20"]).data(ofType: "A") == ["10.96.0.20"], "\(skipping.log)")
+        await cluster.finish()
+    }
+
+    /// `--kubernetes` in a pod: `KUBERNETES_SERVICE_HOST`/`_PORT` from the environment, and the
+    /// service account mounted at /var/run/secrets/kubernetes.io/serviceaccount as the kubelet
+    /// projects it (files that link through `..data` to a timestamped folder, swapped whole when
+    /// the token rotates). The server runs in a private mount namespace where a scratch folder is
+    /// mounted there, so it reads the real path and the host's /run is untouched.
+    @Test(.enabled(if: getuid() == 0, "needs root for unshare --mount"))
+    func inAPodTheServiceAccountAndTheServiceEnvironmentAreUsedAndTheTokenRotates() async throws {
+        let cluster = try await Cluster([Self.namespace("shop"), Self.service("shop", "web", clusterIP: "10.96.0.20")])
+        let account = cluster.directory.appendingPathComponent("serviceaccount")
+        let projection = ServiceAccountProjection(directory: account)
+        try projection.write(token: cluster.api.token, ca: cluster.api.caPEM, namespace: "kube-system")
+        let mountPoint = KubernetesAccessPaths.serviceAccount
+        let script = "mount -t tmpfs tmpfs /run && mkdir -p \(mountPoint) && mount --bind \"$0\" \(mountPoint) && exec \"$@\""
+        var environment = ProcessInfo.processInfo.environment
+        environment["KUBERNETES_SERVICE_HOST"] = "127.0.0.1"
+        environment["KUBERNETES_SERVICE_PORT"] = String(cluster.api.port)
+        let server = try ClusterDNSServer(
+            arguments: ["--kubernetes", "--threads", "1"], launcher: ["unshare", "--mount", "sh", "-c", script, account.path], environment: environment)
+        defer { server.stop() }
+        #expect(try eventually(server, "web.shop.svc.cluster.local", ["10.96.0.20"]).data(ofType: "A") == ["10.96.0.20"], "\(server.log)")
+        #expect(cluster.api.requests.contains { $0.path == "/api/v1/services" && $0.user == "bearer-token" })
+
+        try projection.write(token: "rotated-token", ca: cluster.api.caPEM, namespace: "kube-system")
+        cluster.api.rotateToken(to: "rotated-token")
+        cluster.api.dropWatches()
+        try cluster.api.apply(Self.service("shop", "web", clusterIP: "10.96.0.22"))
+        #expect(try eventually(server, "web.shop.svc.cluster.local", ["10.96.0.22"], timeout: 15).data(ofType: "A") == ["10.96.0.22"], "\(server.log)")
+        #expect(cluster.api.requests.contains { $0.status == 401 }, "the old token was refused once")
+        await cluster.finish()
+    }
+
     @Test func fiftyThousandServicesAreListedInPagesOfFiveHundred() async throws {
         let cluster = try await Cluster([Self.namespace("bulk")])
         for index in 0..<50_000 {

@@ -183,6 +183,38 @@ struct KubernetesTestServerTests {
         #expect(fixture.api.requests.contains { $0.status == 401 })
     }
 
+    /// The admin kubeconfig kubeadm writes authenticates by client certificate: kubectl presents
+    /// it, the server verifies it against its CA and takes the user from its CN.
+    @Test(.enabled(if: kubectl != nil, "kubectl is not installed"))
+    func kubectlAuthenticatesWithAClientCertificateTheCASigned() async throws {
+        let fixture = try await Fixture()
+        try fixture.api.apply(Self.service("shop", "cart", clusterIP: "10.96.4.4"))
+        try fixture.api.writeKubeconfig(to: fixture.kubeconfig, clientCertificate: true)
+        let result = try fixture.kubectl(["get", "services", "-A", "-o", "json"])
+        let lists = fixture.api.requests.filter { $0.path == "/api/v1/services" }
+        await fixture.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(Self.names(Self.json(result.stdout)) == ["shop/cart"])
+        #expect(!lists.isEmpty && lists.allSatisfy { $0.user == FakeKubernetesAPI.clientCertificateUser }, "\(lists.map(\.user))")
+    }
+
+    /// Without the cluster's CA in the kubeconfig kubectl refuses the server's certificate, and
+    /// with `insecure-skip-tls-verify: true` it does not check it: what `--kubeconfig` must honour.
+    @Test(.enabled(if: kubectl != nil, "kubectl is not installed"))
+    func kubectlTrustsTheServerOnlyThroughTheCAOrAnExplicitSkip() async throws {
+        let fixture = try await Fixture()
+        try fixture.api.apply(Self.service("shop", "cart", clusterIP: "10.96.4.4"))
+        try fixture.api.writeKubeconfig(to: fixture.kubeconfig, trust: .systemRoots)
+        let untrusted = try fixture.kubectl(["get", "services", "-A", "-o", "json"])
+        try fixture.api.writeKubeconfig(to: fixture.kubeconfig, trust: .skipVerification)
+        let skipped = try fixture.kubectl(["get", "services", "-A", "-o", "json"])
+        await fixture.finish()
+        #expect(untrusted.status != 0)
+        #expect(untrusted.stderr.contains("certificate signed by unknown authority"), "\(untrusted.stderr)")
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect(Self.names(Self.json(skipped.stdout)) == ["shop/cart"])
+    }
+
     @Test(.enabled(if: kubectl != nil, "kubectl is not installed"))
     func kubectlFollowsContinueTokensToTheEndOfAPaginatedList() async throws {
         let fixture = try await Fixture()

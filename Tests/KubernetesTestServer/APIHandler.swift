@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import X509
 
 /// One connection's requests: bearer-token check, discovery, get, list and watch. Thin: the
 /// answers come from `APIState` and `KubernetesJSON`.
@@ -33,19 +35,33 @@ final class APIHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    /// The CN of the client certificate the TLS handshake verified (the server's configuration
+    /// rejects a presented certificate the CA did not sign), nil when none was presented.
+    private static func verifiedClientName(_ context: ChannelHandlerContext) -> String? {
+        guard let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLHandler.self),
+            let der = try? handler.peerCertificate?.toDERBytes(),
+            let certificate = try? Certificate(derEncoded: der)
+        else { return nil }
+        return certificate.subject.flatMap { $0 }.first { $0.type == .RDNAttributeType.commonName }.map { String(describing: $0.value) }
+    }
+
     private func handle(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let components = URLComponents(string: head.uri)
         let path = components?.percentEncodedPath ?? head.uri
         var query: [String: String] = [:]
         for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
+        let presented = head.headers.first(name: "authorization")
+        // As kube-apiserver with --client-ca-file: a certificate the handshake verified against the
+        // CA authenticates its CN; without one, the bearer token decides.
+        let certificateUser = Self.verifiedClientName(context)
+        let user = certificateUser ?? (presented == "Bearer \(state.token)" ? "bearer-token" : nil)
         func answer(_ status: HTTPResponseStatus, _ body: Data) {
-            state.log(APIRequest(method: head.method.rawValue, path: path, query: query, status: Int(status.code)))
+            state.log(APIRequest(method: head.method.rawValue, path: path, query: query, status: Int(status.code), user: user))
             respond(context, head, status, body)
         }
         func refuse(_ error: APIError) { answer(HTTPResponseStatus(statusCode: error.code), error.statusJSON) }
 
-        let presented = head.headers.first(name: "authorization")
-        if presented != "Bearer \(state.token)" {
+        if user == nil {
             // As on a real server, anonymous requests may read the version; a wrong token may not.
             let publicPaths: Set<String> = ["/version", "/healthz", "/livez", "/readyz"]
             guard presented == nil && publicPaths.contains(path) else {
@@ -58,7 +74,7 @@ final class APIHandler: ChannelInboundHandler {
         switch path {
         case "/version": return answer(.ok, KubernetesJSON.version)
         case "/healthz", "/livez", "/readyz":
-            state.log(APIRequest(method: "GET", path: path, query: query, status: 200))
+            state.log(APIRequest(method: "GET", path: path, query: query, status: 200, user: user))
             return respond(context, head, .ok, Data("ok".utf8), contentType: "text/plain")
         case "/api": return answer(.ok, KubernetesJSON.coreVersions(port: context.channel.localAddress?.port ?? 443))
         case "/apis": return answer(.ok, KubernetesJSON.groupList)
@@ -79,7 +95,7 @@ final class APIHandler: ChannelInboundHandler {
             answer(.ok, KubernetesJSON.withKind(resource, object.json))
         case .collection(let resource, let namespace):
             if query["watch"] == "1" || query["watch"] == "true" {
-                state.log(APIRequest(method: "GET", path: path, query: query, status: 200))
+                state.log(APIRequest(method: "GET", path: path, query: query, status: 200, user: user))
                 return watch(context, head, resource, namespace, query)
             }
             let limit = query["limit"].flatMap(Int.init)

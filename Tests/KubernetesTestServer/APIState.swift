@@ -12,6 +12,9 @@ public struct APIRequest: Sendable, CustomStringConvertible {
     /// The HTTP status the request was answered with (200 for a watch, even one that then ends
     /// with an ERROR event).
     public let status: Int
+    /// Who the request was authenticated as: the CN of a verified client certificate,
+    /// `bearer-token` for the token, nil for an anonymous request.
+    public var user: String? = nil
 
     public var isWatch: Bool { query["watch"] == "1" || query["watch"] == "true" }
     public var description: String {

@@ -37,6 +37,11 @@ public final class FakeKubernetesAPI: Sendable {
 
     /// The CA certificate that signed the server's certificate (for IP 127.0.0.1), PEM.
     public let caPEM: String
+    /// A client certificate the CA signed, and its key (PEM): the server authenticates it as the
+    /// user `clientCertificateUser`.
+    public let clientCertificatePEM: String
+    public let clientKeyPEM: String
+    public static let clientCertificateUser = TestCertificates.clientCommonName
 
     /// - Parameters:
     ///   - token: the bearer token accepted until `rotateToken(to:)`.
@@ -46,10 +51,16 @@ public final class FakeKubernetesAPI: Sendable {
     public init(token: String = "fake-token-\(UUID().uuidString.prefix(8))", bookmarkInterval: Duration = .seconds(1), historyLimit: Int = 100_000) throws {
         let certificates = try TestCertificates.generate()
         caPEM = certificates.caPEM
-        let configuration = TLSConfiguration.makeServerConfiguration(
+        clientCertificatePEM = certificates.clientCertificatePEM
+        clientKeyPEM = certificates.clientKeyPEM
+        var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(certificates.serverCertificatePEM.utf8), format: .pem))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(certificates.serverKeyPEM.utf8), format: .pem))
         )
+        // kube-apiserver with --client-ca-file: a client may present a certificate, which must
+        // then be signed by the CA; one that presents none authenticates by token.
+        configuration.certificateVerification = .optionalVerification
+        configuration.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(certificates.caPEM.utf8), format: .pem)])
         sslContext = try NIOSSLContext(configuration: configuration)
         let (seconds, attoseconds) = bookmarkInterval.components
         state = APIState(token: token, historyLimit: historyLimit, bookmarkInterval: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
@@ -115,9 +126,30 @@ public final class FakeKubernetesAPI: Sendable {
     /// The CA certificate as a file, while the server runs.
     public var caPath: String { directory.appendingPathComponent("ca.crt").path }
 
-    /// A kubeconfig whose current context is this server, with the CA inline and a bearer token
-    /// (`token` unless another is given, e.g. a wrong one).
-    public func writeKubeconfig(to path: String, token: String? = nil) throws {
+    /// How a kubeconfig written by `writeKubeconfig` trusts the server.
+    public enum KubeconfigTrust: Sendable {
+        /// `certificate-authority-data`: this server's CA.
+        case certificateAuthority
+        /// Neither a CA nor `insecure-skip-tls-verify`: the system's roots, which do not know the CA.
+        case systemRoots
+        /// `insecure-skip-tls-verify: true` and no CA.
+        case skipVerification
+    }
+
+    /// A kubeconfig whose current context is this server, with the CA inline (unless `trust` says
+    /// otherwise) and a bearer token (`token` unless another is given, e.g. a wrong one), or with
+    /// `client-certificate-data` and `client-key-data` instead when `clientCertificate` is set.
+    public func writeKubeconfig(to path: String, token: String? = nil, clientCertificate: Bool = false, trust: KubeconfigTrust = .certificateAuthority) throws {
+        let trustLine = switch trust {
+        case .certificateAuthority: "certificate-authority-data: \(Data(caPEM.utf8).base64EncodedString())"
+        case .systemRoots: ""
+        case .skipVerification: "insecure-skip-tls-verify: true"
+        }
+        // Indented as the lines under `user:` below.
+        let credentials = clientCertificate
+            ? "client-certificate-data: \(Data(clientCertificatePEM.utf8).base64EncodedString())\n"
+                + "    client-key-data: \(Data(clientKeyPEM.utf8).base64EncodedString())"
+            : "token: \(token ?? self.token)"
         let kubeconfig = """
             apiVersion: v1
             kind: Config
@@ -125,11 +157,11 @@ public final class FakeKubernetesAPI: Sendable {
             - name: fake
               cluster:
                 server: \(url)
-                certificate-authority-data: \(Data(caPEM.utf8).base64EncodedString())
+                \(trustLine)
             users:
             - name: fake
               user:
-                token: \(token ?? self.token)
+                \(credentials)
             contexts:
             - name: fake
               context:

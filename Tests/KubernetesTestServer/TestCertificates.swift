@@ -3,12 +3,17 @@ import Foundation
 import SwiftASN1
 import X509
 
-/// A CA and a server certificate for IP 127.0.0.1 signed by it, made in memory for one fake API
-/// server, so a test's client can verify TLS the way it would against a real cluster's CA.
+/// A CA, a server certificate for IP 127.0.0.1 and a client certificate, both signed by it, made
+/// in memory for one fake API server: a test's client verifies TLS the way it would against a real
+/// cluster's CA, and can authenticate with the certificate as kubeadm's admin kubeconfig does.
 struct TestCertificates: Sendable {
     let caPEM: String
     let serverCertificatePEM: String
     let serverKeyPEM: String
+    /// For the user `clientCommonName` (the API server takes the user name from the CN).
+    let clientCertificatePEM: String
+    let clientKeyPEM: String
+    static let clientCommonName = "clusterdns-test"
 
     static func generate() throws -> TestCertificates {
         let now = Date()
@@ -40,10 +45,25 @@ struct TestCertificates: Sendable {
             },
             issuerPrivateKey: .init(caKey)
         )
+        let clientKey = P256.Signing.PrivateKey()
+        let client = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(clientKey.publicKey),
+            notValidBefore: notBefore, notValidAfter: notAfter, issuer: caName,
+            subject: try DistinguishedName { CommonName(clientCommonName) },
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.clientAuth])
+            },
+            issuerPrivateKey: .init(caKey)
+        )
         return TestCertificates(
             caPEM: try ca.serializeAsPEM().pemString,
             serverCertificatePEM: try server.serializeAsPEM().pemString,
-            serverKeyPEM: serverKey.pemRepresentation
+            serverKeyPEM: serverKey.pemRepresentation,
+            clientCertificatePEM: try client.serializeAsPEM().pemString,
+            clientKeyPEM: clientKey.pemRepresentation
         )
     }
 }
