@@ -9,7 +9,10 @@ public final class Catalog: Sendable {
     public let configuration: ZoneConfiguration
     public let clusterZone: ClusterZone
     public let reverseZones: [ReverseZone]
+    /// One per `ZoneConfiguration.externalOrigins`.
+    public let externalZones: [ExternalZone]
     let reverseIndex: ReverseIndex
+    let externalIndex: ExternalServiceIndex
     /// Every zone in the order questions search them: longest origin first, so a name goes to the
     /// most specific zone that holds it.
     private let zonesByOrigin: [any Zone]
@@ -23,22 +26,30 @@ public final class Catalog: Sendable {
     public convenience init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, awaitingRegistry: Bool = false) {
         var published = PublishedEndpointIndex()
         var reverse = ReverseIndex(domain: configuration.domain)
+        var external = ExternalServiceIndex()
         for service in snapshot.servicesInAnyOrder {
             let key = ServiceKey(service)
             let endpoints = published.set(service, key: key, in: snapshot)
             reverse.add(reverse.contributions(of: service, key: key, endpoints: endpoints))
+            external.add(service)
         }
-        self.init(snapshot: snapshot, configuration: configuration, published: published, reverse: reverse, awaitingRegistry: awaitingRegistry)
+        self.init(snapshot: snapshot, configuration: configuration, published: published, reverse: reverse, external: external, awaitingRegistry: awaitingRegistry)
     }
 
-    private init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex, reverse: ReverseIndex, awaitingRegistry: Bool = false) {
+    private init(
+        snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex, reverse: ReverseIndex,
+        external: ExternalServiceIndex, awaitingRegistry: Bool = false
+    ) {
         self.isAwaitingRegistry = awaitingRegistry
         self.snapshot = snapshot
         self.configuration = configuration
         self.clusterZone = ClusterZone(snapshot: snapshot, configuration: configuration, published: published)
         self.reverseIndex = reverse
         self.reverseZones = ReverseZone.zones(index: reverse, configuration: configuration, serial: snapshot.serial)
-        self.zonesByOrigin = ([clusterZone as any Zone] + reverseZones.map { $0 as any Zone }).sorted { $0.origin.labelCount > $1.origin.labelCount }
+        self.externalIndex = external
+        self.externalZones = configuration.externalOrigins.map { ExternalZone(origin: $0, snapshot: snapshot, configuration: configuration, index: external) }
+        let zones: [any Zone] = [clusterZone] + reverseZones + externalZones
+        self.zonesByOrigin = zones.sorted { $0.origin.labelCount > $1.origin.labelCount }
     }
 
     /// Whether `name` (in lower case) is in a zone held here: names that are not are forwarded,
@@ -57,10 +68,12 @@ public final class Catalog: Sendable {
         let next = update.snapshot
         var published = clusterZone.published
         var reverse = reverseIndex
+        var external = externalIndex
         var changed: [DNSName: [RecordType]?] = [:]
         var touchedAddresses = Set<IPAddress>()
         for key in update.change.services {
             guard let old = snapshot.service(key) else { continue }
+            external.remove(old)
             forEachName(of: old) { name, _ in changed.updateValue(nil, forKey: name) }
             let removed = reverse.contributions(of: old, key: ServiceKey(key), endpoints: published.endpoints(of: old))
             reverse.remove(removed)
@@ -69,11 +82,12 @@ public final class Catalog: Sendable {
         for key in update.change.services {
             published.update(key, in: next)
             guard let service = next.service(key) else { continue }
+            external.add(service)
             let added = reverse.contributions(of: service, key: ServiceKey(key), endpoints: published.endpoints(of: service))
             reverse.add(added)
             touchedAddresses.formUnion(added.map(\.0))
         }
-        let catalog = Catalog(snapshot: next, configuration: configuration, published: published, reverse: reverse)
+        let catalog = Catalog(snapshot: next, configuration: configuration, published: published, reverse: reverse, external: external)
         for key in update.change.services {
             guard let service = next.service(key) else { continue }
             catalog.forEachName(of: service) { name, types in changed[name] = types }

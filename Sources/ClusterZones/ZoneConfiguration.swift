@@ -24,6 +24,10 @@ public struct ZoneConfiguration: Sendable {
     public let nameServerName: DNSName
     /// `hostmaster.<zone>`: the SOA RNAME.
     let hostmasterName: DNSName
+    /// Origins of the external zones (`--external-zone`, CoreDNS's `k8s_external`), in lower case.
+    public var externalOrigins: [DNSName] = [] {
+        didSet { externalOrigins = externalOrigins.map { $0.lowercased() } }
+    }
 
     public init(domain: DNSName, ttl: UInt32 = 5, podMode: PodMode = .disabled, nameServerAddresses: [IPAddress] = []) {
         let domain = domain.lowercased()

@@ -36,7 +36,9 @@ extension ServeCommand {
     func zoneConfiguration() throws -> ZoneConfiguration {
         let address = ListenAddress(listen)!
         let glue = IPAddress(address.host).map { $0 == .v4(0) || $0 == .v6(high: 0, low: 0) ? [] : [$0] } ?? []
-        return ZoneConfiguration(domain: try DNSName(domain), ttl: ttl, podMode: pods, nameServerAddresses: glue)
+        var configuration = ZoneConfiguration(domain: try DNSName(domain), ttl: ttl, podMode: pods, nameServerAddresses: glue)
+        configuration.externalOrigins = try externalZones.map { try DNSName($0) }
+        return configuration
     }
 
     /// Binds the UDP and TCP listeners to `pipeline` and hands them to the signal handlers.
@@ -49,6 +51,13 @@ extension ServeCommand {
         running.set(listener, answering: pipeline)
         pipeline.metrics?.server = "dns://\(ListenAddress(host: listener.host, port: listener.port))"
         return listener
+    }
+}
+
+extension ZoneConfiguration {
+    /// The zones served, for the log: `cluster.local., in-addr.arpa., ip6.arpa.` and the external zones.
+    var servedZones: String {
+        ([domain.description, "in-addr.arpa.", "ip6.arpa."] + externalOrigins.map(\.description)).joined(separator: ", ")
     }
 }
 

@@ -17,7 +17,7 @@ struct FollowedRegistryPublisher: Sendable {
     func synced(_ snapshot: RegistrySnapshot, from origin: String) {
         let start = ContinuousClock.now
         pipeline.publish(Catalog(snapshot: snapshot, configuration: zoneConfiguration))
-        logger.info("serving \(zoneConfiguration.domain.description), in-addr.arpa., ip6.arpa. from \(origin): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (zones built in \((ContinuousClock.now - start).briefly))")
+        logger.info("serving \(zoneConfiguration.servedZones) from \(origin): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (zones built in \((ContinuousClock.now - start).briefly))")
         ops.registryMetrics?.published(snapshot)
         ops.readiness.markReady("registry")
         compileAnswers(pipeline, logger: logger)

@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The cluster domain.")
     var domain: String = "cluster.local"
 
+    @Option(name: .customLong("external-zone"), help: "A zone of the Services reachable from outside (CoreDNS's k8s_external): <svc>.<ns>.<zone> answers their externalIPs and load-balancer ingress. Repeatable.")
+    var externalZones: [String] = []
+
     @Option(help: "TTL of every answer, and the SOA minimum (negative caching).")
     var ttl: UInt32 = 5
 
@@ -69,7 +72,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard ListenAddress(listen) != nil else {
             throw ValidationError("--listen \(listen) is not HOST:PORT (for example 127.0.0.1:5353 or [::1]:5353)")
         }
-        guard (try? DNSName(domain)) != nil else { throw ValidationError("--domain \(domain) is not a domain name") }
+        guard let clusterDomain = try? DNSName(domain) else { throw ValidationError("--domain \(domain) is not a domain name") }
+        for zone in externalZones {
+            guard let origin = try? DNSName(zone), origin.labelCount > 0 else { throw ValidationError("--external-zone \(zone) is not a domain name") }
+            let reverse = [try DNSName("in-addr.arpa"), try DNSName("ip6.arpa")]
+            for other in [clusterDomain] + reverse where origin.isSubdomain(of: other) || other.isSubdomain(of: origin) {
+                throw ValidationError("--external-zone \(zone) overlaps \(other): the external zone must be apart from the cluster domain and the reverse zones")
+            }
+        }
         guard ttl <= 3600 else { throw ValidationError("--ttl must be between 0 and 3600") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
@@ -129,7 +139,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         releaseFreedMemory()
         let zoneConfiguration = try zoneConfiguration()
-        let zoneDomain = zoneConfiguration.domain
         let zonesStart = ContinuousClock.now
         let forwarder = try forwarding.makeForwarder(logger: logger, observer: ops.forwardingMetrics?.observer)
         ops.add(forwarder)
@@ -142,7 +151,7 @@ struct ServeCommand: AsyncParsableCommand {
         let listener = try await startListener(pipeline, running: running, logger: logger)
         try await forwarding.refuseLoop(forwarder, listener: listener, logger: logger)
         let snapshot = loaded.snapshot
-        logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
+        logger.info("serving \(zoneConfiguration.servedZones) from \(paths.joined(separator: ", ")): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
         ops.registryMetrics?.published(snapshot, invalidObjects: loaded.hardErrors.count)
         ops.readiness.markReady("registry")
@@ -162,7 +171,7 @@ struct ServeCommand: AsyncParsableCommand {
 extension ServeCommand {
     /// SIGHUP with `--config`: the file is read and checked again. An invalid file changes nothing
     /// (the running configuration stays, and the log says why). A valid one's zone settings (domain,
-    /// ttl, pods) are applied at once, to the registry served; the others are fixed at start, and
+    /// ttl, pods, external zones) are applied at once, to the registry served; the others are fixed at start, and
     /// a changed one is named in the log, to take effect on restart. The registry is re-read either way.
     /// The settings running now, by flag (`ServeConfigFile.settings`): those serve started with
     /// (set by `main`), then each zone setting a SIGHUP applied.

@@ -113,7 +113,7 @@ struct ServeConfigFile: Equatable {
 
 extension ServeConfigFile {
     /// The settings a SIGHUP applies to the running server: the zones' own.
-    static let zoneSettings: Set<String> = ["domain", "ttl", "pods"]
+    static let zoneSettings: Set<String> = ["domain", "ttl", "pods", "external-zone"]
 
     /// Each flag's values in serve's `arguments`, by flag name (a switch has none): what a
     /// configuration sets, so that two can be compared flag by flag, whatever the flag.

@@ -68,5 +68,13 @@ import Glibc
         let reconfigured = try Client.dig.query(port: server.port, "kubernetes.default.svc.cluster.local")
         #expect(reconfigured.answers.first?.split(separator: " ").dropFirst().first == "40", "\(reconfigured)")
         #expect(reconfigured.data(ofType: "A") == ["10.96.0.1"], "\(reconfigured)")
+
+        // An external zone is a zone setting too: held from the SIGHUP on.
+        #expect(try Client.dig.query(port: server.port, "example.com", "SOA").status == "REFUSED")
+        try "registry: \(registry.path)\nttl: 40\nrrl: 100\nexternal-zone: [example.com]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(kill(server.pid, SIGHUP) == 0)
+        #expect(server.waitForLog(containing: "applied external-zone", timeout: 5), "\(server.log)")
+        let external = try Client.dig.query(port: server.port, "example.com", "SOA")
+        #expect(external.status == "NOERROR" && external.data(ofType: "SOA").first?.hasPrefix("ns1.dns.example.com.") == true, "\(external)")
     }
 }
