@@ -33,7 +33,9 @@ public struct RegistryWriter: Sendable {
             do { existing = try await client.get(key).0 } catch { throw RegistryWriteError(object.reference, "cannot read \(key): \(error)") }
             var desired = object
             var claim: IPAddress?
-            let held = existing.flatMap { StoredJSON(reference: object.reference, bytes: $0.value)?.clusterIP }
+            let stored = existing.flatMap { StoredJSON(reference: object.reference, bytes: $0.value) }
+            let held = stored?.clusterIP
+            desired.setCreationTimestamp(stored?.creationTimestamp ?? StoredJSON.timestamp(Date()))
             if object.reference.kind == "Service", desired.wantsClusterIP {
                 if let held {
                     desired.setClusterIP(held)
@@ -44,7 +46,7 @@ public struct RegistryWriter: Sendable {
             } else if object.reference.kind == "Service", let named = desired.clusterIP.flatMap({ IPAddress($0) }), desired.clusterIP != held {
                 claim = named
             }
-            if let existing, let current = StoredJSON(reference: object.reference, bytes: existing.value), current.bytes == desired.bytes {
+            if let stored, stored.bytes == desired.bytes {
                 return .unchanged
             }
             var compare = [EtcdCompare.modRevision(key, equals: existing?.modRevision ?? 0)]

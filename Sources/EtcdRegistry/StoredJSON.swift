@@ -52,6 +52,33 @@ public struct StoredJSON: Sendable, Equatable {
         return given.isEmpty && list.isEmpty
     }
 
+    /// `metadata.creationTimestamp` (RFC 3339), when set.
+    public var creationTimestamp: String? {
+        (object["metadata"] as? [String: Any])?["creationTimestamp"] as? String
+    }
+
+    /// Sets `metadata.creationTimestamp`, which kube-apiserver sets when it creates an object
+    /// (whatever the manifest says: `kubectl create --dry-run -o yaml` writes `null`) and keeps on
+    /// every update; `registry get` shows the AGE it gives.
+    public mutating func setCreationTimestamp(_ timestamp: String) {
+        var object = object
+        var metadata = object["metadata"] as? [String: Any] ?? [:]
+        metadata["creationTimestamp"] = timestamp
+        object["metadata"] = metadata
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+            bytes = [UInt8](data)
+        }
+    }
+
+    /// RFC 3339 in UTC to the second, as the API server writes timestamps.
+    public static func timestamp(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+
     /// Sets `spec.clusterIP` and `spec.clusterIPs` to one address.
     public mutating func setClusterIP(_ address: String) {
         var object = object

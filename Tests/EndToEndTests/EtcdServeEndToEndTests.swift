@@ -69,6 +69,11 @@ struct EtcdServeEndToEndTests {
         }
         let table = try Self.registry(["get", "services", "-n", "shop"], cluster: cluster)
         #expect(table.stdout.contains("late") && table.stdout.contains("10.96.7.7") && table.stdout.hasPrefix("NAME"), "\(table.stdout)")
+        // kubectl's columns, AGE last: `apply` set the creation time as the API server does.
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.first?.split(separator: " ") == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], "\(table.stdout)")
+        let lateAge = lines.first { $0.hasPrefix("late ") }?.split(separator: " ").last.map(String.init) ?? ""
+        #expect(lateAge.wholeMatch(of: /[0-9]+s/) != nil, "\(table.stdout)")
 
         // A delete: NXDOMAIN on both.
         let deleted = try Self.registry(["delete", "service", "late", "-n", "shop"], cluster: cluster)
