@@ -54,6 +54,13 @@ public final class AnswerTable: @unchecked Sendable {
 
     /// Compiles every name the catalog holds.
     public convenience init(catalog: Catalog) {
+        self.init(catalog: catalog, stopping: { false })!
+    }
+
+    /// Compiles every name the catalog holds, unless `stopping` turns true first (it is asked
+    /// every 1024 names): nil then. A compile takes seconds at 50k Services, and a server told
+    /// to shut down must not wait for a table it will never use.
+    public convenience init?(catalog: Catalog, stopping: () -> Bool) {
         // An estimate is enough to size the shards.
         let names = Self.estimatedNameCount(of: catalog)
         // About 256 names a shard: a shard of a few tens of KB is copied in microseconds.
@@ -63,7 +70,11 @@ public final class AnswerTable: @unchecked Sendable {
         // Each shard's entries are written back to back as they are encoded: an array per entry
         // would cost an allocation and its header for each of hundreds of thousands of names.
         var builders = [AnswerShard.Builder](repeating: AnswerShard.Builder(), count: shardCount)
+        var (walked, stopped) = (0, false)
         catalog.forEachHeldName { name, types, known in
+            walked += 1
+            if walked & 1023 == 0, !stopped { stopped = stopping() }
+            guard !stopped else { return }
             let lowercased = name.inLowerCase
             let hash = Self.hash(lowercased.wire)
             let shard = Self.shardIndex(hash, mask: shardCount - 1)
@@ -73,6 +84,7 @@ public final class AnswerTable: @unchecked Sendable {
                 builders[shard].starts.append((hash, start))
             }
         }
+        guard !stopped else { return nil }
         // Each builder is let go as soon as its shard holds the entries: the table is never held twice.
         var shards: [AnswerShard] = []
         shards.reserveCapacity(shardCount)

@@ -37,6 +37,8 @@ public final class DNSListener: Sendable {
     /// Opens when every listening socket has closed. It lives outside NIO because awaiting a
     /// channel's close future after the event loops shut down would never resume.
     private let allClosed = ClosedLatch()
+    /// Opens when `shutdown()` has finished: sockets, connections and the event loops it owns.
+    private let shutDown = ClosedLatch()
     private let logger: Logger
 
     private init(
@@ -117,10 +119,13 @@ public final class DNSListener: Sendable {
     }
 
     /// Closes every socket and connection, then the event loop group if the listener created it.
+    /// A second call returns when the first has finished, so that whoever awaits it (the process
+    /// about to exit) never cuts the shutdown short.
     public func shutdown() async throws {
         guard isShutDown.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
-            return try await waitUntilClosed()
+            return await shutDown.wait()
         }
+        defer { shutDown.open() }
         for loop in udpLoops { await loop.stop() }
         for channel in udpChannels + [tcpChannel] {
             do {

@@ -45,6 +45,8 @@ final class PipelineThread: @unchecked Sendable {
 /// publishing a new one never blocks a query.
 public final class QueryPipeline: DNSResponder, Sendable {
     private let current: ManagedAtomic<PublishedCatalog>
+    /// Set by `stopCompiling()`.
+    private let stopping = ManagedAtomic(false)
     private let threads = ThreadSpecificVariable<PipelineThread>()
     private let cachingEnabled: Bool
     /// Where every thread's queries are counted; nil counts nothing.
@@ -125,7 +127,9 @@ public final class QueryPipeline: DNSResponder, Sendable {
             if !compiles(catalog, holdingTable: published.table != nil) {
                 table = nil
             } else {
-                table = published.table.map { $0.patched(catalog: catalog, names: changedNames) } ?? AnswerTable(catalog: catalog)
+                let stopping = self.stopping
+                table = published.table.map { $0.patched(catalog: catalog, names: changedNames) }
+                    ?? AnswerTable(catalog: catalog, stopping: { stopping.load(ordering: .relaxed) })
             }
             let next = PublishedCatalog(catalog, generation: published.generation + 1, table: table)
             if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
@@ -151,16 +155,27 @@ public final class QueryPipeline: DNSResponder, Sendable {
     /// Compiles the answer table of the current catalog and publishes it with that catalog,
     /// unless a newer catalog was published meanwhile, or the registry has more names than
     /// `compiledNamesLimit`.
-    /// - Returns: the names compiled and the bytes they take; nil when not compiled for the limit.
+    /// - Returns: the names compiled and the bytes they take; nil when not compiled for the
+    ///   limit, or for `stopCompiling()`.
     @discardableResult
     public func compileAnswers() -> (names: Int, bytes: Int)? {
         let published = current.load(ordering: .acquiring)
         guard compiles(published.catalog, holdingTable: false) else { return nil }
-        let table = AnswerTable(catalog: published.catalog)
+        let stopping = self.stopping
+        guard let table = AnswerTable(catalog: published.catalog, stopping: { stopping.load(ordering: .relaxed) }) else { return nil }
         let compiled = PublishedCatalog(published.catalog, generation: published.generation, table: table)
         _ = current.compareExchange(expected: published, desired: compiled, ordering: .acquiringAndReleasing)
         return (table.nameCount, table.byteCount)
     }
+
+    /// From now on no answer table is compiled, and one being compiled is abandoned: the server
+    /// is shutting down, and the zones answer until it stops.
+    public func stopCompiling() {
+        stopping.store(true, ordering: .relaxed)
+    }
+
+    /// Whether `stopCompiling()` was called.
+    public var stoppedCompiling: Bool { stopping.load(ordering: .relaxed) }
 
     public func batch() -> any DNSBatchResponder {
         let published = current.load(ordering: .acquiring)

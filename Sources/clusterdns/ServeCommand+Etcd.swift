@@ -96,6 +96,8 @@ final class RunningListener: Sendable {
     fileprivate func onShutdownSignal() -> ShutdownAction {
         state.withLock { state in
             state.signals += 1
+            // A table compiled now would never be used; the zones answer through the lameduck.
+            state.pipeline?.stopCompiling()
             guard let listener = state.listener else { return .exit }
             guard let group = state.group, state.signals == 1 else { return .atOnce(listener) }
             return .gracefully(group)

@@ -272,6 +272,10 @@ func compileAnswers(_ pipeline: QueryPipeline, logger: Logger) {
     let elapsed = ContinuousClock.now - start
     releaseFreedMemory()
     guard let compiled else {
+        if pipeline.stoppedCompiling {
+            logger.info("answers not compiled: shutting down")
+            return
+        }
         let names = AnswerTable.estimatedNameCount(of: pipeline.catalog)
         logger.notice("answers not compiled: about \(names) names, over --compiled-names-limit \(pipeline.compiledNamesLimit); the zones answer, with each thread's cache of recent answers")
         return

@@ -19,6 +19,9 @@ struct DNSListenerService: ServiceLifecycle.Service {
     func run() async throws {
         try await withGracefulShutdownHandler {
             try await listener.waitUntilClosed()
+            // The sockets closing is the start of the listener's shutdown: return (and let the
+            // process exit) only once it has finished.
+            try await listener.shutdown()
         } onGracefulShutdown: {
             readiness.beginShutdown()
             guard lameduck > 0 else {

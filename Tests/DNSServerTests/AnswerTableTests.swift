@@ -96,6 +96,35 @@ import Testing
         }
     }
 
+    /// A server told to shut down while it compiles (seconds at 50k Services) abandons the table:
+    /// nothing half-built is published, and the zones go on answering until it stops.
+    @Test func aCompileAbandonedForShutdownPublishesNoTableAndTheZonesStillAnswer() throws {
+        func service(_ index: Int) -> RegistryObject {
+            let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s\(index), namespace: shop}\nspec: {clusterIP: 10.96.\(index / 250).\(index % 250 + 1), ports: [{port: 80}]}\n"
+            return DecodedFile(ManifestFile(path: "s.yaml", contents: .success(text))).objects[0]
+        }
+        var store = RegistryStore()
+        // 3000 Services, some 9000 names: asked eight times in a whole compile.
+        _ = store.apply([.replaceAll((0..<3000).map(service))], serial: 1)
+        let catalog = Catalog(snapshot: store.snapshot, configuration: ZoneConfiguration(domain: try DNSName("cluster.local")))
+        var asked = 0
+        #expect(AnswerTable(catalog: catalog, stopping: { asked += 1; return true }) == nil)
+        #expect(asked == 1, "asked after 1024 names, and no more once stopped")
+        #expect(AnswerTable(catalog: catalog, stopping: { false })?.nameCount == AnswerTable(catalog: catalog).nameCount)
+
+        let pipeline = QueryPipeline(catalog: catalog, cachingResponses: false)
+        pipeline.stopCompiling()
+        #expect(pipeline.compileAnswers() == nil)
+        #expect(pipeline.stoppedCompiling)
+        let query = Self.query(try DNSName("s7.shop.svc.cluster.local"), .a)
+        #expect(Self.copied(pipeline, query, over: .udp) == nil)
+        #expect(Self.general(pipeline, query, over: .udp) != nil)
+        // An update does not compile the table whole either.
+        let update = store.apply([.upsert(service(3000))], serial: 2)
+        try pipeline.apply(#require(update))
+        #expect(Self.copied(pipeline, query, over: .udp) == nil)
+    }
+
     @Test func aTableIsLetGoWhenTheRegistryOutgrowsTheLimitAndCompiledWhenWellBelowIt() throws {
         func service(_ index: Int) -> RegistryObject {
             let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s\(index), namespace: shop}\nspec: {clusterIP: 10.96.0.\(index + 1), ports: [{port: 80}]}\n"
