@@ -130,6 +130,34 @@ public struct ExternalZone: Zone {
     }
 }
 
+extension ExternalZone {
+    /// Every record of the zone in AXFR order: the SOA, the apex NS and its name server's
+    /// addresses, then each exposed Service by namespace and name, with the SRV records of its
+    /// named ports. Each comes from `answer(_:)`, so a transfer holds what queries are answered.
+    public func transferRecords() -> [ResourceRecord] {
+        var records = [soaRecord()]
+        func add(_ name: DNSName, _ types: [RecordType]) {
+            for type in types {
+                records += answer(DNSQuestion(name: name, type: type)).answers.filter { $0.name == name && $0.type == type }
+            }
+        }
+        add(origin, [.ns])
+        if let nameServer = try? origin.prepending(labels: ["ns1", "dns"]) { add(nameServer, [.a, .aaaa]) }
+        let exposed = snapshot.servicesInAnyOrder.filter(\.hasExternalName).sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        for service in exposed {
+            guard let name = try? origin.prepending(labels: [service.name.lowercased(), service.namespace.lowercased()]) else { continue }
+            let isAlias = service.externalAddresses.isEmpty
+            add(name, isAlias ? [.cname] : [.a, .aaaa, .srv])
+            guard !isAlias else { continue }
+            for port in service.ports where !port.name.isEmpty {
+                guard let portName = try? name.prepending(labels: ["_\(port.name.lowercased())", "_\(port.protocol.lowercased)"]) else { continue }
+                add(portName, [.srv])
+            }
+        }
+        return records
+    }
+}
+
 extension Service {
     /// `spec.externalIPs`, then the IPs of `status.loadBalancer.ingress`, each once.
     var externalAddresses: [IPAddress] {

@@ -104,6 +104,25 @@ import Testing
         #expect(got.additional == ["web.shop.example.com. A 198.51.100.4", "web.shop.example.com. A 203.0.113.7", "web.shop.example.com. AAAA 2001:db8::4"])
     }
 
+    /// What AXFR sends of the zone: its SOA first, then every RRset queries are answered with.
+    @Test func aTransferListsEveryRecordTheZoneAnswers() throws {
+        let zone = try #require(try Self.catalog().externalZones.first)
+        let records = zone.transferRecords().map { "\($0.name) \($0.type) \($0.data.presentation)" }
+        #expect(records == [
+            "example.com. SOA ns1.dns.example.com. hostmaster.dns.example.com. 7 7200 1800 86400 5",
+            "example.com. NS ns1.dns.example.com.",
+            "ns1.dns.example.com. A 192.0.2.53",
+            "cdn.shop.example.com. CNAME lb-1234.elb.example.net.",
+            "web.shop.example.com. A 203.0.113.7",
+            "web.shop.example.com. A 198.51.100.4",
+            "web.shop.example.com. AAAA 2001:db8::4",
+            "web.shop.example.com. SRV 0 50 80 web.shop.example.com.",
+            "web.shop.example.com. SRV 0 50 443 web.shop.example.com.",
+            "_http._tcp.web.shop.example.com. SRV 0 100 80 web.shop.example.com.",
+            "_https._tcp.web.shop.example.com. SRV 0 100 443 web.shop.example.com.",
+        ])
+    }
+
     @Test func theZoneIsHeldAndTheClusterZoneIsUnchanged() throws {
         let catalog = try Self.catalog()
         #expect(catalog.holds(try DNSName("anything.example.com")))
