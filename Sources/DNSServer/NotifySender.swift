@@ -1,0 +1,180 @@
+import DNSWire
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Tells secondaries that a zone has a new serial (NOTIFY, RFC 1996): a UDP message per zone and
+/// secondary, sent again a few times until the secondary replies.
+///
+/// Bursts are coalesced: at most one NOTIFY is in flight per zone and secondary, and a serial
+/// published meanwhile waits for it and replaces any older one waiting, so a secondary hears of
+/// the latest serial without being asked to transfer faster than it can.
+public final class NotifySender: Sendable {
+    /// The secondaries.
+    public let targets: [SocketAddress]
+    /// Waits for a reply before each new try: the RFC's 60 s retry is for unreachable hosts, a
+    /// secondary on the cluster network answers in a millisecond.
+    public let timeouts: [TimeAmount]
+    private let channels: [any Channel]
+    private let state: Mutex<State>
+    private let logger: Logger
+
+    /// A zone at one secondary.
+    private struct Key: Hashable {
+        var zone: DNSName
+        var target: Int
+    }
+
+    private struct State {
+        /// The newest serial not yet sent, by zone and secondary.
+        var pending: [Key: UInt32] = [:]
+        /// Zones and secondaries with a NOTIFY being sent (a task running for them).
+        var sending: Set<Key> = []
+        /// The NOTIFYs awaiting their reply, by ID.
+        var awaiting: [UInt16: EventLoopPromise<ResponseCode>] = [:]
+        var nextID = UInt16.random(in: 0...UInt16.max)
+        var isStopped = false
+    }
+
+    private init(targets: [SocketAddress], channels: [any Channel], timeouts: [TimeAmount], logger: Logger) {
+        self.targets = targets
+        self.channels = channels
+        self.timeouts = timeouts
+        self.logger = logger
+        self.state = Mutex(State())
+    }
+
+    /// Binds a UDP socket for each address family among `targets` (on `sourceHost` when it is of
+    /// that family, so a secondary that checks where a NOTIFY comes from sees our address).
+    public static func start(
+        targets: [SocketAddress], sourceHost: String?, group: any EventLoopGroup, logger: Logger,
+        timeouts: [TimeAmount] = [.seconds(1), .seconds(2), .seconds(4), .seconds(4), .seconds(4)]
+    ) async throws -> NotifySender {
+        var channels: [any Channel] = []
+        let replies = ReplyRouter()
+        for isIPv6 in [false, true] where targets.contains(where: { ($0.protocol == .inet6) == isIPv6 }) {
+            let any = isIPv6 ? "::" : "0.0.0.0"
+            let source = sourceHost.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
+            let host = source.map { ($0.protocol == .inet6) == isIPv6 } == true ? sourceHost! : any
+            let channel = try await DatagramBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(NotifyReplyHandler(router: replies)) }
+                }
+                .bind(host: host, port: 0).get()
+            channels.append(channel)
+        }
+        let sender = NotifySender(targets: targets, channels: channels, timeouts: timeouts, logger: logger)
+        replies.sender.withLock { $0 = sender }
+        return sender
+    }
+
+    /// Sends NOTIFY for `serial` of each of `zones` to every secondary, unless one is in flight
+    /// for that zone and secondary: the serial then goes once that one is done.
+    public func notify(zones: [DNSName], serial: UInt32) {
+        for zone in zones {
+            for target in targets.indices {
+                let key = Key(zone: zone, target: target)
+                let starts = state.withLock { state -> Bool in
+                    guard !state.isStopped else { return false }
+                    state.pending[key] = serial
+                    return state.sending.insert(key).inserted
+                }
+                if starts { Task { await send(key) } }
+            }
+        }
+    }
+
+    /// Stops sending and closes the sockets.
+    public func stop() async {
+        let awaiting = state.withLock { state in
+            state.isStopped = true
+            state.pending = [:]
+            defer { state.awaiting = [:] }
+            return Array(state.awaiting.values)
+        }
+        for promise in awaiting { promise.fail(ChannelError.ioOnClosedChannel) }
+        for channel in channels { try? await channel.close() }
+    }
+
+    /// Sends the pending serials of `key` one after the other until none is left.
+    private func send(_ key: Key) async {
+        while let serial = state.withLock({ state -> UInt32? in
+            guard let serial = state.pending.removeValue(forKey: key), !state.isStopped else {
+                state.sending.remove(key)
+                return nil
+            }
+            return serial
+        }) {
+            let target = targets[key.target]
+            var reply: ResponseCode?
+            for (attempt, timeout) in timeouts.enumerated() where reply == nil {
+                reply = await sendOnce(zone: key.zone, to: target, timeout: timeout)
+                if reply == nil { logger.debug("NOTIFY of \(key.zone) serial \(serial) to \(target): no reply (try \(attempt + 1) of \(timeouts.count))") }
+            }
+            if let reply {
+                // A secondary that does not serve the zone says so (NOTAUTH, REFUSED): a reply all the same.
+                logger.info("NOTIFY of \(key.zone) serial \(serial) to \(target): answered \(reply)")
+            } else {
+                logger.warning("NOTIFY of \(key.zone) serial \(serial) to \(target): no reply after \(timeouts.count) tries; the secondary will find the serial at its next SOA refresh")
+            }
+        }
+    }
+
+    /// One NOTIFY; the reply's rcode when it came within `timeout`.
+    private func sendOnce(zone: DNSName, to target: SocketAddress, timeout: TimeAmount) async -> ResponseCode? {
+        guard let channel = channels.first(where: { $0.localAddress?.protocol == target.protocol }) else { return nil }
+        let promise = channel.eventLoop.makePromise(of: ResponseCode.self)
+        let id = state.withLock { state -> UInt16 in
+            state.nextID &+= 1
+            state.awaiting[state.nextID] = promise
+            return state.nextID
+        }
+        let message = Self.message(id: id, zone: zone)
+        let timer = channel.eventLoop.scheduleTask(in: timeout) { promise.fail(ChannelError.connectTimeout(timeout)) }
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: ByteBuffer(bytes: message)), promise: nil)
+        let reply = try? await promise.futureResult.get()
+        timer.cancel()
+        _ = state.withLock { $0.awaiting.removeValue(forKey: id) }
+        return reply
+    }
+
+    /// A reply to NOTIFY `id` arrived.
+    fileprivate func replied(_ id: UInt16, _ code: ResponseCode) {
+        state.withLock { $0.awaiting.removeValue(forKey: id) }?.succeed(code)
+    }
+
+    /// NOTIFY for `zone`: opcode 4, AA, the zone's SOA as the question (RFC 1996 §3.7).
+    static func message(id: UInt16, zone: DNSName) -> [UInt8] {
+        var header = DNSHeader(id: id)
+        header.opcode = .notify
+        header.isAuthoritative = true
+        return DNSMessageEncoder.encode(DNSMessage(header: header, questions: [DNSQuestion(name: zone, type: .soa)]))
+    }
+}
+
+/// Where the reply handlers find the sender, which exists only once its sockets are bound.
+private final class ReplyRouter: Sendable {
+    let sender = Mutex<NotifySender?>(nil)
+}
+
+/// Hands each NOTIFY reply's ID to the sender.
+private final class NotifyReplyHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private let router: ReplyRouter
+
+    init(router: ReplyRouter) {
+        self.router = router
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let reply = Self.unwrapInboundIn(data).data
+        guard let header = try? DNSMessageDecoder.decodeHeader(reply), header.isResponse, header.opcode == .notify else { return }
+        router.sender.withLock { $0 }?.replied(header.id, header.responseCode)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP port unreachable from a secondary that is down: the retries deal with it.
+    }
+}
