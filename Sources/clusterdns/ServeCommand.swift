@@ -47,6 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var forwarding: ForwardingOptions
 
+    @OptionGroup var transfers: TransferOptions
+
     @Option(help: "UDP sockets and event loops (SO_REUSEPORT). Default: the number of cores.")
     var threads: Int = System.coreCount
 
@@ -131,12 +133,13 @@ struct ServeCommand: AsyncParsableCommand {
         let zoneConfiguration = try zoneConfiguration()
         let zoneDomain = zoneConfiguration.domain
         let zonesStart = ContinuousClock.now
+        let zoneTransfers = try await transfers.makeTransfers(listenHost: ListenAddress(listen)!.host, logger: logger)
         let forwarder = try forwarding.makeForwarder(logger: logger, observer: ops.forwardingMetrics?.observer)
         ops.add(forwarder)
         defer { forwarder?.shutdown() }
         let pipeline = QueryPipeline(
             catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration), compiledNamesLimit: compiledNamesLimit,
-            metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath)
+            metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath, transfers: zoneTransfers)
         let zonesTime = ContinuousClock.now - zonesStart
 
         let listener = try await startListener(pipeline, running: running, logger: logger)
@@ -144,6 +147,8 @@ struct ServeCommand: AsyncParsableCommand {
         let snapshot = loaded.snapshot
         logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
+        // A secondary that kept an older copy across our restart hears of the serial at once.
+        zoneTransfers?.notifier?.notify(zones: pipeline.catalog.origins, serial: snapshot.serial)
         ops.registryMetrics?.published(snapshot, invalidObjects: loaded.hardErrors.count)
         ops.readiness.markReady("registry")
 
