@@ -156,17 +156,7 @@ import Testing
         }
         zonesBySerial[store.snapshot.serial] = zones(pipeline.catalog)
         for step in 1...40 {
-            var events: [RegistryEvent] = []
-            for _ in 0..<(1 + Int(universe.random.next() % 3)) {
-                if universe.chance(25), let key = model.keys.sorted().randomElement(using: &universe.random) {
-                    model[key] = nil
-                    events.append(.delete(key))
-                } else {
-                    let object = universe.object()
-                    model[object.key] = object
-                    events.append(.upsert(object))
-                }
-            }
+            let events = universe.events(applyingTo: &model)
             guard let update = store.apply(events, serial: store.snapshot.serial + 1) else { continue }
             pipeline.apply(update)
             var fresh = RegistryStore()

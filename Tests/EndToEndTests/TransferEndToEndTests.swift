@@ -174,30 +174,37 @@ import Glibc
 
     // MARK: - Real secondaries
 
-    @Test func knotdFollowsTheClusterZoneThroughNotifyAndIXFR() throws {
+    /// Starts ClusterDNS with `--notify` to a secondary that `start` starts (given its port and
+    /// ours), waits for it to serve the zone, compares a sample of answers, adds a Service and
+    /// returns how long after ClusterDNS the secondary answered it (nil: never, within 5 s).
+    static func followChange(
+        _ start: (_ port: Int, _ primaryPort: Int) throws -> SecondaryServer
+    ) throws -> (elapsed: TimeInterval?, server: ClusterDNSServer, secondary: SecondaryServer, registry: URL) {
         let registry = try Self.registry(count: 20)
-        defer { try? FileManager.default.removeItem(at: registry) }
-        let knotPort = try Self.freePort()
-        let server = try ClusterDNSServer(arguments: [
-            "--registry", registry.path, "--transfer-to", "127.0.0.1/32", "--notify", "127.0.0.1:\(knotPort)",
-        ])
-        defer { server.stop() }
-        let knot = try KnotSecondary(port: knotPort, primaryPort: server.port)
-        defer { knot.stop() }
-
-        let pulled = try Self.eventually(20) { try Self.answers(knotPort, "svc-0.alpha.svc.cluster.local", "A").data == ["10.96.0.1"] }
-        #expect(pulled != nil, "knotd never served the zone; its log:\n\(knot.log)\nours:\n\(server.log)")
+        let port = try Self.freePort()
+        let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--transfer-to", "127.0.0.1/32", "--notify", "127.0.0.1:\(port)"])
+        let secondary = try start(port, server.port)
+        let pulled = try Self.eventually(20) { try Self.answers(port, "svc-0.alpha.svc.cluster.local", "A").data == ["10.96.0.1"] }
+        #expect(pulled != nil, "\(secondary.name) never served the zone; its log:\n\(secondary.log)\nours:\n\(server.log)")
         for (name, type) in Self.sampleQuestions {
-            let theirs = try Self.answers(knotPort, name, type)
+            let theirs = try Self.answers(port, name, type)
             let ours = try Self.answers(server.port, name, type)
-            #expect(theirs.status == ours.status && theirs.data == ours.data, "\(name) \(type): knotd \(theirs), ClusterDNS \(ours)")
+            #expect(theirs.status == ours.status && theirs.data == ours.data, "\(name) \(type): \(secondary.name) \(theirs), ClusterDNS \(ours)")
         }
-
-        // A new Service: NOTIFY, then knotd asks for IXFR and gets the difference.
-        let added = Self.service("fresh", namespace: "beta", ip: "10.96.200.1")
-        try added.write(to: registry.appendingPathComponent("fresh.yaml"), atomically: true, encoding: .utf8)
+        // A new Service: NOTIFY, then the secondary asks for IXFR and gets the difference.
+        try Self.service("fresh", namespace: "beta", ip: "10.96.200.1").write(to: registry.appendingPathComponent("fresh.yaml"), atomically: true, encoding: .utf8)
         #expect(try Self.eventually(5) { try Self.answers(server.port, "fresh.beta.svc.cluster.local", "A").data == ["10.96.200.1"] } != nil)
-        let followed = try Self.eventually(5) { try Self.answers(knotPort, "fresh.beta.svc.cluster.local", "A").data == ["10.96.200.1"] }
+        let followed = try Self.eventually(5) { try Self.answers(port, "fresh.beta.svc.cluster.local", "A").data == ["10.96.200.1"] }
+        return (followed, server, secondary, registry)
+    }
+
+    @Test func knotdFollowsTheClusterZoneThroughNotifyAndIXFR() throws {
+        let (followed, server, knot, registry) = try Self.followChange(SecondaryServer.knotd)
+        defer {
+            knot.stop()
+            server.stop()
+            try? FileManager.default.removeItem(at: registry)
+        }
         let elapsed = try #require(followed, "knotd never served the new Service; its log:\n\(knot.log)\nours:\n\(server.log)")
         #expect(elapsed < 1.0, "knotd followed the change \(elapsed) s after ClusterDNS served it")
         #expect(server.waitForLog(containing: "IXFR of cluster.local. to 127.0.0.1: sent", timeout: 3), "\(server.log)")
@@ -205,101 +212,79 @@ import Glibc
     }
 
     @Test func nsdPullsTheClusterZoneAndAnswersTheSame() throws {
-        let registry = try Self.registry(count: 20)
-        defer { try? FileManager.default.removeItem(at: registry) }
-        let nsdPort = try Self.freePort()
-        let server = try ClusterDNSServer(arguments: [
-            "--registry", registry.path, "--transfer-to", "127.0.0.1/32", "--notify", "127.0.0.1:\(nsdPort)",
-        ])
-        defer { server.stop() }
-        let nsd = try NSDSecondary(port: nsdPort, primaryPort: server.port)
-        defer { nsd.stop() }
-        let pulled = try Self.eventually(20) { try Self.answers(nsdPort, "svc-0.alpha.svc.cluster.local", "A").data == ["10.96.0.1"] }
-        #expect(pulled != nil, "nsd never served the zone; its log:\n\(nsd.log)\nours:\n\(server.log)")
-        for (name, type) in Self.sampleQuestions {
-            let theirs = try Self.answers(nsdPort, name, type)
-            let ours = try Self.answers(server.port, name, type)
-            #expect(theirs.status == ours.status && theirs.data == ours.data, "\(name) \(type): nsd \(theirs), ClusterDNS \(ours)")
+        let (followed, server, nsd, registry) = try Self.followChange(SecondaryServer.nsd)
+        defer {
+            nsd.stop()
+            server.stop()
+            try? FileManager.default.removeItem(at: registry)
         }
-        let added = Self.service("fresh", namespace: "beta", ip: "10.96.200.1")
-        try added.write(to: registry.appendingPathComponent("fresh.yaml"), atomically: true, encoding: .utf8)
-        let followed = try Self.eventually(5) { try Self.answers(nsdPort, "fresh.beta.svc.cluster.local", "A").data == ["10.96.200.1"] }
         #expect(followed != nil, "nsd never served the new Service; its log:\n\(nsd.log)\nours:\n\(server.log)")
     }
 }
 
-/// knotd as a secondary of the cluster zone, in a folder of its own: the configuration the README
-/// shows, with ClusterDNS as its master and NOTIFY from it allowed.
-final class KnotSecondary: @unchecked Sendable {
+/// A secondary name server of the cluster zone (knotd or nsd) in a folder of its own, with
+/// ClusterDNS as its primary and NOTIFY from it allowed: the configurations the README shows.
+final class SecondaryServer: @unchecked Sendable {
+    let name: String
     private let child: ChildProcess
     let directory: URL
+    private let logFile: String?
     private var stopped = false
 
-    static func configuration(directory: String, port: Int, primaryPort: Int) -> String {
-        """
-        server:
-            listen: 127.0.0.1@\(port)
-            rundir: \(directory)
-        log:
-          - target: stderr
-            any: info
-        database:
-            storage: \(directory)/storage
-        remote:
-          - id: clusterdns
-            address: 127.0.0.1@\(primaryPort)
-        acl:
-          - id: notify-from-clusterdns
-            address: 127.0.0.1
-            action: notify
-        template:
-          - id: default
-            storage: \(directory)/storage
-            zonefile-sync: -1
-            zonefile-load: none
-            journal-content: changes
-        zone:
-          - domain: cluster.local
-            master: clusterdns
-            acl: notify-from-clusterdns
-
-        """
+    private init(name: String, directory: URL, configuration: String, configFile: String, command: (String) -> [String], logFile: String? = nil) throws {
+        self.name = name
+        self.directory = directory
+        self.logFile = logFile
+        let file = directory.appendingPathComponent(configFile)
+        try configuration.write(to: file, atomically: true, encoding: .utf8)
+        child = try ChildProcess(command(file.path))
     }
 
-    init(port: Int, primaryPort: Int) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("clusterdns-knot-\(UUID().uuidString)")
+    private static func folder(_ name: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clusterdns-\(name)-\(UUID().uuidString)")
         // knotd's journal fails with "not exists" unless its storage folder is there first.
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("storage"), withIntermediateDirectories: true)
-        let config = directory.appendingPathComponent("knot.conf")
-        try Self.configuration(directory: directory.path, port: port, primaryPort: primaryPort).write(to: config, atomically: true, encoding: .utf8)
-        child = try ChildProcess(["knotd", "-c", config.path])
+        return directory
     }
 
-    var log: String { child.stderr + child.stdout }
-
-    func stop() {
-        guard !stopped else { return }
-        stopped = true
-        kill(child.pid, SIGTERM)
-        child.wait(timeout: 10)
-        child.removeFiles()
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    deinit { stop() }
-}
-
-/// nsd as a second secondary, with its pidfile, database and zone folder in a folder of its own.
-final class NSDSecondary: @unchecked Sendable {
-    private let child: ChildProcess
-    let directory: URL
-    private var stopped = false
-
-    init(port: Int, primaryPort: Int) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("clusterdns-nsd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    static func knotd(port: Int, primaryPort: Int) throws -> SecondaryServer {
+        let directory = try folder("knot")
         let path = directory.path
-        let config = """
+        let configuration = """
+            server:
+                listen: 127.0.0.1@\(port)
+                rundir: \(path)
+            log:
+              - target: stderr
+                any: info
+            database:
+                storage: \(path)/storage
+            remote:
+              - id: clusterdns
+                address: 127.0.0.1@\(primaryPort)
+            acl:
+              - id: notify-from-clusterdns
+                address: 127.0.0.1
+                action: notify
+            template:
+              - id: default
+                storage: \(path)/storage
+                zonefile-sync: -1
+                zonefile-load: none
+                journal-content: changes
+            zone:
+              - domain: cluster.local
+                master: clusterdns
+                acl: notify-from-clusterdns
+
+            """
+        return try SecondaryServer(name: "knotd", directory: directory, configuration: configuration, configFile: "knot.conf") { ["knotd", "-c", $0] }
+    }
+
+    static func nsd(port: Int, primaryPort: Int) throws -> SecondaryServer {
+        let directory = try folder("nsd")
+        let path = directory.path
+        let configuration = """
             server:
                 ip-address: 127.0.0.1
                 port: \(port)
@@ -323,12 +308,12 @@ final class NSDSecondary: @unchecked Sendable {
                 allow-notify: 127.0.0.1 NOKEY
 
             """
-        let file = directory.appendingPathComponent("nsd.conf")
-        try config.write(to: file, atomically: true, encoding: .utf8)
-        child = try ChildProcess(["nsd", "-d", "-c", file.path])
+        return try SecondaryServer(name: "nsd", directory: directory, configuration: configuration, configFile: "nsd.conf", command: { ["nsd", "-d", "-c", $0] }, logFile: "\(path)/nsd.log")
     }
 
-    var log: String { ((try? String(contentsOf: directory.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? "") + child.stderr }
+    var log: String {
+        (logFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? "") + child.stderr + child.stdout
+    }
 
     func stop() {
         guard !stopped else { return }
