@@ -132,10 +132,13 @@ import Glibc
         #expect(server.waitForLog(containing: "AXFR of cluster.local. to 127.0.0.1: sent", timeout: 3), "\(server.log)")
     }
 
+    /// `transfer-to` from the config file, as a ConfigMap would hold it.
     @Test func axfrFromOutsideTransferToIsRefusedAndFromInsideSent() throws {
         let registry = try Self.registry(count: 10)
         defer { try? FileManager.default.removeItem(at: registry) }
-        let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--transfer-to", "127.0.0.2/32"])
+        let config = registry.appendingPathComponent("serve.conf")
+        try "transfer-to: [127.0.0.2/32, 'fd00::/8']\n".write(to: config, atomically: true, encoding: .utf8)
+        let server = try ClusterDNSServer(arguments: ["--registry", registry.appendingPathComponent("services.yaml").path, "--config", config.path])
         defer { server.stop() }
         let refused = try Self.axfr("kdig", port: server.port, zone: "cluster.local", source: "127.0.0.3")
         #expect(refused.output.contains("REFUSED"), "\(refused.output)")
