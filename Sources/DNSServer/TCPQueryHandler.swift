@@ -1,6 +1,7 @@
 import DNSWire
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceRegistry
 
 /// Answers the framed queries of one TCP connection in the order they arrived, closes the
@@ -142,10 +143,11 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         context.write(Self.wrapOutboundOut(framed), promise: nil)
     }
 
-    /// Sends the response to a zone transfer query from a task of its own: listing a large zone
-    /// takes longer than an event loop may be kept from its other connections. Each message is
-    /// made once the previous one is written, so a slow client holds one message, not the zone
-    /// encoded; a client that stops reading for `timeout` is disconnected.
+    /// Sends the response to a zone transfer query from a thread of `transferThreads`: listing a
+    /// large zone takes longer than an event loop (or a thread of Swift's cooperative pool) may be
+    /// kept from its other work. Each message is made once the previous one is written, so a slow
+    /// client holds one message, not the zone encoded; a client that stops reading for `timeout`
+    /// is disconnected.
     private func transfer(_ query: ByteBuffer, context: ChannelHandlerContext) {
         isTransferring = true
         deadline?.cancel()
@@ -155,7 +157,7 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         let logger = logger
         let client = channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
         let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        Task.detached {
+        transferThreads.submit { _ in
             let started = ContinuousClock.now
             var (messageCount, bytes) = (0, 0)
             var outcome = "sent"
@@ -168,7 +170,7 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
                         framed.writeImmutableBuffer(message)
                         let stalled = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
                         defer { stalled.cancel() }
-                        try await channel.writeAndFlush(framed).get()
+                        try channel.writeAndFlush(framed).wait()
                         messageCount += 1
                         bytes += message.readableBytes
                     }
@@ -241,3 +243,11 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension TCPQueryHandler: Sendable {}
+
+/// Where zone transfers are listed and sent: two threads, so at most two transfers hold a listed
+/// zone at a time (the others wait their turn), whatever the number of secondaries asking.
+private let transferThreads: NIOThreadPool = {
+    let pool = NIOThreadPool(numberOfThreads: 2)
+    pool.start()
+    return pool
+}()
