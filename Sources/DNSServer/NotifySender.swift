@@ -27,8 +27,8 @@ public final class NotifySender: Sendable {
     }
 
     private struct State {
-        /// The newest serial not yet sent, by zone and secondary.
-        var pending: [Key: UInt32] = [:]
+        /// The newest SOA not yet sent, by zone and secondary.
+        var pending: [Key: ResourceRecord] = [:]
         /// Zones and secondaries with a NOTIFY being sent (a task running for them).
         var sending: Set<Key> = []
         /// The NOTIFYs awaiting their reply, by ID.
@@ -69,15 +69,15 @@ public final class NotifySender: Sendable {
         return sender
     }
 
-    /// Sends NOTIFY for `serial` of each of `zones` to every secondary, unless one is in flight
-    /// for that zone and secondary: the serial then goes once that one is done.
-    public func notify(zones: [DNSName], serial: UInt32) {
-        for zone in zones {
+    /// Sends NOTIFY for each zone's new SOA (its owner the zone) to every secondary, unless one
+    /// is in flight for that zone and secondary: the newest SOA then goes once that one is done.
+    public func notify(_ soaRecords: [ResourceRecord]) {
+        for soa in soaRecords {
             for target in targets.indices {
-                let key = Key(zone: zone, target: target)
+                let key = Key(zone: soa.name, target: target)
                 let starts = state.withLock { state -> Bool in
                     guard !state.isStopped else { return false }
-                    state.pending[key] = serial
+                    state.pending[key] = soa
                     return state.sending.insert(key).inserted
                 }
                 if starts { Task { await send(key) } }
@@ -99,17 +99,18 @@ public final class NotifySender: Sendable {
 
     /// Sends the pending serials of `key` one after the other until none is left.
     private func send(_ key: Key) async {
-        while let serial = state.withLock({ state -> UInt32? in
-            guard let serial = state.pending.removeValue(forKey: key), !state.isStopped else {
+        while let soa = state.withLock({ state -> ResourceRecord? in
+            guard let soa = state.pending.removeValue(forKey: key), !state.isStopped else {
                 state.sending.remove(key)
                 return nil
             }
-            return serial
+            return soa
         }) {
+            let serial = soa.serial
             let target = targets[key.target]
             var reply: ResponseCode?
             for (attempt, timeout) in timeouts.enumerated() where reply == nil {
-                reply = await sendOnce(zone: key.zone, to: target, timeout: timeout)
+                reply = await sendOnce(soa, to: target, timeout: timeout)
                 if reply == nil { logger.debug("NOTIFY of \(key.zone) serial \(serial) to \(target): no reply (try \(attempt + 1) of \(timeouts.count))") }
             }
             if let reply {
@@ -122,7 +123,7 @@ public final class NotifySender: Sendable {
     }
 
     /// One NOTIFY; the reply's rcode when it came within `timeout`.
-    private func sendOnce(zone: DNSName, to target: SocketAddress, timeout: TimeAmount) async -> ResponseCode? {
+    private func sendOnce(_ soa: ResourceRecord, to target: SocketAddress, timeout: TimeAmount) async -> ResponseCode? {
         guard let channel = channels.first(where: { $0.localAddress?.protocol == target.protocol }) else { return nil }
         let promise = channel.eventLoop.makePromise(of: ResponseCode.self)
         let id = state.withLock { state -> UInt16 in
@@ -130,7 +131,7 @@ public final class NotifySender: Sendable {
             state.awaiting[state.nextID] = promise
             return state.nextID
         }
-        let message = Self.message(id: id, zone: zone)
+        let message = Self.message(id: id, soa: soa)
         let timer = channel.eventLoop.scheduleTask(in: timeout) { promise.fail(ChannelError.connectTimeout(timeout)) }
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: ByteBuffer(bytes: message)), promise: nil)
         let reply = try? await promise.futureResult.get()
@@ -144,12 +145,21 @@ public final class NotifySender: Sendable {
         state.withLock { $0.awaiting.removeValue(forKey: id) }?.succeed(code)
     }
 
-    /// NOTIFY for `zone`: opcode 4, AA, the zone's SOA as the question (RFC 1996 §3.7).
-    static func message(id: UInt16, zone: DNSName) -> [UInt8] {
+    /// NOTIFY for `soa`'s zone: opcode 4, AA, the zone's SOA as the question, and the new SOA in
+    /// the answer section, which RFC 1996 §3.7 allows, so the secondary's log names the serial.
+    public static func message(id: UInt16, soa: ResourceRecord) -> [UInt8] {
         var header = DNSHeader(id: id)
         header.opcode = .notify
         header.isAuthoritative = true
-        return DNSMessageEncoder.encode(DNSMessage(header: header, questions: [DNSQuestion(name: zone, type: .soa)]))
+        return DNSMessageEncoder.encode(DNSMessage(header: header, questions: [DNSQuestion(name: soa.name, type: .soa)], answers: [soa]))
+    }
+}
+
+extension ResourceRecord {
+    /// The serial of an SOA record; 0 for any other.
+    var serial: UInt32 {
+        guard case .soa(let soa) = data else { return 0 }
+        return soa.serial
     }
 }
 

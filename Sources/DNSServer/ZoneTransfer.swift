@@ -94,13 +94,13 @@ public final class ZoneTransfers: Sendable {
     /// A registry change was published: keep its difference, and tell the secondaries.
     func published(from old: Catalog, to new: Catalog, changedNames: some Collection<DNSName>) {
         history.record(from: old, to: new, changedNames: changedNames)
-        notifier?.notify(zones: new.origins, serial: new.snapshot.serial)
+        notifier?.notify(new.soaRecords)
     }
 
     /// The zones were built anew: no difference to the versions before is known.
     func rebuilt(_ catalog: Catalog) {
         history.reset()
-        notifier?.notify(zones: catalog.origins, serial: catalog.snapshot.serial)
+        notifier?.notify(catalog.soaRecords)
     }
 
     /// The response to the transfer query `query` (decoded) from `client`, for `catalog`.
@@ -146,6 +146,11 @@ public final class ZoneTransfers: Sendable {
         return TransferMessages(kind: kind, zone: zone.origin, header: header, question: question, records: records, closing: records.first)
     }
 
+    /// Tells the secondaries of `catalog`'s serial (at start, when nothing changed yet).
+    public func announce(_ catalog: Catalog) {
+        notifier?.notify(catalog.soaRecords)
+    }
+
     /// RFC 1982 serial arithmetic: whether `serial` comes before `other`.
     static func isOlder(_ serial: UInt32, than other: UInt32) -> Bool {
         serial != other && (other &- serial) < (1 << 31)
@@ -164,5 +169,12 @@ public final class ZoneTransfers: Sendable {
             guard offset + 2 < bytes.count, bytes[offset + 1] == 0 else { return false }
             return bytes[offset + 2] == UInt8(RecordType.axfr.rawValue) || bytes[offset + 2] == UInt8(RecordType.ixfr.rawValue)
         }
+    }
+}
+
+extension Catalog {
+    /// Each zone's SOA now: what a NOTIFY announces.
+    var soaRecords: [ResourceRecord] {
+        origins.map { soaRecord(ofZone: $0, serial: snapshot.serial) }
     }
 }

@@ -148,7 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("serving \(zoneDomain.description), in-addr.arpa., ip6.arpa. from \(paths.joined(separator: ", ")): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
         // A secondary that kept an older copy across our restart hears of the serial at once.
-        zoneTransfers?.notifier?.notify(zones: pipeline.catalog.origins, serial: snapshot.serial)
+        zoneTransfers?.announce(pipeline.catalog)
         ops.registryMetrics?.published(snapshot, invalidObjects: loaded.hardErrors.count)
         ops.readiness.markReady("registry")
 
