@@ -80,51 +80,66 @@ public final class NotifySender: Sendable {
                     state.pending[key] = soa
                     return state.sending.insert(key).inserted
                 }
-                if starts { Task { await send(key) } }
+                if starts { sendNext(key) }
             }
         }
     }
 
-    /// Stops sending and closes the sockets.
+    /// Stops sending and closes the sockets. A NOTIFY awaiting its reply times out as usual and
+    /// is not sent again.
     public func stop() async {
-        let awaiting = state.withLock { state in
+        state.withLock { state in
             state.isStopped = true
             state.pending = [:]
-            defer { state.awaiting = [:] }
-            return Array(state.awaiting.values)
         }
-        for promise in awaiting { promise.fail(ChannelError.ioOnClosedChannel) }
         for channel in channels { try? await channel.close() }
     }
 
-    /// Sends the pending serials of `key` one after the other until none is left.
-    private func send(_ key: Key) async {
-        while let soa = state.withLock({ state -> ResourceRecord? in
+    /// Sends the pending SOA of `key`, if any, and once it is answered or given up on, the next.
+    /// Runs on callbacks of the event loop, not on tasks: a NOTIFY must not wait for a thread of
+    /// Swift's cooperative pool.
+    private func sendNext(_ key: Key) {
+        let next = state.withLock { state -> ResourceRecord? in
             guard let soa = state.pending.removeValue(forKey: key), !state.isStopped else {
                 state.sending.remove(key)
                 return nil
             }
             return soa
-        }) {
-            let serial = soa.serial
-            let target = targets[key.target]
-            var reply: ResponseCode?
-            for (attempt, timeout) in timeouts.enumerated() where reply == nil {
-                reply = await sendOnce(soa, to: target, timeout: timeout)
-                if reply == nil { logger.debug("NOTIFY of \(key.zone) serial \(serial) to \(target): no reply (try \(attempt + 1) of \(timeouts.count))") }
-            }
-            if let reply {
+        }
+        guard let next else { return }
+        send(next, key: key, attempt: 0)
+    }
+
+    /// Try `attempt` (from 0) of the NOTIFY of `soa`.
+    private func send(_ soa: ResourceRecord, key: Key, attempt: Int) {
+        let target = targets[key.target]
+        guard !state.withLock({ $0.isStopped }) else {
+            sendNext(key)
+            return
+        }
+        guard attempt < timeouts.count else {
+            logger.warning("NOTIFY of \(key.zone) serial \(soa.serial) to \(target): no reply after \(timeouts.count) tries; the secondary will find the serial at its next SOA refresh")
+            sendNext(key)
+            return
+        }
+        sendOnce(soa, to: target, timeout: timeouts[attempt]).whenComplete { result in
+            switch result {
+            case .success(let reply):
                 // A secondary that does not serve the zone says so (NOTAUTH, REFUSED): a reply all the same.
-                logger.info("NOTIFY of \(key.zone) serial \(serial) to \(target): answered \(reply)")
-            } else {
-                logger.warning("NOTIFY of \(key.zone) serial \(serial) to \(target): no reply after \(timeouts.count) tries; the secondary will find the serial at its next SOA refresh")
+                self.logger.info("NOTIFY of \(key.zone) serial \(soa.serial) to \(target): answered \(reply)")
+                self.sendNext(key)
+            case .failure:
+                self.logger.debug("NOTIFY of \(key.zone) serial \(soa.serial) to \(target): no reply (try \(attempt + 1) of \(self.timeouts.count))")
+                self.send(soa, key: key, attempt: attempt + 1)
             }
         }
     }
 
-    /// One NOTIFY; the reply's rcode when it came within `timeout`.
-    private func sendOnce(_ soa: ResourceRecord, to target: SocketAddress, timeout: TimeAmount) async -> ResponseCode? {
-        guard let channel = channels.first(where: { $0.localAddress?.protocol == target.protocol }) else { return nil }
+    /// One NOTIFY: its reply's rcode, or a failure when none came within `timeout`.
+    private func sendOnce(_ soa: ResourceRecord, to target: SocketAddress, timeout: TimeAmount) -> EventLoopFuture<ResponseCode> {
+        guard let channel = channels.first(where: { $0.localAddress?.protocol == target.protocol }) else {
+            return MultiThreadedEventLoopGroup.singleton.next().makeFailedFuture(ChannelError.ioOnClosedChannel)
+        }
         let promise = channel.eventLoop.makePromise(of: ResponseCode.self)
         let id = state.withLock { state -> UInt16 in
             state.nextID &+= 1
@@ -134,10 +149,10 @@ public final class NotifySender: Sendable {
         let message = Self.message(id: id, soa: soa)
         let timer = channel.eventLoop.scheduleTask(in: timeout) { promise.fail(ChannelError.connectTimeout(timeout)) }
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: ByteBuffer(bytes: message)), promise: nil)
-        let reply = try? await promise.futureResult.get()
-        timer.cancel()
-        _ = state.withLock { $0.awaiting.removeValue(forKey: id) }
-        return reply
+        return promise.futureResult.always { _ in
+            timer.cancel()
+            _ = self.state.withLock { $0.awaiting.removeValue(forKey: id) }
+        }
     }
 
     /// A reply to NOTIFY `id` arrived.

@@ -65,13 +65,21 @@ import Testing
         try await channel.close()
     }
 
+    /// Waits up to 5 s for the secondary to have received `count` NOTIFYs.
+    static func received(_ count: Int, by secondary: FakeSecondary) async throws {
+        for _ in 0..<500 where secondary.serials.withLock({ $0.count }) < count {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     @Test func aBurstOfSerialsIsOneNotifyInFlightThenTheNewest() async throws {
-        try await Self.withSecondary(replyDelay: .milliseconds(300), timeouts: [.seconds(2)]) { sender, secondary in
+        try await Self.withSecondary(replyDelay: .seconds(1), timeouts: [.seconds(3)]) { sender, secondary in
             sender.notify([try Self.soa(serial: 1)])
-            try await Task.sleep(for: .milliseconds(100))
-            // Serial 1 is in flight (its reply takes 300 ms): these wait, and only the newest goes.
+            try await Self.received(1, by: secondary)
+            // Serial 1 is in flight (its reply takes a second): these wait, and only the newest goes.
             for serial in UInt32(2)...5 { sender.notify([try Self.soa(serial: serial)]) }
-            try await Task.sleep(for: .milliseconds(1200))
+            try await Self.received(2, by: secondary)
+            try await Task.sleep(for: .milliseconds(300))
             #expect(secondary.serials.withLock { $0 } == [1, 5])
         }
     }
@@ -79,7 +87,8 @@ import Testing
     @Test func aNotifyNobodyAnswersIsSentAgainABoundedNumberOfTimes() async throws {
         try await Self.withSecondary(replyDelay: nil, timeouts: [.milliseconds(50), .milliseconds(50), .milliseconds(50)]) { sender, secondary in
             sender.notify([try Self.soa(serial: 7)])
-            try await Task.sleep(for: .milliseconds(800))
+            try await Self.received(3, by: secondary)
+            try await Task.sleep(for: .milliseconds(300))
             #expect(secondary.serials.withLock { $0 } == [7, 7, 7])
         }
     }

@@ -177,12 +177,24 @@ import Glibc
 
     // MARK: - Real secondaries
 
+    /// What `followChange` started, and how long after ClusterDNS the secondary answered the new
+    /// Service (nil: never, within 5 s).
+    struct FollowedChange {
+        var elapsed: TimeInterval?
+        var server: ClusterDNSServer
+        var secondary: SecondaryServer
+        var registry: URL
+
+        func stop() {
+            secondary.stop()
+            server.stop()
+            try? FileManager.default.removeItem(at: registry)
+        }
+    }
+
     /// Starts ClusterDNS with `--notify` to a secondary that `start` starts (given its port and
-    /// ours), waits for it to serve the zone, compares a sample of answers, adds a Service and
-    /// returns how long after ClusterDNS the secondary answered it (nil: never, within 5 s).
-    static func followChange(
-        _ start: (_ port: Int, _ primaryPort: Int) throws -> SecondaryServer
-    ) throws -> (elapsed: TimeInterval?, server: ClusterDNSServer, secondary: SecondaryServer, registry: URL) {
+    /// ours), waits for it to serve the zone, compares a sample of answers, and adds a Service.
+    static func followChange(_ start: (_ port: Int, _ primaryPort: Int) throws -> SecondaryServer) throws -> FollowedChange {
         let registry = try Self.registry(count: 20)
         let port = try Self.freePort()
         let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--transfer-to", "127.0.0.1/32", "--notify", "127.0.0.1:\(port)"])
@@ -198,16 +210,13 @@ import Glibc
         try Self.service("fresh", namespace: "beta", ip: "10.96.200.1").write(to: registry.appendingPathComponent("fresh.yaml"), atomically: true, encoding: .utf8)
         #expect(try Self.eventually(5) { try Self.answers(server.port, "fresh.beta.svc.cluster.local", "A").data == ["10.96.200.1"] } != nil)
         let followed = try Self.eventually(5) { try Self.answers(port, "fresh.beta.svc.cluster.local", "A").data == ["10.96.200.1"] }
-        return (followed, server, secondary, registry)
+        return FollowedChange(elapsed: followed, server: server, secondary: secondary, registry: registry)
     }
 
     @Test func knotdFollowsTheClusterZoneThroughNotifyAndIXFR() throws {
-        let (followed, server, knot, registry) = try Self.followChange(SecondaryServer.knotd)
-        defer {
-            knot.stop()
-            server.stop()
-            try? FileManager.default.removeItem(at: registry)
-        }
+        let change = try Self.followChange(SecondaryServer.knotd)
+        defer { change.stop() }
+        let (followed, server, knot) = (change.elapsed, change.server, change.secondary)
         let elapsed = try #require(followed, "knotd never served the new Service; its log:\n\(knot.log)\nours:\n\(server.log)")
         #expect(elapsed < 1.0, "knotd followed the change \(elapsed) s after ClusterDNS served it")
         #expect(server.waitForLog(containing: "IXFR of cluster.local. to 127.0.0.1: sent", timeout: 3), "\(server.log)")
@@ -215,13 +224,9 @@ import Glibc
     }
 
     @Test func nsdPullsTheClusterZoneAndAnswersTheSame() throws {
-        let (followed, server, nsd, registry) = try Self.followChange(SecondaryServer.nsd)
-        defer {
-            nsd.stop()
-            server.stop()
-            try? FileManager.default.removeItem(at: registry)
-        }
-        #expect(followed != nil, "nsd never served the new Service; its log:\n\(nsd.log)\nours:\n\(server.log)")
+        let change = try Self.followChange(SecondaryServer.nsd)
+        defer { change.stop() }
+        #expect(change.elapsed != nil, "nsd never served the new Service; its log:\n\(change.secondary.log)\nours:\n\(change.server.log)")
     }
 }
 
