@@ -68,6 +68,35 @@ import Testing
         #expect(sizes.reduce(0, +) < uncompressed * 6 / 10)
     }
 
+    /// Over a real TCP connection: an AXFR and a query sent behind it in one write get the whole
+    /// transfer first, then the query's answer, nothing interleaved.
+    @Test func aQueryBehindATransferOnTheSameConnectionIsAnsweredAfterIt() async throws {
+        let pipeline = Self.pipeline()
+        try await TestListener.with(responder: pipeline) { listener in
+            let tcp = try TestSocket.tcp(connectingTo: listener.localAddress)
+            let axfr = Array(try Self.transferQuery("cluster.local", .axfr, id: 1).readableBytesView)
+            let query = try queryBytes("kubernetes.default.svc.cluster.local", .a, id: 2)
+            try tcp.sendAll(TestMessages.framed(axfr) + TestMessages.framed(query))
+            var records: [ResourceRecord] = []
+            while records.count < 2 || records.last?.type != .soa {
+                guard case .bytes(let bytes) = tcp.receiveFrame() else {
+                    Issue.record("the transfer stopped after \(records.count) records")
+                    return
+                }
+                let message = try DNSMessageDecoder.decode(bytes: bytes)
+                #expect(message.header.id == 1)
+                records += message.answers
+            }
+            #expect(records == pipeline.catalog.clusterZone.transferRecords() + [records[0]])
+            guard case .bytes(let bytes) = tcp.receiveFrame() else {
+                Issue.record("no answer to the query behind the transfer")
+                return
+            }
+            let answer = try DNSMessageDecoder.decode(bytes: bytes)
+            #expect(answer.header.id == 2 && answer.answers.count == 1)
+        }
+    }
+
     // MARK: - Access and answers
 
     @Test func aClientOutsideEveryAllowedNetworkIsRefused() throws {
