@@ -237,6 +237,7 @@ final class SecondaryServer: @unchecked Sendable {
     private let child: ChildProcess
     let directory: URL
     private let logFile: String?
+    private let configPath: String
     private var stopped = false
 
     private init(name: String, directory: URL, configuration: String, configFile: String, command: (String) -> [String], logFile: String? = nil) throws {
@@ -244,6 +245,7 @@ final class SecondaryServer: @unchecked Sendable {
         self.directory = directory
         self.logFile = logFile
         let file = directory.appendingPathComponent(configFile)
+        configPath = file.path
         try configuration.write(to: file, atomically: true, encoding: .utf8)
         child = try ChildProcess(command(file.path))
     }
@@ -328,6 +330,14 @@ final class SecondaryServer: @unchecked Sendable {
         stopped = true
         kill(child.pid, SIGTERM)
         child.wait(timeout: 10)
+        // nsd's own children (xfrd, the server) outlive it briefly and write into its folder:
+        // wait for them (they run with the same, unique, configuration path), then remove it.
+        for attempt in 0..<100 {
+            let children = (try? run("pgrep", ["-f", configPath], timeout: 5))?.stdout.split(separator: "\n").compactMap { pid_t($0) } ?? []
+            if children.isEmpty { break }
+            if attempt == 60 { for pid in children { kill(pid, SIGKILL) } }
+            usleep(50_000)
+        }
         child.removeFiles()
         try? FileManager.default.removeItem(at: directory)
     }
