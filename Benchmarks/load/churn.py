@@ -29,6 +29,7 @@ import argparse
 import os
 import random
 import re
+import shlex
 import socket
 import statistics
 import subprocess
@@ -285,6 +286,7 @@ def main():
     parser.add_argument("--sustained-seconds", type=int, default=20)
     parser.add_argument("--sustained-qps", type=int, default=50000)
     parser.add_argument("--client-cpu", default="0")
+    parser.add_argument("--serve-args", default="", help="more arguments for serve, e.g. '--transfer-to 127.0.0.1' (keeps the IXFR history)")
     args = parser.parse_args()
 
     generated = os.path.join(args.work, "generated-" + args.preset)
@@ -299,6 +301,7 @@ def main():
 
     port = free_port()
     command = [args.binary, "serve", "--registry", registry, "--listen", f"127.0.0.1:{port}", "--threads", "1", "--log-level", "warning"]
+    command += shlex.split(args.serve_args)
     if args.server_cpu:
         command = ["taskset", "-c", args.server_cpu] + command
     log = open(os.path.join(args.work, "serve.log"), "w")

@@ -58,6 +58,24 @@ public final class Catalog: Sendable {
         zonesByOrigin.contains { name.isSubdomain(of: $0.origin) }
     }
 
+    /// The zone whose apex is `name` (any case): what a zone transfer of `name` sends; nil when
+    /// `name` is no apex held here.
+    public func zone(withOrigin name: DNSName) -> (any Zone)? {
+        let name = name.inLowerCase
+        return zonesByOrigin.first { $0.origin == name }
+    }
+
+    /// The zone holding `name` (in lower case), by longest origin.
+    func zone(holding name: DNSName) -> (any Zone)? {
+        zonesByOrigin.first { name.isSubdomain(of: $0.origin) }
+    }
+
+    /// The SOA of the zone at `origin` as it was, or is, at `serial`: the records that frame each
+    /// version of an incremental transfer.
+    public func soaRecord(ofZone origin: DNSName, serial: UInt32) -> ResourceRecord {
+        configuration.soaRecord(owner: origin, serial: serial)
+    }
+
     /// Origins of the zones held, cluster zone first.
     public var origins: [DNSName] { [clusterZone.origin] + reverseZones.map(\.origin) }
 
@@ -154,7 +172,9 @@ public final class Catalog: Sendable {
     /// - Case: names compare without case; every record comes back in lower case, and the
     ///   encoder writes an owner equal to the question as a pointer to the client's own spelling.
     /// - ANY (RFC 8482): a name that exists gets one HINFO record instead of all its records.
-    /// - AXFR and IXFR: NOTIMP until zone transfers exist. Other meta types are types no name has
+    /// - AXFR and IXFR: NOTIMP. Transfers run over TCP, where the transport hands them to the
+    ///   transfer path before they reach here; over UDP they are not defined (RFC 5936 §4.2)
+    ///   and NOTIMP is what Knot DNS answers. Other meta types are types no name has
     ///   records of: NODATA, as Knot DNS, NSD and PowerDNS answer them.
     /// - Classes other than IN (or ANY), and names outside every zone: REFUSED.
     public func answer(_ question: DNSQuestion) -> Answer {

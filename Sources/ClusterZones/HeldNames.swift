@@ -9,13 +9,22 @@ extension Catalog {
     /// Pod names in `insecure` mode are every dashed IP, so they are not listed here.
     /// Both the master-file export and the server's compiled answers walk this one list.
     public func forEachClusterZoneName(_ body: (DNSName, [RecordType]) -> Void) {
-        forEachClusterZoneName(services: snapshot.services) { name, types, _ in body(name, types) }
+        clusterZone.forEachName(services: snapshot.services) { name, types, _ in body(name, types) }
     }
 
+    /// Calls `body` with every name one Service holds: its own name, its `_port._proto` names and
+    /// its endpoint names; nothing when it has no name at all (a headless Service without ready
+    /// endpoints). The unit a registry change patches.
+    func forEachName(of service: Service, _ body: (DNSName, [RecordType]) -> Void) {
+        clusterZone.forEachName(of: service) { name, types, _ in body(name, types) }
+    }
+}
+
+/// The walks themselves are the cluster zone's: a zone transfer lists its names without a catalog.
+extension ClusterZone {
     /// `forEachClusterZoneName`, walking `services` in the order given, and handing over with each
     /// name what it resolves to where the walk knows that for certain (nil: resolve the name).
-    private func forEachClusterZoneName(services: some Sequence<Service>, _ body: (DNSName, [RecordType], ClusterName?) -> Void) {
-        let origin = clusterZone.origin
+    func forEachName(services: some Sequence<Service>, _ body: (DNSName, [RecordType], ClusterName?) -> Void) {
         let addressTypes: [RecordType] = [.a, .aaaa]
         body(origin, [.soa, .ns], nil)
         if let nameServer = try? origin.prepending("dns").prepending("ns") {
@@ -38,18 +47,11 @@ extension Catalog {
         }
     }
 
-    /// Calls `body` with every name one Service holds: its own name, its `_port._proto` names and
-    /// its endpoint names; nothing when it has no name at all (a headless Service without ready
-    /// endpoints). The unit a registry change patches.
-    func forEachName(of service: Service, _ body: (DNSName, [RecordType]) -> Void) {
-        forEachName(of: service) { name, types, _ in body(name, types) }
-    }
-
-    /// `forEachName(of:_:)`, with what each name resolves to when its labels are plain (a-z, 0-9,
+    /// `Catalog.forEachName(of:_:)`, with what each name resolves to when its labels are plain (a-z, 0-9,
     /// '-'): the name then has exactly these labels, and `ClusterZone.resolve` would find the same.
-    private func forEachName(of service: Service, _ body: (DNSName, [RecordType], ClusterName?) -> Void) {
-        guard clusterZone.hasName(service),
-            let serviceName = try? clusterZone.origin.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() })
+    func forEachName(of service: Service, _ body: (DNSName, [RecordType], ClusterName?) -> Void) {
+        guard hasName(service),
+            let serviceName = try? origin.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() })
         else { return }
         let isPlain = Self.isPlainLabel(service.name) && Self.isPlainLabel(service.namespace)
         if service.type == .externalName {
@@ -73,7 +75,7 @@ extension Catalog {
         }
         // Two endpoints can share a label (one address in two slices, or on two ports): one name.
         // Labels are in lower case already (`publishedEndpoints`).
-        let endpoints = clusterZone.published.endpoints(of: service)
+        let endpoints = published.endpoints(of: service)
         var seenLabels = Set<String>()
         for (index, endpoint) in endpoints.enumerated() where seenLabels.insert(endpoint.label).inserted {
             guard let endpointName = try? serviceName.prepending(labels: [endpoint.label]) else { continue }
@@ -89,7 +91,9 @@ extension Catalog {
     private static func isPlainLabel(_ label: String) -> Bool {
         !label.isEmpty && label.utf8.allSatisfy { $0 &- UInt8(ascii: "a") < 26 || $0 &- UInt8(ascii: "0") < 10 || $0 == UInt8(ascii: "-") }
     }
+}
 
+extension Catalog {
     /// Every name of the cluster zone and the reverse zones: what a full compile encodes. In no
     /// particular order: sorting the Services and the addresses was a tenth of the compile.
     public func forEachHeldName(_ body: (DNSName, [RecordType]) -> Void) {
@@ -98,7 +102,7 @@ extension Catalog {
 
     /// `forEachHeldName`, with what a name is when the walk knows it.
     func forEachHeldName(_ body: (DNSName, [RecordType], KnownName?) -> Void) {
-        forEachClusterZoneName(services: snapshot.servicesInAnyOrder) { body($0, $1, $2.map(KnownName.cluster)) }
+        clusterZone.forEachName(services: snapshot.servicesInAnyOrder) { body($0, $1, $2.map(KnownName.cluster)) }
         for zone in reverseZones {
             body(zone.origin, [.soa, .ns], nil)
             for address in zone.addressesInAnyOrder {
@@ -110,8 +114,15 @@ extension Catalog {
     /// Calls `body` with the apex of `zone` (SOA, NS) and then the reverse name of every address it
     /// answers PTR for, in address order.
     public func forEachName(in zone: ReverseZone, _ body: (DNSName, [RecordType]) -> Void) {
-        body(zone.origin, [.soa, .ns])
-        for address in zone.addressesInAnyOrder.sorted() {
+        zone.forEachName(body)
+    }
+}
+
+extension ReverseZone {
+    /// `Catalog.forEachName(in:)`: the apex, then every address's reverse name in address order.
+    func forEachName(_ body: (DNSName, [RecordType]) -> Void) {
+        body(origin, [.soa, .ns])
+        for address in addressesInAnyOrder.sorted() {
             if let owner = ZoneExport.reverseName(of: address) { body(owner, [.ptr]) }
         }
     }

@@ -11,4 +11,8 @@ public protocol Zone: Sendable {
     /// has no records of (ANY and the other meta types included) gets NODATA; a name that does
     /// not exist, or lies below one that does not (RFC 8020), gets NXDOMAIN.
     func answer(_ question: DNSQuestion) -> Answer
+
+    /// Every record of the zone in AXFR order (RFC 5936 §2.2): the SOA first, then the rest,
+    /// without the closing SOA, which the transport adds. What `clusterdns export` writes too.
+    func transferRecords() -> [ResourceRecord]
 }

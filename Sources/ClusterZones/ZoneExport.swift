@@ -43,20 +43,12 @@ public struct ZoneExportError: Error, Hashable, CustomStringConvertible {
 /// - `ANY` gets the RFC 8482 HINFO from ClusterDNS and the whole RRset list from file servers.
 /// - Pod names in `insecure` mode are every dashed IP, which no file can list (an error).
 public enum ZoneExport {
-    /// The cluster zone first, then `in-addr.arpa` and `ip6.arpa`.
+    /// The cluster zone first, then `in-addr.arpa` and `ip6.arpa`: each zone's `transferRecords`.
     public static func zones(of catalog: Catalog) throws(ZoneExportError) -> [ExportedZone] {
         if catalog.configuration.podMode == .insecure {
             throw ZoneExportError(reason: "pod mode insecure answers every dashed IP under <ns>.pod.<zone>; such a zone cannot be written as a file (use disabled or verified)")
         }
-        var cluster = Collector(catalog: catalog)
-        catalog.forEachClusterZoneName { cluster.collect($0, types: $1) }
-        var zones = [ExportedZone(origin: catalog.clusterZone.origin, records: cluster.records)]
-        for zone in catalog.reverseZones {
-            var reverse = Collector(catalog: catalog)
-            catalog.forEachName(in: zone) { reverse.collect($0, types: $1) }
-            zones.append(ExportedZone(origin: zone.origin, records: reverse.records))
-        }
-        return zones
+        return ([catalog.clusterZone as any Zone] + catalog.reverseZones).map { ExportedZone(origin: $0.origin, records: $0.transferRecords()) }
     }
 
     /// `d.c.b.a.in-addr.arpa.` or the 32 nibbles under `ip6.arpa.`.
@@ -64,18 +56,42 @@ public enum ZoneExport {
         DNSName.reverseLookupName(ofAddress: address.bytes)
     }
 
-    /// Asks the catalog for each type at each name once, and keeps what the name owns.
-    private struct Collector {
-        let catalog: Catalog
+    /// Asks a zone for each type at each name once, and keeps what the name owns: how a zone
+    /// lists its records for a transfer or a master file from its own answers.
+    struct Collector {
         var records: [ResourceRecord] = []
-        var visited = Set<DNSName>()
+        private var visited = Set<DNSName>()
 
-        mutating func collect(_ name: DNSName, types: [RecordType]) {
+        /// Keeps the records `answers` (one per type, in the order of `types`) give at `name`.
+        mutating func collect(_ name: DNSName, types: [RecordType], answers: ([RecordType]) -> [Answer]) {
             guard visited.insert(name).inserted else { return }
-            for (type, answer) in zip(types, catalog.answers(at: name, types: types)) {
-                guard answer.responseCode == .noError else { return }
+            // Type by type: an ExternalName asked A answers its target's NXDOMAIN, and still owns its CNAME.
+            for (type, answer) in zip(types, answers(types)) where answer.responseCode == .noError {
                 records += answer.answers.filter { $0.type == type && $0.name == name }
             }
         }
+    }
+}
+
+extension ClusterZone {
+    /// The zone in AXFR order: SOA, apex NS, then every name's records, Service by Service. Pod
+    /// names of `insecure` mode are every dashed IP and are not listed (as CoreDNS leaves them out).
+    public func transferRecords() -> [ResourceRecord] {
+        var collector = ZoneExport.Collector()
+        forEachName(services: snapshot.services) { name, types, node in
+            collector.collect(name, types: types) { answers(at: name, resolvedTo: node ?? resolve(name), types: $0) }
+        }
+        return collector.records
+    }
+}
+
+extension ReverseZone {
+    /// The zone in AXFR order: SOA, NS, then the PTR records in address order.
+    public func transferRecords() -> [ResourceRecord] {
+        var collector = ZoneExport.Collector()
+        forEachName { name, types in
+            collector.collect(name, types: types) { $0.map { answer(DNSQuestion(name: name, type: $0)) } }
+        }
+        return collector.records
     }
 }

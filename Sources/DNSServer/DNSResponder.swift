@@ -74,6 +74,9 @@ public protocol DNSResponder: Sendable {
     var autopaths: Bool { get }
     /// Counts a deferred query when its response is sent, from whichever thread sends it.
     func recordDeferred(_ query: QueryObservation)
+    /// The messages answering an AXFR or IXFR query over TCP from `client`; nil leaves the query
+    /// to `batch()` like any other. Called away from the event loop: it may list a whole zone.
+    func transferResponse(to query: ByteBuffer, from client: IPAddress?) -> TransferMessages?
 }
 
 extension DNSResponder {
@@ -82,6 +85,8 @@ extension DNSResponder {
     public var autopaths: Bool { false }
 
     public func recordDeferred(_ query: QueryObservation) {}
+
+    public func transferResponse(to query: ByteBuffer, from client: IPAddress?) -> TransferMessages? { nil }
 
     /// `later` wrapped so that the response it sends is counted: what a transport hands the
     /// pipeline for its deferred replies. `started` is when the query was read.

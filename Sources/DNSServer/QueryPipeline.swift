@@ -53,6 +53,8 @@ public final class QueryPipeline: DNSResponder, Sendable {
     public let metrics: QueryMetrics?
     /// Where names outside every zone go; nil answers them REFUSED.
     public let forwarder: Forwarder?
+    /// Zone transfers: who may, IXFR's history, NOTIFY; nil refuses every transfer.
+    public let transfers: ZoneTransfers?
     /// Answers are compiled only for a registry of at most this many names (`AnswerTable.estimatedNameCount`).
     public let compiledNamesLimit: Int
 
@@ -71,11 +73,14 @@ public final class QueryPipeline: DNSResponder, Sendable {
     ///   - forwarder: answers names outside every zone (and chases ExternalNames out of them);
     ///     without one they are REFUSED.
     ///   - autopath: search the client's path on NXDOMAIN (`AutopathAnswerer`).
+    ///   - transfers: who may transfer zones over TCP, and what IXFR and NOTIFY need; nil refuses
+    ///     every transfer and keeps no history.
     public init(
         catalog: Catalog, cachingResponses: Bool = true, compiledNamesLimit: Int = QueryPipeline.defaultCompiledNamesLimit,
-        metrics: QueryMetrics? = nil, forwarder: Forwarder? = nil, autopath: Bool = false
+        metrics: QueryMetrics? = nil, forwarder: Forwarder? = nil, autopath: Bool = false, transfers: ZoneTransfers? = nil
     ) {
         self.autopaths = autopath
+        self.transfers = transfers
         self.current = ManagedAtomic(PublishedCatalog(catalog, generation: 1))
         self.forwarder = forwarder
         self.cachingEnabled = cachingResponses
@@ -109,7 +114,10 @@ public final class QueryPipeline: DNSResponder, Sendable {
         while true {
             let published = current.load(ordering: .acquiring)
             let next = PublishedCatalog(catalog, generation: published.generation + 1)
-            if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged { return }
+            if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
+                transfers?.rebuilt(catalog)
+                return
+            }
         }
     }
 
@@ -133,6 +141,7 @@ public final class QueryPipeline: DNSResponder, Sendable {
             }
             let next = PublishedCatalog(catalog, generation: published.generation + 1, table: table)
             if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
+                transfers?.published(from: published.catalog, to: catalog, changedNames: changedNames.keys)
                 return (changedNames.count, table?.shardsCopied ?? 0)
             }
             // Something else published meanwhile (a compile, a new configuration): patch that.
@@ -148,7 +157,10 @@ public final class QueryPipeline: DNSResponder, Sendable {
             let old = published.catalog
             let catalog = Catalog(snapshot: old.snapshot, configuration: configuration, awaitingRegistry: old.isAwaitingRegistry)
             let next = PublishedCatalog(catalog, generation: published.generation + 1)
-            if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged { return }
+            if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
+                transfers?.rebuilt(catalog)
+                return
+            }
         }
     }
 
@@ -176,6 +188,19 @@ public final class QueryPipeline: DNSResponder, Sendable {
 
     /// Whether `stopCompiling()` was called.
     public var stoppedCompiling: Bool { stopping.load(ordering: .relaxed) }
+
+    /// The response to an AXFR or IXFR over TCP from `client`: REFUSED unless `transfers` permits
+    /// it. Lists the zone, so a transport calls it away from its event loop.
+    public func transferResponse(to query: ByteBuffer, from client: IPAddress?) -> TransferMessages? {
+        guard let header = try? DNSMessageDecoder.decodeHeader(query), !header.isResponse else { return nil }
+        guard let message = try? DNSMessageDecoder.decode(query) else {
+            return TransferMessages(error: .formatError, to: header, question: nil)
+        }
+        guard let transfers else {
+            return TransferMessages(error: .refused, to: header, question: message.questions.first)
+        }
+        return transfers.response(to: message, from: client, catalog: catalog)
+    }
 
     public func batch() -> any DNSBatchResponder {
         let published = current.load(ordering: .acquiring)

@@ -36,7 +36,9 @@ struct StrictAnswerer {
         guard message.header.opcode == .query else {
             return (errorResponse(to: header, code: .notImplemented, questions: message.questions, edns: responseEDNS), maxSize)
         }
-        guard message.questions.count == 1, message.answers.isEmpty, message.authority.isEmpty else {
+        // IXFR carries the client's SOA in the authority section (RFC 1995 §3).
+        let isIXFR = message.questions.first?.type == .ixfr
+        guard message.questions.count == 1, message.answers.isEmpty, message.authority.isEmpty || isIXFR else {
             return (errorResponse(to: header, code: .formatError, edns: responseEDNS), maxSize)
         }
         if let edns = message.edns, edns.version != 0 {

@@ -1,6 +1,7 @@
 import DNSWire
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceRegistry
 
 /// Answers the framed queries of one TCP connection in the order they arrived, closes the
@@ -33,6 +34,9 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     /// connection stays open for them after the client is done sending.
     private var deferredPending = 0
     private var isRemoved = false
+    /// A zone transfer is being sent: later queries wait for its last message, so no answer
+    /// lands between two of its messages.
+    private var isTransferring = false
 
     init(responder: Responder, timeout: TimeAmount, logger: Logger) {
         self.responder = responder
@@ -93,18 +97,27 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
     /// Answers waiting queries while the connection takes their answers, and reads from the
     /// socket only while nothing waits.
     private func answerWaiting(context: ChannelHandlerContext) {
-        while context.channel.isWritable, let query = waiting.popFirst() {
+        while !isTransferring, context.channel.isWritable, let query = waiting.popFirst() {
             answer(query, context: context)
         }
-        setReading(waiting.isEmpty && !closesWhenAnswered, context: context)
+        setReading(waiting.isEmpty && !closesWhenAnswered && !isTransferring, context: context)
         closeIfAnswered(context: context)
     }
 
     private func closeIfAnswered(context: ChannelHandlerContext) {
-        if waiting.isEmpty && closesWhenAnswered && deferredPending == 0 { closeAfterWrites(context: context) }
+        if waiting.isEmpty && closesWhenAnswered && deferredPending == 0 && !isTransferring { closeAfterWrites(context: context) }
     }
 
     private func answer(_ query: ByteBuffer, context: ChannelHandlerContext) {
+        if ZoneTransfers.isTransferQuery(query) {
+            transfer(query, context: context)
+            return
+        }
+        respond(to: query, context: context)
+    }
+
+    /// Answers `query` through the responder's one pipeline.
+    private func respond(to query: ByteBuffer, context: ChannelHandlerContext) {
         let isIPv6 = context.channel.remoteAddress?.protocol == .inet6
         let started = responder.countsQueries ? monotonicNanoseconds() : 0
         let remote = context.channel.remoteAddress
@@ -128,6 +141,58 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
         // The TCP response limit is what a 2-byte length can say, so the length always fits.
         framed.setInteger(UInt16(answered.length), at: framed.readerIndex)
         context.write(Self.wrapOutboundOut(framed), promise: nil)
+    }
+
+    /// Sends the response to a zone transfer query from a thread of `transferThreads`: listing a
+    /// large zone takes longer than an event loop (or a thread of Swift's cooperative pool) may be
+    /// kept from its other work. Each message is made once the previous one is written, so a slow
+    /// client holds one message, not the zone encoded; a client that stops reading for `timeout`
+    /// is disconnected.
+    private func transfer(_ query: ByteBuffer, context: ChannelHandlerContext) {
+        isTransferring = true
+        deadline?.cancel()
+        let channel = context.channel
+        let responder = responder
+        let timeout = timeout
+        let logger = logger
+        let client = channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        transferThreads.submit { _ in
+            let started = ContinuousClock.now
+            var (messageCount, bytes) = (0, 0)
+            var outcome = "sent"
+            let response = responder.transferResponse(to: query, from: client)
+            if var messages = response {
+                do {
+                    while let message = messages.next() {
+                        var framed = channel.allocator.buffer(capacity: 2 + message.readableBytes)
+                        framed.writeInteger(UInt16(message.readableBytes))
+                        framed.writeImmutableBuffer(message)
+                        let stalled = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+                        defer { stalled.cancel() }
+                        try channel.writeAndFlush(framed).wait()
+                        messageCount += 1
+                        bytes += message.readableBytes
+                    }
+                } catch {
+                    outcome = "cut short (\(error))"
+                }
+                logger.info("\(messages.kind) of \(messages.zone) to \(client.map { "\($0)" } ?? "?"): \(outcome), \(messages.recordCount) records in \(messageCount) messages, \(bytes) bytes, \((ContinuousClock.now - started).briefly)")
+            }
+            let unanswered = response == nil ? query : nil
+            connection.eventLoop.execute { connection.value.0.transferFinished(context: connection.value.1, unanswered: unanswered) }
+        }
+    }
+
+    /// Back on the event loop after a transfer; `unanswered` is a query the responder did not
+    /// take as a transfer, answered now like any other.
+    private func transferFinished(context: ChannelHandlerContext, unanswered: ByteBuffer?) {
+        isTransferring = false
+        guard !isRemoved else { return }
+        if let unanswered { respond(to: unanswered, context: context) }
+        restartDeadline(context: context)
+        answerWaiting(context: context)
+        context.flush()
     }
 
     /// A deferred response, on the connection's event loop: written at once (RFC 7766 lets TCP
@@ -178,3 +243,11 @@ final class TCPQueryHandler<Responder: DNSResponder>: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension TCPQueryHandler: Sendable {}
+
+/// Where zone transfers are listed and sent: two threads, so at most two transfers hold a listed
+/// zone at a time (the others wait their turn), whatever the number of secondaries asking.
+private let transferThreads: NIOThreadPool = {
+    let pool = NIOThreadPool(numberOfThreads: 2)
+    pool.start()
+    return pool
+}()

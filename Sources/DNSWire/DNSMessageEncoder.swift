@@ -159,6 +159,18 @@ struct WireWriter {
         labelPositions.removeAll { $0 >= writerIndex }
     }
 
+}
+
+/// What writes the names of a message, compressing them or not: the encoder of single responses
+/// (`WireWriter`) and the one of zone transfers (`StreamedResponseEncoder`) differ only in how
+/// they find an earlier copy of a name, so the record layout lives once, here.
+protocol NameWriter {
+    mutating func writeName(_ name: DNSName, into buffer: inout ByteBuffer, compress: Bool)
+}
+
+extension WireWriter: NameWriter {}
+
+extension NameWriter {
     mutating func writeRecord(_ record: ResourceRecord, into buffer: inout ByteBuffer) {
         writeName(record.name, into: &buffer, compress: true)
         buffer.writeInteger(record.type.rawValue)

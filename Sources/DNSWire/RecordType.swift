@@ -79,6 +79,8 @@ public struct ResponseCode: RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let nameError = ResponseCode(rawValue: 3)
     public static let notImplemented = ResponseCode(rawValue: 4)
     public static let refused = ResponseCode(rawValue: 5)
+    /// NOTAUTH (RFC 2845's use): a zone transfer asked of a name that is not the apex of a zone held.
+    public static let notAuthoritative = ResponseCode(rawValue: 9)
     /// BADVERS (16) lives in the OPT record's extended bits: upper 8 bits 1, header bits 0.
     public static let badVersion = ResponseCode(rawValue: 16)
 
@@ -90,6 +92,7 @@ public struct ResponseCode: RawRepresentable, Hashable, Sendable, CustomStringCo
         case 3: return "NXDOMAIN"
         case 4: return "NOTIMP"
         case 5: return "REFUSED"
+        case 9: return "NOTAUTH"
         case 16: return "BADVERS"
         default: return "RCODE\(rawValue)"
         }

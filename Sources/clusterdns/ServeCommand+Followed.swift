@@ -47,10 +47,11 @@ extension ServeCommand {
         let forwarder = try forwarding.makeForwarder(logger: logger, observer: ops.forwardingMetrics?.observer)
         ops.add(forwarder)
         defer { forwarder?.shutdown() }
+        let zoneTransfers = try await transfers.makeTransfers(listenHost: ListenAddress(listen)!.host, logger: logger)
         let empty = RegistryStore(options: cidrs.registryOptions).snapshot
         let pipeline = QueryPipeline(
             catalog: Catalog(snapshot: empty, configuration: zoneConfiguration, awaitingRegistry: true), compiledNamesLimit: compiledNamesLimit,
-            metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath)
+            metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath, transfers: zoneTransfers)
 
         let running = RunningListener()
         let signals = ServeSignals.stopping(running, logger: logger) {

@@ -50,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var forwarding: ForwardingOptions
 
+    @OptionGroup var transfers: TransferOptions
+
     @Option(help: "UDP sockets and event loops (SO_REUSEPORT). Default: the number of cores.")
     var threads: Int = System.coreCount
 
@@ -140,12 +142,13 @@ struct ServeCommand: AsyncParsableCommand {
         releaseFreedMemory()
         let zoneConfiguration = try zoneConfiguration()
         let zonesStart = ContinuousClock.now
+        let zoneTransfers = try await transfers.makeTransfers(listenHost: ListenAddress(listen)!.host, logger: logger)
         let forwarder = try forwarding.makeForwarder(logger: logger, observer: ops.forwardingMetrics?.observer)
         ops.add(forwarder)
         defer { forwarder?.shutdown() }
         let pipeline = QueryPipeline(
             catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration), compiledNamesLimit: compiledNamesLimit,
-            metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath)
+            metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath, transfers: zoneTransfers)
         let zonesTime = ContinuousClock.now - zonesStart
 
         let listener = try await startListener(pipeline, running: running, logger: logger)
@@ -153,6 +156,8 @@ struct ServeCommand: AsyncParsableCommand {
         let snapshot = loaded.snapshot
         logger.info("serving \(zoneConfiguration.servedZones) from \(paths.joined(separator: ", ")): \(snapshot.serviceCount) services in \(snapshot.namespaceCount) namespaces, serial \(snapshot.serial) (loaded in \(loadTime.briefly), zones built in \(zonesTime.briefly))")
         logger.info("listening on \(ListenAddress(host: listener.host, port: listener.port)) (UDP and TCP)")
+        // A secondary that kept an older copy across our restart hears of the serial at once.
+        zoneTransfers?.announce(pipeline.catalog)
         ops.registryMetrics?.published(snapshot, invalidObjects: loaded.hardErrors.count)
         ops.readiness.markReady("registry")
 

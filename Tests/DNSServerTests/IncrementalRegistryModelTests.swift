@@ -76,6 +76,28 @@ import Testing
             "apiVersion: v1\nkind: Namespace\nmetadata: {name: \(pick(namespaces + ["empty"]))}\n"
         }
 
+        /// One to three events (deletes, upserts, now and then a whole new list), applied to `model`
+        /// as the store will apply them.
+        mutating func events(applyingTo model: inout [RegistryObjectKey: RegistryObject]) -> [RegistryEvent] {
+            var events: [RegistryEvent] = []
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                if chance(25), let key = model.keys.sorted().randomElement(using: &random) {
+                    model[key] = nil
+                    events.append(.delete(key))
+                } else if chance(3) {
+                    let objects = (0..<8).map { _ in object() }
+                    model = [:]
+                    for object in objects where model[object.key] == nil { model[object.key] = object }
+                    events.append(.replaceAll(objects))
+                } else {
+                    let upserted = object()
+                    model[upserted.key] = upserted
+                    events.append(.upsert(upserted))
+                }
+            }
+            return events
+        }
+
         mutating func object() -> RegistryObject {
             let text: String
             switch random.next() % 10 {
@@ -106,22 +128,7 @@ import Testing
         var serial = store.snapshot.serial
 
         for step in 1...120 {
-            var events: [RegistryEvent] = []
-            for _ in 0..<(1 + Int(universe.random.next() % 3)) {
-                if universe.chance(25), let key = model.keys.sorted().randomElement(using: &universe.random) {
-                    model[key] = nil
-                    events.append(.delete(key))
-                } else if universe.chance(3) {
-                    let objects = (0..<8).map { _ in universe.object() }
-                    model = [:]
-                    for object in objects where model[object.key] == nil { model[object.key] = object }
-                    events.append(.replaceAll(objects))
-                } else {
-                    let object = universe.object()
-                    model[object.key] = object
-                    events.append(.upsert(object))
-                }
-            }
+            let events = universe.events(applyingTo: &model)
             if let update = store.apply(events, serial: serial + 1) {
                 #expect(update.snapshot.serial > serial)
                 serial = update.snapshot.serial

@@ -48,6 +48,25 @@ import Testing
         #expect(try LiveRegistryEndToEndTests.waitFor(server, "internal.shop.example.com", ["203.0.113.22"]) != nil, "\(server.log)")
     }
 
+    /// AXFR of the external zone, as a public secondary would pull it: SOA, the exposed
+    /// Services' records, SOA; nothing of a ClusterIP-only Service.
+    @Test func theExternalZoneTransfersWithItsExposedServicesOnly() throws {
+        let registry = try makeRegistry(["shop.yaml": Self.shop])
+        defer { try? FileManager.default.removeItem(at: registry) }
+        let server = try ClusterDNSServer(arguments: [
+            "--registry", registry.path, "--external-zone", "example.com", "--transfer-to", "127.0.0.1/32", "--threads", "1",
+        ])
+        defer { server.stop() }
+        let transfer = try TransferEndToEndTests.axfr("kdig", port: server.port, zone: "example.com")
+        let records = TransferEndToEndTests.recordLines(transfer.output).map { $0.split(separator: " ") }.filter { $0.count >= 5 }
+        #expect(transfer.status == 0, "\(transfer.output)")
+        #expect(records.first?[3] == "soa" && records.last?[3] == "soa", "\(transfer.output)")
+        let owners = Set(records.map { String($0[0]) })
+        #expect(owners == ["example.com.", "ns1.dns.example.com.", "web.shop.example.com.", "_http._tcp.web.shop.example.com."], "\(transfer.output)")
+        let addresses = records.filter { $0[0] == "web.shop.example.com." && $0[3] == "a" }.map { String($0[4]) }
+        #expect(addresses.sorted() == ["198.51.100.4", "203.0.113.7"], "\(transfer.output)")
+    }
+
     @Test func anExternalZoneInsideTheClusterDomainIsRefusedAtStart() throws {
         let result = try run(BuiltProducts.clusterdns, ["serve", "--external-zone", "ext.cluster.local"])
         #expect(result.status != 0)
