@@ -10,6 +10,9 @@ public final class Catalog: Sendable {
     public let clusterZone: ClusterZone
     public let reverseZones: [ReverseZone]
     let reverseIndex: ReverseIndex
+    /// The zones read from master files: independent of the registry, so every catalog made from
+    /// this one carries them forward until `replacingStaticZones` swaps them.
+    public let staticZones: [StaticZone]
     /// Every zone in the order questions search them: longest origin first, so a name goes to the
     /// most specific zone that holds it.
     private let zonesByOrigin: [any Zone]
@@ -18,9 +21,13 @@ public final class Catalog: Sendable {
     public let isAwaitingRegistry: Bool
 
     /// Builds both indexes in one walk over the Services, with one key made per Service.
-    /// - Parameter awaitingRegistry: answer SERVFAIL in every zone until a catalog of a complete
-    ///   registry replaces this one (see `isAwaitingRegistry`).
-    public convenience init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, awaitingRegistry: Bool = false) {
+    /// - Parameters:
+    ///   - awaitingRegistry: answer SERVFAIL in the registry's zones until a catalog of a complete
+    ///     registry replaces this one (see `isAwaitingRegistry`).
+    ///   - staticZones: the zones read from master files, served beside the registry's.
+    public convenience init(
+        snapshot: RegistrySnapshot, configuration: ZoneConfiguration, awaitingRegistry: Bool = false, staticZones: [StaticZone] = []
+    ) {
         var published = PublishedEndpointIndex()
         var reverse = ReverseIndex(domain: configuration.domain)
         for service in snapshot.servicesInAnyOrder {
@@ -28,17 +35,43 @@ public final class Catalog: Sendable {
             let endpoints = published.set(service, key: key, in: snapshot)
             reverse.add(reverse.contributions(of: service, key: key, endpoints: endpoints))
         }
-        self.init(snapshot: snapshot, configuration: configuration, published: published, reverse: reverse, awaitingRegistry: awaitingRegistry)
+        self.init(
+            snapshot: snapshot, configuration: configuration, published: published, reverse: reverse, awaitingRegistry: awaitingRegistry,
+            staticZones: staticZones)
     }
 
-    private init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex, reverse: ReverseIndex, awaitingRegistry: Bool = false) {
+    private convenience init(
+        snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex, reverse: ReverseIndex,
+        awaitingRegistry: Bool = false, staticZones: [StaticZone]
+    ) {
+        self.init(
+            snapshot: snapshot, configuration: configuration, clusterZone: ClusterZone(snapshot: snapshot, configuration: configuration, published: published),
+            reverse: reverse, reverseZones: ReverseZone.zones(index: reverse, configuration: configuration, serial: snapshot.serial),
+            awaitingRegistry: awaitingRegistry, staticZones: staticZones)
+    }
+
+    private init(
+        snapshot: RegistrySnapshot, configuration: ZoneConfiguration, clusterZone: ClusterZone, reverse: ReverseIndex, reverseZones: [ReverseZone],
+        awaitingRegistry: Bool, staticZones: [StaticZone]
+    ) {
         self.isAwaitingRegistry = awaitingRegistry
         self.snapshot = snapshot
         self.configuration = configuration
-        self.clusterZone = ClusterZone(snapshot: snapshot, configuration: configuration, published: published)
+        self.clusterZone = clusterZone
         self.reverseIndex = reverse
-        self.reverseZones = ReverseZone.zones(index: reverse, configuration: configuration, serial: snapshot.serial)
-        self.zonesByOrigin = ([clusterZone as any Zone] + reverseZones.map { $0 as any Zone }).sorted { $0.origin.labelCount > $1.origin.labelCount }
+        self.reverseZones = reverseZones
+        self.staticZones = staticZones
+        let zones: [any Zone] = [clusterZone] + reverseZones.map { $0 as any Zone } + staticZones.map { $0 as any Zone }
+        self.zonesByOrigin = zones.sorted { $0.origin.labelCount > $1.origin.labelCount }
+    }
+
+    /// This catalog serving `zones` as its static zones instead of the ones it has; the registry's
+    /// zones are shared, not built again, so the answer table compiled for them still holds (it
+    /// holds no static zone's names).
+    public func replacingStaticZones(_ zones: [StaticZone]) -> Catalog {
+        Catalog(
+            snapshot: snapshot, configuration: configuration, clusterZone: clusterZone, reverse: reverseIndex, reverseZones: reverseZones,
+            awaitingRegistry: isAwaitingRegistry, staticZones: zones)
     }
 
     /// Whether `name` (in lower case) is in a zone held here: names that are not are forwarded,
@@ -47,7 +80,7 @@ public final class Catalog: Sendable {
         zonesByOrigin.contains { name.isSubdomain(of: $0.origin) }
     }
 
-    /// Origins of the zones held, cluster zone first.
+    /// Origins of the registry's zones, cluster zone first.
     public var origins: [DNSName] { [clusterZone.origin] + reverseZones.map(\.origin) }
 
     /// The catalog of `update`'s snapshot, made from this one by deriving again only the Services,
@@ -73,7 +106,7 @@ public final class Catalog: Sendable {
             reverse.add(added)
             touchedAddresses.formUnion(added.map(\.0))
         }
-        let catalog = Catalog(snapshot: next, configuration: configuration, published: published, reverse: reverse)
+        let catalog = Catalog(snapshot: next, configuration: configuration, published: published, reverse: reverse, staticZones: staticZones)
         for key in update.change.services {
             guard let service = next.service(key) else { continue }
             catalog.forEachName(of: service) { name, types in changed[name] = types }
@@ -147,7 +180,8 @@ public final class Catalog: Sendable {
         guard question.class == .in || question.class == .any else { return .refused }
         let name = question.name.inLowerCase
         guard let zone = zonesByOrigin.first(where: { name.isSubdomain(of: $0.origin) }) else { return .refused }
-        if isAwaitingRegistry { return Answer(responseCode: .serverFailure, authoritative: false) }
+        // A static zone was read whole before serving began: only the registry's zones wait.
+        if isAwaitingRegistry, !(zone is StaticZone) { return Answer(responseCode: .serverFailure, authoritative: false) }
         let asked = DNSQuestion(name: name, type: question.type, class: question.class)
         switch question.type {
         case .axfr, .ixfr:

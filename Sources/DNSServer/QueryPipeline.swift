@@ -101,12 +101,13 @@ public final class QueryPipeline: DNSResponder, Sendable {
     /// The catalog queries see now.
     public var catalog: Catalog { current.load(ordering: .acquiring).catalog }
 
-    /// Makes `catalog` the one every later query sees. Its answers are not compiled yet: call
+    /// Makes `catalog` the one every later query sees, serving the static zones served now (they
+    /// change only through `replaceStaticZones`). Its answers are not compiled yet: call
     /// `compileAnswers()` next, after whatever should not wait for that (the first answer).
     public func publish(_ catalog: Catalog) {
         while true {
             let published = current.load(ordering: .acquiring)
-            let next = PublishedCatalog(catalog, generation: published.generation + 1)
+            let next = PublishedCatalog(catalog.replacingStaticZones(published.catalog.staticZones), generation: published.generation + 1)
             if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged { return }
         }
     }
@@ -142,8 +143,21 @@ public final class QueryPipeline: DNSResponder, Sendable {
         while true {
             let published = current.load(ordering: .acquiring)
             let old = published.catalog
-            let catalog = Catalog(snapshot: old.snapshot, configuration: configuration, awaitingRegistry: old.isAwaitingRegistry)
+            let catalog = Catalog(
+                snapshot: old.snapshot, configuration: configuration, awaitingRegistry: old.isAwaitingRegistry, staticZones: old.staticZones)
             let next = PublishedCatalog(catalog, generation: published.generation + 1)
+            if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged { return }
+        }
+    }
+
+    /// Serves `zones` as the static zones from now on (a zone file was edited, added or removed).
+    /// The registry's zones and their compiled answers stay as they are (the table holds no static
+    /// zone's name); the new generation empties every thread's response cache.
+    public func replaceStaticZones(_ zones: [StaticZone]) {
+        while true {
+            let published = current.load(ordering: .acquiring)
+            let next = PublishedCatalog(
+                published.catalog.replacingStaticZones(zones), generation: published.generation + 1, table: published.table)
             if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged { return }
         }
     }

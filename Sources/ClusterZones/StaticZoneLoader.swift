@@ -1,0 +1,164 @@
+import DNSWire
+import Foundation
+import Synchronization
+
+/// A master file to serve as a static zone, and the origin its relative names hang from.
+public struct StaticZoneFile: Hashable, Sendable {
+    public var origin: DNSName
+    public var path: String
+
+    public init(origin: DNSName, path: String) {
+        self.origin = origin.lowercased()
+        self.path = path
+    }
+
+    /// `ORIGIN=PATH`, as `--zone-file` takes it.
+    public init?(argument: String) {
+        guard let equals = argument.firstIndex(of: "="), let origin = try? DNSName(argument[..<equals]) else { return nil }
+        let path = String(argument[argument.index(after: equals)...])
+        guard !path.isEmpty, !origin.isRoot else { return nil }
+        self.init(origin: origin, path: path)
+    }
+
+    /// Why a zone at `origin` cannot be served beside the registry's zones: the cluster domain and
+    /// the reverse zones are the registry's, and a static zone at or inside one would shadow its
+    /// names without a word. Nil when it can.
+    public static func conflict(of origin: DNSName, with configuration: ZoneConfiguration) -> String? {
+        for registryOrigin in [configuration.domain] + ReverseZone.origins where origin.isSubdomain(of: registryOrigin) {
+            return "the zone \(origin) \(origin == registryOrigin ? "is" : "lies inside") \(registryOrigin), which ClusterDNS serves from the registry; a static zone may not shadow it"
+        }
+        return nil
+    }
+}
+
+/// What a read of the static zones found: the zones to serve, and every problem met on the way.
+public struct StaticZoneReading: Sendable {
+    /// One zone an origin, in the order of `StaticZoneLoader.files()`.
+    public var zones: [StaticZone]
+    public var errors: [StaticZoneError]
+    /// Files read again or gone since the previous reading (every file, for the first).
+    public var changedFiles: [String]
+    /// Files whose new content is broken and whose last good zone is served instead.
+    public var keptFiles: [String]
+}
+
+/// Finds the static zones (`*.zone` files in the registry's directories, origin from the file name;
+/// and the files named by `--zone-file ORIGIN=PATH`), reads them, and reads a file again only when
+/// its stamp (size, modification time, inode) changes. A file that breaks keeps serving its last
+/// good zone; a file that is gone takes its zone with it.
+public final class StaticZoneLoader: Sendable {
+    public let registryDirectories: [String]
+    public let namedFiles: [StaticZoneFile]
+    public let configuration: ZoneConfiguration
+    private let state = Mutex<[String: Loaded]>([:])
+
+    /// What was read from one file.
+    private struct Loaded: Sendable {
+        var stamp: Stamp
+        /// The last good zone, if the file ever had one.
+        var zone: StaticZone?
+        /// The error of the current content, when it is broken.
+        var error: StaticZoneError?
+    }
+
+    private struct Stamp: Hashable, Sendable {
+        var size: Int
+        var modified: Int
+        var inode: UInt64
+    }
+
+    /// - Parameter registryPaths: the registry's paths; the directories among them are searched.
+    public init(registryPaths: [String], namedFiles: [StaticZoneFile], configuration: ZoneConfiguration) {
+        self.registryDirectories = registryPaths.filter { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        }
+        self.namedFiles = namedFiles
+        self.configuration = configuration
+    }
+
+    /// Every zone file now, named files first, then the registry's in path order.
+    public func files() -> [StaticZoneFile] {
+        var found = namedFiles
+        for directory in registryDirectories {
+            for path in Self.zoneFiles(under: directory, depth: 0) {
+                let name = String(path[path.index(after: path.lastIndex(of: "/")!)...].dropLast(".zone".count))
+                guard let origin = try? DNSName(name) else { continue }
+                found.append(StaticZoneFile(origin: origin, path: path))
+            }
+        }
+        return found
+    }
+
+    /// Reads what changed since the last call (everything when `forced`, or on the first call);
+    /// nil when nothing did. `publish` is handed the reading before another read can start, so
+    /// readings from two threads (the watch, SIGHUP) are published in the order they were read.
+    @discardableResult
+    public func read(forced: Bool = false, publish: (StaticZoneReading) -> Void = { _ in }) -> StaticZoneReading? {
+        let files = files()
+        return state.withLock { loaded -> StaticZoneReading? in
+            var changed: [String] = []
+            let paths = Set(files.map(\.path))
+            for gone in loaded.keys where !paths.contains(gone) {
+                loaded[gone] = nil
+                changed.append(gone)
+            }
+            for file in files {
+                let stamp = Self.stamp(file.path)
+                if !forced, let known = loaded[file.path], known.stamp == stamp { continue }
+                changed.append(file.path)
+                let previous = loaded[file.path]?.zone
+                do throws(StaticZoneError) {
+                    if let conflict = StaticZoneFile.conflict(of: file.origin, with: configuration) {
+                        throw StaticZoneError(file: file.path, reason: conflict)
+                    }
+                    loaded[file.path] = Loaded(stamp: stamp, zone: try StaticZone.load(file: file.path, origin: file.origin))
+                } catch {
+                    loaded[file.path] = Loaded(stamp: stamp, zone: previous, error: error)
+                }
+            }
+            guard !changed.isEmpty else { return nil }
+            var reading = StaticZoneReading(zones: [], errors: [], changedFiles: changed.sorted(), keptFiles: [])
+            var servedBy: [DNSName: String] = [:]
+            for file in files {
+                guard let entry = loaded[file.path] else { continue }
+                if let error = entry.error {
+                    reading.errors.append(error)
+                    if entry.zone != nil { reading.keptFiles.append(file.path) }
+                }
+                guard let zone = entry.zone else { continue }
+                if let first = servedBy[zone.origin] {
+                    reading.errors.append(StaticZoneError(file: file.path, reason: "the zone \(zone.origin) is served from \(first) already; this file is not served"))
+                    continue
+                }
+                servedBy[zone.origin] = file.path
+                reading.zones.append(zone)
+            }
+            publish(reading)
+            return reading
+        }
+    }
+
+    private static func zoneFiles(under directory: String, depth: Int) -> [String] {
+        guard depth < 32, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        var found: [String] = []
+        for entry in entries.sorted() where !entry.hasPrefix(".") {
+            let path = base + "/" + entry
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
+                found += zoneFiles(under: path, depth: depth + 1)
+            } else if entry.lowercased().hasSuffix(".zone"), entry.count > ".zone".count {
+                found.append(path)
+            }
+        }
+        return found
+    }
+
+    private static func stamp(_ path: String) -> Stamp {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return Stamp(size: -1, modified: -1, inode: 0) }
+        return Stamp(size: Int(info.st_size), modified: Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec), inode: UInt64(info.st_ino))
+    }
+}
