@@ -51,6 +51,10 @@ public final class StaticZoneLoader: Sendable {
     public let namedFiles: [StaticZoneFile]
     public let configuration: ZoneConfiguration
     private let state = Mutex<[String: Loaded]>([:])
+    /// The last walk of the registry directories, and the stamps of the directories it went
+    /// through: while none changes, no zone file can have come or gone, and the walk is skipped
+    /// (the poll runs five times a second beside the manifest source's).
+    private let lastWalk = Mutex<(files: [StaticZoneFile], directories: [String: Stamp])?>(nil)
 
     /// What was read from one file.
     private struct Loaded: Sendable {
@@ -79,14 +83,28 @@ public final class StaticZoneLoader: Sendable {
 
     /// Every zone file now, named files first, then the registry's in path order.
     public func files() -> [StaticZoneFile] {
-        var found = namedFiles
+        namedFiles + registryFiles()
+    }
+
+    private func registryFiles() -> [StaticZoneFile] {
+        // A directory changed within the last second may change again within its stamp's tick
+        // (as the manifest source reasons): walk again until it has settled.
+        let settledBefore = (Int(Date().timeIntervalSince1970) - 1) * 1_000_000_000
+        if let walk = lastWalk.withLock({ $0 }),
+            walk.directories.allSatisfy({ $0.value.modified < settledBefore && Self.stamp($0.key) == $0.value })
+        {
+            return walk.files
+        }
+        var found: [StaticZoneFile] = []
+        var directories: [String: Stamp] = [:]
         for directory in registryDirectories {
-            for path in Self.zoneFiles(under: directory, depth: 0) {
+            for path in Self.zoneFiles(under: directory, depth: 0, directories: &directories) {
                 let name = String(path[path.index(after: path.lastIndex(of: "/")!)...].dropLast(".zone".count))
                 guard let origin = try? DNSName(name) else { continue }
                 found.append(StaticZoneFile(origin: origin, path: path))
             }
         }
+        lastWalk.withLock { $0 = (found, directories) }
         return found
     }
 
@@ -139,7 +157,8 @@ public final class StaticZoneLoader: Sendable {
         }
     }
 
-    private static func zoneFiles(under directory: String, depth: Int) -> [String] {
+    private static func zoneFiles(under directory: String, depth: Int, directories: inout [String: Stamp]) -> [String] {
+        directories[directory] = stamp(directory)
         guard depth < 32, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         var found: [String] = []
@@ -148,7 +167,7 @@ public final class StaticZoneLoader: Sendable {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
             if isDirectory.boolValue {
-                found += zoneFiles(under: path, depth: depth + 1)
+                found += zoneFiles(under: path, depth: depth + 1, directories: &directories)
             } else if entry.lowercased().hasSuffix(".zone"), entry.count > ".zone".count {
                 found.append(path)
             }
