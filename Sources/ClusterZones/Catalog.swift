@@ -13,6 +13,9 @@ public final class Catalog: Sendable {
     /// The zones read from master files: independent of the registry, so every catalog made from
     /// this one carries them forward until `replacingStaticZones` swaps them.
     public let staticZones: [StaticZone]
+    /// Made with the registry's zones and shared by every catalog that only swaps static zones:
+    /// what an answer table compiled for one of them is valid for.
+    private let registryZonesIdentity: RegistryZonesIdentity
     /// Every zone in the order questions search them: longest origin first, so a name goes to the
     /// most specific zone that holds it.
     private let zonesByOrigin: [any Zone]
@@ -47,13 +50,14 @@ public final class Catalog: Sendable {
         self.init(
             snapshot: snapshot, configuration: configuration, clusterZone: ClusterZone(snapshot: snapshot, configuration: configuration, published: published),
             reverse: reverse, reverseZones: ReverseZone.zones(index: reverse, configuration: configuration, serial: snapshot.serial),
-            awaitingRegistry: awaitingRegistry, staticZones: staticZones)
+            awaitingRegistry: awaitingRegistry, staticZones: staticZones, registryZonesIdentity: RegistryZonesIdentity())
     }
 
     private init(
         snapshot: RegistrySnapshot, configuration: ZoneConfiguration, clusterZone: ClusterZone, reverse: ReverseIndex, reverseZones: [ReverseZone],
-        awaitingRegistry: Bool, staticZones: [StaticZone]
+        awaitingRegistry: Bool, staticZones: [StaticZone], registryZonesIdentity: RegistryZonesIdentity
     ) {
+        self.registryZonesIdentity = registryZonesIdentity
         self.isAwaitingRegistry = awaitingRegistry
         self.snapshot = snapshot
         self.configuration = configuration
@@ -71,7 +75,18 @@ public final class Catalog: Sendable {
     public func replacingStaticZones(_ zones: [StaticZone]) -> Catalog {
         Catalog(
             snapshot: snapshot, configuration: configuration, clusterZone: clusterZone, reverse: reverseIndex, reverseZones: reverseZones,
-            awaitingRegistry: isAwaitingRegistry, staticZones: zones)
+            awaitingRegistry: isAwaitingRegistry, staticZones: zones, registryZonesIdentity: registryZonesIdentity)
+    }
+
+    /// This catalog serving the static zones `other` serves: itself when it serves those already.
+    public func servingStaticZones(of other: Catalog) -> Catalog {
+        staticZones.elementsEqual(other.staticZones, by: ===) ? self : replacingStaticZones(other.staticZones)
+    }
+
+    /// Whether this catalog serves the very registry zones `other` does (one was made from the
+    /// other by `replacingStaticZones`), so that an answer table compiled for one answers for both.
+    public func hasRegistryZones(of other: Catalog) -> Bool {
+        registryZonesIdentity === other.registryZonesIdentity
     }
 
     /// Whether `name` (in lower case) is in a zone held here: names that are not are forwarded,
@@ -203,3 +218,6 @@ extension DNSName {
         wire.contains { DNSName.asciiLowercased($0) != $0 } ? lowercased() : self
     }
 }
+
+/// The identity of one build of the registry's zones (`Catalog.hasRegistryZones(of:)`).
+private final class RegistryZonesIdentity: Sendable {}

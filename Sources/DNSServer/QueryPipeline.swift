@@ -107,7 +107,7 @@ public final class QueryPipeline: DNSResponder, Sendable {
     public func publish(_ catalog: Catalog) {
         while true {
             let published = current.load(ordering: .acquiring)
-            let next = PublishedCatalog(catalog.replacingStaticZones(published.catalog.staticZones), generation: published.generation + 1)
+            let next = PublishedCatalog(catalog.servingStaticZones(of: published.catalog), generation: published.generation + 1)
             if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged { return }
         }
     }
@@ -163,16 +163,22 @@ public final class QueryPipeline: DNSResponder, Sendable {
     }
 
     /// Compiles the answer table of the current catalog and publishes it with that catalog,
-    /// unless a newer catalog was published meanwhile, or the registry has more names than
-    /// `compiledNamesLimit`.
+    /// unless a catalog of other registry zones was published meanwhile (one that only swapped
+    /// the static zones takes the table), or the registry has more names than `compiledNamesLimit`.
     /// - Returns: the names compiled and the bytes they take; nil when not compiled for the limit.
     @discardableResult
     public func compileAnswers() -> (names: Int, bytes: Int)? {
         let published = current.load(ordering: .acquiring)
         guard compiles(published.catalog, holdingTable: false) else { return nil }
         let table = AnswerTable(catalog: published.catalog)
-        let compiled = PublishedCatalog(published.catalog, generation: published.generation, table: table)
-        _ = current.compareExchange(expected: published, desired: compiled, ordering: .acquiringAndReleasing)
+        var expected = published
+        while true {
+            let compiled = PublishedCatalog(expected.catalog, generation: expected.generation, table: table)
+            if current.compareExchange(expected: expected, desired: compiled, ordering: .acquiringAndReleasing).exchanged { break }
+            let latest = current.load(ordering: .acquiring)
+            guard latest.table == nil, latest.catalog.hasRegistryZones(of: published.catalog) else { break }
+            expected = latest
+        }
         return (table.nameCount, table.byteCount)
     }
 

@@ -245,4 +245,17 @@ import Testing
         #expect(catalog.answer(DNSQuestion(name: try DNSName("www.example.internal"), type: .a)).answers.count == 1)
         #expect(catalog.answer(DNSQuestion(name: try DNSName("kubernetes.default.svc.cluster.local"), type: .a)).responseCode == .serverFailure)
     }
+
+    /// What lets a table compiled for one catalog serve another: only swapping static zones keeps
+    /// the registry's zones; building the catalog again, even of the same snapshot, does not.
+    @Test func swappingStaticZonesKeepsTheRegistryZonesAndNothingElseDoes() throws {
+        let catalog = try Self.catalog()
+        let swapped = catalog.replacingStaticZones([])
+        #expect(swapped.hasRegistryZones(of: catalog))
+        #expect(swapped.staticZones.isEmpty && catalog.staticZones.count == 2)
+        #expect(swapped.answer(DNSQuestion(name: try DNSName("www.example.internal"), type: .a)) == .refused)
+        let rebuilt = Catalog(snapshot: catalog.snapshot, configuration: catalog.configuration, staticZones: catalog.staticZones)
+        #expect(!rebuilt.hasRegistryZones(of: catalog))
+    }
 }
+
