@@ -1,5 +1,6 @@
 import DNSWire
 import Foundation
+import ServiceRegistry
 import Synchronization
 
 /// A master file to serve as a static zone, and the origin its relative names hang from.
@@ -96,14 +97,18 @@ public final class StaticZoneLoader: Sendable {
             return walk.files
         }
         var found: [StaticZoneFile] = []
-        var directories: [String: Stamp] = [:]
+        var walked: [String] = []
         for directory in registryDirectories {
-            for path in Self.zoneFiles(under: directory, depth: 0, directories: &directories) {
+            let paths = ManifestLoader.files(under: directory, directories: &walked) { name in
+                name.count > ".zone".count && name.lowercased().hasSuffix(".zone")
+            }
+            for path in paths {
                 let name = String(path[path.index(after: path.lastIndex(of: "/")!)...].dropLast(".zone".count))
                 guard let origin = try? DNSName(name) else { continue }
                 found.append(StaticZoneFile(origin: origin, path: path))
             }
         }
+        let directories = Dictionary(walked.map { ($0, Self.stamp($0)) }, uniquingKeysWith: { first, _ in first })
         lastWalk.withLock { $0 = (found, directories) }
         return found
     }
@@ -155,24 +160,6 @@ public final class StaticZoneLoader: Sendable {
             publish(reading)
             return reading
         }
-    }
-
-    private static func zoneFiles(under directory: String, depth: Int, directories: inout [String: Stamp]) -> [String] {
-        directories[directory] = stamp(directory)
-        guard depth < 32, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        var found: [String] = []
-        for entry in entries.sorted() where !entry.hasPrefix(".") {
-            let path = base + "/" + entry
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
-            if isDirectory.boolValue {
-                found += zoneFiles(under: path, depth: depth + 1, directories: &directories)
-            } else if entry.lowercased().hasSuffix(".zone"), entry.count > ".zone".count {
-                found.append(path)
-            }
-        }
-        return found
     }
 
     private static func stamp(_ path: String) -> Stamp {
