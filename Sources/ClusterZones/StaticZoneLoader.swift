@@ -45,13 +45,17 @@ public struct StaticZoneReading: Sendable {
 
 /// Finds the static zones (`*.zone` files in the registry's directories, origin from the file name;
 /// and the files named by `--zone-file ORIGIN=PATH`), reads them, and reads a file again only when
-/// its stamp (size, modification time, inode) changes. A file that breaks keeps serving its last
-/// good zone; a file that is gone takes its zone with it.
+/// its stamp (size, modification time, inode) changes and has then held still for a read. A file
+/// that breaks keeps serving its last good zone; a file that is gone takes its zone with it.
 public final class StaticZoneLoader: Sendable {
     public let registryDirectories: [String]
     public let namedFiles: [StaticZoneFile]
     public let configuration: ZoneConfiguration
     private let state = Mutex<[String: Loaded]>([:])
+    /// Every file's stamp at the previous read: a changed file is read once its stamp has held
+    /// still since then, so a file an editor is still writing in place is not served cut short
+    /// (the manifest source's rule when inotify is not there to say the writer closed it).
+    private let polledStamps = Mutex<[String: Stamp]>([:])
     /// The last walk of the registry directories, and the stamps of the directories it went
     /// through: while none changes, no zone file can have come or gone, and the walk is skipped
     /// (the poll runs five times a second beside the manifest source's).
@@ -113,12 +117,17 @@ public final class StaticZoneLoader: Sendable {
         return found
     }
 
-    /// Reads what changed since the last call (everything when `forced`, or on the first call);
-    /// nil when nothing did. `publish` is handed the reading before another read can start, so
+    /// Reads the files that changed and whose stamps held still since the previous call
+    /// (everything when `forced`); nil when none did. `publish` is handed the reading before another read can start, so
     /// readings from two threads (the watch, SIGHUP) are published in the order they were read.
     @discardableResult
     public func read(forced: Bool = false, publish: (StaticZoneReading) -> Void = { _ in }) -> StaticZoneReading? {
         let files = files()
+        let stamps = Dictionary(files.map { ($0.path, Self.stamp($0.path)) }, uniquingKeysWith: { first, _ in first })
+        let previousStamps = polledStamps.withLock { polled in
+            defer { polled = stamps }
+            return polled
+        }
         return state.withLock { loaded -> StaticZoneReading? in
             var changed: [String] = []
             let paths = Set(files.map(\.path))
@@ -127,8 +136,8 @@ public final class StaticZoneLoader: Sendable {
                 changed.append(gone)
             }
             for file in files {
-                let stamp = Self.stamp(file.path)
-                if !forced, let known = loaded[file.path], known.stamp == stamp { continue }
+                let stamp = stamps[file.path] ?? Self.stamp(file.path)
+                if !forced, loaded[file.path]?.stamp == stamp || previousStamps[file.path] != stamp { continue }
                 changed.append(file.path)
                 let previous = loaded[file.path]?.zone
                 do throws(StaticZoneError) {

@@ -47,9 +47,9 @@ import Testing
         }
     }
 
-    /// The loader as the watch uses it: nothing read again while no stamp changes, a file added to
-    /// a directory that had settled is found, a broken file keeps its last good zone, a deleted
-    /// one takes its zone away.
+    /// The loader as the watch uses it: nothing read again while no stamp changes, a changed file
+    /// read once its stamp held still for a poll, a file added to a directory that had settled is
+    /// found, a broken file keeps its last good zone, a deleted one takes its zone away.
     @Test func theLoaderFollowsFilesAddedBrokenAndDeleted() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("static-zones-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -69,11 +69,12 @@ import Testing
         try write("a.test.zone", www: "192.0.2.10")
         try settle()
         let loader = StaticZoneLoader(registryPaths: [directory.path], namedFiles: [], configuration: ZoneConfiguration(domain: try DNSName("cluster.local")))
-        let first = loader.read()
+        let first = loader.read(forced: true)  // as serve reads them before it answers
         #expect(first?.zones.map(\.origin.description) == ["a.test."])
         #expect(loader.read() == nil)
 
         try write("b.test.zone", www: "192.0.2.20")
+        #expect(loader.read() == nil, "read before its stamp held still for a poll")
         let added = loader.read()
         #expect(added?.zones.map(\.origin.description) == ["a.test.", "b.test."])
         #expect(added?.changedFiles == [directory.appendingPathComponent("b.test.zone").path])
@@ -82,12 +83,14 @@ import Testing
         try settle()
         try "@ 60 IN SOA ns hostmaster 1 3600 600 86400 5\nwww 60 IN A 192.0.2.999\n".write(
             to: directory.appendingPathComponent("a.test.zone"), atomically: true, encoding: .utf8)
+        #expect(loader.read() == nil)
         let broken = loader.read()
         #expect(broken?.errors.map(\.description) == [directory.appendingPathComponent("a.test.zone").path + ":2: Syntax error, could not parse the RR's rdata"])
         #expect(broken?.keptFiles == [directory.appendingPathComponent("a.test.zone").path])
         #expect(try www(broken, "a.test.") == [.a(0xc000_020a)])
 
         try FileManager.default.removeItem(at: directory.appendingPathComponent("b.test.zone"))
+        // A deleted file has no stamp to settle: its zone goes at once.
         let deleted = loader.read()
         #expect(deleted?.zones.map(\.origin.description) == ["a.test."])
     }
