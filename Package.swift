@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "ClusterZones",
             dependencies: [
-                "DNSWire", "ServiceRegistry", "CPrefetch",
+                "DNSWire", "ServiceRegistry", "CPrefetch", "CLDNS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HashTreeCollections", package: "swift-collections"),
             ]

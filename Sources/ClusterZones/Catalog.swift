@@ -13,6 +13,12 @@ public final class Catalog: Sendable {
     public let externalZones: [ExternalZone]
     let reverseIndex: ReverseIndex
     let externalIndex: ExternalServiceIndex
+    /// The zones read from master files: independent of the registry, so every catalog made from
+    /// this one carries them forward until `replacingStaticZones` swaps them.
+    public let staticZones: [StaticZone]
+    /// Made with the registry's zones and shared by every catalog that only swaps static zones:
+    /// what an answer table compiled for one of them is valid for.
+    private let registryZonesIdentity: RegistryZonesIdentity
     /// Every zone in the order questions search them: longest origin first, so a name goes to the
     /// most specific zone that holds it.
     private let zonesByOrigin: [any Zone]
@@ -21,9 +27,13 @@ public final class Catalog: Sendable {
     public let isAwaitingRegistry: Bool
 
     /// Builds both indexes in one walk over the Services, with one key made per Service.
-    /// - Parameter awaitingRegistry: answer SERVFAIL in every zone until a catalog of a complete
-    ///   registry replaces this one (see `isAwaitingRegistry`).
-    public convenience init(snapshot: RegistrySnapshot, configuration: ZoneConfiguration, awaitingRegistry: Bool = false) {
+    /// - Parameters:
+    ///   - awaitingRegistry: answer SERVFAIL in the registry's zones until a catalog of a complete
+    ///     registry replaces this one (see `isAwaitingRegistry`).
+    ///   - staticZones: the zones read from master files, served beside the registry's.
+    public convenience init(
+        snapshot: RegistrySnapshot, configuration: ZoneConfiguration, awaitingRegistry: Bool = false, staticZones: [StaticZone] = []
+    ) {
         var published = PublishedEndpointIndex()
         var reverse = ReverseIndex(domain: configuration.domain)
         var external = ExternalServiceIndex()
@@ -33,23 +43,61 @@ public final class Catalog: Sendable {
             reverse.add(reverse.contributions(of: service, key: key, endpoints: endpoints))
             external.add(service)
         }
-        self.init(snapshot: snapshot, configuration: configuration, published: published, reverse: reverse, external: external, awaitingRegistry: awaitingRegistry)
+        self.init(
+            snapshot: snapshot, configuration: configuration, published: published, reverse: reverse, external: external,
+            awaitingRegistry: awaitingRegistry, staticZones: staticZones)
+    }
+
+    private convenience init(
+        snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex, reverse: ReverseIndex,
+        external: ExternalServiceIndex, awaitingRegistry: Bool = false, staticZones: [StaticZone]
+    ) {
+        self.init(
+            snapshot: snapshot, configuration: configuration, clusterZone: ClusterZone(snapshot: snapshot, configuration: configuration, published: published),
+            reverse: reverse, reverseZones: ReverseZone.zones(index: reverse, configuration: configuration, serial: snapshot.serial),
+            external: external,
+            externalZones: configuration.externalOrigins.map { ExternalZone(origin: $0, snapshot: snapshot, configuration: configuration, index: external) },
+            awaitingRegistry: awaitingRegistry, staticZones: staticZones, registryZonesIdentity: RegistryZonesIdentity())
     }
 
     private init(
-        snapshot: RegistrySnapshot, configuration: ZoneConfiguration, published: PublishedEndpointIndex, reverse: ReverseIndex,
-        external: ExternalServiceIndex, awaitingRegistry: Bool = false
+        snapshot: RegistrySnapshot, configuration: ZoneConfiguration, clusterZone: ClusterZone, reverse: ReverseIndex, reverseZones: [ReverseZone],
+        external: ExternalServiceIndex, externalZones: [ExternalZone], awaitingRegistry: Bool, staticZones: [StaticZone],
+        registryZonesIdentity: RegistryZonesIdentity
     ) {
+        self.registryZonesIdentity = registryZonesIdentity
         self.isAwaitingRegistry = awaitingRegistry
         self.snapshot = snapshot
         self.configuration = configuration
-        self.clusterZone = ClusterZone(snapshot: snapshot, configuration: configuration, published: published)
+        self.clusterZone = clusterZone
         self.reverseIndex = reverse
-        self.reverseZones = ReverseZone.zones(index: reverse, configuration: configuration, serial: snapshot.serial)
+        self.reverseZones = reverseZones
         self.externalIndex = external
-        self.externalZones = configuration.externalOrigins.map { ExternalZone(origin: $0, snapshot: snapshot, configuration: configuration, index: external) }
-        let zones: [any Zone] = [clusterZone] + reverseZones + externalZones
+        self.externalZones = externalZones
+        self.staticZones = staticZones
+        let zones: [any Zone] = [clusterZone] + reverseZones + externalZones + staticZones
         self.zonesByOrigin = zones.sorted { $0.origin.labelCount > $1.origin.labelCount }
+    }
+
+    /// This catalog serving `zones` as its static zones instead of the ones it has; the registry's
+    /// zones are shared, not built again, so the answer table compiled for them still holds (it
+    /// holds no static zone's names).
+    public func replacingStaticZones(_ zones: [StaticZone]) -> Catalog {
+        Catalog(
+            snapshot: snapshot, configuration: configuration, clusterZone: clusterZone, reverse: reverseIndex, reverseZones: reverseZones,
+            external: externalIndex, externalZones: externalZones, awaitingRegistry: isAwaitingRegistry, staticZones: zones,
+            registryZonesIdentity: registryZonesIdentity)
+    }
+
+    /// This catalog serving the static zones `other` serves: itself when it serves those already.
+    public func servingStaticZones(of other: Catalog) -> Catalog {
+        staticZones.elementsEqual(other.staticZones, by: ===) ? self : replacingStaticZones(other.staticZones)
+    }
+
+    /// Whether this catalog serves the very registry zones `other` does (one was made from the
+    /// other by `replacingStaticZones`), so that an answer table compiled for one answers for both.
+    public func hasRegistryZones(of other: Catalog) -> Bool {
+        registryZonesIdentity === other.registryZonesIdentity
     }
 
     /// Whether `name` (in lower case) is in a zone held here: names that are not are forwarded,
@@ -76,7 +124,7 @@ public final class Catalog: Sendable {
         configuration.soaRecord(owner: origin, serial: serial)
     }
 
-    /// Origins of the zones held, cluster zone first.
+    /// Origins of the registry's zones, cluster zone first.
     public var origins: [DNSName] { [clusterZone.origin] + reverseZones.map(\.origin) }
 
     /// The catalog of `update`'s snapshot, made from this one by deriving again only the Services,
@@ -105,7 +153,8 @@ public final class Catalog: Sendable {
             reverse.add(added)
             touchedAddresses.formUnion(added.map(\.0))
         }
-        let catalog = Catalog(snapshot: next, configuration: configuration, published: published, reverse: reverse, external: external)
+        let catalog = Catalog(
+            snapshot: next, configuration: configuration, published: published, reverse: reverse, external: external, staticZones: staticZones)
         for key in update.change.services {
             guard let service = next.service(key) else { continue }
             catalog.forEachName(of: service) { name, types in changed[name] = types }
@@ -181,7 +230,8 @@ public final class Catalog: Sendable {
         guard question.class == .in || question.class == .any else { return .refused }
         let name = question.name.inLowerCase
         guard let zone = zonesByOrigin.first(where: { name.isSubdomain(of: $0.origin) }) else { return .refused }
-        if isAwaitingRegistry { return Answer(responseCode: .serverFailure, authoritative: false) }
+        // A static zone was read whole before serving began: only the registry's zones wait.
+        if isAwaitingRegistry, !(zone is StaticZone) { return Answer(responseCode: .serverFailure, authoritative: false) }
         let asked = DNSQuestion(name: name, type: question.type, class: question.class)
         switch question.type {
         case .axfr, .ixfr:
@@ -203,3 +253,6 @@ extension DNSName {
         wire.contains { DNSName.asciiLowercased($0) != $0 } ? lowercased() : self
     }
 }
+
+/// The identity of one build of the registry's zones (`Catalog.hasRegistryZones(of:)`).
+private final class RegistryZonesIdentity: Sendable {}

@@ -17,10 +17,13 @@ public struct ReverseZone: Zone {
 
     static func zones(index: ReverseIndex, configuration: ZoneConfiguration, serial: UInt32) -> [ReverseZone] {
         [
-            ReverseZone(origin: try! DNSName("in-addr.arpa"), family: .v4, index: index, configuration: configuration, serial: serial),
-            ReverseZone(origin: try! DNSName("ip6.arpa"), family: .v6, index: index, configuration: configuration, serial: serial),
+            ReverseZone(origin: origins[0], family: .v4, index: index, configuration: configuration, serial: serial),
+            ReverseZone(origin: origins[1], family: .v6, index: index, configuration: configuration, serial: serial),
         ]
     }
+
+    /// The reverse zones' apexes: IPv4's, then IPv6's.
+    public static let origins = [try! DNSName("in-addr.arpa"), try! DNSName("ip6.arpa")]
 
     private init(origin: DNSName, family: Family, index: ReverseIndex, configuration: ZoneConfiguration, serial: UInt32) {
         self.origin = origin

@@ -108,12 +108,13 @@ public final class QueryPipeline: DNSResponder, Sendable {
     /// The catalog queries see now.
     public var catalog: Catalog { current.load(ordering: .acquiring).catalog }
 
-    /// Makes `catalog` the one every later query sees. Its answers are not compiled yet: call
+    /// Makes `catalog` the one every later query sees, serving the static zones served now (they
+    /// change only through `replaceStaticZones`). Its answers are not compiled yet: call
     /// `compileAnswers()` next, after whatever should not wait for that (the first answer).
     public func publish(_ catalog: Catalog) {
         while true {
             let published = current.load(ordering: .acquiring)
-            let next = PublishedCatalog(catalog, generation: published.generation + 1)
+            let next = PublishedCatalog(catalog.servingStaticZones(of: published.catalog), generation: published.generation + 1)
             if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
                 transfers?.rebuilt(catalog)
                 return
@@ -155,7 +156,8 @@ public final class QueryPipeline: DNSResponder, Sendable {
         while true {
             let published = current.load(ordering: .acquiring)
             let old = published.catalog
-            let catalog = Catalog(snapshot: old.snapshot, configuration: configuration, awaitingRegistry: old.isAwaitingRegistry)
+            let catalog = Catalog(
+                snapshot: old.snapshot, configuration: configuration, awaitingRegistry: old.isAwaitingRegistry, staticZones: old.staticZones)
             let next = PublishedCatalog(catalog, generation: published.generation + 1)
             if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
                 transfers?.rebuilt(catalog)
@@ -164,9 +166,24 @@ public final class QueryPipeline: DNSResponder, Sendable {
         }
     }
 
+    /// Serves `zones` as the static zones from now on (a zone file was edited, added or removed).
+    /// The registry's zones and their compiled answers stay as they are (the table holds no static
+    /// zone's name); the new generation empties every thread's response cache.
+    public func replaceStaticZones(_ zones: [StaticZone]) {
+        while true {
+            let published = current.load(ordering: .acquiring)
+            let next = PublishedCatalog(
+                published.catalog.replacingStaticZones(zones), generation: published.generation + 1, table: published.table)
+            if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
+                transfers?.reloaded(from: published.catalog.staticZones, to: zones)
+                return
+            }
+        }
+    }
+
     /// Compiles the answer table of the current catalog and publishes it with that catalog,
-    /// unless a newer catalog was published meanwhile, or the registry has more names than
-    /// `compiledNamesLimit`.
+    /// unless a catalog of other registry zones was published meanwhile (one that only swapped
+    /// the static zones takes the table), or the registry has more names than `compiledNamesLimit`.
     /// - Returns: the names compiled and the bytes they take; nil when not compiled for the
     ///   limit, or for `stopCompiling()`.
     @discardableResult
@@ -175,8 +192,14 @@ public final class QueryPipeline: DNSResponder, Sendable {
         guard compiles(published.catalog, holdingTable: false) else { return nil }
         let stopping = self.stopping
         guard let table = AnswerTable(catalog: published.catalog, stopping: { stopping.load(ordering: .relaxed) }) else { return nil }
-        let compiled = PublishedCatalog(published.catalog, generation: published.generation, table: table)
-        _ = current.compareExchange(expected: published, desired: compiled, ordering: .acquiringAndReleasing)
+        var expected = published
+        while true {
+            let compiled = PublishedCatalog(expected.catalog, generation: expected.generation, table: table)
+            if current.compareExchange(expected: expected, desired: compiled, ordering: .acquiringAndReleasing).exchanged { break }
+            let latest = current.load(ordering: .acquiring)
+            guard latest.table == nil, latest.catalog.hasRegistryZones(of: published.catalog) else { break }
+            expected = latest
+        }
         return (table.nameCount, table.byteCount)
     }
 

@@ -121,8 +121,12 @@ public final class ZoneTransfers: Sendable {
             return TransferMessages(error: .notAuthoritative, to: query.header, question: question)
         }
         let header = DNSHeader.response(to: query.header, responseCode: .noError, authoritative: true)
-        let serial = catalog.snapshot.serial
-        let soa = catalog.soaRecord(ofZone: zone.origin, serial: serial)
+        // The zone's own SOA: a static zone's is its file's, an external zone's names its own
+        // name server; the registry's zones answer the registry's serial.
+        guard let soa = zone.answer(DNSQuestion(name: zone.origin, type: .soa)).answers.first, case .soa(let ours) = soa.data else {
+            return TransferMessages(error: .serverFailure, to: query.header, question: question)
+        }
+        let serial = ours.serial
         if question.type == .ixfr {
             guard case .soa(let theirs)? = query.authority.first?.data else {
                 return TransferMessages(error: .formatError, to: query.header, question: question)
@@ -146,9 +150,18 @@ public final class ZoneTransfers: Sendable {
         return TransferMessages(kind: kind, zone: zone.origin, header: header, question: question, records: records, closing: records.first)
     }
 
+    /// Static zones were read again: NOTIFY for each one that is new or whose file's serial changed.
+    func reloaded(from old: [StaticZone], to new: [StaticZone]) {
+        func soa(_ zone: StaticZone) -> ResourceRecord? { zone.answer(DNSQuestion(name: zone.origin, type: .soa)).answers.first }
+        let before = Dictionary(old.compactMap { zone in soa(zone).map { (zone.origin, $0) } }, uniquingKeysWith: { first, _ in first })
+        let changed = new.compactMap(soa).filter { before[$0.name] != $0 }
+        if !changed.isEmpty { notifier?.notify(changed) }
+    }
+
     /// Tells the secondaries of `catalog`'s serial (at start, when nothing changed yet).
     public func announce(_ catalog: Catalog) {
-        notifier?.notify(catalog.soaRecords)
+        let staticSOAs = catalog.staticZones.compactMap { $0.answer(DNSQuestion(name: $0.origin, type: .soa)).answers.first }
+        notifier?.notify(catalog.soaRecords + staticSOAs)
     }
 
     /// RFC 1982 serial arithmetic: whether `serial` comes before `other`.

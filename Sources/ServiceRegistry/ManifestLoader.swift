@@ -117,7 +117,9 @@ public enum ManifestLoader {
                 continue
             }
             if isDirectory.boolValue {
-                let found = walk(directory: path, depth: 0, directories: &directories)
+                let found = Self.files(under: path, directories: &directories) { name in
+                    name.lastIndex(of: ".").map { manifestExtensions.contains(name[name.index(after: $0)...].lowercased()) } ?? false
+                }
                 if found.isEmpty {
                     errors.append(RegistryError(code: .noManifests, reason: "directory holds no .yaml, .yml or .json files", location: SourceLocation(file: path)))
                 }
@@ -129,7 +131,15 @@ public enum ManifestLoader {
         return ManifestListing(files: files.sorted(), errors: errors, directories: directories)
     }
 
-    private static func walk(directory: String, depth: Int, directories: inout [String]) -> [String] {
+    /// The files below `directory` whose names `matches` accepts, in path order: recursively (at
+    /// most 32 deep), hidden entries skipped. Every directory walked is appended to `directories`,
+    /// so a watcher can tell from their stamps when to walk again. The static zones' `*.zone`
+    /// files are found by the same walk.
+    public static func files(under directory: String, directories: inout [String], matching matches: (String) -> Bool) -> [String] {
+        walk(directory: directory, depth: 0, directories: &directories, matching: matches)
+    }
+
+    private static func walk(directory: String, depth: Int, directories: inout [String], matching matches: (String) -> Bool) -> [String] {
         guard depth < 32, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         directories.append(directory)
         var found: [String] = []
@@ -139,8 +149,8 @@ public enum ManifestLoader {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
             if isDirectory.boolValue {
-                found += walk(directory: path, depth: depth + 1, directories: &directories)
-            } else if let dot = entry.lastIndex(of: "."), manifestExtensions.contains(entry[entry.index(after: dot)...].lowercased()) {
+                found += walk(directory: path, depth: depth + 1, directories: &directories, matching: matches)
+            } else if matches(entry) {
                 found.append(path)
             }
         }

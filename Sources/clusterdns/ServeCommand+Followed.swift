@@ -49,8 +49,11 @@ extension ServeCommand {
         defer { forwarder?.shutdown() }
         let zoneTransfers = try await transfers.makeTransfers(listenHost: ListenAddress(listen)!.host, logger: logger)
         let empty = RegistryStore(options: cidrs.registryOptions).snapshot
+        // --zone-file's zones are answered from the start: they do not wait for the registry.
+        let staticZones = StaticZoneLoader(registryPaths: [], namedFiles: try namedZoneFiles(), configuration: zoneConfiguration)
         let pipeline = QueryPipeline(
-            catalog: Catalog(snapshot: empty, configuration: zoneConfiguration, awaitingRegistry: true), compiledNamesLimit: compiledNamesLimit,
+            catalog: Catalog(snapshot: empty, configuration: zoneConfiguration, awaitingRegistry: true, staticZones: staticZones.firstZones(logger: logger)),
+            compiledNamesLimit: compiledNamesLimit,
             metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath, transfers: zoneTransfers)
 
         let running = RunningListener()
@@ -67,7 +70,7 @@ extension ServeCommand {
         try await run(publisher) { sources in
             try await runServiceGroup(
                 dns: DNSListenerService(listener: listener, readiness: ops.readiness, lameduck: operations.lameduck, logger: logger),
-                sources: sources, operations: ops.server, running: running, logger: logger)
+                sources: sources + [StaticZoneWatchService(loader: staticZones, pipeline: pipeline, logger: logger)], operations: ops.server, running: running, logger: logger)
         }
     }
 }

@@ -19,6 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry"), help: "Manifest file or directory (repeatable). Default: the example cluster in zones/.")
     var registryPaths: [String] = []
 
+    @Option(name: .customLong("zone-file"), help: ArgumentHelp("A static zone: an RFC 1035 master file served authoritatively for ORIGIN (repeatable). Every *.zone file in the --registry directories is one too, its origin the file's name without .zone.", valueName: "ORIGIN=PATH"))
+    var zoneFiles: [String] = []
+
     @OptionGroup var etcd: EtcdOptions
 
     @OptionGroup var kubernetes: KubernetesOptions
@@ -91,6 +94,21 @@ struct ServeCommand: AsyncParsableCommand {
         if let responsesPerSecond, responsesPerSecond < 1 { throw ValidationError("--rrl must be at least 1 response a second") }
         guard slip >= 0 else { throw ValidationError("--rrl-slip must be 0 or more") }
         guard compiledNamesLimit >= 0 else { throw ValidationError("--compiled-names-limit must be 0 or more") }
+        _ = try namedZoneFiles()
+    }
+
+    /// `--zone-file ORIGIN=PATH`s, each checked against the registry's zones.
+    func namedZoneFiles() throws -> [StaticZoneFile] {
+        let configuration = try zoneConfiguration()
+        return try zoneFiles.map { argument in
+            guard let file = StaticZoneFile(argument: argument) else {
+                throw ValidationError("--zone-file \(argument) is not ORIGIN=PATH (for example example.internal=/etc/zones/example.internal.zone)")
+            }
+            if let conflict = StaticZoneFile.conflict(of: file.origin, with: configuration) {
+                throw ValidationError("--zone-file \(argument): \(conflict)")
+            }
+            return file
+        }
     }
 
     func run() async throws {
@@ -115,10 +133,15 @@ struct ServeCommand: AsyncParsableCommand {
         // Armed before anything is bound, so a SIGTERM right after startup is never lost. A SIGHUP
         // before the watcher runs is kept by the source for the watcher's first poll.
         let running = RunningListener()
+        let staticZones = StaticZoneLoader(registryPaths: paths, namedFiles: try namedZoneFiles(), configuration: try zoneConfiguration())
         let signals = ServeSignals.stopping(running, logger: logger) {
             rereadConfig(running.pipeline, logger: logger)
             logger.info("received SIGHUP, reloading the registry")
             source.reload()
+            // A pipeline not there yet serves the first reading, which comes after.
+            if let pipeline = running.pipeline {
+                staticZones.read(forced: true) { serveStaticZones($0, pipeline: pipeline, logger: logger) }
+            }
         }
         defer { signals.cancel() }
         logger.info("loading the registry from \(paths.joined(separator: ", "))")
@@ -147,7 +170,8 @@ struct ServeCommand: AsyncParsableCommand {
         ops.add(forwarder)
         defer { forwarder?.shutdown() }
         let pipeline = QueryPipeline(
-            catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration), compiledNamesLimit: compiledNamesLimit,
+            catalog: Catalog(snapshot: loaded.snapshot, configuration: zoneConfiguration, staticZones: staticZones.firstZones(logger: logger)),
+            compiledNamesLimit: compiledNamesLimit,
             metrics: ops.queryMetrics, forwarder: forwarder, autopath: autopath, transfers: zoneTransfers)
         let zonesTime = ContinuousClock.now - zonesStart
 
@@ -169,7 +193,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await runServiceGroup(
             dns: DNSListenerService(listener: listener, readiness: ops.readiness, lameduck: operations.lameduck, logger: logger),
-            sources: [watch], operations: ops.server, running: running, logger: logger)
+            sources: [watch, StaticZoneWatchService(loader: staticZones, pipeline: pipeline, logger: logger)],
+            operations: ops.server, running: running, logger: logger)
     }
 }
 
