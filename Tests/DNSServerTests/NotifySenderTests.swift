@@ -9,17 +9,27 @@ import Testing
 /// NOTIFY to a stand-in secondary on loopback: a burst of serials is one NOTIFY in flight and
 /// then the newest, and a NOTIFY nobody answers is sent again a bounded number of times.
 @Suite struct NotifySenderTests {
-    /// Receives NOTIFYs and answers each after `replyDelay` (never, when nil).
+    /// Receives NOTIFYs and answers each after `replyDelay` (never, when nil), or holds every
+    /// reply until `release()` when `holdsReplies`: a NOTIFY stays in flight exactly as long as a
+    /// test needs, however slow the machine.
     final class FakeSecondary: ChannelInboundHandler, Sendable {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
         typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
         let replyDelay: TimeAmount?
+        let holdsReplies: Bool
         /// The serial of each NOTIFY received, in order.
         let serials = Mutex<[UInt32]>([])
+        private let held = Mutex<[@Sendable () -> Void]>([])
 
-        init(replyDelay: TimeAmount?) {
+        init(replyDelay: TimeAmount?, holdsReplies: Bool = false) {
             self.replyDelay = replyDelay
+            self.holdsReplies = holdsReplies
+        }
+
+        /// Sends every reply held so far.
+        func release() {
+            for reply in held.withLock({ held in defer { held = [] }; return held }) { reply() }
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -28,13 +38,18 @@ import Testing
                 case .soa(let soa)? = message.answers.first?.data
             else { return }
             serials.withLock { $0.append(soa.serial) }
-            guard let replyDelay else { return }
+            guard holdsReplies || replyDelay != nil else { return }
             var header = DNSHeader.response(to: message.header, responseCode: .noError, authoritative: true)
             header.opcode = .notify
             let reply = ByteBuffer(bytes: DNSMessageEncoder.encode(DNSMessage(header: header, questions: message.questions)))
             let channel = context.channel
-            context.eventLoop.scheduleTask(in: replyDelay) {
+            let send: @Sendable () -> Void = {
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply), promise: nil)
+            }
+            if let replyDelay {
+                context.eventLoop.scheduleTask(in: replyDelay, send)
+            } else {
+                held.withLock { $0.append(send) }
             }
         }
     }
@@ -46,8 +61,10 @@ import Testing
         return ResourceRecord(name: try DNSName("cluster.local"), ttl: 5, data: .soa(data))
     }
 
-    static func withSecondary(replyDelay: TimeAmount?, timeouts: [TimeAmount], _ body: (NotifySender, FakeSecondary) async throws -> Void) async throws {
-        let secondary = FakeSecondary(replyDelay: replyDelay)
+    static func withSecondary(
+        replyDelay: TimeAmount?, holdsReplies: Bool = false, timeouts: [TimeAmount], _ body: (NotifySender, FakeSecondary) async throws -> Void
+    ) async throws {
+        let secondary = FakeSecondary(replyDelay: replyDelay, holdsReplies: holdsReplies)
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(secondary) } }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -73,11 +90,13 @@ import Testing
     }
 
     @Test func aBurstOfSerialsIsOneNotifyInFlightThenTheNewest() async throws {
-        try await Self.withSecondary(replyDelay: .seconds(1), timeouts: [.seconds(3)]) { sender, secondary in
+        try await Self.withSecondary(replyDelay: nil, holdsReplies: true, timeouts: [.seconds(60)]) { sender, secondary in
             sender.notify([try Self.soa(serial: 1)])
             try await Self.received(1, by: secondary)
-            // Serial 1 is in flight (its reply takes a second): these wait, and only the newest goes.
+            // Serial 1 is in flight (its reply held): these wait, and only the newest goes once it is answered.
             for serial in UInt32(2)...5 { sender.notify([try Self.soa(serial: serial)]) }
+            try await Task.sleep(for: .milliseconds(100))
+            secondary.release()
             try await Self.received(2, by: secondary)
             try await Task.sleep(for: .milliseconds(300))
             #expect(secondary.serials.withLock { $0 } == [1, 5])
