@@ -116,9 +116,13 @@ public final class ZoneTransfers: Sendable {
         }
         let question = query.questions[0]
         guard permits(client) else { return TransferMessages(error: .refused, to: query.header, question: question) }
-        guard !catalog.isAwaitingRegistry else { return TransferMessages(error: .serverFailure, to: query.header, question: question) }
         guard question.class == .in, let zone = catalog.zone(withOrigin: question.name) else {
+            guard !catalog.isAwaitingRegistry else { return TransferMessages(error: .serverFailure, to: query.header, question: question) }
             return TransferMessages(error: .notAuthoritative, to: query.header, question: question)
+        }
+        // The registry's zones wait for it; a static zone was read whole before serving began.
+        guard !catalog.isAwaitingRegistry || zone is StaticZone else {
+            return TransferMessages(error: .serverFailure, to: query.header, question: question)
         }
         let header = DNSHeader.response(to: query.header, responseCode: .noError, authoritative: true)
         // The zone's own SOA: a static zone's is its file's, an external zone's names its own

@@ -45,6 +45,21 @@ import Testing
 
     // MARK: - Messages
 
+    /// Before the registry is listed its zones cannot be transferred (SERVFAIL, as their
+    /// queries), but a static zone, read whole before serving began, can.
+    @Test func whileTheRegistryIsAwaitedOnlyStaticZonesTransfer() throws {
+        let text = "$ORIGIN example.internal.\n@ 300 IN SOA ns1 hostmaster 7 3600 600 86400 60\n@ 300 IN NS ns1\nns1 300 IN A 192.0.2.1\n"
+        let zone = try StaticZone.parse(text: text, origin: try DNSName("example.internal"), file: "example.internal.zone")
+        let catalog = Catalog(
+            snapshot: .empty, configuration: ZoneConfiguration(domain: Self.origin), awaitingRegistry: true, staticZones: [zone])
+        let pipeline = Self.pipeline(catalog)
+        let cluster = try Self.messages(pipeline.transferResponse(to: try Self.transferQuery("cluster.local", .axfr), from: Self.localhost))
+        #expect(cluster.map(\.header.responseCode) == [.serverFailure])
+        let exampleZone = try Self.messages(pipeline.transferResponse(to: try Self.transferQuery("example.internal", .axfr), from: Self.localhost))
+        #expect(exampleZone.first?.header.responseCode == .noError)
+        #expect(exampleZone.flatMap(\.answers).map(\.type) == [.soa, .ns, .a, .soa])
+    }
+
     @Test func aResponseIsSplitIntoMessagesThatEachFitAndCarryTheQueryIDAndQuestion() throws {
         let header = DNSHeader.response(to: DNSHeader(id: 0x1234), responseCode: .noError, authoritative: true)
         let question = DNSQuestion(name: Self.origin, type: .axfr)
