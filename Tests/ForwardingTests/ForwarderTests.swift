@@ -74,8 +74,11 @@ func resolve(_ forwarder: Forwarder, _ name: String) async throws -> ForwardedAn
                 answer(to: query),
             ]
         }
+        // The replies come at once; the long deadline is for a machine loaded by the other suites
+        // (the default 5 s ran out once in CI), not for the upstream.
         let forwarder = try Forwarder(
-            configuration: ForwardingConfiguration(upstreams: [upstream.address]), group: testEventLoops, logger: logger)
+            configuration: ForwardingConfiguration(upstreams: [upstream.address], attemptTimeout: .seconds(30), deadline: .seconds(30)),
+            group: testEventLoops, logger: logger)
         let result = try await resolve(forwarder, "www.example.com")
         #expect(result.source == .upstream)
         #expect(result.answers.map(\.data) == [.a(0x0a00_0001)])
