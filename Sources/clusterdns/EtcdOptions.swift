@@ -24,21 +24,12 @@ struct EtcdOptions: ParsableArguments {
 
     var layout: EtcdKeyLayout { EtcdKeyLayout(prefix: prefix) }
 
-    /// Runs `body` with a client that is shut down after it, however it ends (AsyncHTTPClient
-    /// traps when a client is released without `shutdown()`).
+    /// Runs `body` with a client that is shut down after it, however it ends.
     /// - Parameter retryBudget: how long one call tries members before it fails (`serve` retries
     ///   on its own, and logs meanwhile; a command waits for the cluster to elect a leader).
     func withClient<T>(logger: Logger, retryBudget: Duration = .seconds(10), _ body: (EtcdClient) async throws -> T) async throws -> T {
         var configuration = EtcdClient.Configuration()
         configuration.retryBudget = retryBudget
-        let client = EtcdClient(endpoints: endpoints, configuration: configuration, logger: logger)
-        do {
-            let result = try await body(client)
-            await client.shutdown()
-            return result
-        } catch {
-            await client.shutdown()
-            throw error
-        }
+        return try await shuttingDown(EtcdClient(endpoints: endpoints, configuration: configuration, logger: logger), after: body)
     }
 }

@@ -20,14 +20,6 @@ struct KubernetesOptions: ParsableArguments {
 
     /// Runs `body` with a client of `access` that is shut down after it, however it ends.
     func withClient<T>(_ access: KubernetesAccess, _ body: (KubernetesClient) async throws -> T) async throws -> T {
-        let client = try KubernetesClient(access: access)
-        do {
-            let result = try await body(client)
-            await client.shutdown()
-            return result
-        } catch {
-            await client.shutdown()
-            throw error
-        }
+        try await shuttingDown(try KubernetesClient(access: access), after: body)
     }
 }
