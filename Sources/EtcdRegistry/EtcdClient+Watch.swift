@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import ServiceRegistry
 import Synchronization
 
 extension EtcdClient {
@@ -69,19 +70,15 @@ extension EtcdClient {
                     let collected = try await response.body.collect(upTo: 1 << 20)
                     throw Self.error(status: response.status, body: Data(collected.readableBytesView))
                 }
-                var pending = ByteBuffer()
+                var lines = StreamedLines()
                 for try await chunk in response.body {
-                    var chunk = chunk
-                    pending.writeBuffer(&chunk)
-                    while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-                        guard let line = pending.readSlice(length: newline - pending.readerIndex) else { break }
-                        pending.moveReaderIndex(forwardBy: 1)
+                    lines.append(chunk.readableBytesView)
+                    while let line = lines.next() {
                         lastHeard.now()
-                        if let message = try Self.watchMessage(Data(line.readableBytesView)) {
+                        if let message = try Self.watchMessage(line) {
                             continuation.yield(message)
                         }
                     }
-                    pending.discardReadBytes()
                 }
                 throw EtcdError(.unavailable, "the member ended the watch")
             }

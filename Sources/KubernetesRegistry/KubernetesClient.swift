@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import ServiceRegistry
 import Synchronization
 
 /// A client of the API server's list and watch, over HTTPS with AsyncHTTPClient (which carries
@@ -114,18 +115,14 @@ public final class KubernetesClient: Sendable {
                     let body = (try? await response.body.collect(upTo: 1 << 20)).map { String(buffer: $0) } ?? ""
                     throw Self.error(status: response.status, body: body, what: "watching \(resource)")
                 }
-                var pending = ByteBuffer()
+                var lines = StreamedLines()
                 for try await chunk in response.body {
-                    var chunk = chunk
-                    pending.writeBuffer(&chunk)
-                    while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-                        guard let line = pending.readSlice(length: newline - pending.readerIndex) else { break }
-                        pending.moveReaderIndex(forwardBy: 1)
-                        if let event = try KubernetesWatchEvent(line: Data(line.readableBytesView), resource: resource) {
+                    lines.append(chunk.readableBytesView)
+                    while let line = lines.next() {
+                        if let event = try KubernetesWatchEvent(line: line, resource: resource) {
                             continuation.yield(event)
                         }
                     }
-                    pending.discardReadBytes()
                 }
                 continuation.finish()
             } catch let error as KubernetesError {
