@@ -28,7 +28,7 @@ public struct ClusterZone: Zone {
 
     /// Finds what `name` (inside the zone) refers to; nil when it does not exist.
     func resolve(_ name: DNSName) -> ClusterName? {
-        let labels = relativeLabels(name)
+        let labels = name.lowercasedLabels(below: originLabelCount)
         guard let first = labels.first else { return .apex }
         switch first {
         case "svc":
@@ -45,28 +45,6 @@ public struct ClusterZone: Zone {
         }
     }
 
-    /// The labels of `name` below the zone, from the zone down (["svc", ns, service, ...]), in
-    /// lower case: each read from the wire straight into its string (`lowercasedLabelStrings` made
-    /// every label through a generic lazy view, at a dynamic cast each).
-    private func relativeLabels(_ name: DNSName) -> [String] {
-        let count = name.labelCount - originLabelCount
-        guard count > 0 else { return [] }
-        var labels: [String] = []
-        labels.reserveCapacity(count)
-        name.wire.withUnsafeBufferPointer { bytes in
-            var index = 0
-            for _ in 0..<count {
-                let length = Int(bytes[index])
-                labels.append(String(unsafeUninitializedCapacity: length) { label in
-                    for offset in 0..<length { label[offset] = DNSName.asciiLowercased(bytes[index + 1 + offset]) }
-                    return length
-                })
-                index += 1 + length
-            }
-        }
-        labels.reverse()
-        return labels
-    }
 
     /// `labels` from the namespace down: [ns, service, endpoint-or-proto, port].
     private func resolveService(_ labels: [String]) -> ClusterName? {
@@ -328,3 +306,28 @@ private struct SRVTargetSet {
     }
 }
 
+extension DNSName {
+    /// The labels below a zone whose origin has `originLabelCount` labels, from the zone down
+    /// (["svc", ns, service, ...] in the cluster zone), in lower case: each read from the wire
+    /// straight into its string (`lowercasedLabelStrings` made every label through a generic lazy
+    /// view, at a dynamic cast each).
+    func lowercasedLabels(below originLabelCount: Int) -> [String] {
+        let count = labelCount - originLabelCount
+        guard count > 0 else { return [] }
+        var labels: [String] = []
+        labels.reserveCapacity(count)
+        wire.withUnsafeBufferPointer { bytes in
+            var index = 0
+            for _ in 0..<count {
+                let length = Int(bytes[index])
+                labels.append(String(unsafeUninitializedCapacity: length) { label in
+                    for offset in 0..<length { label[offset] = DNSName.asciiLowercased(bytes[index + 1 + offset]) }
+                    return length
+                })
+                index += 1 + length
+            }
+        }
+        labels.reverse()
+        return labels
+    }
+}

@@ -45,15 +45,12 @@ public struct ExternalZone: Zone {
 
     /// The zone's SOA: serial of the registry, timers and MINIMUM as the cluster zone's.
     func soaRecord() -> ResourceRecord {
-        let soa = StartOfAuthority(
-            primaryNameServer: nameServerName, responsibleMailbox: hostmasterName, serial: snapshot.serial,
-            refresh: 7200, retry: 1800, expire: 86400, minimum: configuration.ttl)
-        return ResourceRecord(name: origin, ttl: min(configuration.ttl, 300), data: .soa(soa))
+        configuration.soaRecord(owner: origin, serial: snapshot.serial, primaryNameServer: nameServerName, responsibleMailbox: hostmasterName)
     }
 
     private func resolve(_ name: DNSName) -> Node? {
         // From the zone down: [ns, svc, _proto, _port].
-        let labels = name.labels.dropLast(origin.labelCount).reversed().map { String(decoding: $0, as: UTF8.self).lowercased() }
+        let labels = name.lowercasedLabels(below: origin.labelCount)
         switch labels.count {
         case 0:
             return .apex
@@ -142,7 +139,7 @@ extension ExternalZone {
             }
         }
         add(origin, [.ns])
-        if let nameServer = try? origin.prepending(labels: ["ns1", "dns"]) { add(nameServer, [.a, .aaaa]) }
+        add(nameServerName, [.a, .aaaa])
         let exposed = snapshot.servicesInAnyOrder.filter(\.hasExternalName).sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
         for service in exposed {
             guard let name = try? origin.prepending(labels: [service.name.lowercased(), service.namespace.lowercased()]) else { continue }

@@ -16,3 +16,11 @@ public protocol Zone: Sendable {
     /// without the closing SOA, which the transport adds. What `clusterdns export` writes too.
     func transferRecords() -> [ResourceRecord]
 }
+
+extension Zone {
+    /// The SOA the zone answers at its apex, as it stands now (nil while it answers none, e.g.
+    /// SERVFAIL): what frames its transfers and what a NOTIFY announces.
+    public var apexSOA: ResourceRecord? {
+        answer(DNSQuestion(name: origin, type: .soa)).answers.first
+    }
+}

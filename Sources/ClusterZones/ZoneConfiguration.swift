@@ -47,9 +47,12 @@ public struct ZoneConfiguration: Sendable {
     /// The SOA every zone we serve answers at its apex and puts in its negative answers: refresh,
     /// retry and expire as CoreDNS, MINIMUM = the TTL (so negative answers are cached as long), and
     /// the record's own TTL at most 300 s.
-    func soaRecord(owner: DNSName, serial: UInt32) -> ResourceRecord {
+    /// - Parameters:
+    ///   - primaryNameServer, responsibleMailbox: the MNAME and RNAME; the cluster zone's by default
+    ///     (an external zone names its own).
+    func soaRecord(owner: DNSName, serial: UInt32, primaryNameServer: DNSName? = nil, responsibleMailbox: DNSName? = nil) -> ResourceRecord {
         let soa = StartOfAuthority(
-            primaryNameServer: nameServerName, responsibleMailbox: hostmasterName,
+            primaryNameServer: primaryNameServer ?? nameServerName, responsibleMailbox: responsibleMailbox ?? hostmasterName,
             serial: serial, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl)
         return ResourceRecord(name: owner, ttl: min(ttl, 300), data: .soa(soa))
     }

@@ -136,9 +136,7 @@ public final class QueryPipeline: DNSResponder, Sendable {
             if !compiles(catalog, holdingTable: published.table != nil) {
                 table = nil
             } else {
-                let stopping = self.stopping
-                table = published.table.map { $0.patched(catalog: catalog, names: changedNames) }
-                    ?? AnswerTable(catalog: catalog, stopping: { stopping.load(ordering: .relaxed) })
+                table = published.table.map { $0.patched(catalog: catalog, names: changedNames) } ?? compiledTable(of: catalog)
             }
             let next = PublishedCatalog(catalog, generation: published.generation + 1, table: table)
             if current.compareExchange(expected: published, desired: next, ordering: .acquiringAndReleasing).exchanged {
@@ -190,8 +188,7 @@ public final class QueryPipeline: DNSResponder, Sendable {
     public func compileAnswers() -> (names: Int, bytes: Int)? {
         let published = current.load(ordering: .acquiring)
         guard compiles(published.catalog, holdingTable: false) else { return nil }
-        let stopping = self.stopping
-        guard let table = AnswerTable(catalog: published.catalog, stopping: { stopping.load(ordering: .relaxed) }) else { return nil }
+        guard let table = compiledTable(of: published.catalog) else { return nil }
         var expected = published
         while true {
             let compiled = PublishedCatalog(expected.catalog, generation: expected.generation, table: table)
@@ -201,6 +198,11 @@ public final class QueryPipeline: DNSResponder, Sendable {
             expected = latest
         }
         return (table.nameCount, table.byteCount)
+    }
+
+    /// Every answer of `catalog` compiled, unless `stopCompiling()` comes first.
+    private func compiledTable(of catalog: Catalog) -> AnswerTable? {
+        AnswerTable(catalog: catalog, stopping: { self.stopping.load(ordering: .relaxed) })
     }
 
     /// From now on no answer table is compiled, and one being compiled is abandoned: the server

@@ -127,7 +127,7 @@ public final class ZoneTransfers: Sendable {
         let header = DNSHeader.response(to: query.header, responseCode: .noError, authoritative: true)
         // The zone's own SOA: a static zone's is its file's, an external zone's names its own
         // name server; the registry's zones answer the registry's serial.
-        guard let soa = zone.answer(DNSQuestion(name: zone.origin, type: .soa)).answers.first, case .soa(let ours) = soa.data else {
+        guard let soa = zone.apexSOA, case .soa(let ours) = soa.data else {
             return TransferMessages(error: .serverFailure, to: query.header, question: question)
         }
         let serial = ours.serial
@@ -156,15 +156,14 @@ public final class ZoneTransfers: Sendable {
 
     /// Static zones were read again: NOTIFY for each one that is new or whose file's serial changed.
     func reloaded(from old: [StaticZone], to new: [StaticZone]) {
-        func soa(_ zone: StaticZone) -> ResourceRecord? { zone.answer(DNSQuestion(name: zone.origin, type: .soa)).answers.first }
-        let before = Dictionary(old.compactMap { zone in soa(zone).map { (zone.origin, $0) } }, uniquingKeysWith: { first, _ in first })
-        let changed = new.compactMap(soa).filter { before[$0.name] != $0 }
+        let before = Dictionary(old.compactMap { zone in zone.apexSOA.map { (zone.origin, $0) } }, uniquingKeysWith: { first, _ in first })
+        let changed = new.compactMap(\.apexSOA).filter { before[$0.name] != $0 }
         if !changed.isEmpty { notifier?.notify(changed) }
     }
 
     /// Tells the secondaries of `catalog`'s serial (at start, when nothing changed yet).
     public func announce(_ catalog: Catalog) {
-        let staticSOAs = catalog.staticZones.compactMap { $0.answer(DNSQuestion(name: $0.origin, type: .soa)).answers.first }
+        let staticSOAs = catalog.staticZones.compactMap(\.apexSOA)
         notifier?.notify(catalog.soaRecords + staticSOAs)
     }
 
@@ -194,6 +193,7 @@ extension Catalog {
     /// what a NOTIFY announces when the registry changes. Each zone answers its own, so an
     /// external zone's names its own name server.
     var soaRecords: [ResourceRecord] {
+        // Asked of the catalog, not the zones: while the registry is awaited it answers none.
         (origins + externalZones.map(\.origin)).compactMap { answer(DNSQuestion(name: $0, type: .soa)).answers.first }
     }
 }
