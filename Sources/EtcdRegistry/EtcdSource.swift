@@ -47,17 +47,30 @@ public final class EtcdSource: Sendable {
             // List (again): the whole registry at one revision.
             do {
                 let started = ContinuousClock.now
-                let range = try await listDecoded()
-                let objects = state.relisted(range.values)
-                state.revision = range.revision
                 if !state.synced {
-                    state.store.stage([.replaceAll(objects)])
-                    _ = state.store.commit()
+                    // The first list is staged page by page into a store of its own while the
+                    // next pages are fetched and decoded; it is served only once complete.
+                    var store = RegistryStore(options: options)
+                    var relist = state.beginRelist()
+                    let range = try await listDecoded { values in
+                        let objects = relist.take(values)
+                        store.stage(objects.map { .upsert($0) })
+                    }
+                    store.stage([.synced])
+                    _ = store.commit()
+                    state.finish(relist)
+                    state.store = store
+                    state.revision = range.revision
                     state.synced = true
-                    logger.info("listed \(range.values.count) keys of \(layout.watchPrefix) at revision \(range.revision) in \((.now - started).briefly): \(state.store.snapshot.serviceCount) services")
+                    logger.info("listed \(range.count) keys of \(layout.watchPrefix) at revision \(range.revision) in \((.now - started).briefly): \(state.store.snapshot.serviceCount) services")
                     publish(.synced(state.store.snapshot, revision: range.revision))
                 } else {
-                    logger.info("listed \(layout.watchPrefix) again at revision \(range.revision) (\(range.values.count) keys)")
+                    var relist = state.beginRelist()
+                    var objects: [RegistryObject] = []
+                    let range = try await listDecoded { objects += relist.take($0) }
+                    state.finish(relist)
+                    state.revision = range.revision
+                    logger.info("listed \(layout.watchPrefix) again at revision \(range.revision) (\(range.count) keys)")
                     if let update = state.store.apply([.replaceAll(objects)]) {
                         publish(.update(update, revision: range.revision))
                     }
@@ -99,16 +112,21 @@ public final class EtcdSource: Sendable {
         }
     }
 
-    /// Every key under the prefix, page by page at the first page's revision, each value decoded.
-    /// The next page is fetched (and its JSON read) while this one's values are decoded, on as
-    /// many tasks as there are cores: a 50k-Service cluster is 120k values to check.
-    func listDecoded() async throws -> (values: [(key: String, decoded: Decoded)], revision: Int64) {
+    /// Every key under the prefix, page by page at the first page's revision, each value decoded
+    /// and handed to `take` in key order. Three things overlap: the next page is fetched while
+    /// this one's values are decoded (on as many tasks as there are cores), and the page before
+    /// is handed over meanwhile: a 50k-Service cluster is 120k values to check and stage.
+    func listDecoded(_ take: ([(key: String, decoded: Decoded)]) -> Void) async throws -> (count: Int, revision: Int64) {
         let prefix = layout.watchPrefix
         let pageSize = client.configuration.pageSize
         let client = self.client
         var next = Task { try await client.range(prefix: prefix, limit: pageSize) }
-        defer { next.cancel() }
-        var values: [(key: String, decoded: Decoded)] = []
+        var decoding: Task<[(key: String, decoded: Decoded)], Never>?
+        defer {
+            next.cancel()
+            decoding?.cancel()
+        }
+        var count = 0
         var revision: Int64 = 0
         while true {
             let page = try await next.value
@@ -117,8 +135,15 @@ public final class EtcdSource: Sendable {
                 let at = revision
                 next = Task { try await client.range(prefix: prefix, after: last, limit: pageSize, revision: at) }
             }
-            values += await decodeInParallel(page.keyValues)
-            if !page.more { return (values, revision) }
+            count += page.keyValues.count
+            let decodingPage = Task { await self.decodeInParallel(page.keyValues) }
+            if let previous = decoding { take(await previous.value) }
+            decoding = decodingPage
+            if !page.more {
+                decoding = nil
+                take(await decodingPage.value)
+                return (count, revision)
+            }
         }
     }
 
@@ -203,30 +228,41 @@ public final class EtcdSource: Sendable {
         /// The last good object at each key, for keys whose value then went bad.
         var lastGood: [String: RegistryObject] = [:]
 
-        /// The objects a list gives: every good value, and for a bad one its key's last good version.
-        mutating func relisted(_ values: [(key: String, decoded: Decoded)]) -> [RegistryObject] {
-            var objects: [RegistryObject] = []
-            objects.reserveCapacity(values.count)
+        /// A list under way: the last good object of every key it has read so far.
+        struct Relist {
+            let logger: Logger
+            /// The last good versions before the list, for values the list finds bad.
+            let previous: [String: RegistryObject]
             var good: [String: RegistryObject] = [:]
-            good.reserveCapacity(values.count)
-            for (key, decoded) in values {
-                switch decoded {
-                case .outside, .ignored:
-                    continue
-                case .rejected(_, let errors):
-                    report(errors, key: key, kept: lastGood[key] != nil)
-                    if let kept = lastGood[key] {
-                        good[key] = kept
-                        objects.append(kept)
+
+            /// The objects a page of a list gives: every good value, and for a bad one its key's
+            /// last good version.
+            mutating func take(_ values: [(key: String, decoded: Decoded)]) -> [RegistryObject] {
+                var objects: [RegistryObject] = []
+                objects.reserveCapacity(values.count)
+                for (key, decoded) in values {
+                    switch decoded {
+                    case .outside, .ignored:
+                        continue
+                    case .rejected(_, let errors):
+                        State.report(errors, key: key, kept: previous[key] != nil, logger: logger)
+                        if let kept = previous[key] {
+                            good[key] = kept
+                            objects.append(kept)
+                        }
+                    case .object(let object):
+                        good[key] = object
+                        objects.append(object)
                     }
-                case .object(let object):
-                    good[key] = object
-                    objects.append(object)
                 }
+                return objects
             }
-            lastGood = good
-            return objects
         }
+
+        func beginRelist() -> Relist { Relist(logger: logger, previous: lastGood) }
+
+        /// The list is complete: its objects are the last good ones now.
+        mutating func finish(_ relist: Relist) { lastGood = relist.good }
 
         /// The registry events of one watch message.
         mutating func events(for changes: [EtcdWatchEvent], decoding decode: (EtcdKeyValue) -> Decoded) -> [RegistryEvent] {
@@ -241,7 +277,7 @@ public final class EtcdSource: Sendable {
                     case .ignored(let reference):
                         if lastGood.removeValue(forKey: keyValue.key) != nil { events.append(.delete(RegistryObjectKey(reference))) }
                     case .rejected(_, let errors):
-                        report(errors, key: keyValue.key, kept: lastGood[keyValue.key] != nil)
+                        Self.report(errors, key: keyValue.key, kept: lastGood[keyValue.key] != nil, logger: logger)
                     case .object(let object):
                         lastGood[keyValue.key] = object
                         events.append(.upsert(object))
@@ -254,7 +290,7 @@ public final class EtcdSource: Sendable {
             return events
         }
 
-        private func report(_ errors: [RegistryError], key: String, kept: Bool) {
+        static func report(_ errors: [RegistryError], key: String, kept: Bool, logger: Logger) {
             logger.error("\(key): bad value skipped, \(kept ? "its last good version is kept" : "not served"): \(errors.map(\.description).joined(separator: "; "))")
         }
     }

@@ -55,7 +55,7 @@ public enum StoredObjectDecoding {
             // Raw line breaks in JSON are only ever whitespace between tokens.
             let json = value.json.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D })
                 ? String(value.json.map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 }) : value.json
-            if !json.contains("\"apiVersion\"") { alone.insert(index) }
+            if !mentionsAPIVersion(json) { alone.insert(index) }
             text += json.isEmpty ? "null" : json
             text += index == values.count - 1 ? "\n" : ",\n"
         }
@@ -100,5 +100,24 @@ public enum StoredObjectDecoding {
             guard let object = objects[index] else { return .ignored }
             return .object(object, warnings: warnings[index])
         }
+    }
+
+    private static let apiVersionKey = Array("\"apiVersion\"".utf8)
+
+    /// Whether the text holds `"apiVersion"`, searched as bytes: `StringProtocol.contains` goes
+    /// through Foundation's locale-aware search on Linux, and a list asks it of every value.
+    static func mentionsAPIVersion(_ json: String) -> Bool {
+        let needle = apiVersionKey
+        return json.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.count >= needle.count else { return false }
+            var start = 0
+            let last = bytes.count - needle.count
+            while start <= last {
+                guard let quote = bytes[start...last].firstIndex(of: needle[0]) else { return false }
+                if bytes[quote..<quote + needle.count].elementsEqual(needle) { return true }
+                start = quote + 1
+            }
+            return false
+        } ?? json.contains("\"apiVersion\"")
     }
 }

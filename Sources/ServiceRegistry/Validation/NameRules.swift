@@ -5,16 +5,27 @@ enum NameRules {
     /// at most 63. Service names were RFC 1035 labels (no leading digit) until kube-apiserver's
     /// relaxed Service-name validation; a name like `1kubernetes` is a DNS label all the same.
     static func isRFC1123Label(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard !bytes.isEmpty, bytes.count <= 63 else { return false }
-        guard bytes.allSatisfy({ isLowerLetter($0) || isDigit($0) || $0 == UInt8(ascii: "-") }) else { return false }
-        return bytes.first != UInt8(ascii: "-") && bytes.last != UInt8(ascii: "-")
+        isRFC1123Label(name.utf8[...])
     }
 
     /// RFC 1123 subdomain (object names, ExternalName targets): dot-separated labels, at most 253.
+    /// Checked in place, label by label: every object's name is checked, 120k for a large cluster.
     static func isRFC1123Subdomain(_ name: String) -> Bool {
-        guard !name.isEmpty, name.utf8.count <= 253 else { return false }
-        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isRFC1123Label(String($0)) }
+        let bytes = name.utf8
+        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+        var start = bytes.startIndex
+        while true {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ".")) ?? bytes.endIndex
+            guard isRFC1123Label(bytes[start..<end]) else { return false }
+            guard end != bytes.endIndex else { return true }
+            start = bytes.index(after: end)
+        }
+    }
+
+    private static func isRFC1123Label(_ bytes: Substring.UTF8View) -> Bool {
+        guard let first = bytes.first, let last = bytes.last, bytes.count <= 63 else { return false }
+        guard bytes.allSatisfy({ isLowerLetter($0) || isDigit($0) || $0 == UInt8(ascii: "-") }) else { return false }
+        return first != UInt8(ascii: "-") && last != UInt8(ascii: "-")
     }
 
     /// IANA service name (a named `targetPort` or container port): at most 15 characters of
