@@ -55,9 +55,13 @@ public final class EtcdSource: Sendable {
                     let range = try await listDecoded { values in
                         let objects = relist.take(values)
                         store.stage(objects.map { .upsert($0) })
+                        // Derived now, while later pages are fetched: Services come last in
+                        // key order, after their slices, so each is derived about once. The
+                        // serial is taken once the list is whole.
+                        _ = store.commit(serial: store.snapshot.serial)
                     }
                     store.stage([.synced])
-                    _ = store.commit()
+                    store.commitWhole()
                     state.finish(relist)
                     state.store = store
                     state.revision = range.revision

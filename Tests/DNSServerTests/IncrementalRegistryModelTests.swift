@@ -155,6 +155,41 @@ import Testing
         }
     }
 
+    @Test("a list staged and committed page by page, then sealed, answers as one replaceAll of it", arguments: [7, 8, 9] as [UInt64])
+    func aListStagedInPagesEqualsOneReplaceAll(seed: UInt64) throws {
+        var universe = Universe(random: SplitMix(seed: seed))
+        var model: [RegistryObjectKey: RegistryObject] = [:]
+        for _ in 1...60 { _ = universe.events(applyingTo: &model) }
+        let objects = model.values.sorted { $0.key < $1.key }
+        var paged = RegistryStore()
+        var rest = objects[...]
+        while !rest.isEmpty {
+            let size = 1 + Int(universe.random.next() % 7)
+            paged.stage(rest.prefix(size).map { .upsert($0) })
+            _ = paged.commit(serial: paged.snapshot.serial)
+            rest = rest.dropFirst(size)
+        }
+        #expect(paged.snapshot.serial == 0 && !paged.isSynced)
+        paged.stage([.synced])
+        // The last page was committed already: sealing still takes a serial.
+        paged.commitWhole(serial: 500)
+        #expect(paged.snapshot.serial == 500 && paged.isSynced)
+
+        var whole = RegistryStore()
+        _ = whole.apply([.replaceAll(objects)], serial: 500)
+        let pagedPipeline = QueryPipeline(catalog: Catalog(snapshot: paged.snapshot, configuration: Self.configuration), cachingResponses: false)
+        let wholePipeline = QueryPipeline(catalog: Catalog(snapshot: whole.snapshot, configuration: Self.configuration), cachingResponses: false)
+        let names = Self.heldNames(wholePipeline.catalog)
+        #expect(!names.isEmpty)
+        #expect(Self.heldNames(pagedPipeline.catalog) == names, "seed \(seed)")
+        for name in names.sorted(by: { $0.description < $1.description }) {
+            for type in Self.types {
+                let query = try queryBytes(name.description, type)
+                #expect(try #require(pagedPipeline.answer(query)).bytes == (try #require(wholePipeline.answer(query))).bytes, "seed \(seed): \(name) \(type) differs")
+            }
+        }
+    }
+
     static func heldNames(_ catalog: Catalog) -> Set<DNSName> {
         var names = Set<DNSName>()
         catalog.forEachHeldName { name, _ in names.insert(name.lowercased()) }

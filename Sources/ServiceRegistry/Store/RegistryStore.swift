@@ -148,6 +148,15 @@ public struct RegistryStore: Sendable {
         return RegistryUpdate(snapshot: snapshot, change: change)
     }
 
+    /// Derives what is staged and publishes the snapshot under a new serial, whatever changed: the
+    /// end of a load staged and committed in steps (an etcd list, page by page, each step
+    /// committed under the serial the store had), whose serial is taken once, when it is whole.
+    public mutating func commitWhole(serial: UInt32? = nil) {
+        let previous = snapshot.serial
+        _ = commit(serial: previous)
+        publish(serial: serial ?? Self.nextSerial(after: previous))
+    }
+
     /// `max(previous + 1, now)`: serials keep growing across restarts, as an SOA serial must.
     public static func nextSerial(after previous: UInt32) -> UInt32 {
         let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
