@@ -158,6 +158,58 @@ struct EtcdClientTests {
         }
     }
 
+    /// An HTTP/1.1-only reverse proxy of the gateway, in Python: it answers the HTTP/2 preface with
+    /// `HTTP/1.1 505`.
+    static let http1Proxy = #"""
+        import http.server, sys, urllib.request, urllib.error
+        target = sys.argv[1]
+        class Proxy(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                request = urllib.request.Request(target + self.path, data=body, headers={"Content-Type": "application/json"})
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as answer: status, data = answer.status, answer.read()
+                except urllib.error.HTTPError as error: status, data = error.code, error.read()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            def log_message(self, *arguments): pass
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Proxy)
+        print("ready", flush=True)
+        server.serve_forever()
+        """#
+
+    @Test func aMemberThatDoesNotSpeakHTTP2IsListedThroughTheGateway() async throws {
+        let cluster = try EtcdCluster(size: 1)
+        defer { cluster.stop() }
+        let port = try freePorts(1)[0]
+        let proxy = try ChildProcess(["/usr/bin/env", "python3", "-c", Self.http1Proxy, cluster.members[0].clientURL, "\(port)"])
+        defer {
+            proxy.wait(timeout: 0)
+            proxy.removeFiles()
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !proxy.stdout.contains("ready"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        var configuration = EtcdClient.Configuration()
+        configuration.pageSize = 2
+        let endpoint = "http://127.0.0.1:\(port)"
+        let client = EtcdClient(endpoints: [endpoint], configuration: configuration)
+        do {
+            for index in 0..<5 { try await client.put("/f/\(index)", value: [UInt8(index)]) }
+            let listed = try await client.list(prefix: "/f/")
+            #expect(listed.keyValues.map(\.value) == (0..<5).map { [UInt8($0)] })
+            #expect(client.grpc.isKnownNotGRPC(endpoint))
+            #expect(client.grpc.statistics == .init())
+            await client.shutdown()
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
     /// etcd 3.4 pings after each request and swift-nio-http2 says ENHANCE_YOUR_CALM after 200 pings
     /// in 30 s: 300 pages must not ride one connection.
     @Test func aListOfThreeHundredPagesOutlivesThePingLimit() async throws {
