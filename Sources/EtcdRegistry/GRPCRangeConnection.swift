@@ -38,9 +38,9 @@ final class GRPCRangeConnection: Sendable {
 
     var isActive: Bool { channel.isActive }
 
-    /// Connects and waits for the server's HTTP/2 SETTINGS, all within `timeout`. A connection that
-    /// is refused or times out is `.etcd` (unavailable, timeout); one that is accepted but does not
-    /// answer the HTTP/2 preface with SETTINGS is `.notGRPC`.
+    /// Connects and waits for the server's HTTP/2 SETTINGS, all within `timeout`. A connection
+    /// refused, closed or silent is `.etcd` (unavailable, timeout: try another member); one whose
+    /// peer answers the HTTP/2 preface with something else (`HTTP/1.1 505`) is `.notGRPC`.
     static func connect(
         host: String, port: Int, timeout: Duration, idleTimeout: TimeAmount, group: any EventLoopGroup
     ) async throws(GRPCFailure) -> GRPCRangeConnection {
@@ -109,7 +109,8 @@ final class GRPCRangeConnection: Sendable {
         let headers: HPACKHeaders = [
             ":method": "POST", ":scheme": "http", ":path": path, ":authority": authority,
             "content-type": "application/grpc", "te": "trailers",
-            "grpc-timeout": "\(max(timeout.nanoseconds / 1_000_000, 1))m",
+            // At most eight digits, says the gRPC spec.
+            "grpc-timeout": "\(min(max(timeout.nanoseconds / 1_000_000, 1), 99_999_999))m",
         ]
         let answer = channel.eventLoop.makePromise(of: ByteBuffer.self)
         let timeoutNanoseconds = timeout.nanoseconds

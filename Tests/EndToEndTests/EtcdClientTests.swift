@@ -210,6 +210,30 @@ struct EtcdClientTests {
         }
     }
 
+    /// A member that accepts connections and never answers (hung, or SIGSTOPped) costs one connect
+    /// timeout, and is not taken for a member without gRPC.
+    @Test func aSilentMemberTimesOutAndIsPassedOverForTheNext() async throws {
+        let port = try freePorts(1)[0]
+        let script = #"import socket, sys, time; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); print("ready", flush=True); time.sleep(120)"#
+        let silent = try ChildProcess(["/usr/bin/env", "python3", "-c", script, "\(port)"])
+        defer {
+            silent.wait(timeout: 0)
+            silent.removeFiles()
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !silent.stdout.contains("ready"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let endpoint = "http://127.0.0.1:\(port)"
+        try await Self.withClient(pageSize: 2, endpoints: [endpoint]) { client, cluster in
+            for index in 0..<3 { try cluster.etcdctl(["put", "/s/\(index)", "v\(index)"]) }
+            let started = ContinuousClock.now
+            let listed = try await client.list(prefix: "/s/")
+            #expect(listed.keyValues.map(\.text) == ["v0", "v1", "v2"])
+            #expect(ContinuousClock.now - started >= client.configuration.requestTimeout)
+            #expect(!client.grpc.isKnownNotGRPC(endpoint))
+            #expect(client.grpc.statistics == .init(connections: 1, calls: 2))
+        }
+    }
+
     /// etcd 3.4 pings after each request and swift-nio-http2 says ENHANCE_YOUR_CALM after 200 pings
     /// in 30 s: 300 pages must not ride one connection.
     @Test func aListOfThreeHundredPagesOutlivesThePingLimit() async throws {
