@@ -4,12 +4,16 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// A client of etcd's v3 JSON gateway (grpc-gateway over HTTP/1.1) with AsyncHTTPClient.
+/// A client of etcd's v3 JSON gateway (grpc-gateway over HTTP/1.1) with AsyncHTTPClient, with
+/// list pages over native gRPC (`rangeOverGRPC`).
 ///
-/// The gateway rather than gRPC: etcd 3.4's server pings after every request it receives, and
-/// swift-nio-http2 closes a connection after 200 pings in 30 s, killing every ~198th call (see
-/// `shared/research/etcd-registry.md`). This module is apart from `ServiceRegistry` so the HTTP
-/// stack (NIO SSL, HTTP/2) never reaches the core or the tests that do not need it.
+/// The gateway for everything but list pages: etcd 3.4's server pings after every request it
+/// receives, and swift-nio-http2 closes a connection after 200 pings in 30 s, killing every ~198th
+/// call on a long-lived connection (see `shared/research/etcd-registry.md`). List pages are the
+/// exception: serving them as JSON costs etcd seven times the CPU of protobuf, so they go over
+/// short-lived gRPC connections (`GRPCRangeConnections`). This module is apart from
+/// `ServiceRegistry` so the HTTP stack (NIO SSL, HTTP/2) never reaches the core or the tests that
+/// do not need it.
 ///
 /// Every unary call has a short timeout and is retried on the next member when a member is
 /// unreachable, times out, or has no leader; what etcd refuses is thrown at once.
@@ -23,6 +27,9 @@ public final class EtcdClient: Sendable {
         public var pageSize = 2000
         /// How long one member may take to answer a page of a list (a few megabytes).
         public var pageTimeout: Duration = .seconds(10)
+        /// List pages over etcd's native gRPC (`KV/Range`) rather than the JSON gateway: the
+        /// gateway's JSON and base64 cost etcd about seven times the CPU for the same keys.
+        public var listsOverGRPC = true
 
         public init() {}
     }
@@ -30,6 +37,7 @@ public final class EtcdClient: Sendable {
     let endpoints: EtcdEndpoints
     public let configuration: Configuration
     let http: HTTPClient
+    let grpc: GRPCRangeConnections
     let logger: Logger
 
     /// - Parameter endpoints: member URLs, `http://127.0.0.1:2379`.
@@ -42,12 +50,14 @@ public final class EtcdClient: Sendable {
         http.httpVersion = .http1Only
         http.connectionPool = .init(idleTimeout: .seconds(30))
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+        self.grpc = GRPCRangeConnections(group: HTTPClient.defaultEventLoopGroup)
     }
 
     public var endpointURLs: [String] { endpoints.urls }
 
     /// Closes every connection; call once, when done.
     public func shutdown() async {
+        await grpc.shutdown()
         try? await http.shutdown()
     }
 
@@ -62,7 +72,10 @@ public final class EtcdClient: Sendable {
     /// One page of the keys under `prefix`, from `after` (exclusive) on, at `revision` (0: now).
     public func range(prefix: String, after: String? = nil, limit: Int, revision: Int64 = 0, serializable: Bool = false) async throws(EtcdError) -> EtcdRange {
         let start = after.map { $0 + "\0" } ?? prefix
-        return try await range(key: start, rangeEnd: Self.prefixEnd(prefix), limit: limit, revision: revision, serializable: serializable)
+        guard configuration.listsOverGRPC else {
+            return try await range(key: start, rangeEnd: Self.prefixEnd(prefix), limit: limit, revision: revision, serializable: serializable)
+        }
+        return try await rangeOverGRPC(key: start, rangeEnd: Self.prefixEnd(prefix), limit: limit, revision: revision, serializable: serializable)
     }
 
     /// Every key under `prefix`, page by page, all read at the revision of the first page: one
@@ -79,11 +92,19 @@ public final class EtcdClient: Sendable {
     }
 
     func range(key: String, rangeEnd: String?, limit: Int?, revision: Int64?, serializable: Bool) async throws(EtcdError) -> EtcdRange {
-        let request = WireRangeRequest(
-            key: Base64.encode(key), rangeEnd: rangeEnd.map(Base64.encode), limit: limit,
-            revision: revision.flatMap { $0 > 0 ? WireInt($0) : nil }, serializable: serializable ? true : nil)
+        let request = Self.gatewayRangeRequest(key: key, rangeEnd: rangeEnd, limit: limit, revision: revision, serializable: serializable)
         // A page of a list is megabytes: more time than one small request, and read by a scanner.
         let data = try await callData("/v3/kv/range", request, timeout: limit == nil ? nil : configuration.pageTimeout)
+        return try Self.gatewayRange(data)
+    }
+
+    static func gatewayRangeRequest(key: String, rangeEnd: String?, limit: Int?, revision: Int64?, serializable: Bool) -> WireRangeRequest {
+        WireRangeRequest(
+            key: Base64.encode(key), rangeEnd: rangeEnd.map(Base64.encode), limit: limit,
+            revision: revision.flatMap { $0 > 0 ? WireInt($0) : nil }, serializable: serializable ? true : nil)
+    }
+
+    static func gatewayRange(_ data: Data) throws(EtcdError) -> EtcdRange {
         if let range = RangeScanner.range(in: data) { return range }
         let response: WireRangeResponse = try Self.decode(data)
         return EtcdRange(
@@ -163,27 +184,38 @@ public final class EtcdClient: Sendable {
 
     /// `call`'s answer as it came, for a reader of its own (`RangeScanner`).
     func callData<Body: Encodable>(_ path: String, _ body: Body, timeout: Duration? = nil) async throws(EtcdError) -> Data {
-        let bytes: Data
-        do { bytes = try WireCoding.encoder().encode(body) } catch {
+        let bytes = try Self.encode(body)
+        return try await withFailover { endpoint throws(EtcdError) in
+            try await onceData(endpoint + path, body: bytes, timeout: timeout ?? configuration.requestTimeout)
+        }
+    }
+
+    static func encode<Body: Encodable>(_ body: Body) throws(EtcdError) -> Data {
+        do { return try WireCoding.encoder().encode(body) } catch {
             throw EtcdError(.rejected, "cannot encode the request: \(error)")
         }
+    }
+
+    /// Runs `attempt` on the preferred member, moving to the next on a retryable failure, until
+    /// one answers or the retry budget is spent.
+    func withFailover<T>(_ attempt: (String) async throws(EtcdError) -> T) async throws(EtcdError) -> T {
         let deadline = ContinuousClock.now + configuration.retryBudget
-        var attempt = 0
+        var attempts = 0
         while true {
             let endpoint = endpoints.current
             do {
-                return try await onceData(endpoint + path, body: bytes, timeout: timeout ?? configuration.requestTimeout)
+                return try await attempt(endpoint)
             } catch {
                 var error = error
                 error.endpoint = endpoint
                 guard error.isRetryable else { throw error }
                 endpoints.failed(endpoint)
-                attempt += 1
+                attempts += 1
                 if ContinuousClock.now >= deadline || Task.isCancelled { throw error }
                 logger.debug("\(error); trying \(endpoints.current)")
                 // Each member once without a pause, then back off a little.
-                if attempt >= endpoints.urls.count {
-                    try? await Task.sleep(for: .milliseconds(min(50 * attempt, 500)))
+                if attempts >= endpoints.urls.count {
+                    try? await Task.sleep(for: .milliseconds(min(50 * attempts, 500)))
                 }
             }
         }
@@ -201,7 +233,7 @@ public final class EtcdClient: Sendable {
         }
     }
 
-    private func onceData(_ url: String, body: Data, timeout: Duration) async throws(EtcdError) -> Data {
+    func onceData(_ url: String, body: Data, timeout: Duration) async throws(EtcdError) -> Data {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -56,6 +56,266 @@ struct EtcdClientTests {
         }
     }
 
+    /// A client of `cluster` whose list pages go through the JSON gateway: what gRPC is checked against.
+    static func gatewayClient(_ cluster: EtcdCluster) -> EtcdClient {
+        var configuration = EtcdClient.Configuration()
+        configuration.listsOverGRPC = false
+        return EtcdClient(endpoints: [cluster.members[0].clientURL], configuration: configuration)
+    }
+
+    /// Every page of `prefix` at `revision`, `limit` keys a page, with `between` run after the first.
+    static func pages(_ client: EtcdClient, _ prefix: String, limit: Int, revision: Int64, between: () async throws -> Void = {}) async throws -> [EtcdKeyValue] {
+        var page = try await client.range(prefix: prefix, limit: limit, revision: revision)
+        var all = page.keyValues
+        try await between()
+        while page.more, let last = all.last?.key {
+            page = try await client.range(prefix: prefix, after: last, limit: limit, revision: revision)
+            #expect(page.revision >= revision)
+            all += page.keyValues
+        }
+        return all
+    }
+
+    @Test func listPagesOverGRPCHoldWhatTheGatewayHoldsAtThePinnedRevision() async throws {
+        try await Self.withClient(pageSize: 4) { client, cluster in
+            let gateway = Self.gatewayClient(cluster)
+            do {
+                try await Self.checkPagesAgainstGateway(client, gateway)
+                await gateway.shutdown()
+            } catch {
+                await gateway.shutdown()
+                throw error
+            }
+        }
+    }
+
+    static func checkPagesAgainstGateway(_ client: EtcdClient, _ gateway: EtcdClient) async throws {
+        try await client.put("/g/binary", value: [0x00, 0xff, 0x00, 0x80, 0x7f, 0xff])
+        try await client.put("/g/empty", value: [])
+        for index in 0..<10 { try await client.put("/g/key-\(index)", value: Array(#"{"index":\#(index)}"#.utf8)) }
+        try await client.put("/g/key-3", value: Array("rewritten".utf8))
+        try await client.put("/g/key-3", value: Array("again".utf8))
+        try await client.put("/h/outside", value: [1])
+        let pinned = try await client.get("/g/key-0").revision
+
+        let overGRPC = try await Self.pages(client, "/g/", limit: 4, revision: pinned) {
+            // After page one: the deleted key must still be in a later page, read at `pinned`.
+            #expect(try await client.delete("/g/key-8") == 1)
+            try await client.put("/g/key-9", value: [9])
+        }
+        let overGateway = try await Self.pages(gateway, "/g/", limit: 4, revision: pinned)
+        #expect(overGRPC.count == 12)
+        #expect(overGRPC == overGateway)
+        #expect(overGRPC.map(\.key).contains("/g/key-8"))
+        #expect(overGRPC.first { $0.key == "/g/key-9" }?.text == #"{"index":9}"#)
+
+        // Keys, values and revisions are those the gateway's own reads report.
+        let byKey = Dictionary(uniqueKeysWithValues: overGRPC.map { ($0.key, $0) })
+        #expect(byKey["/g/binary"]?.value == [0x00, 0xff, 0x00, 0x80, 0x7f, 0xff])
+        #expect(byKey["/g/empty"]?.value == [])
+        let (rewritten, _) = try await client.get("/g/key-3")
+        #expect(byKey["/g/key-3"] == rewritten)
+        #expect(rewritten?.version == 3 && rewritten?.createRevision != rewritten?.modRevision)
+        let (binary, _) = try await client.get("/g/binary")
+        #expect(byKey["/g/binary"] == binary)
+
+        // A list (pages of 4 at the first page's revision) now: key-8 gone, key-9 rewritten.
+        let listed = try await client.list(prefix: "/g/")
+        #expect(listed.keyValues.count == 11 && !listed.keyValues.map(\.key).contains("/g/key-8"))
+        #expect(listed.keyValues == (try await gateway.list(prefix: "/g/")).keyValues)
+        #expect(listed.keyValues.first { $0.key == "/g/key-9" }?.value == [9])
+        // Pages of 4: 3 pinned, then 3 of the list, all over gRPC; none over the gateway client's.
+        #expect(client.grpc.statistics == .init(connections: 1, calls: 6))
+        #expect(gateway.grpc.statistics == .init())
+    }
+
+    @Test func aListPageAtACompactedRevisionSaysCompacted() async throws {
+        try await Self.withClient { client, _ in
+            let first = try await client.put("/c/a", value: [1])
+            let last = try await client.put("/c/a", value: [2])
+            try await client.compact(revision: last)
+            do {
+                _ = try await client.range(prefix: "/c/", limit: 10, revision: first)
+                Issue.record("a range at a compacted revision succeeded")
+            } catch let error as EtcdError {
+                #expect(error.code == .compacted, "\(error)")
+                #expect(error.grpcCode == 11 && error.endpoint != nil, "\(error)")
+            }
+            // The connection that carried the error still serves the next page.
+            #expect(try await client.range(prefix: "/c/", limit: 10, revision: last).keyValues.first?.value == [2])
+            #expect(client.grpc.statistics == .init(connections: 1, calls: 2))
+        }
+    }
+
+    @Test func aListPassesOverADeadMemberForTheNextOverGRPC() async throws {
+        let dead = try freePorts(1)[0]
+        try await Self.withClient(pageSize: 2, endpoints: ["http://127.0.0.1:\(dead)"]) { client, _ in
+            for index in 0..<5 { try await client.put("/d/\(index)", value: [UInt8(index)]) }
+            let listed = try await client.list(prefix: "/d/")
+            #expect(listed.keyValues.map(\.value) == (0..<5).map { [UInt8($0)] })
+            // The refused connect is no call; the three pages went over gRPC to the live member.
+            #expect(client.grpc.statistics == .init(connections: 1, calls: 3))
+        }
+    }
+
+    /// An HTTP/1.1-only reverse proxy of the gateway, in Python: it answers the HTTP/2 preface with
+    /// `HTTP/1.1 505`.
+    static let http1Proxy = #"""
+        import http.server, sys, urllib.request, urllib.error
+        target = sys.argv[1]
+        class Proxy(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                request = urllib.request.Request(target + self.path, data=body, headers={"Content-Type": "application/json"})
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as answer: status, data = answer.status, answer.read()
+                except urllib.error.HTTPError as error: status, data = error.code, error.read()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            def log_message(self, *arguments): pass
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Proxy)
+        print("ready", flush=True)
+        server.serve_forever()
+        """#
+
+    @Test func aMemberThatDoesNotSpeakHTTP2IsListedThroughTheGateway() async throws {
+        let cluster = try EtcdCluster(size: 1)
+        defer { cluster.stop() }
+        let port = try freePorts(1)[0]
+        let proxy = try ChildProcess(["/usr/bin/env", "python3", "-c", Self.http1Proxy, cluster.members[0].clientURL, "\(port)"])
+        defer {
+            proxy.wait(timeout: 0)
+            proxy.removeFiles()
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !proxy.stdout.contains("ready"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        var configuration = EtcdClient.Configuration()
+        configuration.pageSize = 2
+        let endpoint = "http://127.0.0.1:\(port)"
+        let client = EtcdClient(endpoints: [endpoint], configuration: configuration)
+        do {
+            for index in 0..<5 { try await client.put("/f/\(index)", value: [UInt8(index)]) }
+            let listed = try await client.list(prefix: "/f/")
+            #expect(listed.keyValues.map(\.value) == (0..<5).map { [UInt8($0)] })
+            #expect(client.grpc.isKnownNotGRPC(endpoint))
+            #expect(client.grpc.statistics == .init())
+            await client.shutdown()
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    /// A member that accepts connections and never answers (hung, or SIGSTOPped) costs one connect
+    /// timeout, and is not taken for a member without gRPC.
+    @Test func aSilentMemberTimesOutAndIsPassedOverForTheNext() async throws {
+        let port = try freePorts(1)[0]
+        let script = #"import socket, sys, time; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); print("ready", flush=True); time.sleep(120)"#
+        let silent = try ChildProcess(["/usr/bin/env", "python3", "-c", script, "\(port)"])
+        defer {
+            silent.wait(timeout: 0)
+            silent.removeFiles()
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !silent.stdout.contains("ready"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let endpoint = "http://127.0.0.1:\(port)"
+        try await Self.withClient(pageSize: 2, endpoints: [endpoint]) { client, cluster in
+            for index in 0..<3 { try cluster.etcdctl(["put", "/s/\(index)", "v\(index)"]) }
+            let started = ContinuousClock.now
+            let listed = try await client.list(prefix: "/s/")
+            #expect(listed.keyValues.map(\.text) == ["v0", "v1", "v2"])
+            #expect(ContinuousClock.now - started >= client.configuration.requestTimeout)
+            #expect(!client.grpc.isKnownNotGRPC(endpoint))
+            #expect(client.grpc.statistics == .init(connections: 1, calls: 2))
+        }
+    }
+
+    /// etcd 3.4 pings after each request and swift-nio-http2 says ENHANCE_YOUR_CALM after 200 pings
+    /// in 30 s: 300 pages must not ride one connection.
+    @Test func aListOfThreeHundredPagesOutlivesThePingLimit() async throws {
+        try await Self.withClient(pageSize: 1) { client, _ in
+            for batch in 0..<3 {
+                let puts = (0..<100).map { EtcdOperation.put(key: "/p/\(String(format: "%03d", batch * 100 + $0))", value: [UInt8($0)]) }
+                #expect(try await client.txn(compare: [], success: puts).succeeded)
+            }
+            let listed = try await client.list(prefix: "/p/")
+            #expect(listed.keyValues.map(\.key) == (0..<300).map { "/p/\(String(format: "%03d", $0))" })
+            // And once more on the same client, in the same 30 s.
+            #expect(try await client.list(prefix: "/p/").keyValues.count == 300)
+            // Over gRPC, on a new connection every 100 calls: 600 calls, 6 connections.
+            let statistics = client.grpc.statistics
+            #expect(statistics.calls == 600 && statistics.connections == 6, "\(statistics)")
+        }
+    }
+
+    @Test func rangeResponsesInProtobufSkipUnknownFieldsAndRejectTruncation() throws {
+        func decode(_ bytes: [UInt8]) throws(EtcdError) -> EtcdRange {
+            let result = bytes.withUnsafeBytes { buffer in Result { () throws(EtcdError) in try RangeProtobuf.response(buffer) } }
+            return try result.get()
+        }
+        var header = ProtobufWriter()
+        header.int64(1, 77)  // cluster_id
+        header.int64(3, 42)  // revision
+        header.tag(9, .fixed32)
+        header.bytes += [1, 2, 3, 4]
+        var keyValue = ProtobufWriter()
+        keyValue.bytes(1, Array("/a".utf8))
+        keyValue.int64(2, 5)
+        keyValue.int64(3, 6)
+        keyValue.int64(4, 2)
+        keyValue.bytes(5, [0x00, 0xff])
+        keyValue.int64(6, -1)  // lease: ten bytes of varint
+        keyValue.tag(20, .fixed64)
+        keyValue.bytes += [0, 0, 0, 0, 0, 0, 0, 0xff]
+        var empty = ProtobufWriter()
+        empty.bytes(1, Array("/b".utf8))
+        var response = ProtobufWriter()
+        response.tag(15, .startGroup)  // a group, with a nested one, of unknown fields
+        response.int64(1, 1)
+        response.tag(2, .startGroup)
+        response.bytes(3, [9, 9])
+        response.tag(2, .endGroup)
+        response.tag(15, .endGroup)
+        response.bytes(1, header.bytes)
+        response.bytes(2, keyValue.bytes)
+        response.bytes(2, empty.bytes)
+        response.bytes(99, Array("unknown".utf8))
+        response.bool(3, true)
+        response.int64(4, 12)  // count
+        let message = response.bytes
+
+        let range = try decode(message)
+        #expect(range.revision == 42 && range.more)
+        #expect(range.keyValues == [
+            EtcdKeyValue(key: "/a", value: [0x00, 0xff], createRevision: 5, modRevision: 6, version: 2),
+            EtcdKeyValue(key: "/b", value: []),
+        ])
+        #expect(try decode([]).keyValues.isEmpty)
+
+        // Every cut of the message either reads as a shorter message or is malformed; never a crash.
+        var malformed = 0
+        for length in 0..<message.count {
+            do { _ = try decode(Array(message[..<length])) } catch {
+                #expect(error.code == .malformedResponse)
+                malformed += 1
+            }
+        }
+        #expect(malformed > message.count / 2)
+        // A length beyond the buffer, a varint without end, a stray end of group, wire type 7.
+        for bad: [UInt8] in [[0x12, 0x05, 0x0a, 0x01], [0x18, 0xff, 0xff], [0x0c], [0x0f, 0x00], [0x20] + Array(repeating: 0xff, count: 11)] {
+            #expect(throws: EtcdError.self) { try decode(bad) }
+        }
+        // A known field with the wrong wire type.
+        #expect(throws: EtcdError.self) { try decode([0x1d, 1, 0, 0, 0]) }
+
+        #expect("etcdserver: mvcc: required revision has been compacted%2C 100%".removingPercentEncodingLeniently
+            == "etcdserver: mvcc: required revision has been compacted, 100%")
+    }
+
     @Test func txnSwapsOnlyFromTheRevisionItRead() async throws {
         try await Self.withClient { client, _ in
             let created = try await client.txn(compare: [.absent("/k")], success: [.put(key: "/k", value: [1])])
