@@ -56,9 +56,8 @@ public final class EtcdSource: Sendable {
                         let objects = relist.take(values)
                         store.stage(objects.map { .upsert($0) })
                         // Derived now, while later pages are fetched: Services come last in
-                        // key order, after their slices, so each is derived about once. The
-                        // serial is taken once the list is whole.
-                        _ = store.commit(serial: store.snapshot.serial)
+                        // key order, after their slices, so each is derived about once.
+                        store.deriveStaged()
                     }
                     store.stage([.synced])
                     store.commitWhole()

@@ -217,6 +217,15 @@ private final class HTTP2Handshake: ChannelInboundHandler, RemovableChannelHandl
         }
         context.fireChannelInactive()
     }
+
+    /// A connect that fails (refused, timed out) never makes the channel active, so only this
+    /// is called; the promise must not be dropped unfulfilled.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if !settled {
+            settled = true
+            promise.fail(GRPCFailure.etcd(EtcdError(.unavailable, "the connection closed before the HTTP/2 SETTINGS")))
+        }
+    }
 }
 
 /// One unary call on its own stream: sends the request headers and body, collects the answer's
@@ -339,6 +348,15 @@ private final class GRPCUnaryCall: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         finish(context: context, .failure(GRPCFailure.etcd(EtcdError(.unavailable, "\(error)"))))
+    }
+
+    /// A stream torn down before it was ever active still answers its caller.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        guard !finished else { return }
+        finished = true
+        timer?.cancel()
+        collected = nil
+        answer.fail(GRPCFailure.etcd(EtcdError(.unavailable, "the stream closed before its answer")))
     }
 }
 

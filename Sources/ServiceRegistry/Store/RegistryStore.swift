@@ -148,9 +148,19 @@ public struct RegistryStore: Sendable {
         return RegistryUpdate(snapshot: snapshot, change: change)
     }
 
+    /// Derives the Services the staged events touched, without publishing: a load staged in steps
+    /// (an etcd list, page by page) derives as it goes, and `commitWhole` publishes once at the
+    /// end. A snapshot published between steps would share the store's tables and make every
+    /// later step copy the paths it changes. What changed is not reported: nothing saw it before.
+    public mutating func deriveStaged() {
+        let change = staged
+        staged = RegistryChange()
+        stagedMoves = false
+        for key in change.services.sorted() { derive(key) }
+    }
+
     /// Derives what is staged and publishes the snapshot under a new serial, whatever changed: the
-    /// end of a load staged and committed in steps (an etcd list, page by page, each step
-    /// committed under the serial the store had), whose serial is taken once, when it is whole.
+    /// end of a load staged in steps (see `deriveStaged`), whose serial is taken once, when it is whole.
     public mutating func commitWhole(serial: UInt32? = nil) {
         let previous = snapshot.serial
         _ = commit(serial: previous)
