@@ -4,7 +4,7 @@ typealias DecodedObject = RegistryObject
 /// One valid object as a source delivers it: what it is, where it came from, and its content,
 /// reduced to what DNS and the service environment need.
 public struct RegistryObject: Sendable {
-    enum Content: Hashable, Sendable {
+    indirect enum Content: Hashable, Sendable {
         case service(ServiceDraft)
         /// An EndpointSlice, attached to the Service its `kubernetes.io/service-name` label names.
         case endpointSlice(serviceName: String, group: EndpointGroup)
