@@ -37,7 +37,7 @@ public final class Catalog: Sendable {
         var published = PublishedEndpointIndex()
         var reverse = ReverseIndex(domain: configuration.domain)
         var external = ExternalServiceIndex()
-        for service in snapshot.servicesInAnyOrder {
+        snapshot.forEachService { service in
             let key = ServiceKey(service)
             let endpoints = published.set(service, key: key, in: snapshot)
             reverse.add(reverse.contributions(of: service, key: key, endpoints: endpoints))

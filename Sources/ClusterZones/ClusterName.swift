@@ -118,7 +118,7 @@ struct PublishedEndpointIndex: Sendable {
     init() {}
 
     init(snapshot: RegistrySnapshot) {
-        for service in snapshot.servicesInAnyOrder { set(service, key: ServiceKey(service), in: snapshot) }
+        snapshot.forEachService { set($0, key: ServiceKey($0), in: snapshot) }
     }
 
     /// Works out one Service's endpoints again from `snapshot` (none once it is gone).

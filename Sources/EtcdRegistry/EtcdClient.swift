@@ -23,8 +23,11 @@ public final class EtcdClient: Sendable {
         public var requestTimeout: Duration = .seconds(1)
         /// How long a call keeps trying members before it gives up.
         public var retryBudget: Duration = .seconds(10)
-        /// Keys a list page holds.
-        public var pageSize = 2000
+        /// Keys a list page holds. Large: etcd 3.4 walks the index of every key left in the range
+        /// for each page before cutting it at the limit (and counts them), so 121k keys in pages of
+        /// 2000 cost etcd 1.87 s of CPU, in pages of 10,000 0.75 s, in one range 0.6 s. A page of
+        /// 10,000 small objects is a few megabytes, still decoded while the next is fetched.
+        public var pageSize = 10_000
         /// How long one member may take to answer a page of a list (a few megabytes).
         public var pageTimeout: Duration = .seconds(10)
         /// List pages over etcd's native gRPC (`KV/Range`) rather than the JSON gateway: the

@@ -151,7 +151,9 @@ public final class EtcdSource: Sendable {
     }
 
     private func decodeInParallel(_ keyValues: [EtcdKeyValue]) async -> [(key: String, decoded: Decoded)] {
-        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, keyValues.count / 256))
+        // Batches of at most 1000 values whatever the page size: a batch is parsed as one
+        // document, and a larger one costs more per value (its buffers are mapped afresh).
+        let parts = max(1, min(max(ProcessInfo.processInfo.activeProcessorCount, (keyValues.count + 999) / 1000), keyValues.count / 256))
         let size = (keyValues.count + parts - 1) / max(parts, 1)
         return await withTaskGroup(of: (Int, [(key: String, decoded: Decoded)]).self) { group in
             for part in 0..<parts {
