@@ -175,7 +175,7 @@ public final class EtcdSource: Sendable {
     func decode(_ keyValues: [EtcdKeyValue]) -> [Decoded] {
         var results = [Decoded?](repeating: nil, count: keyValues.count)
         var pending: [(index: Int, reference: ObjectReference)] = []
-        var texts: [(source: String, json: String)] = []
+        var texts: [(source: String, json: [UInt8])] = []
         for (index, keyValue) in keyValues.enumerated() {
             guard let reference = layout.object(at: keyValue.key) else {
                 results[index] = .outside
@@ -189,7 +189,7 @@ public final class EtcdSource: Sendable {
                 continue
             }
             pending.append((index, reference))
-            texts.append(("etcd:" + keyValue.key, keyValue.text))
+            texts.append(("etcd:" + keyValue.key, keyValue.value))
         }
         for (position, outcome) in StoredObjectDecoding.decode(texts).enumerated() {
             results[pending[position].index] = checked(outcome, reference: pending[position].reference, source: texts[position].source)

@@ -33,4 +33,9 @@ import Testing
     func aStoredValueMentioningApiVersionIsFoundByBytes(json: String, mentions: Bool) {
         #expect(StoredObjectDecoding.mentionsAPIVersion(json) == mentions, "\(json)")
     }
+
+    @Test(arguments: [("http", true), ("web-1", true), ("h2c", true), ("a-b-c", true), ("a--b", false), ("80", false), ("-http", false), ("http-", false), ("abcdefghijklmno", true), ("abcdefghijklmnop", false), ("Http", false), ("", false)])
+    func ianaServiceNamesHaveALetterAndNoDoubleHyphen(name: String, valid: Bool) {
+        #expect(NameRules.isIANAServiceName(name) == valid, "\(name)")
+    }
 }

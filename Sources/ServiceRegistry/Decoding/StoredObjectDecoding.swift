@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Decodes one object stored as JSON outside any file: a value in etcd, as kube-apiserver writes it
 /// with `--storage-media-type=application/json`. The same parser and per-kind validation as
 /// manifests, so an object is accepted from etcd exactly when `clusterdns check` accepts it.
@@ -47,22 +55,34 @@ public enum StoredObjectDecoding {
     /// item may leave out but a stored object may not) is decoded alone; so is every value of a
     /// batch that is not valid JSON as a whole.
     public static func decode(_ values: [(source: String, json: String)]) -> [Outcome] {
-        guard values.count > 1 else { return values.map { decode(json: $0.json, source: $0.source) } }
-        var text = "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n"
-        text.reserveCapacity(values.reduce(64) { $0 + $1.json.utf8.count + 2 })
+        decode(values.map { (source: $0.source, json: Array($0.json.utf8)) })
+    }
+
+    /// `decode(_:)` of values as they are stored: bytes, copied once into the batch.
+    public static func decode(_ values: [(source: String, json: [UInt8])]) -> [Outcome] {
+        func decodedAlone(_ index: Int) -> Outcome {
+            decode(json: String(decoding: values[index].json, as: UTF8.self), source: values[index].source)
+        }
+        guard values.count > 1 else { return values.indices.map(decodedAlone) }
+        var text = Array("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n".utf8)
+        text.reserveCapacity(values.reduce(64) { $0 + $1.json.count + 2 })
         var alone = Set<Int>()
         for (index, value) in values.enumerated() {
-            // Raw line breaks in JSON are only ever whitespace between tokens.
-            let json = value.json.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D })
-                ? String(value.json.map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 }) : value.json
-            if !mentionsAPIVersion(json) { alone.insert(index) }
-            text += json.isEmpty ? "null" : json
-            text += index == values.count - 1 ? "\n" : ",\n"
+            // A value on several lines would shift the lines that say which value is which (never
+            // kube-apiserver's compact JSON), and one without apiVersion is no stored object;
+            // each is decoded alone, and holds its place in the batch with a null.
+            if value.json.isEmpty || spansLines(value.json) || !mentionsAPIVersion(value.json) {
+                alone.insert(index)
+                text += "null".utf8
+            } else {
+                text += value.json
+            }
+            text += index == values.count - 1 ? "\n".utf8 : ",\n".utf8
         }
-        text += "]}"
+        text += "]}".utf8
         let batch = "stored values"
-        guard case .success(let document) = JSONComposer.document(in: text) else {
-            return values.map { decode(json: $0.json, source: $0.source) }
+        guard case .success(let document) = JSONComposer.document(in: String(decoding: text, as: UTF8.self)) else {
+            return values.indices.map(decodedAlone)
         }
         var decoder = ObjectDecoder()
         decoder.decode(document: document, file: batch)
@@ -77,7 +97,7 @@ public enum StoredObjectDecoding {
         for error in decoder.errors + decoder.objects.duplicateErrors {
             guard let index = index(of: error.location) else {
                 // An error the batch cannot place: trust none of it.
-                return values.map { decode(json: $0.json, source: $0.source) }
+                return values.indices.map(decodedAlone)
             }
             if error.isWarning {
                 var error = error
@@ -90,13 +110,13 @@ public enum StoredObjectDecoding {
         var objects = [RegistryObject?](repeating: nil, count: values.count)
         for object in decoder.takeObjects().objects {
             guard let index = index(of: object.location) else {
-                return values.map { decode(json: $0.json, source: $0.source) }
+                return values.indices.map(decodedAlone)
             }
             if objects[index] != nil { alone.insert(index) }
             objects[index] = object.relocated(to: SourceLocation(file: values[index].source))
         }
         return values.indices.map { index in
-            if alone.contains(index) { return decode(json: values[index].json, source: values[index].source) }
+            if alone.contains(index) { return decodedAlone(index) }
             guard let object = objects[index] else { return .ignored }
             return .object(object, warnings: warnings[index])
         }
@@ -104,20 +124,33 @@ public enum StoredObjectDecoding {
 
     private static let apiVersionKey = Array("\"apiVersion\"".utf8)
 
-    /// Whether the text holds `"apiVersion"`, searched as bytes: `StringProtocol.contains` goes
-    /// through Foundation's locale-aware search on Linux, and a list asks it of every value.
+    /// Whether the text holds `"apiVersion"`: searched as bytes, not with `contains`, which on
+    /// Linux is Foundation's locale-aware search; a list asks it of every value.
     static func mentionsAPIVersion(_ json: String) -> Bool {
-        let needle = apiVersionKey
-        return json.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard bytes.count >= needle.count else { return false }
-            var start = 0
-            let last = bytes.count - needle.count
-            while start <= last {
-                guard let quote = bytes[start...last].firstIndex(of: needle[0]) else { return false }
-                if bytes[quote..<quote + needle.count].elementsEqual(needle) { return true }
-                start = quote + 1
+        mentionsAPIVersion(Array(json.utf8))
+    }
+
+    static func mentionsAPIVersion(_ json: [UInt8]) -> Bool {
+        json.withUnsafeBytes { haystack in
+            apiVersionKey.withUnsafeBytes { needle in
+                guard let haystackStart = haystack.baseAddress, let needleStart = needle.baseAddress else { return false }
+                // memchr to each quote, memcmp there (Glibc's module leaves out GNU's memmem).
+                var offset = 0
+                while haystack.count - offset >= needle.count {
+                    guard let quote = memchr(haystackStart + offset, Int32(needle[0]), haystack.count - offset - needle.count + 1) else { return false }
+                    if memcmp(quote, needleStart, needle.count) == 0 { return true }
+                    offset = UnsafeRawPointer(quote) - haystackStart + 1
+                }
+                return false
             }
-            return false
-        } ?? json.contains("\"apiVersion\"")
+        }
+    }
+
+    /// Whether the value holds a line break (`memchr`: values are megabytes a page).
+    static func spansLines(_ json: [UInt8]) -> Bool {
+        json.withUnsafeBytes { bytes in
+            guard let start = bytes.baseAddress else { return false }
+            return memchr(start, 0x0A, bytes.count) != nil || memchr(start, 0x0D, bytes.count) != nil
+        }
     }
 }

@@ -31,9 +31,10 @@ enum NameRules {
     /// IANA service name (a named `targetPort` or container port): at most 15 characters of
     /// `[a-z0-9-]`, at least one letter, no leading, trailing or double hyphen.
     static func isIANAServiceName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
+        let bytes = name.utf8
         guard !bytes.isEmpty, bytes.count <= 15, isRFC1123Label(name) else { return false }
-        return bytes.contains(where: isLowerLetter) && !name.contains("--")
+        // Bytes, not `contains("--")`: on Linux that is Foundation's locale-aware search.
+        return bytes.contains(where: isLowerLetter) && !zip(bytes, bytes.dropFirst()).contains { $0 == UInt8(ascii: "-") && $1 == UInt8(ascii: "-") }
     }
 
     static let rfc1123Expectation = "a lower-case RFC 1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters"
