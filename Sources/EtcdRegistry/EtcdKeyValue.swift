@@ -26,6 +26,9 @@ public struct EtcdRange: Sendable {
     public var revision: Int64
     /// More keys match than the limit let through.
     public var more: Bool
+    /// How many keys the whole range holds at `revision`, this page's and the rest; 0 when the
+    /// answer did not say (the gateway's reader leaves it out).
+    public var count: Int = 0
 }
 
 /// A compare of a transaction: the key's mod_revision (or create_revision, 0 for "absent") must equal a value.

@@ -52,8 +52,8 @@ public final class EtcdSource: Sendable {
                     // next pages are fetched and decoded; it is served only once complete.
                     var store = RegistryStore(options: options)
                     var relist = state.beginRelist()
-                    let range = try await listDecoded { values in
-                        let objects = relist.take(values)
+                    let range = try await listDecoded { values, total in
+                        let objects = relist.take(values, expecting: total)
                         store.stage(objects.map { .upsert($0) })
                         // Derived now, while later pages are fetched: Services come last in
                         // key order, after their slices, so each is derived about once.
@@ -70,7 +70,7 @@ public final class EtcdSource: Sendable {
                 } else {
                     var relist = state.beginRelist()
                     var objects: [RegistryObject] = []
-                    let range = try await listDecoded { objects += relist.take($0) }
+                    let range = try await listDecoded { objects += relist.take($0, expecting: $1) }
                     state.finish(relist)
                     state.revision = range.revision
                     logger.info("listed \(layout.watchPrefix) again at revision \(range.revision) (\(range.count) keys)")
@@ -119,32 +119,38 @@ public final class EtcdSource: Sendable {
     /// and handed to `take` in key order. Three things overlap: the next page is fetched while
     /// this one's values are decoded (on as many tasks as there are cores), and the page before
     /// is handed over meanwhile: a 50k-Service cluster is 120k values to check and stage.
-    func listDecoded(_ take: ([(key: String, decoded: Decoded)]) -> Void) async throws -> (count: Int, revision: Int64) {
+    /// `take` is also told how many keys the whole list holds (0 when etcd did not say).
+    func listDecoded(_ take: ([(key: String, decoded: Decoded)], _ total: Int) -> Void) async throws -> (count: Int, revision: Int64) {
         let prefix = layout.watchPrefix
         let pageSize = client.configuration.pageSize
         let client = self.client
-        var next = Task { try await client.range(prefix: prefix, limit: pageSize) }
+        // A small first page: nothing else can start before it is in.
+        var next = Task { try await client.range(prefix: prefix, limit: min(pageSize, 1000)) }
         var decoding: Task<[(key: String, decoded: Decoded)], Never>?
         defer {
             next.cancel()
             decoding?.cancel()
         }
         var count = 0
+        var total = 0
         var revision: Int64 = 0
         while true {
             let page = try await next.value
-            if revision == 0 { revision = page.revision }
+            if revision == 0 {
+                revision = page.revision
+                total = page.count
+            }
             if page.more, let last = page.keyValues.last?.key {
                 let at = revision
                 next = Task { try await client.range(prefix: prefix, after: last, limit: pageSize, revision: at) }
             }
             count += page.keyValues.count
             let decodingPage = Task { await self.decodeInParallel(page.keyValues) }
-            if let previous = decoding { take(await previous.value) }
+            if let previous = decoding { take(await previous.value, total) }
             decoding = decodingPage
             if !page.more {
                 decoding = nil
-                take(await decodingPage.value)
+                take(await decodingPage.value, total)
                 return (count, revision)
             }
         }
@@ -242,7 +248,10 @@ public final class EtcdSource: Sendable {
 
             /// The objects a page of a list gives: every good value, and for a bad one its key's
             /// last good version.
-            mutating func take(_ values: [(key: String, decoded: Decoded)]) -> [RegistryObject] {
+            mutating func take(_ values: [(key: String, decoded: Decoded)], expecting total: Int) -> [RegistryObject] {
+                // Sized once for the whole list: growing it rehashed every key held so far, half
+                // of what this costs.
+                if good.isEmpty, total > 0 { good.reserveCapacity(total) }
                 var objects: [RegistryObject] = []
                 objects.reserveCapacity(values.count)
                 for (key, decoded) in values {

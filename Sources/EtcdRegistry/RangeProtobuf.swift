@@ -8,7 +8,7 @@ enum RangeProtobuf {
     // RangeRequest
     static let requestKey = 1, requestRangeEnd = 2, requestLimit = 3, requestRevision = 4, requestSerializable = 7
     // RangeResponse
-    static let responseHeader = 1, responseKeyValues = 2, responseMore = 3
+    static let responseHeader = 1, responseKeyValues = 2, responseMore = 3, responseCount = 4
     // ResponseHeader
     static let headerRevision = 3
     // mvccpb.KeyValue
@@ -45,7 +45,9 @@ enum RangeProtobuf {
                 range.keyValues.append(try keyValue(&message))
             case (responseMore, .varint):
                 range.more = try reader.varint() != 0
-            case (responseHeader, _), (responseKeyValues, _), (responseMore, _):
+            case (responseCount, .varint):
+                range.count = Int(clamping: Int64(bitPattern: try reader.varint()))
+            case (responseHeader, _), (responseKeyValues, _), (responseMore, _), (responseCount, _):
                 throw ProtobufReader.malformed("field \(field) of a RangeResponse has wire type \(wireType)")
             default:
                 try reader.skip(wireType, field: field)

@@ -127,6 +127,8 @@ struct EtcdClientTests {
         // Pages of 4: 3 pinned, then 3 of the list, all over gRPC; none over the gateway client's.
         #expect(client.grpc.statistics == .init(connections: 1, calls: 6))
         #expect(gateway.grpc.statistics == .init())
+        // A page says how many keys the whole range holds, which a list sizes its tables by.
+        #expect(try await client.range(prefix: "/g/", limit: 4, revision: pinned).count == 12)
     }
 
     @Test func aListPageAtACompactedRevisionSaysCompacted() async throws {
