@@ -95,9 +95,17 @@ struct DecodedObjects {
     private(set) var duplicateErrors: [RegistryError] = []
     private var firstSeen: [RegistryObjectKey: SourceLocation] = [:]
 
+    /// Room for `count` objects, when a decoder knows how many it will read.
+    mutating func reserveCapacity(_ count: Int) {
+        objects.reserveCapacity(count)
+        firstSeen.reserveCapacity(count)
+    }
+
     mutating func add(_ object: RegistryObject) {
         let key = object.key
-        if let first = firstSeen[key] {
+        // One hash of the key for the common case, an object seen once.
+        if let first = firstSeen.updateValue(object.location, forKey: key) {
+            firstSeen[key] = first
             duplicateErrors.append(RegistryError(
                 code: .duplicateObject,
                 reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
@@ -106,7 +114,6 @@ struct DecodedObjects {
             ))
             return
         }
-        firstSeen[key] = object.location
         objects.append(object)
     }
 

@@ -17,6 +17,11 @@ struct ObjectDecoder {
 
     init() {}
 
+    /// Room for `count` objects, when the caller knows how many the documents hold.
+    mutating func reserveObjects(_ count: Int) {
+        objects.reserveCapacity(count)
+    }
+
     /// Hands the decoded objects over, leaving none, so the builder holds the only copy.
     /// The valid objects decoded so far, handed over; duplicates of them are still found.
     mutating func drainObjects() -> [RegistryObject] {

@@ -131,8 +131,9 @@ enum ServiceDecoder {
     private static func readPorts(_ spec: ManifestNode?, type: ServiceType, reader: ObjectReader) -> [ServicePort] {
         let items = reader.sequence(spec?["ports"], field: "spec.ports")
         var ports: [ServicePort] = []
-        var names: Set<String> = []
-        var numbers: Set<String> = []
+        // Arrays, not sets: a Service has a few ports, and every Service is read at start.
+        var names: [String] = []
+        var numbers: [(port: Int, protocol: PortProtocol)] = []
         for (index, item) in items.enumerated() {
             func field() -> String { "spec.ports[\(index)]" }
             guard reader.mapping(item, field: field()) != nil else { continue }
@@ -144,14 +145,21 @@ enum ServiceDecoder {
                 if items.count > 1 {
                     reader.warn(.missingField, "required field is missing (the API server requires a name on every port of a Service with more than one); served without an SRV record for this port", field: "\(field()).name", node: item)
                 }
-            } else if reader.checkName(name, field: "\(field()).name", node: nameNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation),
-                      !names.insert(name).inserted {
-                reader.fail(.invalidValue, "duplicate port name \"\(name)\"", field: "\(field()).name", node: nameNode)
+            } else if reader.checkName(name, field: "\(field()).name", node: nameNode, rule: NameRules.isRFC1123Label, expected: NameRules.rfc1123Expectation) {
+                if names.contains(name) {
+                    reader.fail(.invalidValue, "duplicate port name \"\(name)\"", field: "\(field()).name", node: nameNode)
+                } else {
+                    names.append(name)
+                }
             }
             let portProtocol = reader.portProtocol(item["protocol"], field: "\(field()).protocol")
             let port = reader.port(item["port"], field: "\(field()).port", parent: item)
-            if let port, let portProtocol, !numbers.insert("\(port)/\(portProtocol.rawValue)").inserted {
-                reader.fail(.invalidValue, "duplicate port \(port)/\(portProtocol.rawValue)", field: "\(field()).port", node: item["port"])
+            if let port, let portProtocol {
+                if numbers.contains(where: { $0.port == port && $0.protocol == portProtocol }) {
+                    reader.fail(.invalidValue, "duplicate port \(port)/\(portProtocol.rawValue)", field: "\(field()).port", node: item["port"])
+                } else {
+                    numbers.append((port, portProtocol))
+                }
             }
             let targetPort = readTargetPort(item["targetPort"], field: "\(field()).targetPort", reader: reader)
             var nodePort: Int?

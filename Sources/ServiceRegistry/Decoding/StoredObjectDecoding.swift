@@ -85,6 +85,7 @@ public enum StoredObjectDecoding {
             return values.indices.map(decodedAlone)
         }
         var decoder = ObjectDecoder()
+        decoder.reserveObjects(values.count)
         decoder.decode(document: document, file: batch)
         /// The value a line of the batch holds (value i is on line i + 2).
         func index(of location: SourceLocation?) -> Int? {
