@@ -171,24 +171,24 @@ struct ProtobufReader {
 
     /// A length-delimited field's contents, a view of the buffer.
     mutating func lengthDelimited() throws(EtcdError) -> UnsafeRawBufferPointer {
-        let length = try varint()
-        guard length <= UInt64(end - offset) else {
-            throw Self.malformed("a length of \(length) at byte \(offset) runs past the end (\(end - offset) left)")
-        }
-        let start = offset
-        offset += Int(length)
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
+        UnsafeRawBufferPointer(rebasing: bytes[try delimited("a length")])
     }
 
     /// A length-delimited field as a reader of its own (an embedded message).
     mutating func message() throws(EtcdError) -> ProtobufReader {
+        let range = try delimited("a message length")
+        return ProtobufReader(bytes, from: range.lowerBound, to: range.upperBound)
+    }
+
+    /// Reads a length and steps over that many bytes, which must be there; returns where they are.
+    private mutating func delimited(_ what: String) throws(EtcdError) -> Range<Int> {
         let length = try varint()
         guard length <= UInt64(end - offset) else {
-            throw Self.malformed("a message of \(length) bytes at byte \(offset) runs past the end (\(end - offset) left)")
+            throw Self.malformed("\(what) of \(length) at byte \(offset) runs past the end (\(end - offset) left)")
         }
         let start = offset
         offset += Int(length)
-        return ProtobufReader(bytes, from: start, to: offset)
+        return start..<offset
     }
 
     /// Skips a field of any wire type, groups (proto2, never sent by etcd) included.

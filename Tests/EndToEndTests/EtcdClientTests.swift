@@ -131,11 +131,17 @@ struct EtcdClientTests {
         #expect(try await client.range(prefix: "/g/", limit: 4, revision: pinned).count == 12)
     }
 
+    /// Writes `/c/a` twice and compacts up to the second write; returns both revisions.
+    static func compactedHistory(_ client: EtcdClient) async throws -> (first: Int64, last: Int64) {
+        let first = try await client.put("/c/a", value: [1])
+        let last = try await client.put("/c/a", value: [2])
+        try await client.compact(revision: last)
+        return (first, last)
+    }
+
     @Test func aListPageAtACompactedRevisionSaysCompacted() async throws {
         try await Self.withClient { client, _ in
-            let first = try await client.put("/c/a", value: [1])
-            let last = try await client.put("/c/a", value: [2])
-            try await client.compact(revision: last)
+            let (first, last) = try await Self.compactedHistory(client)
             do {
                 _ = try await client.range(prefix: "/c/", limit: 10, revision: first)
                 Issue.record("a range at a compacted revision succeeded")
@@ -353,9 +359,7 @@ struct EtcdClientTests {
 
     @Test func watchFromACompactedRevisionSaysCompacted() async throws {
         try await Self.withClient { client, _ in
-            let first = try await client.put("/c/a", value: [1])
-            let last = try await client.put("/c/a", value: [2])
-            try await client.compact(revision: last)
+            let (first, _) = try await Self.compactedHistory(client)
             do {
                 // The guard against waiting forever; 10 s ran out once in a loaded CI run (the test
                 // took 20 s there, and passes in about half a second here).
