@@ -142,7 +142,8 @@ public final class EtcdSource: Sendable {
             }
             if page.more, let last = page.keyValues.last?.key {
                 let at = revision
-                next = Task { try await client.range(prefix: prefix, after: last, limit: pageSize, revision: at) }
+                let limit = Self.nextPageSize(after: page.keyValues, limit: pageSize)
+                next = Task { try await client.range(prefix: prefix, after: last, limit: limit, revision: at) }
             }
             count += page.keyValues.count
             let decodingPage = Task { await self.decodeInParallel(page.keyValues) }
@@ -154,6 +155,20 @@ public final class EtcdSource: Sendable {
                 return (count, revision)
             }
         }
+    }
+
+    /// About this many bytes of keys and values a page: 10,000 small objects, but fewer large
+    /// ones (a Pod with its managed fields is kilobytes), so a page stays a few megabytes in memory.
+    static let pageBytes = 16 << 20
+
+    /// The size of the next page, from the bytes a key took in this one: at most `limit`, at least
+    /// 500 (etcd 3.4 walks every key left in the range for each page, so many small pages cost it
+    /// more than a few large ones).
+    static func nextPageSize(after page: [EtcdKeyValue], limit: Int) -> Int {
+        guard !page.isEmpty else { return limit }
+        let bytes = page.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
+        let perKey = max(1, bytes / page.count)
+        return min(limit, max(500, pageBytes / perKey))
     }
 
     private func decodeInParallel(_ keyValues: [EtcdKeyValue]) async -> [(key: String, decoded: Decoded)] {

@@ -426,5 +426,26 @@ struct EtcdClientTests {
         #expect(layout.object(at: "/registry/services/specs/shop") == nil)
         #expect(layout.object(at: "/registry/clusterdns/clusterips/10.96.0.1") == nil)
         #expect(EtcdKeyLayout(prefix: "custom").object(at: "/custom/pods/a/b") == ObjectReference(kind: "Pod", namespace: "a", name: "b"))
+        // Read as bytes: every shape that is not exactly the layout's is outside it.
+        #expect(layout.object(at: "/registry/services/specs/shop/web") == ObjectReference(kind: "Service", namespace: "shop", name: "web"))
+        for outside in ["/registry/services/specs/shop/web/extra", "/registry/services/specs//web", "/registry/services/specs/shop/",
+                        "/registry/", "/registry", "/registr", "", "/registry/namespaces/", "/registry/namespaces/a/b", "/other/pods/a/b",
+                        "/registry/podsx/a/b", "/registry/services/a/b"] {
+            #expect(layout.object(at: outside) == nil, "\(outside)")
+        }
+    }
+
+    @Test func listPagesHoldAboutSixteenMebibytesBetween500AndTheLimitKeys() {
+        func page(_ count: Int, valueBytes: Int) -> [EtcdKeyValue] {
+            (0..<count).map { EtcdKeyValue(key: String(format: "/registry/pods/ns/p%05d", $0), value: [UInt8](repeating: 0x20, count: valueBytes)) }
+        }
+        // Small objects (the generated cluster's 650 bytes): the limit.
+        #expect(EtcdSource.nextPageSize(after: page(100, valueBytes: 600), limit: 10_000) == 10_000)
+        // Pods of 8 KB: about 16 MiB of them.
+        let large = EtcdSource.nextPageSize(after: page(100, valueBytes: 8000), limit: 10_000)
+        #expect(large > 1900 && large < 2200)
+        // Huge values: never fewer than 500 a page.
+        #expect(EtcdSource.nextPageSize(after: page(3, valueBytes: 1 << 20), limit: 10_000) == 500)
+        #expect(EtcdSource.nextPageSize(after: [], limit: 10_000) == 10_000)
     }
 }
