@@ -31,7 +31,7 @@ import Testing
         (#"{"kind":"Service"}"#, false), (#"{"apiversion":"v1"}"#, false), (#""apiVersio"#, false), ("", false), (#""""apiVersion""#, true),
     ])
     func aStoredValueMentioningApiVersionIsFoundByBytes(json: String, mentions: Bool) {
-        #expect(StoredObjectDecoding.mentionsAPIVersion(json) == mentions, "\(json)")
+        #expect(StoredObjectDecoding.mentionsAPIVersion(Array(json.utf8)) == mentions, "\(json)")
     }
 
     @Test(arguments: [("http", true), ("web-1", true), ("h2c", true), ("a-b-c", true), ("a--b", false), ("80", false), ("-http", false), ("http-", false), ("abcdefghijklmno", true), ("abcdefghijklmnop", false), ("Http", false), ("", false)])

@@ -68,8 +68,10 @@ import Testing
             ("etcd:/e", #"{"apiVersion":"v1","kind":"List","items":[]}"#),
             ("etcd:/f", Self.service("a", ip: "10.96.0.6")),
             ("etcd:/g", #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"g","namespace":"shop"}}"#),
+            // A raw line break inside a string: not JSON alone, so not in a batch either.
+            ("etcd:/h", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"h\n\"}}"),
         ]
-        let outcomes = StoredObjectDecoding.decode(values)
+        let outcomes = StoredObjectDecoding.decode(values.map { ($0.source, Array($0.json.utf8)) })
         #expect(outcomes.count == values.count)
         for (value, outcome) in zip(values, outcomes) {
             let alone = StoredObjectDecoding.decode(json: value.json, source: value.source)
@@ -93,7 +95,7 @@ import Testing
     }
 
     @Test func aBatchWithAValueThatIsNotJSONStillDecodesTheOthers() {
-        let outcomes = StoredObjectDecoding.decode([("etcd:/a", Self.service("a", ip: "10.96.0.1")), ("etcd:/b", "{not json")])
+        let outcomes = StoredObjectDecoding.decode([("etcd:/a", Array(Self.service("a", ip: "10.96.0.1").utf8)), ("etcd:/b", Array("{not json".utf8))])
         guard case .object = outcomes[0], case .rejected(let errors) = outcomes[1] else {
             Issue.record("\(outcomes)")
             return

@@ -54,11 +54,7 @@ public enum StoredObjectDecoding {
     /// batch cannot vouch for (an error on its line, not one object, no `apiVersion`, which a List
     /// item may leave out but a stored object may not) is decoded alone; so is every value of a
     /// batch that is not valid JSON as a whole.
-    public static func decode(_ values: [(source: String, json: String)]) -> [Outcome] {
-        decode(values.map { (source: $0.source, json: Array($0.json.utf8)) })
-    }
-
-    /// `decode(_:)` of values as they are stored: bytes, copied once into the batch.
+    /// The values are bytes, as etcd stores them, copied once into the batch.
     public static func decode(_ values: [(source: String, json: [UInt8])]) -> [Outcome] {
         func decodedAlone(_ index: Int) -> Outcome {
             decode(json: String(decoding: values[index].json, as: UTF8.self), source: values[index].source)
@@ -127,10 +123,6 @@ public enum StoredObjectDecoding {
 
     /// Whether the text holds `"apiVersion"`: searched as bytes, not with `contains`, which on
     /// Linux is Foundation's locale-aware search; a list asks it of every value.
-    static func mentionsAPIVersion(_ json: String) -> Bool {
-        mentionsAPIVersion(Array(json.utf8))
-    }
-
     static func mentionsAPIVersion(_ json: [UInt8]) -> Bool {
         json.withUnsafeBytes { haystack in
             apiVersionKey.withUnsafeBytes { needle in
