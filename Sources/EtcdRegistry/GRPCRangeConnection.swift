@@ -63,7 +63,7 @@ final class GRPCRangeConnection: Sendable {
         let multiplexer: NIOHTTP2Handler.StreamMultiplexer
         do {
             (channel, multiplexer, handshake) = try await ClientBootstrap(group: group)
-                .connectTimeout(.nanoseconds(timeout.nanoseconds))
+                .connectTimeout(TimeAmount(timeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -81,7 +81,7 @@ final class GRPCRangeConnection: Sendable {
             throw .etcd(EtcdError(.unavailable, "\(error)"))
         }
         let left = timeout - (ContinuousClock.now - started)
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(max(left.nanoseconds, 0))) {
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(max(left, .zero))) {
             handshake.fail(GRPCFailure.etcd(EtcdError(.timeout, "no HTTP/2 SETTINGS within \(timeout)")))
         }
         do {
@@ -111,14 +111,14 @@ final class GRPCRangeConnection: Sendable {
             ":method": "POST", ":scheme": "http", ":path": path, ":authority": authority,
             "content-type": "application/grpc", "te": "trailers",
             // At most eight digits, says the gRPC spec.
-            "grpc-timeout": "\(min(max(timeout.nanoseconds / 1_000_000, 1), 99_999_999))m",
+            "grpc-timeout": "\(min(max(TimeAmount(timeout).nanoseconds / 1_000_000, 1), 99_999_999))m",
         ]
         let answer = channel.eventLoop.makePromise(of: ByteBuffer.self)
-        let timeoutNanoseconds = timeout.nanoseconds
+        let timeoutAmount = TimeAmount(timeout)
         let stream = multiplexer.createStreamChannel { stream in
             stream.eventLoop.makeCompletedFuture {
                 try stream.pipeline.syncOperations.addHandler(
-                    GRPCUnaryCall(headers: headers, body: body, timeout: .nanoseconds(timeoutNanoseconds), answer: answer))
+                    GRPCUnaryCall(headers: headers, body: body, timeout: timeoutAmount, answer: answer))
             }
         }
         stream.whenFailure { answer.fail($0) }
@@ -152,12 +152,6 @@ final class GRPCRangeConnection: Sendable {
 
     func close() {
         channel.close(promise: nil)
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }
 

@@ -148,9 +148,3 @@ final class UpstreamReplyHandler<Inbound>: ChannelInboundHandler {
     }
 }
 
-extension TimeAmount {
-    /// The same span in NIO's unit.
-    init(_ duration: Duration) {
-        self = .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
-    }
-}
