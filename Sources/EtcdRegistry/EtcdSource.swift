@@ -51,30 +51,28 @@ public final class EtcdSource: Sendable {
                     // The first list is staged page by page into a store of its own while the
                     // next pages are fetched and decoded; it is served only once complete.
                     var store = RegistryStore(options: options)
-                    var relist = state.beginRelist()
-                    let range = try await listDecoded { values, total in
-                        let objects = relist.take(values, expecting: total)
-                        store.stage(objects.map { .upsert($0) })
+                    // The store being replaced is empty: nothing to keep.
+                    var nothingHeld = Set<RegistryObjectKey>()
+                    let range = try await listDecoded { values in
+                        store.stage(state.listed(values, keeping: &nothingHeld).map { .upsert($0) })
                         // Derived now, while later pages are fetched: Services come last in
                         // key order, after their slices, so each is derived about once.
                         store.deriveStaged()
                     }
                     store.stage([.synced])
                     store.commitWhole()
-                    state.finish(relist)
                     state.store = store
                     state.revision = range.revision
                     state.synced = true
                     logger.info("listed \(range.count) keys of \(layout.watchPrefix) at revision \(range.revision) in \((.now - started).briefly): \(state.store.snapshot.serviceCount) services")
                     publish(.synced(state.store.snapshot, revision: range.revision))
                 } else {
-                    var relist = state.beginRelist()
                     var objects: [RegistryObject] = []
-                    let range = try await listDecoded { objects += relist.take($0, expecting: $1) }
-                    state.finish(relist)
+                    var keeping = Set<RegistryObjectKey>()
+                    let range = try await listDecoded { objects += state.listed($0, keeping: &keeping) }
                     state.revision = range.revision
                     logger.info("listed \(layout.watchPrefix) again at revision \(range.revision) (\(range.count) keys)")
-                    if let update = state.store.apply([.replaceAll(objects)]) {
+                    if let update = state.store.apply([.replaceAll(objects, keeping: keeping)]) {
                         publish(.update(update, revision: range.revision))
                     }
                 }
@@ -96,7 +94,7 @@ public final class EtcdSource: Sendable {
                             state.revision = max(state.revision, revision)
                         case .events(let events, _):
                             let seen = ContinuousClock.now
-                            let batch = state.events(for: events, decoding: decode)
+                            let batch = state.events(for: events, layout: layout, decoding: decode)
                             if !batch.isEmpty, var update = state.store.apply(batch) {
                                 update.seen = seen
                                 publish(.update(update, revision: state.revision))
@@ -119,8 +117,7 @@ public final class EtcdSource: Sendable {
     /// and handed to `take` in key order. Three things overlap: the next page is fetched while
     /// this one's values are decoded (on as many tasks as there are cores), and the page before
     /// is handed over meanwhile: a 50k-Service cluster is 120k values to check and stage.
-    /// `take` is also told how many keys the whole list holds (0 when etcd did not say).
-    func listDecoded(_ take: ([(key: String, decoded: Decoded)], _ total: Int) -> Void) async throws -> (count: Int, revision: Int64) {
+    func listDecoded(_ take: ([(key: String, decoded: Decoded)]) -> Void) async throws -> (count: Int, revision: Int64) {
         let prefix = layout.watchPrefix
         let pageSize = client.configuration.pageSize
         let client = self.client
@@ -142,16 +139,16 @@ public final class EtcdSource: Sendable {
             }
             if page.more, let last = page.keyValues.last?.key {
                 let at = revision
-                let limit = Self.nextPageSize(after: page.keyValues, limit: pageSize)
+                let limit = Self.nextPageSize(after: page.keyValues, limit: pageSize, remaining: total > 0 ? total - count - page.keyValues.count : nil)
                 next = Task { try await client.range(prefix: prefix, after: last, limit: limit, revision: at) }
             }
             count += page.keyValues.count
             let decodingPage = Task { await self.decodeInParallel(page.keyValues) }
-            if let previous = decoding { take(await previous.value, total) }
+            if let previous = decoding { take(await previous.value) }
             decoding = decodingPage
             if !page.more {
                 decoding = nil
-                take(await decodingPage.value, total)
+                take(await decodingPage.value)
                 return (count, revision)
             }
         }
@@ -163,12 +160,16 @@ public final class EtcdSource: Sendable {
 
     /// The size of the next page, from the bytes a key took in this one: at most `limit`, at least
     /// 500 (etcd 3.4 walks every key left in the range for each page, so many small pages cost it
-    /// more than a few large ones).
-    static func nextPageSize(after page: [EtcdKeyValue], limit: Int) -> Int {
+    /// more than a few large ones). When etcd said how many keys are `remaining`, the last pages
+    /// taper to half of what is left: the last page is staged after every other step is done, on
+    /// one core, so a small one ends the list sooner (and a page near the end costs etcd little).
+    static func nextPageSize(after page: [EtcdKeyValue], limit: Int, remaining: Int? = nil) -> Int {
         guard !page.isEmpty else { return limit }
         let bytes = page.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
         let perKey = max(1, bytes / page.count)
-        return min(limit, max(500, pageBytes / perKey))
+        let size = min(limit, max(500, pageBytes / perKey))
+        guard let remaining else { return size }
+        return min(size, max(500, (remaining + 1) / 2))
     }
 
     private func decodeInParallel(_ keyValues: [EtcdKeyValue]) async -> [(key: String, decoded: Decoded)] {
@@ -244,58 +245,43 @@ public final class EtcdSource: Sendable {
         case object(RegistryObject)
     }
 
-    /// What the source keeps between messages.
+    /// What the source keeps between messages. No copy of the objects: what the store holds is
+    /// each key's last good version, and the store says whether it holds one.
     struct State {
         let logger: Logger
         var store: RegistryStore
         var synced = false
         /// The revision everything up to which has been applied.
         var revision: Int64 = 0
-        /// The last good object at each key, for keys whose value then went bad.
-        var lastGood: [String: RegistryObject] = [:]
 
-        /// A list under way: the last good object of every key it has read so far.
-        struct Relist {
-            let logger: Logger
-            /// The last good versions before the list, for values the list finds bad.
-            let previous: [String: RegistryObject]
-            var good: [String: RegistryObject] = [:]
-
-            /// The objects a page of a list gives: every good value, and for a bad one its key's
-            /// last good version.
-            mutating func take(_ values: [(key: String, decoded: Decoded)], expecting total: Int) -> [RegistryObject] {
-                // Sized once for the whole list: growing it rehashed every key held so far, half
-                // of what this costs.
-                if good.isEmpty, total > 0 { good.reserveCapacity(total) }
-                var objects: [RegistryObject] = []
-                objects.reserveCapacity(values.count)
-                for (key, decoded) in values {
-                    switch decoded {
-                    case .outside, .ignored:
-                        continue
-                    case .rejected(_, let errors):
-                        State.report(errors, key: key, kept: previous[key] != nil, logger: logger)
-                        if let kept = previous[key] {
-                            good[key] = kept
-                            objects.append(kept)
-                        }
-                    case .object(let object):
-                        good[key] = object
-                        objects.append(object)
-                    }
+        /// The objects a page of a list gives: every good value. A bad one is reported, and if the
+        /// store holds a version of its key, the key goes into `keeping`: a relist keeps that last
+        /// good version.
+        func listed(_ values: [(key: String, decoded: Decoded)], keeping: inout Set<RegistryObjectKey>) -> [RegistryObject] {
+            var objects: [RegistryObject] = []
+            objects.reserveCapacity(values.count)
+            for (key, decoded) in values {
+                switch decoded {
+                case .outside, .ignored:
+                    continue
+                case .rejected(let reference, let errors):
+                    let held = store.holds(RegistryObjectKey(reference))
+                    Self.report(errors, key: key, kept: held, logger: logger)
+                    if held { keeping.insert(RegistryObjectKey(reference)) }
+                case .object(let object):
+                    objects.append(object)
                 }
-                return objects
             }
+            return objects
         }
 
-        func beginRelist() -> Relist { Relist(logger: logger, previous: lastGood) }
-
-        /// The list is complete: its objects are the last good ones now.
-        mutating func finish(_ relist: Relist) { lastGood = relist.good }
-
-        /// The registry events of one watch message.
-        mutating func events(for changes: [EtcdWatchEvent], decoding decode: (EtcdKeyValue) -> Decoded) -> [RegistryEvent] {
+        /// The registry events of one watch message. A delete, or a value DNS does not read, is a
+        /// delete of the key's object whether or not the store holds it (an earlier put in the
+        /// same message may have made it): deleting what is not held changes nothing.
+        mutating func events(for changes: [EtcdWatchEvent], layout: EtcdKeyLayout, decoding decode: (EtcdKeyValue) -> Decoded) -> [RegistryEvent] {
             var events: [RegistryEvent] = []
+            /// Keys this message put (true) or deleted (false), which the store does not show yet.
+            var changed: [RegistryObjectKey: Bool] = [:]
             for change in changes {
                 switch change {
                 case .put(let keyValue):
@@ -304,16 +290,20 @@ public final class EtcdSource: Sendable {
                     case .outside:
                         continue
                     case .ignored(let reference):
-                        if lastGood.removeValue(forKey: keyValue.key) != nil { events.append(.delete(RegistryObjectKey(reference))) }
-                    case .rejected(_, let errors):
-                        Self.report(errors, key: keyValue.key, kept: lastGood[keyValue.key] != nil, logger: logger)
+                        changed[RegistryObjectKey(reference)] = false
+                        events.append(.delete(RegistryObjectKey(reference)))
+                    case .rejected(let reference, let errors):
+                        let key = RegistryObjectKey(reference)
+                        Self.report(errors, key: keyValue.key, kept: changed[key] ?? store.holds(key), logger: logger)
                     case .object(let object):
-                        lastGood[keyValue.key] = object
+                        changed[object.key] = true
                         events.append(.upsert(object))
                     }
                 case .delete(let key, let modRevision):
                     revision = max(revision, modRevision)
-                    if let gone = lastGood.removeValue(forKey: key) { events.append(.delete(gone.key)) }
+                    guard let reference = layout.object(at: key) else { continue }
+                    changed[RegistryObjectKey(reference)] = false
+                    events.append(.delete(RegistryObjectKey(reference)))
                 }
             }
             return events

@@ -85,10 +85,14 @@ import Testing
                     model[key] = nil
                     events.append(.delete(key))
                 } else if chance(3) {
-                    let objects = (0..<8).map { _ in object() }
-                    model = [:]
+                    // A relist; now and then some held objects are listed in versions the source
+                    // could not use, and keep the version held.
+                    var objects = (0..<8).map { _ in object() }
+                    let kept = chance(50) ? Set(model.keys.filter { _ in chance(30) }) : []
+                    objects.removeAll { kept.contains($0.key) }
+                    model = model.filter { kept.contains($0.key) }
                     for object in objects where model[object.key] == nil { model[object.key] = object }
-                    events.append(.replaceAll(objects))
+                    events.append(.replaceAll(objects, keeping: kept))
                 } else {
                     let upserted = object()
                     model[upserted.key] = upserted

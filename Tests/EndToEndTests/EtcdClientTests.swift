@@ -447,5 +447,10 @@ struct EtcdClientTests {
         // Huge values: never fewer than 500 a page.
         #expect(EtcdSource.nextPageSize(after: page(3, valueBytes: 1 << 20), limit: 10_000) == 500)
         #expect(EtcdSource.nextPageSize(after: [], limit: 10_000) == 10_000)
+        // Near the end of the list, pages taper to half of what is left, down to 500.
+        #expect(EtcdSource.nextPageSize(after: page(100, valueBytes: 600), limit: 10_000, remaining: 50_000) == 10_000)
+        #expect(EtcdSource.nextPageSize(after: page(100, valueBytes: 600), limit: 10_000, remaining: 10_464) == 5_232)
+        #expect(EtcdSource.nextPageSize(after: page(100, valueBytes: 600), limit: 10_000, remaining: 700) == 500)
+        #expect(EtcdSource.nextPageSize(after: page(100, valueBytes: 8000), limit: 10_000, remaining: 3_000) == 1_500)
     }
 }

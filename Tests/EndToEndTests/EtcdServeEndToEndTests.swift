@@ -197,7 +197,7 @@ struct EtcdServeEndToEndTests {
     @Test func replicaDisconnectedAcrossACompactionRelistsAndLosesNothing() throws {
         let cluster = try EtcdCluster()
         defer { cluster.stop() }
-        let file = try Self.serviceFile([("stays", "shop", "10.96.9.1"), ("goes", "shop", "10.96.9.2"), ("moves", "shop", "10.96.9.3")])
+        let file = try Self.serviceFile([("stays", "shop", "10.96.9.1"), ("goes", "shop", "10.96.9.2"), ("moves", "shop", "10.96.9.3"), ("spoils", "shop", "10.96.9.5")])
         defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         #expect(try Self.registry(["apply", "-f", file.path], cluster: cluster).status == 0)
         // This replica knows one member only: killing it cuts the replica off.
@@ -212,6 +212,9 @@ struct EtcdServeEndToEndTests {
         defer { try? FileManager.default.removeItem(at: changed.deletingLastPathComponent()) }
         _ = try Self.registry(["delete", "service", "moves", "-n", "shop"], cluster: cluster)
         #expect(try Self.registry(["apply", "-f", changed.path], cluster: cluster).status == 0)
+        // A value gone bad meanwhile: the relist keeps its last good version.
+        let spoilt = #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"spoils","namespace":"shop"},"spec":{"clusterIP":"10.96.9.999","ports":[{"port":80}]}}"#
+        #expect(try cluster.etcdctl(["put", "/registry/services/specs/shop/spoils", spoilt]).status == 0)
         let status = try cluster.etcdctl(["endpoint", "status", "-w", "json"])
         let revision = try #require(status.stdout.firstMatch(of: /"revision":(\d+)/).map { String($0.1) })
         let compacted = try cluster.etcdctl(["compact", revision, "--physical"])
@@ -225,6 +228,8 @@ struct EtcdServeEndToEndTests {
         #expect(try Self.waitFor(server, "moves.shop.svc.cluster.local", ["10.96.9.33"]))
         #expect(try Self.waitFor(server, "stays.shop.svc.cluster.local", ["10.96.9.1"]))
         #expect(server.log.contains("listing /registry/ again") || server.log.contains("listed /registry/ again"), "\(server.log)")
+        #expect(server.log.contains("/registry/services/specs/shop/spoils: bad value skipped, its last good version is kept"), "\(server.log)")
+        #expect(try Client.dig.query(port: server.port, "spoils.shop.svc.cluster.local").data(ofType: "A") == ["10.96.9.5"])
     }
 
     @Test func aMemberThatHangsIsNoticedAndTheReplicaMovesOn() throws {

@@ -1,4 +1,4 @@
-import ServiceRegistry
+@testable import ServiceRegistry
 import Testing
 
 /// YAML's implicit types decide whether `port: 80` is a number and `publishNotReadyAddresses: yes`
@@ -42,6 +42,18 @@ import Testing
     func aPortThatIsNotAPlainIntegerIsAnError(_ text: String) {
         let result = ManifestLoader.load(text: Self.service(publish: "false", port: text), name: "web.yaml")
         #expect(result.errors.contains { $0.field == "spec.ports[0].port" }, "\(result.report)")
+    }
+
+    /// Scalars read in place (every JSON number) are typed from their bytes, with a shortcut for
+    /// plain decimals; each must type exactly as the same text does.
+    @Test(arguments: ["80", "0", "-1", "007", "-0", "123456789012345678", "1234567890123456789", "-", "", "1-2", "8_080",
+                      "0x50", "+443", "1.5", "-2.5e3", "1e3", "true", "no", "~", "web", "10.96.0.1"])
+    func scalarsReadAsBytesTypeAsTheirText(_ text: String) {
+        var text = text
+        let fromBytes = text.withUTF8 { PlainScalar.type(of: $0) }
+        let fromText = PlainScalar.type(of: text)
+        #expect(fromBytes.kind == fromText.kind)
+        #expect(fromBytes.number == fromText.number)
     }
 
     @Test func plainNullsAreAbsentValues() {

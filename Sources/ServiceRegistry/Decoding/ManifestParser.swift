@@ -60,7 +60,24 @@ enum PlainScalar {
         let numeric = first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
             || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
         guard numeric || text.count <= 5 else { return (.string, 0) }
+        if let value = decimal(text) { return (.int, value) }
         return type(of: String(decoding: text, as: UTF8.self))
+    }
+
+    /// The value of a plain decimal integer (`80`, `-1`) of up to 18 digits, read from its bytes:
+    /// what ports and counts are, and what `Int(_:)` would give after a `String` made and the
+    /// spellings of null and bools ruled out one by one. nil for anything else.
+    private static func decimal(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let negative = text.first == UInt8(ascii: "-")
+        let digits = negative ? UnsafeBufferPointer(rebasing: text.dropFirst()) : text
+        guard !digits.isEmpty, digits.count <= 18 else { return nil }
+        var value: Int64 = 0
+        for byte in digits {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int64(digit)
+        }
+        return negative ? -value : value
     }
 
     static func type(of text: String) -> (kind: ManifestNode.Kind, number: Int64) {

@@ -89,14 +89,12 @@ struct ObjectDecoder {
         let location = SourceLocation(file: file, line: node.line)
         // FQDN slices name hosts, not addresses; DNS has nothing to serve from them.
         let isFQDNSlice = kind == "EndpointSlice" && node["addressType"]?.scalarText == EndpointAddressType.fqdn.rawValue
-        guard let decoder = Self.decoders[KindKey(apiVersion: apiVersion, kind: kind)], !isFQDNSlice else {
+        guard let decoder = Self.decoder(apiVersion: apiVersion, kind: kind), !isFQDNSlice else {
             skip(node, kind: kind, apiVersion: apiVersion, location: location)
             return
         }
-        if kind == "Service" {
-            recordClaims(node)
-        }
         guard let read = readMetadata(node, kind: kind, reader: reader) else {
+            if kind == "Service" { recordClaims(node) }
             errors += reader.errors
             return
         }
@@ -104,6 +102,14 @@ struct ObjectDecoder {
         let reference = ObjectReference(kind: kind, namespace: kind == "Namespace" ? "" : metadata.namespace, name: metadata.name)
         reader.object = reference
         let content = decoder(node, metadata, reader)
+        if kind == "Service" {
+            // A valid Service's addresses are the ones it names; only a broken one is read again.
+            if !reader.hasErrors, case .service(let draft)? = content {
+                claimedClusterIPs.formUnion(draft.service.clusterIPs)
+            } else {
+                recordClaims(node)
+            }
+        }
         errors += reader.errorsInDocumentOrder
         if reader.hasErrors {
             if read.identityKnown { rejected.append(RejectedObject(reference: reference, location: location)) }
@@ -158,8 +164,8 @@ struct ObjectDecoder {
         return (ObjectMetadata(name: name, namespace: namespace, labelsNode: labels), identityKnown)
     }
 
-    /// Remembers the ClusterIPs a Service names before validating it, so even a broken Service's
-    /// address is never handed to another one.
+    /// Remembers the ClusterIPs a broken Service names, so even its address is never handed to
+    /// another one.
     private mutating func recordClaims(_ node: ManifestNode) {
         let spec = node["spec"]
         var texts: [String] = []
@@ -182,32 +188,31 @@ struct ObjectDecoder {
         }
     }
 
-    private struct KindKey: Hashable {
-        var apiVersion: String
-        var kind: String
-    }
+    private typealias Decoder = (ManifestNode, ObjectMetadata, ObjectReader) -> DecodedObject.Content?
 
-    private typealias Decoder = @Sendable (ManifestNode, ObjectMetadata, ObjectReader) -> DecodedObject.Content?
-
-    /// The kinds the registry reads, by group/version and kind; everything else is skipped.
-    /// A Knative `serving.knative.dev/v1 Service` is not a `v1 Service`.
-    private static let decoders: [KindKey: Decoder] = [
-        KindKey(apiVersion: "v1", kind: "Service"): { node, metadata, reader in
-            ServiceDecoder.decode(node, metadata: metadata, reader: reader).map { .service($0) }
-        },
-        KindKey(apiVersion: "v1", kind: "Endpoints"): { node, metadata, reader in
-            EndpointsDecoder.decode(node, metadata: metadata, reader: reader).map { .endpoints(groups: $0) }
-        },
-        KindKey(apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice"): { node, metadata, reader in
-            EndpointSliceDecoder.decode(node, metadata: metadata, reader: reader).map {
-                .endpointSlice(serviceName: $0.serviceName, group: $0.group)
+    /// The decoder of each kind the registry reads, by group/version and kind; nil for everything
+    /// else, which is skipped. A Knative `serving.knative.dev/v1 Service` is not a `v1 Service`.
+    /// A switch, not a table: every object asks, and a table hashed both strings each time.
+    private static func decoder(apiVersion: String, kind: String) -> Decoder? {
+        switch (kind, apiVersion) {
+        case ("Service", "v1"):
+            return { node, metadata, reader in ServiceDecoder.decode(node, metadata: metadata, reader: reader).map { .service($0) } }
+        case ("Endpoints", "v1"):
+            return { node, metadata, reader in EndpointsDecoder.decode(node, metadata: metadata, reader: reader).map { .endpoints(groups: $0) } }
+        case ("EndpointSlice", "discovery.k8s.io/v1"):
+            return { node, metadata, reader in
+                EndpointSliceDecoder.decode(node, metadata: metadata, reader: reader).map {
+                    .endpointSlice(serviceName: $0.serviceName, group: $0.group)
+                }
             }
-        },
-        KindKey(apiVersion: "v1", kind: "Pod"): { node, metadata, reader in
-            PodDecoder.decode(node, metadata: metadata, reader: reader).map { .pod($0) }
-        },
-        KindKey(apiVersion: "v1", kind: "Namespace"): { _, _, _ in .namespace },
-    ]
+        case ("Pod", "v1"):
+            return { node, metadata, reader in PodDecoder.decode(node, metadata: metadata, reader: reader).map { .pod($0) } }
+        case ("Namespace", "v1"):
+            return { _, _, _ in .namespace }
+        default:
+            return nil
+        }
+    }
 
     private static func defaultAPIVersion(of kind: String) -> String? {
         switch kind {

@@ -13,7 +13,9 @@ final class ObjectReader {
 
     /// The errors sorted by line (stable), so they read top to bottom like the file.
     var errorsInDocumentOrder: [RegistryError] {
-        errors.enumerated().sorted { lhs, rhs in
+        // Nearly every object has none: nothing to sort.
+        guard errors.count > 1 else { return errors }
+        return errors.enumerated().sorted { lhs, rhs in
             (lhs.element.location?.line ?? 0, lhs.offset) < (rhs.element.location?.line ?? 0, rhs.offset)
         }.map(\.element)
     }

@@ -5,8 +5,9 @@ public enum RegistryEvent: Sendable {
     /// An object is gone.
     case delete(RegistryObjectKey)
     /// Everything the source holds, after a list or relist: objects it no longer lists are deleted,
-    /// the others upserted. Applied as one change.
-    case replaceAll([RegistryObject])
+    /// the others upserted. Applied as one change. Objects at `keeping` are neither: the source
+    /// listed them in a version it could not use, so the version held stays (the last good one).
+    case replaceAll([RegistryObject], keeping: Set<RegistryObjectKey> = [])
     /// The source has delivered a complete view at least once.
     case synced
 }

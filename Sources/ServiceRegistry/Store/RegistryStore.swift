@@ -121,8 +121,8 @@ public struct RegistryStore: Sendable {
                 moved = upsert(object, into: &change) || moved
             case .delete(let key):
                 delete(key, into: &change)
-            case .replaceAll(let objects):
-                moved = replaceAll(objects, into: &change) || moved
+            case .replaceAll(let objects, let keeping):
+                moved = replaceAll(objects, keeping: keeping, into: &change) || moved
                 isSynced = true
             case .synced:
                 isSynced = true
@@ -202,6 +202,18 @@ public struct RegistryStore: Sendable {
 
     // MARK: Objects in
 
+    /// Whether an object is held at `key` (a source asks, instead of keeping a copy of each).
+    public func holds(_ key: RegistryObjectKey) -> Bool {
+        switch key.kind {
+        case "Service": return services[key.key]?.draft != nil
+        case "EndpointSlice": return sliceServices[key.key] != nil
+        case "Endpoints": return legacyEndpoints[key.key] != nil
+        case "Pod": return podsByKey[key.key] != nil
+        case "Namespace": return declaredNamespaces.contains(key.key.name)
+        default: return otherObjects[key] != nil
+        }
+    }
+
     /// Every key held now, of every kind.
     private var allKeys: [RegistryObjectKey] {
         services.compactMap { $0.value.draft == nil ? nil : RegistryObjectKey(kind: "Service", key: $0.key) }
@@ -213,12 +225,12 @@ public struct RegistryStore: Sendable {
     }
 
     /// - Returns: true when only locations changed (nothing DNS shows).
-    private mutating func replaceAll(_ objects: [RegistryObject], into change: inout RegistryChange) -> Bool {
+    private mutating func replaceAll(_ objects: [RegistryObject], keeping: Set<RegistryObjectKey>, into change: inout RegistryChange) -> Bool {
         var listed = Set<RegistryObjectKey>()
         var fresh: [RegistryObject] = []
         fresh.reserveCapacity(objects.count)
         for object in objects where listed.insert(object.key).inserted { fresh.append(object) }
-        for key in allKeys where !listed.contains(key) { delete(key, into: &change) }
+        for key in allKeys where !listed.contains(key) && !keeping.contains(key) { delete(key, into: &change) }
         var moved = false
         for object in fresh { moved = upsert(object, into: &change) || moved }
         return moved
