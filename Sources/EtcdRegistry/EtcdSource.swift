@@ -123,7 +123,7 @@ public final class EtcdSource: Sendable {
         let client = self.client
         // A small first page: nothing else can start before it is in.
         var next = Task { try await client.range(prefix: prefix, limit: min(pageSize, 1000)) }
-        var decoding: Task<[(key: String, decoded: Decoded)], Never>?
+        var decoding: Task<[[(key: String, decoded: Decoded)]], Never>?
         defer {
             next.cancel()
             decoding?.cancel()
@@ -144,11 +144,11 @@ public final class EtcdSource: Sendable {
             }
             count += page.keyValues.count
             let decodingPage = Task { await self.decodeInParallel(page.keyValues) }
-            if let previous = decoding { take(await previous.value) }
+            if let previous = decoding { await previous.value.forEach(take) }
             decoding = decodingPage
             if !page.more {
                 decoding = nil
-                take(await decodingPage.value)
+                await decodingPage.value.forEach(take)
                 return (count, revision)
             }
         }
@@ -172,7 +172,9 @@ public final class EtcdSource: Sendable {
         return min(size, max(500, (remaining + 1) / 2))
     }
 
-    private func decodeInParallel(_ keyValues: [EtcdKeyValue]) async -> [(key: String, decoded: Decoded)] {
+    /// The page's values decoded, in key order, batch by batch (not joined into one array: that
+    /// copied every object once more).
+    private func decodeInParallel(_ keyValues: [EtcdKeyValue]) async -> [[(key: String, decoded: Decoded)]] {
         // Batches of at most 1000 values whatever the page size: a batch is parsed as one
         // document, and a larger one costs more per value (its buffers are mapped afresh).
         let parts = max(1, min(max(ProcessInfo.processInfo.activeProcessorCount, (keyValues.count + 999) / 1000), keyValues.count / 256))
@@ -184,7 +186,7 @@ public final class EtcdSource: Sendable {
             }
             var results = [[(key: String, decoded: Decoded)]](repeating: [], count: parts)
             for await (part, decoded) in group { results[part] = decoded }
-            return results.flatMap { $0 }
+            return results
         }
     }
 
@@ -193,9 +195,12 @@ public final class EtcdSource: Sendable {
         decode([keyValue])[0]
     }
 
+    /// What kube-apiserver writes before a value stored as protobuf.
+    private static let protobufMagic = Array("k8s\0".utf8)
+
     /// What stored values are, decoded together (see `StoredObjectDecoding.decode(_:)`).
     func decode(_ keyValues: [EtcdKeyValue]) -> [Decoded] {
-        var results = [Decoded?](repeating: nil, count: keyValues.count)
+        var results = [Decoded](repeating: .outside, count: keyValues.count)
         var pending: [(index: Int, reference: ObjectReference)] = []
         var texts: [(source: String, json: [UInt8])] = []
         for (index, keyValue) in keyValues.enumerated() {
@@ -203,7 +208,7 @@ public final class EtcdSource: Sendable {
                 results[index] = .outside
                 continue
             }
-            if keyValue.value.starts(with: Array("k8s\0".utf8)) {
+            if keyValue.value.starts(with: Self.protobufMagic) {
                 results[index] = .rejected(reference, [RegistryError(
                     code: .invalidValue,
                     reason: "the value is Kubernetes protobuf; ClusterDNS reads JSON values (kube-apiserver --storage-media-type=application/json)",
@@ -216,7 +221,7 @@ public final class EtcdSource: Sendable {
         for (position, outcome) in StoredObjectDecoding.decode(texts).enumerated() {
             results[pending[position].index] = checked(outcome, reference: pending[position].reference, source: texts[position].source)
         }
-        return results.map { $0! }
+        return results
     }
 
     private func checked(_ outcome: StoredObjectDecoding.Outcome, reference: ObjectReference, source: String) -> Decoded {
