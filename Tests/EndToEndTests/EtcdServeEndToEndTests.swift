@@ -260,9 +260,12 @@ struct EtcdServeEndToEndTests {
         defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         #expect(try Self.registry(["apply", "-f", file.path], cluster: cluster).status == 0)
         try cluster.etcdctl(["put", "/registry/services/specs/shop/broken", "{not json"])
+        // Resources DNS does not read are not even listed: three Service keys, of 53.
+        for index in 0..<50 { _ = try cluster.etcdctl(["put", "/registry/secrets/shop/token-\(index)", "opaque"]) }
         let server = try Self.replica(cluster)
         defer { server.stop() }
         #expect(try Self.waitFor(server, "good.shop.svc.cluster.local", ["10.96.5.1"]))
+        #expect(server.log.contains("listed 3 keys of /registry/"), "\(server.log)")
         #expect(server.waitForLog(containing: "/registry/services/specs/shop/broken: bad value skipped", timeout: 5), "\(server.log)")
 
         // A bad update keeps the last good version; a value naming another object is refused.
