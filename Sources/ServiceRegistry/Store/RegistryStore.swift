@@ -248,13 +248,13 @@ public struct RegistryStore: Sendable {
                 movedSources[key] = draft.service.source
                 return true
             }
-            movedSources[key] = nil
+            if !movedSources.isEmpty { movedSources[key] = nil }
             if let old {
                 unshare(old)
             } else {
                 use(namespace: draft.service.namespace, by: 1, into: &change)
             }
-            unpublishClusterIPs(of: key)
+            unpublishClusterIPs(of: key, entry: entry)
             setEntry(ServiceEntry(draft: share(draft), slices: entry?.slices ?? ServiceSlices()), for: key, replacing: entry)
             claim(key, old: old?.service.clusterIPs ?? [], new: draft.service.clusterIPs, into: &change)
             index(selectorOf: key, old: old?.service, new: draft.service)
@@ -331,7 +331,7 @@ public struct RegistryStore: Sendable {
         case "Service":
             movedSources[key] = nil
             guard let entry = services[key], let old = entry.draft else { return }
-            unpublishClusterIPs(of: key)
+            unpublishClusterIPs(of: key, entry: entry)
             setEntry(ServiceEntry(draft: nil, slices: entry.slices), for: key, replacing: entry)
             unshare(old)
             change.removed.services += 1
@@ -411,7 +411,7 @@ public struct RegistryStore: Sendable {
     /// so that the snapshot shares the store's arrays instead of keeping the old ones alive.
     private mutating func regroup(_ key: ObjectKey) {
         guard let entry = services[key], entry.isServed, let draft = entry.draft, draft.service.type != .externalName else { return }
-        let groups = endpointGroups(of: draft, key: key)
+        let groups = endpointGroups(of: draft, key: key, slices: entry.slices)
         services[key]?.endpointGroups = groups
     }
 
@@ -541,9 +541,11 @@ public struct RegistryStore: Sendable {
     /// Derives one Service again: its ClusterIPs (claimed, kept or allocated), its endpoints, and
     /// its entries in the snapshot's tables.
     private mutating func derive(_ key: ObjectKey) {
-        unpublishClusterIPs(of: key)
-        serviceErrors[key] = nil
-        guard let entry = services[key], var draft = entry.draft else {
+        // The entry is looked up once: a list derives 50k Services on its one task.
+        let entry = services[key]
+        unpublishClusterIPs(of: key, entry: entry)
+        if !serviceErrors.isEmpty { serviceErrors[key] = nil }
+        guard let entry, var draft = entry.draft else {
             release(key)
             return
         }
@@ -569,18 +571,19 @@ public struct RegistryStore: Sendable {
         } else {
             release(key)
         }
-        let groups = draft.service.type == .externalName ? [] : endpointGroups(of: draft, key: key)
+        let groups = draft.service.type == .externalName ? [] : endpointGroups(of: draft, key: key, slices: entry.slices)
         let servedEntry = ServiceEntry(draft: draft, allocatedClusterIPs: allocated, isServed: true, endpointGroups: groups, slices: entry.slices)
         setEntry(servedEntry, for: key, replacing: entry)
-        movedSources[key] = nil
+        if !movedSources.isEmpty { movedSources[key] = nil }
         if let service = servedEntry.served, service.ownsClusterIPs {
             for ip in service.clusterIPs { servicesByClusterIP[ip] = key }
         }
     }
 
-    /// Takes a served Service's ClusterIPs out of `servicesByClusterIP`, before its entry changes.
-    private mutating func unpublishClusterIPs(of key: ObjectKey) {
-        guard let old = services[key]?.served, old.ownsClusterIPs else { return }
+    /// Takes a served Service's ClusterIPs out of `servicesByClusterIP`, before its entry (`entry`,
+    /// as the caller read it) changes.
+    private mutating func unpublishClusterIPs(of key: ObjectKey, entry: ServiceEntry?) {
+        guard let old = entry?.served, old.ownsClusterIPs else { return }
         for ip in old.clusterIPs where servicesByClusterIP[ip] == key {
             servicesByClusterIP[ip] = nil
         }
@@ -593,6 +596,7 @@ public struct RegistryStore: Sendable {
     }
 
     private mutating func release(_ key: ObjectKey) {
+        guard !allocations.isEmpty else { return }
         for ip in allocations.removeValue(forKey: key) ?? [] where allocatedOwner[ip] == key {
             allocatedOwner[ip] = nil
         }
@@ -649,8 +653,8 @@ public struct RegistryStore: Sendable {
     }
 
     /// The first source present wins: EndpointSlices (by slice name), legacy Endpoints, the selector.
-    private func endpointGroups(of draft: ServiceDraft, key: ObjectKey) -> [EndpointGroup] {
-        if let slices = services[key]?.slices, !slices.isEmpty { return slices.groups }
+    private func endpointGroups(of draft: ServiceDraft, key: ObjectKey, slices: ServiceSlices) -> [EndpointGroup] {
+        if !slices.isEmpty { return slices.groups }
         if let groups = legacyEndpoints[key] { return groups }
         let service = draft.service
         guard service.selector?.isEmpty == false else { return [] }
