@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import ServiceRegistry
 
-/// The registry kept in etcd as a live source, the informer way: list every key under the prefix
-/// at one revision (page by page), hand the result over whole (`replaceAll`, then `synced`), then
+/// The registry kept in etcd as a live source, the informer way: list the keys of the kinds it
+/// reads at one revision (page by page), hand the result over whole (`replaceAll`, then `synced`), then
 /// watch from that revision + 1 and turn each watch message into one batch of events (a txn's
 /// writes arrive, and are applied, together).
 ///
@@ -14,7 +14,8 @@ import ServiceRegistry
 /// - While etcd cannot be reached, nothing is published: the last good registry keeps answering,
 ///   and the log says how stale it is.
 /// - A value that is not a valid object (bad JSON, a failed check, a key that does not match its
-///   object) is skipped with an error naming the key; the key's last good version is kept.
+///   object) is skipped with an error naming the key; the key's last good version is kept (the
+///   store's: the source keeps no copy of the objects).
 public final class EtcdSource: Sendable {
     /// What the source hands the server.
     public enum Publication: Sendable {
