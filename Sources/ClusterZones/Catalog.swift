@@ -26,8 +26,7 @@ public final class Catalog: Sendable {
     /// answers SERVFAIL, never NXDOMAIN, which a client would cache for a Service that exists.
     public let isAwaitingRegistry: Bool
 
-    /// Builds the indexes in one walk over the Services, with one key made per Service (see
-    /// `CatalogIndexes`).
+    /// Builds both indexes in one walk over the Services, with one key made per Service.
     /// - Parameters:
     ///   - awaitingRegistry: answer SERVFAIL in the registry's zones until a catalog of a complete
     ///     registry replaces this one (see `isAwaitingRegistry`).
@@ -35,15 +34,17 @@ public final class Catalog: Sendable {
     public convenience init(
         snapshot: RegistrySnapshot, configuration: ZoneConfiguration, awaitingRegistry: Bool = false, staticZones: [StaticZone] = []
     ) {
-        self.init(snapshot: snapshot, configuration: configuration, indexes: CatalogIndexes(snapshot: snapshot, domain: configuration.domain),
-                  awaitingRegistry: awaitingRegistry, staticZones: staticZones)
-    }
-
-    convenience init(
-        snapshot: RegistrySnapshot, configuration: ZoneConfiguration, indexes: CatalogIndexes, awaitingRegistry: Bool = false, staticZones: [StaticZone] = []
-    ) {
+        var published = PublishedEndpointIndex()
+        var reverse = ReverseIndex(domain: configuration.domain)
+        var external = ExternalServiceIndex()
+        snapshot.forEachService { service in
+            let key = ServiceKey(service)
+            let endpoints = published.set(service, key: key, in: snapshot)
+            reverse.add(reverse.contributions(of: service, key: key, endpoints: endpoints))
+            external.add(service)
+        }
         self.init(
-            snapshot: snapshot, configuration: configuration, published: indexes.published, reverse: indexes.reverse, external: indexes.external,
+            snapshot: snapshot, configuration: configuration, published: published, reverse: reverse, external: external,
             awaitingRegistry: awaitingRegistry, staticZones: staticZones)
     }
 
