@@ -54,11 +54,11 @@ public final class EtcdSource: Sendable {
                     var store = RegistryStore(options: options)
                     // The store being replaced is empty: nothing to keep.
                     var nothingHeld = Set<RegistryObjectKey>()
-                    let range = try await listDecoded { values, derivable in
+                    let range = try await listDecoded { values in
                         store.stage(state.listed(values, keeping: &nothingHeld).map { .upsert($0) })
-                        // Derived now, while later pages are fetched, once what Services are
-                        // derived from is in: each is derived about once.
-                        if derivable { store.deriveStaged() }
+                        // Derived now, while later pages are fetched: Services come last in
+                        // key order, after their slices, so each is derived about once.
+                        store.deriveStaged()
                     }
                     store.stage([.synced])
                     store.commitWhole()
@@ -70,7 +70,7 @@ public final class EtcdSource: Sendable {
                 } else {
                     var objects: [RegistryObject] = []
                     var keeping = Set<RegistryObjectKey>()
-                    let range = try await listDecoded { values, _ in objects += state.listed(values, keeping: &keeping) }
+                    let range = try await listDecoded { objects += state.listed($0, keeping: &keeping) }
                     state.revision = range.revision
                     logger.info("listed \(layout.watchPrefix) again at revision \(range.revision) (\(range.count) keys)")
                     if let update = state.store.apply([.replaceAll(objects, keeping: keeping)]) {
@@ -123,52 +123,33 @@ public final class EtcdSource: Sendable {
     /// One kind's keys, read page by page at the list's revision.
     private struct PagedRange {
         let prefix: String
+        /// The page asked for; nil once the range is fetched whole.
         var next: Task<EtcdRange, any Error>?
         /// Keys the range holds (from its first page), and those fetched so far.
         var total = 0
         var fetched = 0
-        /// Every page of it has been fetched, and handed over.
-        var fetchedAll = false
-        var handedOverAll = false
-    }
-
-    /// A decoded page waiting to be handed over, and whose range it ends, if it does.
-    private struct DecodedPage {
-        let range: Int
-        let last: Bool
-        let decoding: Task<[[(key: String, decoded: Decoded)]], Never>
     }
 
     /// Every key of the kinds the registry reads, page by page at one revision (the first page's),
-    /// each value decoded and handed to `take`. The kinds are read side by side, a page of each in
-    /// flight: etcd serves one range request on one core, a 10,000-key page in about 75 ms, and a
+    /// each value decoded and handed to `take` in key order. Each kind's first page is asked for
+    /// at once: etcd serves one range request on one core, a 10,000-key page in about 75 ms, and a
     /// chain of dependent pages (each starts after the last key of the one before) left cores idle.
-    /// Three things overlap: the next pages are fetched while this one's values are decoded (on as
+    /// Three things overlap: the next page is fetched while this one's values are decoded (on as
     /// many tasks as there are cores), and the page before is handed over meanwhile.
-    /// `take` is told whether the objects handed over so far can be derived: whether every kind
-    /// before the last one handed over is complete (Services come last in key order, so a Service
-    /// is derived once, after its slices, Endpoints and Pods are in).
-    func listDecoded(_ take: (_ values: [(key: String, decoded: Decoded)], _ derivable: Bool) -> Void) async throws -> (count: Int, revision: Int64) {
+    func listDecoded(_ take: ([(key: String, decoded: Decoded)]) -> Void) async throws -> (count: Int, revision: Int64) {
         let pageSize = client.configuration.pageSize
         let client = self.client
         var ranges = listedPrefixes.map { PagedRange(prefix: $0) }
-        var pending: DecodedPage?
+        /// The page decoded last, handed over when the next one comes in.
+        var pending: Task<[[(key: String, decoded: Decoded)]], Never>?
         defer {
             for range in ranges { range.next?.cancel() }
-            pending?.decoding.cancel()
+            pending?.cancel()
         }
         // A small first page: its revision is every other page's, so nothing else starts before it.
         let first = try await client.range(prefix: ranges[0].prefix, limit: min(pageSize, 1000))
         let revision = first.revision
         var count = 0
-        /// The greatest range handed over so far.
-        var reached = 0
-        func handOver(_ page: DecodedPage) async {
-            reached = max(reached, page.range)
-            if page.last { ranges[page.range].handedOverAll = true }
-            let derivable = ranges[..<reached].allSatisfy(\.handedOverAll)
-            for batch in await page.decoding.value { take(batch, derivable) }
-        }
         /// Takes in a page of range `index`, asks for the range's next page, decodes this one and
         /// hands over the one before.
         func received(_ page: EtcdRange, of index: Int) async {
@@ -184,11 +165,10 @@ public final class EtcdSource: Sendable {
                 ranges[index].next = Task { try await client.range(prefix: prefix, after: last, limit: limit, revision: revision) }
             } else {
                 ranges[index].next = nil
-                ranges[index].fetchedAll = true
             }
-            let decoded = DecodedPage(range: index, last: !page.more, decoding: Task { await self.decodeInParallel(page.keyValues) })
-            if let previous = pending { await handOver(previous) }
-            pending = decoded
+            let decoding = Task { await self.decodeInParallel(page.keyValues) }
+            if let previous = pending { await previous.value.forEach(take) }
+            pending = decoding
         }
         // The other kinds' first pages, all at once, sized by what a key took in the first.
         let firstLimit = Self.nextPageSize(after: first.keyValues, limit: pageSize)
@@ -199,12 +179,12 @@ public final class EtcdSource: Sendable {
         await received(first, of: 0)
         // The kinds in key order, each page as soon as it is in: the other kinds' pages wait in
         // flight meanwhile, so a kind's first page is there when the one before ends.
-        while let index = ranges.indices.first(where: { !ranges[$0].fetchedAll }), let next = ranges[index].next {
+        while let index = ranges.firstIndex(where: { $0.next != nil }), let next = ranges[index].next {
             await received(try await next.value, of: index)
         }
         if let last = pending {
             pending = nil
-            await handOver(last)
+            await last.value.forEach(take)
         }
         return (count, revision)
     }
@@ -259,10 +239,7 @@ public final class EtcdSource: Sendable {
         var pending: [(index: Int, reference: ObjectReference)] = []
         var texts: [(source: String, json: [UInt8])] = []
         for (index, keyValue) in keyValues.enumerated() {
-            guard let reference = layout.object(at: keyValue.key) else {
-                results[index] = .outside
-                continue
-            }
+            guard let reference = layout.object(at: keyValue.key) else { continue }
             if keyValue.value.starts(with: Self.protobufMagic) {
                 results[index] = .rejected(reference, [RegistryError(
                     code: .invalidValue,
