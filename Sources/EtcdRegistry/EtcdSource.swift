@@ -264,7 +264,8 @@ public final class EtcdSource: Sendable {
             return .ignored(reference)
         case .object(let object, let warnings):
             for warning in warnings { logger.warning("\(warning)") }
-            guard object.key == RegistryObjectKey(reference) else {
+            // The same spelling (every valid name is lower case) needs no keys made to compare.
+            guard object.reference == reference || object.key == RegistryObjectKey(reference) else {
                 return .rejected(reference, [RegistryError(
                     code: .invalidValue,
                     reason: "the value is \(object.reference) but its key says \(reference)",

@@ -59,7 +59,7 @@ enum EndpointSliceDecoder {
             addressType: addressType,
             endpoints: endpoints,
             ports: ports,
-            source: reader.location(of: node)
+            source: reader.source(of: node)
         )
         return (serviceName, group)
     }

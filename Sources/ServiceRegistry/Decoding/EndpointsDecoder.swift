@@ -32,7 +32,7 @@ enum EndpointsDecoder {
                 addressType: families.count == 1 ? (families.first! ? .ipv4 : .ipv6) : nil,
                 endpoints: endpoints,
                 ports: ports,
-                source: reader.location(of: subset)
+                source: reader.source(of: subset)
             ))
         }
         return groups

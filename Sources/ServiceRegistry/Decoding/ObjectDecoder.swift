@@ -3,7 +3,11 @@
 /// Objects with errors are left out; their errors are kept. Objects with warnings only are kept,
 /// and so are their warnings.
 struct ObjectDecoder {
-    private(set) var objects = DecodedObjects()
+    private(set) var objects: DecodedObjects
+    /// Where the object starting on a line of the document is from, when not from that line of
+    /// the document's file (stored values decoded as one List are each from their own key): the
+    /// objects are made there, not moved there afterwards (which copied each once more).
+    var locate: ((_ line: Int) -> SourceLocation?)?
     private(set) var skipped: [SkippedObject] = []
     /// Errors and warnings, in document order within each object.
     private(set) var errors: [RegistryError] = []
@@ -15,7 +19,11 @@ struct ObjectDecoder {
     /// Namespaces objects of other kinds live in; they exist even though we skip the objects.
     private(set) var skippedNamespaces: Set<String> = []
 
-    init() {}
+    /// - Parameter findsDuplicates: false when each document or List item is an object of its own
+    ///   (stored values decoded together), not one of a set that may name each object once.
+    init(findsDuplicates: Bool = true) {
+        objects = DecodedObjects(findsDuplicates: findsDuplicates)
+    }
 
     /// Room for `count` objects, when the caller knows how many the documents hold.
     mutating func reserveObjects(_ count: Int) {
@@ -29,7 +37,7 @@ struct ObjectDecoder {
     }
 
     mutating func takeObjects() -> DecodedObjects {
-        defer { objects = DecodedObjects() }
+        defer { objects = DecodedObjects(findsDuplicates: objects.findsDuplicates) }
         return objects
     }
 
@@ -62,7 +70,8 @@ struct ObjectDecoder {
             ))
             return
         }
-        let reader = ObjectReader(file: file, objectLine: node.line)
+        let source = node.line.flatMap { locate?($0) }
+        let reader = ObjectReader(file: file, objectLine: node.line, source: source)
         // Items of a typed list (`ServiceList` from the API) may leave out their own kind.
         let inferredKind = listKind.flatMap { $0.hasSuffix("List") && $0 != "List" ? String($0.dropLast(4)) : nil }
         let kind = reader.string(node["kind"], field: "kind") ?? inferredKind
@@ -114,7 +123,7 @@ struct ObjectDecoder {
         if reader.hasErrors {
             if read.identityKnown { rejected.append(RejectedObject(reference: reference, location: location)) }
         } else if let content {
-            objects.add(DecodedObject(reference: reference, location: location, content: content))
+            objects.add(DecodedObject(reference: reference, location: source ?? location, content: content), line: node.line)
         }
     }
 

@@ -20,15 +20,25 @@ final class ObjectReader {
         }.map(\.element)
     }
 
-    init(file: String, objectLine: Int?, object: ObjectReference? = nil) {
+    /// Where the object says its content is from, when not where it was read (a stored value
+    /// decoded in a batch is from its key, not from a line of the batch).
+    let source: SourceLocation?
+
+    init(file: String, objectLine: Int?, object: ObjectReference? = nil, source: SourceLocation? = nil) {
         self.file = file
         self.objectLine = objectLine
         self.object = object
+        self.source = source
     }
 
     /// The field's own line when the parser knows it, else the object's.
     func location(of node: ManifestNode?) -> SourceLocation {
         SourceLocation(file: file, line: node?.line ?? objectLine)
+    }
+
+    /// What the content read from `node` is located at: `source` when given, else the node's place.
+    func source(of node: ManifestNode) -> SourceLocation {
+        source ?? location(of: node)
     }
 
     func fail(_ code: RegistryError.Code, _ reason: String, field: String?, node: ManifestNode? = nil) {

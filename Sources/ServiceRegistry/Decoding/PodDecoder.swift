@@ -4,7 +4,7 @@ enum PodDecoder {
         let spec = reader.mapping(node["spec"], field: "spec")
         let status = reader.mapping(node["status"], field: "status")
         var pod = Pod(name: metadata.name, namespace: metadata.namespace, labels: metadata.labels)
-        pod.source = reader.location(of: node)
+        pod.source = reader.source(of: node)
         pod.hostname = reader.hostname(spec?["hostname"], field: "spec.hostname")
         pod.subdomain = reader.hostname(spec?["subdomain"], field: "spec.subdomain")
         pod.nodeName = reader.string(spec?["nodeName"], field: "spec.nodeName")

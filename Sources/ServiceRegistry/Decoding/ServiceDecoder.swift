@@ -6,7 +6,7 @@ enum ServiceDecoder {
         // metadata.labels are checked but not kept: nothing in DNS or the service environment
         // reads a Service's labels, and on 50k Services they took 18 MB of the snapshot.
         var service = Service(name: metadata.name, namespace: metadata.namespace)
-        service.source = reader.location(of: node)
+        service.source = reader.source(of: node)
 
         let typeNode = spec?["type"]
         if let text = reader.string(typeNode, field: "spec.type") {

@@ -80,19 +80,20 @@ public enum StoredObjectDecoding {
         guard case .success(let document) = JSONComposer.document(in: String(decoding: text, as: UTF8.self)) else {
             return values.indices.map(decodedAlone)
         }
-        var decoder = ObjectDecoder()
-        decoder.reserveObjects(values.count)
-        decoder.decode(document: document, file: batch)
         /// The value a line of the batch holds (value i is on line i + 2).
-        func index(of location: SourceLocation?) -> Int? {
-            guard let line = location?.line, line >= 2, line - 2 < values.count else { return nil }
+        func index(ofLine line: Int?) -> Int? {
+            guard let line, line >= 2, line - 2 < values.count else { return nil }
             return line - 2
         }
+        // Each value is an object of its own: two naming the same object are no duplicate. Its
+        // object is made located at the value's key.
+        var decoder = ObjectDecoder(findsDuplicates: false)
+        decoder.locate = { line in index(ofLine: line).map { SourceLocation(file: values[$0].source) } }
+        decoder.reserveObjects(values.count)
+        decoder.decode(document: document, file: batch)
         var warnings = [[RegistryError]](repeating: [], count: values.count)
-        // A value naming the same object as one before it is dropped by the batch as a duplicate;
-        // alone it is an object like any other.
-        for error in decoder.errors + decoder.objects.duplicateErrors {
-            guard let index = index(of: error.location) else {
+        for error in decoder.errors {
+            guard let index = index(ofLine: error.location?.line) else {
                 // An error the batch cannot place: trust none of it.
                 return values.indices.map(decodedAlone)
             }
@@ -105,12 +106,13 @@ public enum StoredObjectDecoding {
             }
         }
         var objects = [RegistryObject?](repeating: nil, count: values.count)
-        for object in decoder.takeObjects().objects {
-            guard let index = index(of: object.location) else {
+        let decoded = decoder.takeObjects()
+        for (object, line) in zip(decoded.objects, decoded.lines) {
+            guard let index = index(ofLine: line) else {
                 return values.indices.map(decodedAlone)
             }
             if objects[index] != nil { alone.insert(index) }
-            objects[index] = object.relocated(to: SourceLocation(file: values[index].source))
+            objects[index] = object
         }
         return values.indices.map { index in
             if alone.contains(index) { return decodedAlone(index) }
