@@ -1,4 +1,4 @@
-import ServiceRegistry
+@testable import ServiceRegistry
 import Testing
 
 /// A value stored in etcd is held to the same checks as a manifest, and its errors name its key.
@@ -92,6 +92,40 @@ import Testing
             Issue.record("\(outcomes)")
             return
         }
+    }
+
+    /// Where an object's content says it is from (what a clash or a conflict names).
+    static func sources(_ content: RegistryObject.Content) -> [ServiceRegistry.SourceLocation?] {
+        switch content {
+        case .service(let draft): return [draft.service.source]
+        case .endpointSlice(_, let group): return [group.source]
+        case .endpoints(let groups): return groups.map(\.source)
+        case .pod(let pod): return [pod.source]
+        case .namespace, .other: return []
+        }
+    }
+
+    @Test func eachKindOfABatchIsMadeAtItsKeyWithTheContentItHasAlone() {
+        let values: [(source: String, json: String)] = [
+            ("etcd:/registry/services/specs/shop/web", Self.service("web", ip: "10.96.0.10")),
+            ("etcd:/registry/endpointslices/shop/web-1", #"{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"web-1","namespace":"shop","labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4","endpoints":[{"addresses":["10.1.0.5"]}],"ports":[{"port":8080}]}"#),
+            ("etcd:/registry/services/endpoints/shop/web", #"{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"web","namespace":"shop"},"subsets":[{"addresses":[{"ip":"10.1.0.6"}],"ports":[{"port":8080}]},{"addresses":[{"ip":"10.1.0.7"}],"ports":[{"port":9090}]}]}"#),
+            ("etcd:/registry/pods/shop/web-0", #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-0","namespace":"shop","labels":{"app":"web"}},"spec":{"containers":[{"name":"c"}]},"status":{"podIP":"10.1.0.5"}}"#),
+            ("etcd:/registry/namespaces/shop", #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}"#),
+        ]
+        let outcomes = StoredObjectDecoding.decode(values.map { ($0.source, Array($0.json.utf8)) })
+        for (value, outcome) in zip(values, outcomes) {
+            guard case .object(let batch, _) = outcome, case .object(let alone, _) = StoredObjectDecoding.decode(json: value.json, source: value.source) else {
+                Issue.record("\(value.source): \(outcome)")
+                continue
+            }
+            // Nothing of a line of the batch is left on the object or anything it holds.
+            #expect(batch.location == ServiceRegistry.SourceLocation(file: value.source), "\(value.source)")
+            #expect(Self.sources(batch.content).allSatisfy { $0 == ServiceRegistry.SourceLocation(file: value.source) }, "\(value.source)")
+            #expect(batch.reference == alone.reference && batch.content.withoutLocations == alone.content.withoutLocations, "\(value.source)")
+        }
+        // The Endpoints' two subsets each carry the key.
+        if case .object(let endpoints, _) = outcomes[2] { #expect(Self.sources(endpoints.content).count == 2) }
     }
 
     @Test func aBatchWithAValueThatIsNotJSONStillDecodesTheOthers() {
