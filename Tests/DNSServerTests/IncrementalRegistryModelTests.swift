@@ -8,7 +8,8 @@ import Testing
 /// The proof that incremental equals full: random sequences of registry events, applied one batch
 /// at a time to a store and a serving pipeline (catalog and answer table patched per change), give
 /// byte for byte the responses of a pipeline built from scratch from the final objects: every held
-/// name × type, NXDOMAIN at every name that ever existed and is gone, PTRs, and the SOA serial.
+/// name × type, NXDOMAIN at every name that ever existed and is gone, PTRs, the partial reverse
+/// names above them (empty non-terminals while an address below is held), and the SOA serial.
 @Suite struct IncrementalRegistryModelTests {
     /// A small universe, so that events collide: shared endpoint IPs, ClusterIP clashes, selectors
     /// meeting pods, slices moving between Services, namespaces coming and going.
@@ -139,6 +140,7 @@ import Testing
                 pipeline.apply(update)
             }
             everHeld.formUnion(Self.heldNames(pipeline.catalog))
+            everHeld.formUnion(Self.partialReverseNames(pipeline.catalog))
             guard step % 10 == 0 else { continue }
 
             var fresh = RegistryStore()
@@ -192,6 +194,22 @@ import Testing
                 #expect(try #require(pagedPipeline.answer(query)).bytes == (try #require(wholePipeline.answer(query))).bytes, "seed \(seed): \(name) \(type) differs")
             }
         }
+    }
+
+    /// The names between a reverse zone's origin and each PTR name it holds.
+    static func partialReverseNames(_ catalog: Catalog) -> Set<DNSName> {
+        var names = Set<DNSName>()
+        for zone in catalog.reverseZones {
+            catalog.forEachName(in: zone) { name, types in
+                guard types == [.ptr] else { return }
+                var ancestor = name.dropping(1)
+                while ancestor.labelCount > zone.origin.labelCount {
+                    names.insert(ancestor.lowercased())
+                    ancestor = ancestor.dropping(1)
+                }
+            }
+        }
+        return names
     }
 
     static func heldNames(_ catalog: Catalog) -> Set<DNSName> {
