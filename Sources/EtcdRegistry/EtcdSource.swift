@@ -166,7 +166,7 @@ public final class EtcdSource: Sendable {
             } else {
                 ranges[index].next = nil
             }
-            let decoding = Task { await self.decodeInParallel(page.keyValues) }
+            let decoding = Task(priority: Self.decodingPriority) { await self.decodeInParallel(page.keyValues) }
             if let previous = pending { await previous.value.forEach(take) }
             pending = decoding
         }
@@ -188,6 +188,11 @@ public final class EtcdSource: Sendable {
         }
         return (count, revision)
     }
+
+    /// Below the list's own task: a page's decoding batches (a thousand values, some 10 ms each)
+    /// queue for the cores in the task's way otherwise, and the task staging the pages in order is
+    /// what the list waits on. Awaiting a page's decoding raises that page's to the task's.
+    static let decodingPriority = TaskPriority.low
 
     /// About this many bytes of keys and values a page: 10,000 small objects, but fewer large
     /// ones (a Pod with its managed fields is kilobytes), so a page stays a few megabytes in memory.
@@ -217,7 +222,7 @@ public final class EtcdSource: Sendable {
         return await withTaskGroup(of: (Int, [(key: String, decoded: Decoded)]).self) { group in
             for part in 0..<parts {
                 let slice = Array(keyValues[min(part * size, keyValues.count)..<min((part + 1) * size, keyValues.count)])
-                group.addTask { (part, Array(zip(slice.map(\.key), self.decode(slice)))) }
+                group.addTask(priority: Self.decodingPriority) { (part, Array(zip(slice.map(\.key), self.decode(slice)))) }
             }
             var results = [[(key: String, decoded: Decoded)]](repeating: [], count: parts)
             for await (part, decoded) in group { results[part] = decoded }
