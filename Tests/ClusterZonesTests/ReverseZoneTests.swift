@@ -7,25 +7,9 @@ import Testing
 /// records), any other is NXDOMAIN. The expectation here is worked out from the PTR names the
 /// zones list, independently of how the zone finds them.
 @Suite struct ReverseZoneTests {
-    /// Every proper ancestor of a listed PTR name below the zone's origin.
-    static func emptyNonTerminals(_ catalog: Catalog) -> Set<DNSName> {
-        var names = Set<DNSName>()
-        for zone in catalog.reverseZones {
-            catalog.forEachName(in: zone) { name, types in
-                guard types == [.ptr] else { return }
-                var ancestor = name.dropping(1)
-                while ancestor.labelCount > zone.origin.labelCount {
-                    names.insert(ancestor)
-                    ancestor = ancestor.dropping(1)
-                }
-            }
-        }
-        return names
-    }
-
     @Test func partialIPv4NamesExistExactlyAboveKnownAddresses() throws {
         let catalog = SpecFixture.catalog()
-        let expected = Self.emptyNonTerminals(catalog)
+        let expected = catalog.partialReverseNames
         let octets = [0, 1, 2, 5, 9, 10, 20, 96, 244, 255]
         var partials: [[Int]] = octets.map { [$0] }
         for first in octets { for second in octets { partials.append([first, second]) } }
@@ -45,7 +29,7 @@ import Testing
 
     @Test func partialIPv6NamesExistExactlyAboveKnownAddresses() throws {
         let catalog = SpecFixture.catalog()
-        let expected = Self.emptyNonTerminals(catalog).filter { $0.isSubdomain(of: try! DNSName("ip6.arpa")) }
+        let expected = catalog.partialReverseNames.filter { $0.isSubdomain(of: try! DNSName("ip6.arpa")) }
         #expect(!expected.isEmpty, "the fixture has dual-stack ClusterIPs")
         for name in expected {
             #expect(catalog.answer(DNSQuestion(name: name, type: .ptr)).responseCode == .noError, "\(name)")

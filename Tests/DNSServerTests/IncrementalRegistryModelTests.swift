@@ -140,7 +140,7 @@ import Testing
                 pipeline.apply(update)
             }
             everHeld.formUnion(Self.heldNames(pipeline.catalog))
-            everHeld.formUnion(Self.partialReverseNames(pipeline.catalog))
+            everHeld.formUnion(pipeline.catalog.partialReverseNames)
             guard step % 10 == 0 else { continue }
 
             var fresh = RegistryStore()
@@ -194,22 +194,6 @@ import Testing
                 #expect(try #require(pagedPipeline.answer(query)).bytes == (try #require(wholePipeline.answer(query))).bytes, "seed \(seed): \(name) \(type) differs")
             }
         }
-    }
-
-    /// The names between a reverse zone's origin and each PTR name it holds.
-    static func partialReverseNames(_ catalog: Catalog) -> Set<DNSName> {
-        var names = Set<DNSName>()
-        for zone in catalog.reverseZones {
-            catalog.forEachName(in: zone) { name, types in
-                guard types == [.ptr] else { return }
-                var ancestor = name.dropping(1)
-                while ancestor.labelCount > zone.origin.labelCount {
-                    names.insert(ancestor.lowercased())
-                    ancestor = ancestor.dropping(1)
-                }
-            }
-        }
-        return names
     }
 
     static func heldNames(_ catalog: Catalog) -> Set<DNSName> {
