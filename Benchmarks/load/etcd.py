@@ -186,6 +186,36 @@ def key_of(item, prefix="/registry"):
     return f"{prefix}/{resource}/{metadata.get('namespace') or 'default'}/{metadata['name']}"
 
 
+def load_cluster(etcd, gateway, cluster):
+    """Writes a generated list.json into etcd under Kubernetes's keys (txns of 100 puts), then
+    waits until etcd has finished what the load left it (its raft log, bbolt's commits) before
+    anything is timed: until its members use under a tenth of a core over a second, for at most 30 s."""
+    items = json.load(open(cluster))["items"]
+    load_start = time.perf_counter()
+    batch = []
+    for item in items:
+        key = key_of(item)
+        if key is None:
+            continue
+        item["metadata"].pop("resourceVersion", None)
+        batch.append((key, json.dumps(item, separators=(",", ":"), sort_keys=True)))
+        if len(batch) == 100:
+            gateway.put_all(batch)
+            batch = []
+    if batch:
+        gateway.put_all(batch)
+    print(f"loaded {len(items)} objects into etcd in {time.perf_counter() - load_start:.1f} s", flush=True)
+    settle_start = time.perf_counter()
+    while time.perf_counter() - settle_start < 30:
+        before = sum(cpu_seconds(p.pid) for p in STARTED)
+        time.sleep(1)
+        if sum(cpu_seconds(p.pid) for p in STARTED) - before < 0.1:
+            break
+    with open("/proc/loadavg") as f:
+        print(f"etcd settled after {time.perf_counter() - settle_start:.0f} s; load average before: {f.read().split()[0]}", flush=True)
+    return items
+
+
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -205,31 +235,7 @@ def main():
 
     etcd = Etcd()
     gateway = Gateway(etcd.clients[0])
-    items = json.load(open(args.cluster))["items"]
-    load_start = time.perf_counter()
-    batch = []
-    for item in items:
-        key = key_of(item)
-        if key is None:
-            continue
-        item["metadata"].pop("resourceVersion", None)
-        batch.append((key, json.dumps(item, separators=(",", ":"), sort_keys=True)))
-        if len(batch) == 100:
-            gateway.put_all(batch)
-            batch = []
-    if batch:
-        gateway.put_all(batch)
-    print(f"loaded {len(items)} objects into etcd in {time.perf_counter() - load_start:.1f} s", flush=True)
-    # Let etcd finish what the load left it (its raft log, bbolt's commits) before anything is
-    # timed: until its members use under a tenth of a core over a second, for at most 30 s.
-    settle_start = time.perf_counter()
-    while time.perf_counter() - settle_start < 30:
-        before = sum(cpu_seconds(p.pid) for p in STARTED)
-        time.sleep(1)
-        if sum(cpu_seconds(p.pid) for p in STARTED) - before < 0.1:
-            break
-    with open("/proc/loadavg") as f:
-        print(f"etcd settled after {time.perf_counter() - settle_start:.0f} s; load average before: {f.read().split()[0]}", flush=True)
+    items = load_cluster(etcd, gateway, args.cluster)
 
     # The floor: the same pages fetched and parsed by Python's json, nothing checked or built.
     floor_start = time.perf_counter()
