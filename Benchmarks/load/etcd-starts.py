@@ -4,10 +4,11 @@
 The start of a replica moves by a few tenths of a second from run to run on these 2-core machines,
 and two runs of etcd.py (a fresh etcd each) compare builds only as well as the machine kept still
 between them. Here one 3-member etcd is loaded once, and the builds are started in turn, round
-after round, each as etcd.py starts its replicas (`serve --etcd <3 members> --threads 1`). For each
-start: the replica's CPU (utime + stime) when it first answers the last generated Service, that
+after round (in the opposite order every other round), each as etcd.py starts its replicas
+(`serve --etcd <3 members> --threads 1`). For each start: the replica's CPU (utime + stime) when it first answers the last generated Service, that
 first answer, and from its log the list's time ("listed ... in") and the zones' ("zones built in").
-Medians per build at the end.
+Medians per build at the end, and each build against the first round by round (the machine drifts
+over a run by more than builds differ).
 
 usage: etcd-starts.py --cluster DIR/manifests/list.json --rounds 6 BINARY [BINARY ...]
 Everything it started is killed by PID however it ends; every loop is bounded in time.
@@ -75,7 +76,8 @@ def main():
     sock.settimeout(0.5)
     results = {binary: [] for binary in args.binaries}
     for round_number in range(1, args.rounds + 1):
-        for binary in args.binaries:
+        # The order turns every round (A B, B A, ...): a start straight after another may differ.
+        for binary in args.binaries if round_number % 2 else reversed(args.binaries):
             cpu, first, listed, zones = start_once(binary, etcd, last, sock)
             results[binary].append((cpu, first, listed, zones))
             print(f"round {round_number}: {binary}: CPU {cpu:.2f} s, first answer {first:.3f} s, listed in {listed:.3f} s, zones built in {zones * 1000:.0f} ms", flush=True)
@@ -83,6 +85,13 @@ def main():
     for binary, rows in results.items():
         cpu, first, listed, zones = (statistics.median(column) for column in zip(*rows))
         print(f"  {binary}: CPU to the first answer {cpu:.2f} s, first answer {first:.3f} s, listed in {listed:.3f} s, zones built in {zones * 1000:.0f} ms")
+    # The machine drifts over a run more than builds differ: compare the starts of one round.
+    baseline = args.binaries[0]
+    for binary in args.binaries[1:]:
+        sooner = [old[1] - new[1] for old, new in zip(results[baseline], results[binary])]
+        less_cpu = [old[0] - new[0] for old, new in zip(results[baseline], results[binary])]
+        print(f"  {binary} against {baseline}, round by round: first answer sooner by {statistics.median(sooner):.3f} s (median; "
+              f"sooner in {sum(d > 0 for d in sooner)} of {len(sooner)} rounds), {statistics.median(less_cpu):.2f} s less CPU")
 
 
 if __name__ == "__main__":
