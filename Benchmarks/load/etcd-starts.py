@@ -37,15 +37,8 @@ def duration(text):
 def start_once(binary, etcd, last, sock):
     replica = bench.Replica(binary, etcd)
     try:
-        deadline = time.time() + 60
-        first = cpu = None
-        while first is None and time.time() < deadline:
-            rcode, addresses = bench.query(replica.port, last, sock)
-            if rcode == 0 and addresses:
-                first = time.perf_counter() - replica.started
-                cpu = replica.cpu_seconds()
-            else:
-                time.sleep(0.01)
+        first = replica.first_answer(last, sock, timeout=60)
+        cpu = replica.cpu_seconds()
         if first is None:
             sys.exit(f"{binary}: no answer within 60 s:\n" + replica.text())
         # The log lines follow the first answer by a moment at most.

@@ -142,6 +142,17 @@ class Replica:
     def cpu_seconds(self):
         return cpu_seconds(self.process.pid)
 
+    def first_answer(self, name, sock, timeout):
+        """Seconds from the start to the first answer with addresses for `name` (polled every 10 ms),
+        or None after `timeout` seconds."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            rcode, addresses = query(self.port, name, sock)
+            if rcode == 0 and addresses:
+                return time.perf_counter() - self.started
+            time.sleep(0.01)
+        return None
+
 
 def cpu_seconds(pid):
     """utime + stime of a process, in seconds."""
@@ -259,14 +270,7 @@ def main():
     starts = []
     for attempt in range(args.starts):
         one = Replica(args.binary, etcd)
-        first = None
-        deadline = time.time() + 120
-        while first is None and time.time() < deadline:
-            rcode, addresses = query(one.port, last, sock)
-            if rcode == 0 and addresses:
-                first = time.perf_counter() - one.started
-            else:
-                time.sleep(0.01)
+        first = one.first_answer(last, sock, timeout=120)
         if first is None:
             sys.exit("no answer within 120 s:\n" + one.text())
         starts.append(first)
