@@ -142,29 +142,44 @@ final class EtcdCluster: @unchecked Sendable {
 /// cluster is closed again until its etcd binds it, so another pick could land on it meanwhile.
 private let portsHandedOut = Mutex<Set<Int>>([])
 
-/// Free loopback TCP ports, held open together while picked so none repeats, and never one this
-/// process handed out before.
+/// The kernel's range of ephemeral ports (`net.ipv4.ip_local_port_range`), 32768–60999 unless set.
+private let ephemeralPorts: ClosedRange<Int> = {
+    let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+    let bounds = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+    guard bounds.count == 2, bounds[0] <= bounds[1] else { return 32768...60999 }
+    return bounds[0]...bounds[1]
+}()
+
+/// Free loopback TCP ports for servers that are stopped and started again on the same port, held
+/// open together while picked so none repeats, and never one this process handed out before.
+///
+/// They come from below the kernel's ephemeral range: while such a server is down, any outgoing
+/// connection on the machine (or a client retrying it, connected to itself) could otherwise be
+/// given its port as a source port and hold it, and the restart fails with EADDRINUSE (seen in
+/// CI). Only an explicit bind takes a port outside that range.
 func freePorts(_ count: Int) throws -> [Int] {
     var sockets: [Int32] = []
     defer { for socket in sockets { close(socket) } }
+    let candidates = 10_240..<max(10_241, min(ephemeralPorts.lowerBound, 32_768))
     var ports: [Int] = []
     var tries = 0
     while ports.count < count {
         tries += 1
         guard tries < 10 * count + 100 else { throw ProcessFailure(description: "no free ports found") }
+        let port = Int.random(in: candidates)
+        guard !portsHandedOut.withLock({ $0.contains(port) }) else { continue }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ProcessFailure(description: "socket: \(String(cString: strerror(errno)))") }
         sockets.append(fd)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        address.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        guard bound else { throw ProcessFailure(description: "bind: \(String(cString: strerror(errno)))") }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        // In use by someone else: try another.
+        guard bound else { continue }
         if portsHandedOut.withLock({ $0.insert(port).inserted }) { ports.append(port) }
     }
     return ports

@@ -43,7 +43,8 @@ import Testing
 
         init(_ objects: [[String: Any]], start: Bool = true) async throws {
             api = try FakeKubernetesAPI()
-            try await api.start()
+            // A port it can be started on again (see freePorts).
+            try await api.start(port: try freePorts(1)[0])
             for object in objects { try api.apply(object) }
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("clusterdns-k8s-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -25,7 +25,8 @@ struct KubernetesTestServerTests {
 
         init(bookmarkInterval: Duration = .seconds(1)) async throws {
             api = try FakeKubernetesAPI(bookmarkInterval: bookmarkInterval)
-            try await api.start()
+            // A port it can be started on again (see freePorts).
+            try await api.start(port: try freePorts(1)[0])
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("fake-kube-test-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try api.writeKubeconfig(to: kubeconfig)
