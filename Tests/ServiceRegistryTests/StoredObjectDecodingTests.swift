@@ -1,4 +1,5 @@
 @testable import ServiceRegistry
+import Foundation
 import Testing
 
 /// A value stored in etcd is held to the same checks as a manifest, and its errors name its key.
@@ -105,14 +106,27 @@ import Testing
         }
     }
 
-    @Test func eachKindOfABatchIsMadeAtItsKeyWithTheContentItHasAlone() {
-        let values: [(source: String, json: String)] = [
+    /// Through the fast path, and through the batch: an escaped apiVersion (`v\u0031`, still
+    /// `v1`) is one the fast path leaves to the full decoder.
+    @Test(arguments: [true, false])
+    func eachKindOfABatchIsMadeAtItsKeyWithTheContentItHasAlone(throughTheFastPath: Bool) {
+        var values: [(source: String, json: String)] = [
             ("etcd:/registry/services/specs/shop/web", Self.service("web", ip: "10.96.0.10")),
             ("etcd:/registry/endpointslices/shop/web-1", #"{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"web-1","namespace":"shop","labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4","endpoints":[{"addresses":["10.1.0.5"]}],"ports":[{"port":8080}]}"#),
             ("etcd:/registry/services/endpoints/shop/web", #"{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"web","namespace":"shop"},"subsets":[{"addresses":[{"ip":"10.1.0.6"}],"ports":[{"port":8080}]},{"addresses":[{"ip":"10.1.0.7"}],"ports":[{"port":9090}]}]}"#),
             ("etcd:/registry/pods/shop/web-0", #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-0","namespace":"shop","labels":{"app":"web"}},"spec":{"containers":[{"name":"c"}]},"status":{"podIP":"10.1.0.5"}}"#),
             ("etcd:/registry/namespaces/shop", #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}"#),
         ]
+        if !throughTheFastPath {
+            values = values.map { value in
+                let json = value.json.replacingOccurrences(of: #""apiVersion":"v1""#, with: #""apiVersion":"v\u0031""#)
+                return (value.source, json.replacingOccurrences(of: #""discovery.k8s.io/v1""#, with: #""discovery.k8s.io\/v1""#))
+            }
+        }
+        var scanner = StoredValueScanner()
+        let fast = values.map { value in Array(value.json.utf8).withUnsafeBufferPointer { StoredObjectFastPath.decode($0, source: value.source, scanner: &scanner) != nil } }
+        // All but the Endpoints (never read by the fast path), or none.
+        #expect(fast == [throughTheFastPath, throughTheFastPath, false, throughTheFastPath, throughTheFastPath])
         let outcomes = StoredObjectDecoding.decode(values.map { ($0.source, Array($0.json.utf8)) })
         for (value, outcome) in zip(values, outcomes) {
             guard case .object(let batch, _) = outcome, case .object(let alone, _) = StoredObjectDecoding.decode(json: value.json, source: value.source) else {

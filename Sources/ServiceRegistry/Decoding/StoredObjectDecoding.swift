@@ -54,20 +54,34 @@ public enum StoredObjectDecoding {
     /// batch cannot vouch for (an error on its line, not one object, no `apiVersion`, which a List
     /// item may leave out but a stored object may not) is decoded alone; so is every value of a
     /// batch that is not valid JSON as a whole.
-    /// The values are bytes, as etcd stores them, copied once into the batch.
+    /// The values are bytes, as etcd stores them, copied once into the batch. Before any of that,
+    /// `StoredObjectFastPath` reads the values of the common shapes straight into their objects;
+    /// the batch holds the others.
     public static func decode(_ values: [(source: String, json: [UInt8])]) -> [Outcome] {
         func decodedAlone(_ index: Int) -> Outcome {
             decode(json: String(decoding: values[index].json, as: UTF8.self), source: values[index].source)
         }
         guard values.count > 1 else { return values.indices.map(decodedAlone) }
+        var scanner = StoredValueScanner()
+        let read = values.map { value in
+            value.json.withUnsafeBufferPointer { StoredObjectFastPath.decode($0, source: value.source, scanner: &scanner) }
+        }
+        func outcome(_ index: Int, batched: () -> Outcome) -> Outcome {
+            if let object = read[index] { return .object(object, warnings: []) }
+            return batched()
+        }
+        guard read.contains(where: { $0 == nil }) else { return values.indices.map { outcome($0) { .ignored } } }
         var text = Array("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n".utf8)
-        text.reserveCapacity(values.reduce(64) { $0 + $1.json.count + 2 })
+        text.reserveCapacity(values.indices.reduce(64) { $0 + (read[$1] == nil ? values[$1].json.count : 4) + 2 })
         var alone = Set<Int>()
         for (index, value) in values.enumerated() {
             // A value on several lines would shift the lines that say which value is which (never
             // kube-apiserver's compact JSON), and one without apiVersion is no stored object;
-            // each is decoded alone, and holds its place in the batch with a null.
-            if value.json.isEmpty || spansLines(value.json) || !mentionsAPIVersion(value.json) {
+            // each is decoded alone, and holds its place in the batch with a null, as does one
+            // the fast path read.
+            if read[index] != nil {
+                text += "null".utf8
+            } else if value.json.isEmpty || spansLines(value.json) || !mentionsAPIVersion(value.json) {
                 alone.insert(index)
                 text += "null".utf8
             } else {
@@ -78,7 +92,7 @@ public enum StoredObjectDecoding {
         text += "]}".utf8
         let batch = "stored values"
         guard case .success(let document) = JSONComposer.document(in: String(decoding: text, as: UTF8.self)) else {
-            return values.indices.map(decodedAlone)
+            return values.indices.map { index in outcome(index) { decodedAlone(index) } }
         }
         /// The value a line of the batch holds (value i is on line i + 2).
         func index(ofLine line: Int?) -> Int? {
@@ -95,7 +109,7 @@ public enum StoredObjectDecoding {
         for error in decoder.errors {
             guard let index = index(ofLine: error.location?.line) else {
                 // An error the batch cannot place: trust none of it.
-                return values.indices.map(decodedAlone)
+                return values.indices.map { index in outcome(index) { decodedAlone(index) } }
             }
             if error.isWarning {
                 var error = error
@@ -109,15 +123,17 @@ public enum StoredObjectDecoding {
         let decoded = decoder.takeObjects()
         for (object, line) in zip(decoded.objects, decoded.lines) {
             guard let index = index(ofLine: line) else {
-                return values.indices.map(decodedAlone)
+                return values.indices.map { index in outcome(index) { decodedAlone(index) } }
             }
             if objects[index] != nil { alone.insert(index) }
             objects[index] = object
         }
         return values.indices.map { index in
-            if alone.contains(index) { return decodedAlone(index) }
-            guard let object = objects[index] else { return .ignored }
-            return .object(object, warnings: warnings[index])
+            outcome(index) {
+                if alone.contains(index) { return decodedAlone(index) }
+                guard let object = objects[index] else { return .ignored }
+                return .object(object, warnings: warnings[index])
+            }
         }
     }
 
