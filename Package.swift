@@ -131,7 +131,7 @@ let package = Package(
         ),
         .target(name: "LDNSTestSupport", dependencies: ["CLDNS"], path: "Tests/LDNSTestSupport"),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "LDNSTestSupport"]),
-        .testTarget(name: "ServiceRegistryTests", dependencies: ["ServiceRegistry"], exclude: ["Fixtures"]),
+        .testTarget(name: "ServiceRegistryTests", dependencies: ["ServiceRegistry", "SpecSupport"], exclude: ["Fixtures"]),
         .target(
             name: "SpecSupport", dependencies: ["ClusterZones", "DNSWire", "ServiceRegistry"], path: "Tests/SpecSupport",
             resources: [.copy("spec-cluster")]

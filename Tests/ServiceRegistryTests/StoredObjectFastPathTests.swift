@@ -1,4 +1,5 @@
 @testable import ServiceRegistry
+import SpecSupport
 import Testing
 
 /// The fast path for stored values reads what the full decoder reads, or leaves the value to it:
@@ -61,7 +62,7 @@ import Testing
     /// what the full decoder reads. Both sides must be reached, or the edits prove nothing.
     @Test(arguments: 0..<6)
     func anEditedValueIsReadAsTheFullDecoderReadsItOrLeftToIt(seed: Int) {
-        var random = SeededRandom(seed: UInt64(seed) &+ 0x5EED)
+        var random = SplitMix(seed: UInt64(seed) &+ 0x5EED)
         var (read, left, rejected) = (0, 0, 0)
         for round in 0..<700 {
             var value = Self.corpus[round % Self.corpus.count]
@@ -329,18 +330,5 @@ enum JSONValue: Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiter
             }
         }
         return result + "\""
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing seed can be run again.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

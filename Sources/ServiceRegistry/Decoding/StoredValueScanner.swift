@@ -167,14 +167,8 @@ struct StoredValueScanner: ~Copyable {
     }
 
     private mutating func object(depth: Int) throws(NotVouchedFor) -> Int32 {
-        guard depth <= Self.maximumDepth else { throw NotVouchedFor() }
-        position += 1  // {
         let base = pending.count
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            return collection(.object, from: base)
-        }
+        if try opensEmpty(closedBy: UInt8(ascii: "}"), depth: depth) { return collection(.object, from: base) }
         while true {
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw NotVouchedFor() }
             let key = try string()
@@ -194,19 +188,23 @@ struct StoredValueScanner: ~Copyable {
     }
 
     private mutating func array(depth: Int) throws(NotVouchedFor) -> Int32 {
-        guard depth <= Self.maximumDepth else { throw NotVouchedFor() }
-        position += 1  // [
         let base = pending.count
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            return collection(.array, from: base)
-        }
+        if try opensEmpty(closedBy: UInt8(ascii: "]"), depth: depth) { return collection(.array, from: base) }
         while true {
             pending.append(try value(depth: depth))
             guard try another(closedBy: UInt8(ascii: "]")) else { break }
         }
         return collection(.array, from: base)
+    }
+
+    /// Steps past the opening byte of an object or array; true when it is empty (and past its end).
+    private mutating func opensEmpty(closedBy closer: UInt8, depth: Int) throws(NotVouchedFor) -> Bool {
+        guard depth <= Self.maximumDepth else { throw NotVouchedFor() }
+        position += 1
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == closer else { return false }
+        position += 1
+        return true
     }
 
     private mutating func collection(_ kind: Kind, from base: Int) -> Int32 {
