@@ -38,7 +38,9 @@ import Testing
 
     static func expectSame(_ streamed: DecodedFile, _ whole: DecodedFile, _ comment: Comment? = nil) {
         #expect(streamed.objects.map(\.key) == whole.objects.map(\.key), comment)
-        #expect(streamed.objects.map(\.location.line) == whole.objects.map(\.location.line), comment)
+        #expect(streamed.objects.map(\.location) == whole.objects.map(\.location), comment)
+        #expect(streamed.objects.map(\.content) == whole.objects.map(\.content), comment)
+        #expect(streamed.reservedAddresses == whole.reservedAddresses, comment)
         #expect(streamed.errors.map(\.description) == whole.errors.map(\.description), comment)
         #expect(streamed.rejected.map(\.reference) == whole.rejected.map(\.reference), comment)
         #expect(streamed.isBroken == whole.isBroken, comment)

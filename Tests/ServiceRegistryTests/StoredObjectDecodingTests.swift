@@ -123,8 +123,8 @@ import Testing
                 return (value.source, json.replacingOccurrences(of: #""discovery.k8s.io/v1""#, with: #""discovery.k8s.io\/v1""#))
             }
         }
-        var scanner = StoredValueScanner()
-        let fast = values.map { value in Array(value.json.utf8).withUnsafeBufferPointer { StoredObjectFastPath.decode($0, source: value.source, scanner: &scanner) != nil } }
+        var scanner = FlatJSONScanner()
+        let fast = values.map { value in Array(value.json.utf8).withUnsafeBufferPointer { ObjectFastPath.decode($0, source: value.source, scanner: &scanner) != nil } }
         // All but the Endpoints (never read by the fast path), or none.
         #expect(fast == [throughTheFastPath, throughTheFastPath, false, throughTheFastPath, throughTheFastPath])
         let outcomes = StoredObjectDecoding.decode(values.map { ($0.source, Array($0.json.utf8)) })

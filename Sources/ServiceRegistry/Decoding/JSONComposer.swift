@@ -42,6 +42,10 @@ struct JSONComposer: ~Copyable {
     private var copyingScalars = false
     /// Takes each item of a streamed list with the list's kind, if it came before the items.
     private var itemHandler: ((ManifestNode, String?) -> Void)?
+    /// Offered each item of a streamed list before it is composed: the bytes from its start to the
+    /// buffer's end, and its line. Returns how many of them it took (the item read, and the
+    /// whitespace after it), or nil to have the item composed and handed to `itemHandler`.
+    private var itemReader: ((UnsafeBufferPointer<UInt8>, Int) -> Int?)?
     /// Why the streamed file could not be read further, if it could not.
     private var readFailure: JSONFileStream.Failure?
 
@@ -84,11 +88,16 @@ struct JSONComposer: ~Copyable {
     /// the list's `kind` if it came before `items` (the API server's order; kubectl's sorts it
     /// after), and then forgotten: the returned value has `items` empty, and neither the file's text
     /// nor its tree is ever in memory whole. The node handed over is valid only during the call.
-    static func streamDocument(from stream: JSONFileStream, onItem: @escaping (ManifestNode, String?) -> Void) -> Result<ManifestNode, StreamFailure> {
+    ///
+    /// `readItem`, when given, is offered each item first (see `itemReader`).
+    static func streamDocument(
+        from stream: JSONFileStream, readItem: ((UnsafeBufferPointer<UInt8>, Int) -> Int?)? = nil, onItem: @escaping (ManifestNode, String?) -> Void
+    ) -> Result<ManifestNode, StreamFailure> {
         var composer = JSONComposer(input: stream.bytes)
         composer.stream = stream
         composer.copyingScalars = true
         composer.itemHandler = onItem
+        composer.itemReader = readItem
         do throws(JSONSyntaxError) {
             let root = try composer.document()
             return .success(ManifestNode(tree: composer.tree.finish(), index: root))
@@ -108,7 +117,7 @@ struct JSONComposer: ~Copyable {
                 case .unreadable(let reason): return .failure(.unreadable(reason))
                 }
             }
-            return streamDocument(from: stream, onItem: onItem)
+            return streamDocument(from: stream, readItem: readItem, onItem: onItem)
         }
     }
 
@@ -223,6 +232,11 @@ struct JSONComposer: ~Copyable {
         if !more { position += 1 }
         while more {
             try refillIfShort()
+            if let itemReader, let taken = itemReader(UnsafeBufferPointer(rebasing: input[position...]), self.line) {
+                stepOverLines(taken)
+                more = try anotherItem(closedBy: Byte.closeBracket, "']' in an array")
+                continue
+            }
             let start = (position: position, line: self.line, lineStart: lineStart)
             let mark = tree.mark
             let pendingCount = pending.count
@@ -482,6 +496,23 @@ struct JSONComposer: ~Copyable {
                 }
             default:
                 return
+            }
+            position += 1
+        }
+    }
+
+    /// Moves `count` bytes on, past an item read elsewhere, counting the lines it spans as
+    /// `skipWhitespace` counts them (in valid JSON, line breaks are whitespace).
+    private mutating func stepOverLines(_ count: Int) {
+        let end = position + count
+        while position < end {
+            let byte = input[position]
+            if byte == Byte.newline {
+                line += 1
+                lineStart = position + 1
+            } else if byte == Byte.carriageReturn, position + 1 == input.count || input[position + 1] != Byte.newline {
+                line += 1
+                lineStart = position + 1
             }
             position += 1
         }

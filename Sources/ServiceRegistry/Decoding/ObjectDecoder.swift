@@ -55,6 +55,13 @@ struct ObjectDecoder {
         decode(object: node, file: file, listKind: listKind)
     }
 
+    /// Adds an object `ObjectFastPath` read (a valid object, without warnings), as decoding the
+    /// item it was read from would have; `line`: the line the item starts on.
+    mutating func add(read object: RegistryObject, line: Int) {
+        if case .service(let draft) = object.content { claimedClusterIPs.formUnion(draft.service.clusterIPs) }
+        objects.add(object, line: line)
+    }
+
     /// Whether a document's root is a List, whose objects are its items.
     static func isList(_ node: ManifestNode) -> Bool {
         guard let kind = node["kind"]?.string else { return false }

@@ -55,16 +55,16 @@ public enum StoredObjectDecoding {
     /// item may leave out but a stored object may not) is decoded alone; so is every value of a
     /// batch that is not valid JSON as a whole.
     /// The values are bytes, as etcd stores them, copied once into the batch. Before any of that,
-    /// `StoredObjectFastPath` reads the values of the common shapes straight into their objects;
+    /// `ObjectFastPath` reads the values of the common shapes straight into their objects;
     /// the batch holds the others.
     public static func decode(_ values: [(source: String, json: [UInt8])]) -> [Outcome] {
         func decodedAlone(_ index: Int) -> Outcome {
             decode(json: String(decoding: values[index].json, as: UTF8.self), source: values[index].source)
         }
         guard values.count > 1 else { return values.indices.map(decodedAlone) }
-        var scanner = StoredValueScanner()
+        var scanner = FlatJSONScanner()
         let read = values.map { value in
-            value.json.withUnsafeBufferPointer { StoredObjectFastPath.decode($0, source: value.source, scanner: &scanner) }
+            value.json.withUnsafeBufferPointer { ObjectFastPath.decode($0, source: value.source, scanner: &scanner) }
         }
         func outcome(_ index: Int, batched: () -> Outcome) -> Outcome {
             if let object = read[index] { return .object(object, warnings: []) }

@@ -89,12 +89,7 @@ struct DecodedFile: Sendable {
         // The ClusterIPs of delivered Services, which are no longer among the file's objects but
         // are valid: not reserved for a rejected Service.
         var deliveredClusterIPs = Set<IPAddress>()
-        let result = JSONComposer.streamDocument(from: stream) { item, listKind in
-            guard listKind != nil || item["kind"] != nil else {
-                itemWithoutKind = true
-                return
-            }
-            decoder.decode(listItem: item, file: path, listKind: listKind ?? "List")
+        func deliverIfDue() {
             if let chunkSize, !itemWithoutKind, decoder.objects.count >= chunkSize {
                 let objects = decoder.drainObjects()
                 for object in objects {
@@ -103,6 +98,25 @@ struct DecodedFile: Sendable {
                 deliver(objects)
                 delivered = true
             }
+        }
+        // Items of the common shapes are read straight from their bytes; the others composed and
+        // decoded. An item the fast path reads has its kind, as a List's items must.
+        var scanner = FlatJSONScanner()
+        let readItem = { (bytes: UnsafeBufferPointer<UInt8>, line: Int) -> Int? in
+            guard !itemWithoutKind,
+                  let (object, length) = ObjectFastPath.decodeItem(atStartOf: bytes, source: SourceLocation(file: path, line: line), scanner: &scanner)
+            else { return nil }
+            decoder.add(read: object, line: line)
+            deliverIfDue()
+            return length
+        }
+        let result = JSONComposer.streamDocument(from: stream, readItem: readItem) { item, listKind in
+            guard listKind != nil || item["kind"] != nil else {
+                itemWithoutKind = true
+                return
+            }
+            decoder.decode(listItem: item, file: path, listKind: listKind ?? "List")
+            deliverIfDue()
         }
         let hash = stream.finishHash()
         guard stream.isValidUTF8 else { return (DecodedFile(path: path, unreadable: "is not UTF-8 text"), hash, delivered) }

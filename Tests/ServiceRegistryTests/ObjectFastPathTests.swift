@@ -5,15 +5,15 @@ import Testing
 /// The fast path for stored values reads what the full decoder reads, or leaves the value to it:
 /// every value it answers for must come out exactly as `StoredObjectDecoding.decode(json:source:)`
 /// makes it (moved to the key, as the batch makes it), accepted without a warning.
-@Suite struct StoredObjectFastPathTests {
+@Suite struct ObjectFastPathTests {
     static let source = "etcd:/registry/some/key"
 
     /// What the fast path makes of `text`, after checking it against the full decoder; nil when
     /// it left the value to the full decoder.
     @discardableResult
     static func readChecked(_ text: String, _ comment: @autoclosure () -> String = "") -> RegistryObject? {
-        var scanner = StoredValueScanner()
-        let fast = Array(text.utf8).withUnsafeBufferPointer { StoredObjectFastPath.decode($0, source: source, scanner: &scanner) }
+        var scanner = FlatJSONScanner()
+        let fast = Array(text.utf8).withUnsafeBufferPointer { ObjectFastPath.decode($0, source: source, scanner: &scanner) }
         guard let fast else { return nil }
         let here = ServiceRegistry.SourceLocation(file: source)
         guard case .object(let full, let warnings) = StoredObjectDecoding.decode(json: text, source: source), warnings.isEmpty else {
@@ -52,8 +52,8 @@ import Testing
         "\u{FEFF}{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"shop\"}}",
     ])
     func aValueOutsideWhatTheFastPathVouchesForIsLeftToTheFullDecoder(text: String) {
-        var scanner = StoredValueScanner()
-        let readByTheFastPath = Array(text.utf8).withUnsafeBufferPointer { StoredObjectFastPath.decode($0, source: Self.source, scanner: &scanner) } != nil
+        var scanner = FlatJSONScanner()
+        let readByTheFastPath = Array(text.utf8).withUnsafeBufferPointer { ObjectFastPath.decode($0, source: Self.source, scanner: &scanner) } != nil
         #expect(!readByTheFastPath)
     }
 
@@ -98,6 +98,56 @@ import Testing
             }
         }
         #expect(read > 100 && left > 100 && rejected > 50, "read \(read), left \(left), of which rejected \(rejected)")
+    }
+
+    /// Items of a List as kubectl prints it (indented, one member a line) are read by the fast
+    /// path, located at the line each starts on.
+    @Test func anItemOfAnIndentedListIsReadWhereItStarts() {
+        for value in Self.corpus {
+            let text = "\n" + value.indentedText(by: "        ") + ",\n    {}\n]"
+            var scanner = FlatJSONScanner()
+            let read = Array(text.utf8.dropFirst()).withUnsafeBufferPointer {
+                ObjectFastPath.decodeItem(atStartOf: $0, source: ServiceRegistry.SourceLocation(file: "list.json", line: 7), scanner: &scanner)
+            }
+            #expect(read?.object.location == ServiceRegistry.SourceLocation(file: "list.json", line: 7), "\(text)")
+            #expect(read.map { text.utf8.dropFirst().dropFirst($0.length).first } == UInt8(ascii: ","))
+        }
+    }
+
+    /// A List file of the corpus, edited, indented as kubectl prints it, with some items compact
+    /// and written with escapes: streamed (items read by the fast path where it can), it decodes
+    /// exactly as the whole text decoded in memory (the full decoder alone). (A key written twice
+    /// would make the whole file invalid JSON.)
+    @Test(arguments: 0..<3)
+    func anEditedListStreamsAsItsWholeTextDecodes(seed: Int) throws {
+        var random = SplitMix(seed: UInt64(seed) &+ 0x11575)
+        var items: [String] = []
+        for round in 0..<300 {
+            var value = Self.corpus[round % Self.corpus.count]
+            // A name of its own, or it is a duplicate of the same corpus item before it.
+            value.update(at: [.member("metadata"), .member("name")]) { name in
+                if case .string(let text)? = name { name = .string("\(text)-\(round)") }
+            }
+            var escaped: [JSONPath] = []
+            if round % 3 != 0 {
+                for _ in 0..<Int.random(in: 1...2, using: &random) {
+                    let paths = value.paths()
+                    let path = paths[Int.random(in: 0..<paths.count, using: &random)]
+                    switch Int.random(in: 0..<10, using: &random) {
+                    case 0: value.remove(at: path)
+                    case 1, 2: escaped.append(path)
+                    case 3: value.insert(Self.telling.randomElement(using: &random)!, named: "extra", into: path)
+                    default: value.replace(at: path, with: Self.telling.randomElement(using: &random)!)
+                    }
+                }
+            }
+            // Escapes are written compact; every other item indented.
+            items.append(escaped.isEmpty ? value.indentedText(by: "        ") : "        " + value.text(escaping: escaped))
+        }
+        let text = "{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n" + items.joined(separator: ",\n") + "\n    ],\n    \"kind\": \"List\"\n}\n"
+        let (streamed, whole, _) = try JSONStreamingTests.bothWays(text)
+        JSONStreamingTests.expectSame(streamed, whole, "seed \(seed)")
+        #expect(whole.objects.count > 100 && whole.errors.count > 10, "\(whole.objects.count) objects, \(whole.errors.count) errors")
     }
 
     /// Replacement values that mean something to some field somewhere.
@@ -311,6 +361,20 @@ enum JSONValue: Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiter
                 let written = Self.quoted(member.key, escapingFirst: false) + ":" + member.value.text(repeating: repeating, escaping: escaping, at: inner)
                 return repeating.contains(inner) ? [written, written] : [written]
             }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// The value as kubectl prints JSON: a member or item a line, four spaces a level deeper than
+    /// `indent`, the first line not indented.
+    func indentedText(by indent: String = "") -> String {
+        let inner = indent + "    "
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            return "[\n" + items.map { inner + $0.indentedText(by: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        case .object(let members) where !members.isEmpty:
+            return "{\n" + members.map { inner + Self.quoted($0.key, escapingFirst: false) + ": " + $0.value.indentedText(by: inner) }.joined(separator: ",\n") + "\n" + indent + "}"
+        default:
+            return text()
         }
     }
 

@@ -1,8 +1,9 @@
-/// Reads the values a large cluster stores by the ten thousand (Services, EndpointSlices, Pods,
-/// Namespaces, as kube-apiserver writes them) straight from their bytes into the object
-/// `StoredObjectDecoding` makes of them, without the tree and the field-by-field reader in between:
-/// at a replica's start from etcd, composing that tree and reading objects out of it was a third
-/// of the replica's CPU to its first answer.
+/// Reads the objects a large cluster holds by the ten thousand (Services, EndpointSlices, Pods,
+/// Namespaces, as kube-apiserver stores them and kubectl prints them) straight from their JSON
+/// into the object the full decoder makes of them, without the tree and the field-by-field reader
+/// in between: a stored value in etcd (`StoredObjectDecoding`), an item of a List file
+/// (`DecodedFile.streamingJSON`). At a replica's start from etcd, composing that tree and reading
+/// objects out of it was a third of the replica's CPU to its first answer.
 ///
 /// It answers only for what it reads to the end with certainty: valid JSON, and an object the full
 /// decoder accepts without a warning. Anything else (a string it needs with an escape or a byte
@@ -10,11 +11,11 @@
 /// about, legacy Endpoints, an FQDN slice) gives nil, and the full decoder
 /// reads the value and says what is wrong with it. The rules below are the full decoders' rules
 /// for the values it takes (`ObjectDecoder`, `ServiceDecoder`, `EndpointSliceDecoder`,
-/// `PodDecoder`); `StoredObjectFastPathTests` holds its results to theirs.
-enum StoredObjectFastPath {
+/// `PodDecoder`); `ObjectFastPathTests` holds its results to theirs.
+enum ObjectFastPath {
     /// The object the value at `source` holds, located at `source`; nil when the full decoder must
     /// read it. `scanner`'s arrays are reused from value to value.
-    static func decode(_ json: UnsafeBufferPointer<UInt8>, source: String, scanner: inout StoredValueScanner) -> RegistryObject? {
+    static func decode(_ json: UnsafeBufferPointer<UInt8>, source: String, scanner: inout FlatJSONScanner) -> RegistryObject? {
         do throws(NotVouchedFor) {
             let root = try scanner.read(json)
             return try object(root, source: SourceLocation(file: source), in: scanner)
@@ -23,7 +24,19 @@ enum StoredObjectFastPath {
         }
     }
 
-    private static func object(_ root: Int32, source: SourceLocation, in json: borrowing StoredValueScanner) throws(NotVouchedFor) -> RegistryObject {
+    /// The object of the List item `json` starts with (see `FlatJSONScanner.readItem`), located at
+    /// `source` (its file and the line it starts on, as the full decoder locates it), and the bytes
+    /// the item takes; nil when the full decoder must read it.
+    static func decodeItem(atStartOf json: UnsafeBufferPointer<UInt8>, source: SourceLocation, scanner: inout FlatJSONScanner) -> (object: RegistryObject, length: Int)? {
+        do throws(NotVouchedFor) {
+            let (root, length) = try scanner.readItem(atStartOf: json)
+            return (try object(root, source: source, in: scanner), length)
+        } catch {
+            return nil
+        }
+    }
+
+    private static func object(_ root: Int32, source: SourceLocation, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> RegistryObject {
         guard json.kind(root) == .object,
               let kind = try json.string(json.member(root, "kind")),
               let apiVersion = try json.string(json.member(root, "apiVersion")) else { throw NotVouchedFor() }
@@ -66,7 +79,7 @@ enum StoredObjectFastPath {
 
     // MARK: Service
 
-    private static func service(_ root: Int32, name: String, namespace: String, source: SourceLocation, in json: borrowing StoredValueScanner) throws(NotVouchedFor) -> ServiceDraft {
+    private static func service(_ root: Int32, name: String, namespace: String, source: SourceLocation, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> ServiceDraft {
         guard let spec = try json.object(json.member(root, "spec")) else { throw NotVouchedFor() }
         var service = Service(name: name, namespace: namespace)
         service.source = source
@@ -189,7 +202,7 @@ enum StoredObjectFastPath {
 
     // MARK: EndpointSlice
 
-    private static func endpointSlice(_ root: Int32, labels: Int32?, reference: ObjectReference, source: SourceLocation, in json: borrowing StoredValueScanner) throws(NotVouchedFor) -> (String, EndpointGroup) {
+    private static func endpointSlice(_ root: Int32, labels: Int32?, reference: ObjectReference, source: SourceLocation, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> (String, EndpointGroup) {
         guard let labels, let serviceName = try json.string(json.member(labels, "kubernetes.io/service-name")), !serviceName.isEmpty,
               let typeText = try json.string(json.member(root, "addressType")),
               let addressType = EndpointAddressType(rawValue: typeText), addressType != .fqdn else { throw NotVouchedFor() }
@@ -228,7 +241,7 @@ enum StoredObjectFastPath {
     }
 
     /// A `targetRef` as `ObjectReader.objectReference` reads it: nil without a name.
-    private static func targetRef(_ node: Int32?, defaultNamespace: String, in json: borrowing StoredValueScanner) throws(NotVouchedFor) -> ObjectReference? {
+    private static func targetRef(_ node: Int32?, defaultNamespace: String, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> ObjectReference? {
         guard let node = try json.object(node) else { return nil }
         let kind = try json.string(json.member(node, "kind")) ?? ""
         let namespace = try json.string(json.member(node, "namespace")) ?? ""
@@ -238,7 +251,7 @@ enum StoredObjectFastPath {
 
     // MARK: Pod
 
-    private static func pod(_ root: Int32, labels: Int32?, name: String, namespace: String, source: SourceLocation, in json: borrowing StoredValueScanner) throws(NotVouchedFor) -> Pod {
+    private static func pod(_ root: Int32, labels: Int32?, name: String, namespace: String, source: SourceLocation, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> Pod {
         let spec = try json.object(json.member(root, "spec"))
         let status = try json.object(json.member(root, "status"))
         var labelValues: [String: String] = [:]
@@ -299,20 +312,20 @@ enum StoredObjectFastPath {
     // MARK: Fields
 
     /// A port number in 1-65535, required.
-    private static func port(_ node: Int32?, in json: borrowing StoredValueScanner) throws(NotVouchedFor) -> Int {
+    private static func port(_ node: Int32?, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> Int {
         guard let value = try json.int(node), (1...65535).contains(value) else { throw NotVouchedFor() }
         return value
     }
 
     /// TCP when absent, null or empty.
-    private static func portProtocol(_ node: Int32?, in json: borrowing StoredValueScanner) throws(NotVouchedFor) -> PortProtocol {
+    private static func portProtocol(_ node: Int32?, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> PortProtocol {
         guard let text = try json.string(node), !text.isEmpty else { return .tcp }
         guard let value = PortProtocol(rawValue: text) else { throw NotVouchedFor() }
         return value
     }
 
     /// A hostname: nil when absent or empty, else an RFC 1123 label.
-    private static func hostname(_ node: Int32?, in json: borrowing StoredValueScanner) throws(NotVouchedFor) -> String? {
+    private static func hostname(_ node: Int32?, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> String? {
         guard let text = try json.string(node), !text.isEmpty else { return nil }
         guard NameRules.isRFC1123Label(text) else { throw NotVouchedFor() }
         return text

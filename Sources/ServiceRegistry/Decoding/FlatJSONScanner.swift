@@ -10,11 +10,11 @@ import Darwin
 /// something the fast path does not vouch for.
 struct NotVouchedFor: Error {}
 
-/// The JSON of one stored value as flat nodes over its bytes, for `StoredObjectFastPath`: checked
+/// The JSON of one stored value as flat nodes over its bytes, for `ObjectFastPath`: checked
 /// as strictly as `JSONComposer` checks it (RFC 8259, each key once per object), but with no line,
 /// no `String` and no tree object made, and its arrays kept from value to value. A string with an
 /// escape or a byte outside ASCII is checked and kept apart: the fast path reads only plain ones.
-struct StoredValueScanner: ~Copyable {
+struct FlatJSONScanner: ~Copyable {
     enum Kind: UInt8 {
         /// A string with no escape and only ASCII: its bytes are its text.
         case plainString
@@ -49,17 +49,33 @@ struct StoredValueScanner: ~Copyable {
     /// it is not valid JSON or goes beyond what the scanner reads. The nodes of the text before
     /// are forgotten; `text` must outlive the reading of these.
     mutating func read(_ text: UnsafeBufferPointer<UInt8>) throws(NotVouchedFor) -> Int32 {
-        bytes = text
-        position = 0
-        nodes.removeAll(keepingCapacity: true)
-        children.removeAll(keepingCapacity: true)
-        pending.removeAll(keepingCapacity: true)
         guard text.count < Int(Int32.max) else { throw NotVouchedFor() }
+        start(text)
         skipWhitespace()
         let root = try value(depth: 0)
         skipWhitespace()
         guard position == bytes.count else { throw NotVouchedFor() }
         return root
+    }
+
+    /// Reads the value `text` starts with, an item of a list that goes on past it: the value must
+    /// be followed, after whitespace, by the `,` or `]` of its list within `text`. Returns its root
+    /// node and the bytes it takes, the whitespace after it included.
+    mutating func readItem(atStartOf text: UnsafeBufferPointer<UInt8>) throws(NotVouchedFor) -> (root: Int32, length: Int) {
+        start(text)
+        let root = try value(depth: 0)
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: ",") || bytes[position] == UInt8(ascii: "]") else { throw NotVouchedFor() }
+        return (root, position)
+    }
+
+    private mutating func start(_ text: UnsafeBufferPointer<UInt8>) {
+        // Offsets are kept in 31 bits: a longer text is read no further than that.
+        bytes = UnsafeBufferPointer(rebasing: text[..<min(text.count, Int(Int32.max))])
+        position = 0
+        nodes.removeAll(keepingCapacity: true)
+        children.removeAll(keepingCapacity: true)
+        pending.removeAll(keepingCapacity: true)
     }
 
     // MARK: Reading the nodes
