@@ -502,20 +502,31 @@ struct JSONComposer: ~Copyable {
     }
 
     /// Moves `count` bytes on, past an item read elsewhere, counting the lines it spans as
-    /// `skipWhitespace` counts them (in valid JSON, line breaks are whitespace).
+    /// `skipWhitespace` counts them (in valid JSON, line breaks are whitespace). The line feeds
+    /// are found with `memchr`: an item is kilobytes, a List file hundreds of megabytes.
     private mutating func stepOverLines(_ count: Int) {
         let end = position + count
-        while position < end {
-            let byte = input[position]
-            if byte == Byte.newline {
-                line += 1
-                lineStart = position + 1
-            } else if byte == Byte.carriageReturn, position + 1 == input.count || input[position + 1] != Byte.newline {
-                line += 1
-                lineStart = position + 1
+        guard count > 0, let base = input.baseAddress else { return }
+        // A carriage return is rare (kubectl writes line feeds): with one, byte by byte.
+        if memchr(base + position, Int32(Byte.carriageReturn), count) != nil {
+            while position < end {
+                if input[position] == Byte.newline || input[position] == Byte.carriageReturn {
+                    let crlf = input[position] == Byte.carriageReturn && position + 1 < input.count && input[position + 1] == Byte.newline
+                    if !crlf {
+                        line += 1
+                        lineStart = position + 1
+                    }
+                }
+                position += 1
             }
-            position += 1
+            return
         }
+        while position < end, let found = memchr(base + position, Int32(Byte.newline), end - position) {
+            position = UnsafeRawPointer(found) - UnsafeRawPointer(base) + 1
+            line += 1
+            lineStart = position
+        }
+        position = end
     }
 
     private mutating func skipDigits() {
