@@ -10,7 +10,7 @@ import Darwin
 /// something the fast path does not vouch for.
 struct NotVouchedFor: Error {}
 
-/// The JSON of one stored value as flat nodes over its bytes, for `ObjectFastPath`: checked
+/// One JSON value (a stored value, a List item) as flat nodes over its bytes, for `ObjectFastPath`: checked
 /// as strictly as `JSONComposer` checks it (RFC 8259, each key once per object), but with no line,
 /// no `String` and no tree object made, and its arrays kept from value to value. A string with an
 /// escape or a byte outside ASCII is checked and kept apart: the fast path reads only plain ones.
