@@ -20,7 +20,8 @@ extension ManifestSource {
         init(stamp: FileStamp, contentHash: Int, reading: FileReading, kept: Set<RegistryObjectKey>, objectCount: Int) {
             self.stamp = stamp
             self.contentHash = contentHash
-            self.documents = reading.documents
+            // Trimmed: a JSON List is one document of every object, its array grown by doubling.
+            self.documents = reading.documents.map { $0.trimmed() }
             self.kept = kept
             self.objectCount = objectCount
             self.reserved = documents.reduce(into: []) { $0.formUnion($1.reserved) }
@@ -87,6 +88,14 @@ extension ManifestSource {
         }
 
         var objects: [Object] { (first.map { [$0] } ?? []) + more }
+
+        /// This record with no room kept for more objects than it holds.
+        func trimmed() -> DocumentRecord {
+            guard more.capacity > more.count + more.count / 16 + 4 else { return self }
+            var copy = self
+            copy.more = more.withUnsafeBufferPointer { Array($0) }
+            return copy
+        }
 
         func forEachKey(_ body: (RegistryObjectKey) -> Void) {
             forEachObject { body($0.key) }

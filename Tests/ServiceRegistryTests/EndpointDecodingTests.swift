@@ -45,8 +45,7 @@ import Testing
         #expect(group.source == SourceLocation(file: "slice.yaml", line: 6))
         #expect(group.ports == [EndpointPort(name: "http", port: 8080), EndpointPort(name: "metrics", protocol: .udp, port: 9100)])
         #expect(group.endpoints[0] == Endpoint(
-            addresses: [IPAddress("10.244.1.10")!], hostname: "web-0", ready: true, serving: true, terminating: false,
-            targetRef: ObjectReference(kind: "Pod", namespace: "shop", name: "web-0"), nodeName: "node-a", zone: "zone-a"
+            addresses: [IPAddress("10.244.1.10")!], hostname: "web-0", ready: true, serving: true, terminating: false
         ))
         #expect(group.endpoints[1].ready == false)
         // An absent ready condition counts as ready, as the API says.
@@ -77,8 +76,6 @@ import Testing
         #expect(groups.allSatisfy { $0.origin == .endpoints && $0.object.kind == "Endpoints" })
         #expect(groups[0].endpoints.map(\.ready) == [true, false])
         #expect(groups[0].endpoints.map(\.hostname) == ["web-0", "web-1"])
-        #expect(groups[0].endpoints[0].targetRef == ObjectReference(kind: "Pod", namespace: "shop", name: "web-0"))
-        #expect(groups[0].endpoints[0].nodeName == "node-a")
         #expect(groups[0].ports == [EndpointPort(name: "http", port: 8080)])
         #expect(groups[1].ports == [EndpointPort(name: "http", port: 8081)])
     }

@@ -72,7 +72,8 @@ import Testing
         #expect(groups.count == 2)
         let full = try #require(groups.first { $0.ports.count == 2 })
         #expect(full.ports == [EndpointPort(name: "http", port: 8080), EndpointPort(name: "grpc", port: 9090)])
-        #expect(full.endpoints.map(\.targetRef?.name) == ["api-b", "api-c"])
+        // api-b and api-c, by their addresses.
+        #expect(full.endpoints.map(\.addresses) == [[IPAddress("10.244.1.2")!], [IPAddress("10.244.1.3")!]])
         #expect(full.endpoints.map(\.ready) == [true, false])
         let partial = try #require(groups.first { $0.ports.count == 1 })
         #expect(partial.ports == [EndpointPort(name: "http", port: 8081)])
@@ -92,7 +93,8 @@ import Testing
               ports: [{name: http, port: 80, targetPort: 8080}]
             """)
         let endpoints = groups.flatMap(\.endpoints)
-        #expect(endpoints.map(\.targetRef?.name) == ["api-a", "api-b", "api-c"])
+        // api-a, api-b and api-c, by their addresses.
+        #expect(endpoints.flatMap(\.addresses).sorted() == ["10.244.1.1", "10.244.1.2", "10.244.1.3"].map { IPAddress($0)! })
         #expect(endpoints.allSatisfy { $0.ready })
         #expect(groups.first?.ports == [EndpointPort(name: "http", port: 8080)])
     }
@@ -105,7 +107,7 @@ import Testing
             spec: {clusterIP: 10.96.0.21, selector: {app: web}, ports: [{port: 80}]}
             """)
         #expect(groups.first?.ports == [EndpointPort(port: 80)])
-        #expect(groups.flatMap(\.endpoints).map(\.targetRef?.name) == ["web-0"])
+        #expect(groups.flatMap(\.endpoints).map(\.addresses) == [[IPAddress("10.244.1.5")!]])  // web-0
     }
 
     @Test func theHostnameIsUsedOnlyWhenTheSubdomainNamesTheService() {

@@ -33,9 +33,7 @@ enum SelectorEndpoints {
                     hostname: hostname,
                     ready: service.publishNotReadyAddresses || pod.ready,
                     serving: pod.ready,
-                    terminating: false,
-                    targetRef: pod.reference,
-                    nodeName: pod.nodeName
+                    terminating: false
                 ))
             }
         }

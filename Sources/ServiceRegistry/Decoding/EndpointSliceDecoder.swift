@@ -42,11 +42,12 @@ enum EndpointSliceDecoder {
                 hostname: reader.hostname(item["hostname"], field: "\(field()).hostname"),
                 ready: reader.bool(conditions?["ready"], field: "\(field()).conditions.ready") ?? true,
                 serving: reader.bool(conditions?["serving"], field: "\(field()).conditions.serving"),
-                terminating: reader.bool(conditions?["terminating"], field: "\(field()).conditions.terminating"),
-                targetRef: reader.objectReference(item["targetRef"], field: "\(field()).targetRef", defaultNamespace: metadata.namespace),
-                nodeName: reader.string(item["nodeName"], field: "\(field()).nodeName"),
-                zone: reader.string(item["zone"], field: "\(field()).zone")
+                terminating: reader.bool(conditions?["terminating"], field: "\(field()).conditions.terminating")
             ))
+            // Checked, not kept: DNS answers nothing from them (`Endpoint`).
+            _ = reader.objectReference(item["targetRef"], field: "\(field()).targetRef", defaultNamespace: metadata.namespace)
+            _ = reader.string(item["nodeName"], field: "\(field()).nodeName")
+            _ = reader.string(item["zone"], field: "\(field()).zone")
         }
 
         let ports = reader.sequence(node["ports"], field: "ports").enumerated().compactMap { index, item in

@@ -16,10 +16,11 @@ enum EndpointsDecoder {
                     endpoints.append(Endpoint(
                         addresses: [address],
                         hostname: reader.hostname(item["hostname"], field: "\(addressField()).hostname"),
-                        ready: ready,
-                        targetRef: reader.objectReference(item["targetRef"], field: "\(addressField()).targetRef", defaultNamespace: metadata.namespace),
-                        nodeName: reader.string(item["nodeName"], field: "\(addressField()).nodeName")
+                        ready: ready
                     ))
+                    // Checked, not kept: DNS answers nothing from them (`Endpoint`).
+                    _ = reader.objectReference(item["targetRef"], field: "\(addressField()).targetRef", defaultNamespace: metadata.namespace)
+                    _ = reader.string(item["nodeName"], field: "\(addressField()).nodeName")
                 }
             }
             let ports = reader.sequence(subset["ports"], field: "\(field()).ports").enumerated().compactMap { portIndex, item in

@@ -125,6 +125,13 @@ struct FlatJSONScanner: ~Copyable {
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(range.start)..<Int(range.end)]), as: UTF8.self)
     }
 
+    /// Throws unless a string field is absent, null or a plain string: what `string` checks,
+    /// without making the string.
+    func checkString(_ node: Int32?) throws(NotVouchedFor) {
+        guard let node, kind(node) != .null else { return }
+        guard kind(node) == .plainString else { throw NotVouchedFor() }
+    }
+
     /// An integer field of at most nine digits without a sign, as YAML and JSON both type it: nil
     /// when absent or null.
     func int(_ node: Int32?) throws(NotVouchedFor) -> Int? {

@@ -223,11 +223,12 @@ enum ObjectFastPath {
                 hostname: try hostname(json.member(item, "hostname"), in: json),
                 ready: try json.bool(conditions.flatMap { json.member($0, "ready") }) ?? true,
                 serving: try json.bool(conditions.flatMap { json.member($0, "serving") }),
-                terminating: try json.bool(conditions.flatMap { json.member($0, "terminating") }),
-                targetRef: try targetRef(json.member(item, "targetRef"), defaultNamespace: reference.namespace, in: json),
-                nodeName: try json.string(json.member(item, "nodeName")),
-                zone: try json.string(json.member(item, "zone"))
+                terminating: try json.bool(conditions.flatMap { json.member($0, "terminating") })
             ))
+            // Checked as the decoder checks them, not kept (`Endpoint`).
+            try checkTargetRef(json.member(item, "targetRef"), in: json)
+            try json.checkString(json.member(item, "nodeName"))
+            try json.checkString(json.member(item, "zone"))
         }
         var ports: [EndpointPort] = []
         for item in try json.items(json.member(root, "ports")) {
@@ -240,13 +241,10 @@ enum ObjectFastPath {
         return (serviceName, group)
     }
 
-    /// A `targetRef` as `ObjectReader.objectReference` reads it: nil without a name.
-    private static func targetRef(_ node: Int32?, defaultNamespace: String, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> ObjectReference? {
-        guard let node = try json.object(node) else { return nil }
-        let kind = try json.string(json.member(node, "kind")) ?? ""
-        let namespace = try json.string(json.member(node, "namespace")) ?? ""
-        guard let name = try json.string(json.member(node, "name")), !name.isEmpty else { return nil }
-        return ObjectReference(kind: kind, namespace: namespace.isEmpty ? defaultNamespace : namespace, name: name)
+    /// A `targetRef` checked as `ObjectReader.objectReference` checks it.
+    private static func checkTargetRef(_ node: Int32?, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) {
+        guard let node = try json.object(node) else { return }
+        for field: StaticString in ["kind", "namespace", "name"] { try json.checkString(json.member(node, field)) }
     }
 
     // MARK: Pod
@@ -267,7 +265,7 @@ enum ObjectFastPath {
         if let spec {
             pod.hostname = try hostname(json.member(spec, "hostname"), in: json)
             pod.subdomain = try hostname(json.member(spec, "subdomain"), in: json)
-            pod.nodeName = try json.string(json.member(spec, "nodeName"))
+            try json.checkString(json.member(spec, "nodeName"))
             pod.enableServiceLinks = try json.bool(json.member(spec, "enableServiceLinks"))
             for container in try json.items(json.member(spec, "containers")) {
                 guard let container = try json.object(container) else { throw NotVouchedFor() }

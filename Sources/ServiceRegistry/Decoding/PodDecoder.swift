@@ -7,7 +7,7 @@ enum PodDecoder {
         pod.source = reader.source(of: node)
         pod.hostname = reader.hostname(spec?["hostname"], field: "spec.hostname")
         pod.subdomain = reader.hostname(spec?["subdomain"], field: "spec.subdomain")
-        pod.nodeName = reader.string(spec?["nodeName"], field: "spec.nodeName")
+        _ = reader.string(spec?["nodeName"], field: "spec.nodeName")  // checked, not kept: DNS reads no node
         pod.enableServiceLinks = reader.bool(spec?["enableServiceLinks"], field: "spec.enableServiceLinks")
 
         for (containerIndex, container) in reader.sequence(spec?["containers"], field: "spec.containers").enumerated() {

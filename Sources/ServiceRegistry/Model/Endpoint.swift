@@ -7,6 +7,11 @@ public enum EndpointAddressType: String, Hashable, Sendable {
 
 /// One backend of a Service: an EndpointSlice endpoint, a legacy Endpoints address,
 /// or a ready Pod picked by the Service's selector.
+///
+/// Only what DNS answers from is kept, as CoreDNS keeps only the endpoint fields it reads: an
+/// endpoint's `targetRef`, `nodeName` and `zone` are checked when read and then dropped. They were
+/// about 150 of an endpoint's 240 bytes (the target's name a string of its own), which at a
+/// million endpoints is 150 MB answering nothing.
 public struct Endpoint: Hashable, Sendable {
     public var addresses: [IPAddress]
     /// `hostname` (from the slice, or from a Pod whose subdomain names the Service).
@@ -15,29 +20,19 @@ public struct Endpoint: Hashable, Sendable {
     public var ready: Bool
     public var serving: Bool?
     public var terminating: Bool?
-    /// `targetRef`, usually the Pod.
-    public var targetRef: ObjectReference?
-    public var nodeName: String?
-    public var zone: String?
 
     public init(
         addresses: [IPAddress],
         hostname: String? = nil,
         ready: Bool = true,
         serving: Bool? = nil,
-        terminating: Bool? = nil,
-        targetRef: ObjectReference? = nil,
-        nodeName: String? = nil,
-        zone: String? = nil
+        terminating: Bool? = nil
     ) {
         self.addresses = addresses
         self.hostname = hostname
         self.ready = ready
         self.serving = serving
         self.terminating = terminating
-        self.targetRef = targetRef
-        self.nodeName = nodeName
-        self.zone = zone
     }
 }
 

@@ -11,7 +11,6 @@ public struct Pod: Hashable, Sendable {
     public var phase: String?
     /// Named container ports (`name` → port, protocol) for resolving a Service's named targetPort.
     public var containerPorts: [EndpointPort]
-    public var nodeName: String?
     public var source: SourceLocation?
     // The one-byte fields last, where they fill what `source` leaves of its last word.
     /// The `Ready` condition is `True`.
@@ -30,7 +29,6 @@ public struct Pod: Hashable, Sendable {
         phase: String? = nil,
         enableServiceLinks: Bool? = nil,
         containerPorts: [EndpointPort] = [],
-        nodeName: String? = nil,
         source: SourceLocation? = nil
     ) {
         self.name = name
@@ -43,7 +41,6 @@ public struct Pod: Hashable, Sendable {
         self.phase = phase
         self.enableServiceLinks = enableServiceLinks
         self.containerPorts = containerPorts
-        self.nodeName = nodeName
         self.source = source
     }
 
