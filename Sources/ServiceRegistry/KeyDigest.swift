@@ -1,7 +1,7 @@
 /// An object's key reduced to 128 bits, for an index that must hold every key of a registry but
 /// not the keys themselves: which file defines which key (`ManifestSource`'s `Holders`). The full
-/// key is three strings (48 bytes) in a trie entry of about 107 bytes; a digest makes the entry
-/// about 45. Two SipHash-1-3 values under the process's random seed, of the key with two different
+/// key is three strings (48 bytes); a digest and a file number make a hash table's bucket 20 bytes.
+/// Two SipHash-1-3 values under the process's random seed, of the key with two different
 /// prefixes: that two keys of a registry of n share a digest has a chance of about n² / 2¹²⁹
 /// (10⁻²⁶ for 2 million keys), and no one outside the process can aim for one.
 struct KeyDigest: Hashable, Sendable {

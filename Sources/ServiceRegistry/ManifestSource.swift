@@ -471,8 +471,9 @@ public final class ManifestSource: Sendable {
 /// The files defining each object, in path order. Nearly every object has one file, kept without an
 /// array of its own; the rare duplicates keep the others beside it. Kept by digest (`KeyDigest`) and
 /// file number: the index holds every key of the registry, and the keys themselves are in the files'
-/// document records already. A hash table of 20-byte buckets rather than a persistent trie: nothing
-/// shares it, and the trie of digests and path strings took 7.2 MB at 95k keys against 2.6 MB.
+/// document records already. A hash table of 20-byte buckets rather than a persistent trie of
+/// digests and path strings: nothing shares it, and it takes 5.3 MB for the 117k keys of 50k
+/// Services against 7.2 MB (42 MB against 121 MB for a million Pods).
 private struct Holders: Sendable {
     private var first: [KeyDigest: UInt32] = [:]
     private var others: [KeyDigest: [String]] = [:]

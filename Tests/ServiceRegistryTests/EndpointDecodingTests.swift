@@ -10,7 +10,7 @@ import Testing
         spec: {clusterIP: None, ports: [{name: http, port: 80}]}
         """
 
-    @Test func anEndpointSliceKeepsEveryEndpointField() throws {
+    @Test func anEndpointSliceKeepsTheEndpointFieldsDNSAnswersFrom() throws {
         let result = ManifestLoader.load(text: Self.headlessWeb + """
 
             ---
@@ -51,6 +51,24 @@ import Testing
         // An absent ready condition counts as ready, as the API says.
         #expect(group.endpoints[2].ready == true && group.endpoints[2].hostname == nil)
         #expect(result.summary.readyEndpoints == 2 && result.summary.notReadyEndpoints == 1)
+    }
+
+    /// `targetRef`, `nodeName` and `zone` are not kept, but still checked as the API would.
+    @Test func aMalformedTargetRefNodeNameOrZoneIsStillReported() {
+        let result = ManifestLoader.load(text: Self.headlessWeb + """
+
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: web-x7k2p, namespace: shop, labels: {kubernetes.io/service-name: web}}
+            addressType: IPv4
+            endpoints:
+            - addresses: [10.244.1.10]
+              targetRef: web-0
+              nodeName: [node-a]
+              zone: {name: zone-a}
+            """, name: "slice.yaml")
+        #expect(Set(result.errors.compactMap(\.field)) == ["endpoints[0].targetRef", "endpoints[0].nodeName", "endpoints[0].zone"], "\(result.report)")
     }
 
     @Test func legacyEndpointsGiveOneGroupPerSubsetWithNotReadyAddresses() throws {
