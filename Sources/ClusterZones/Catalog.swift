@@ -166,7 +166,7 @@ public final class Catalog: Sendable {
         if configuration.podMode == .verified {
             for pod in update.change.podAddresses {
                 guard let name = podName(pod) else { continue }
-                let exists = next.pods(withIP: pod.address).contains { ObjectKey.folded($0.namespace) == pod.namespace }
+                let exists = next.hasPod(withIP: pod.address, inNamespace: pod.namespace)
                 changed[name] = exists ? [.a, .aaaa] : .some(nil)
             }
         }

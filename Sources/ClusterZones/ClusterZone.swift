@@ -101,7 +101,7 @@ public struct ClusterZone: Zone {
             guard let address = IPAddress(dashed: labels[1]) else { return nil }
             if configuration.podMode == .verified {
                 let namespace = labels[0]
-                guard snapshot.pods(withIP: address).contains(where: { $0.namespace.lowercased() == namespace }) else { return nil }
+                guard snapshot.hasPod(withIP: address, inNamespace: namespace) else { return nil }
             }
             return .pod(address)
         default:

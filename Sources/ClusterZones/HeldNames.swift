@@ -37,12 +37,10 @@ extension ClusterZone {
         if configuration.podMode == .verified {
             // Two Pods of a namespace can share an address (one finished, one running): one name.
             var seen = Set<PodAddress>()
-            for pod in snapshot.pods {
-                for address in pod.podIPs where seen.insert(PodAddress(namespace: pod.namespace, address: address)).inserted {
-                    if let podName = try? origin.prepending(labels: [address.dashedLabel, pod.namespace.lowercased(), "pod"]) {
-                        body(podName, addressTypes, nil)
-                    }
-                }
+            snapshot.forEachPodAddress { namespace, address in
+                guard seen.insert(PodAddress(namespace: namespace, address: address)).inserted,
+                      let podName = try? origin.prepending(labels: [address.dashedLabel, namespace, "pod"]) else { return }
+                body(podName, addressTypes, nil)
             }
         }
     }

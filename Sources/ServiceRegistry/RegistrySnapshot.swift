@@ -44,10 +44,10 @@ public final class RegistrySnapshot: Sendable {
     /// The number of entries served (not withdrawn for a ClusterIP clash or a failed allocation).
     public let serviceCount: Int
     /// The Service owning each ClusterIP (keys, not copies: the Service is in `serviceEntries`).
-    let servicesByClusterIP: TreeDictionary<IPAddress, ObjectKey>
-    let podsByKey: TreeDictionary<ObjectKey, Pod>
+    let servicesByClusterIP: AddressTable<ObjectKey>
+    let podsByKey: TreeDictionary<ObjectKey, StoredPod>
     /// The Pods at each address, sorted by namespace and name.
-    let podsByIP: TreeDictionary<IPAddress, PodKeys>
+    let podsByIP: AddressTable<PodKeys>
     /// Lower-cased namespace → the namespace as first written.
     let namespaceNames: TreeDictionary<String, String>
 
@@ -55,9 +55,9 @@ public final class RegistrySnapshot: Sendable {
         serial: UInt32,
         serviceEntries: TreeDictionary<ObjectKey, ServiceEntry>,
         serviceCount: Int,
-        servicesByClusterIP: TreeDictionary<IPAddress, ObjectKey>,
-        podsByKey: TreeDictionary<ObjectKey, Pod>,
-        podsByIP: TreeDictionary<IPAddress, PodKeys>,
+        servicesByClusterIP: AddressTable<ObjectKey>,
+        podsByKey: TreeDictionary<ObjectKey, StoredPod>,
+        podsByIP: AddressTable<PodKeys>,
         namespaceNames: TreeDictionary<String, String>
     ) {
         self.serial = serial
@@ -82,7 +82,7 @@ public final class RegistrySnapshot: Sendable {
         namespaces: [String]
     ) {
         var entries = TreeDictionary<ObjectKey, ServiceEntry>()
-        var byIP = TreeDictionary<IPAddress, ObjectKey>()
+        var byIP = AddressTable<ObjectKey>()
         for service in services.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             let key = ObjectKey(namespace: service.namespace, name: service.name)
             entries[key] = ServiceEntry(
@@ -92,11 +92,11 @@ public final class RegistrySnapshot: Sendable {
                 for ip in service.clusterIPs where byIP[ip] == nil { byIP[ip] = key }
             }
         }
-        var podsByKey = TreeDictionary<ObjectKey, Pod>()
+        var podsByKey = TreeDictionary<ObjectKey, StoredPod>()
         var podsByIP: [IPAddress: [ObjectKey]] = [:]
         for pod in pods.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             let key = ObjectKey(namespace: pod.namespace, name: pod.name)
-            podsByKey[key] = pod
+            podsByKey[key] = StoredPod(pod)
             for ip in pod.podIPs { podsByIP[ip, default: []].append(key) }
         }
         var names = TreeDictionary<String, String>()
@@ -106,7 +106,7 @@ public final class RegistrySnapshot: Sendable {
         }
         self.init(
             serial: serial, serviceEntries: entries, serviceCount: entries.count, servicesByClusterIP: byIP, podsByKey: podsByKey,
-            podsByIP: TreeDictionary(uniqueKeysWithValues: podsByIP.compactMap { ip, keys in PodKeys(keys).map { (ip, $0) } }),
+            podsByIP: podsByIP.reduce(into: AddressTable()) { table, entry in table[entry.key] = PodKeys(entry.value) },
             namespaceNames: names)
     }
 
@@ -132,7 +132,15 @@ public final class RegistrySnapshot: Sendable {
 
     /// Every Pod, sorted by namespace, then name. Sorts on each call.
     public var pods: [Pod] {
-        podsByKey.sorted { $0.key < $1.key }.map(\.value)
+        podsByKey.sorted { $0.key < $1.key }.map { $0.value.pod($0.key) }
+    }
+
+    /// Calls `body` with every Pod's namespace (lower case) and each of its addresses, primary
+    /// first, the Pods in the order of `pods`, without making a `Pod` of each.
+    public func forEachPodAddress(_ body: (_ namespace: String, _ address: IPAddress) -> Void) {
+        for (key, pod) in podsByKey.sorted(by: { $0.key < $1.key }) {
+            for address in pod.addresses { body(key.namespace, address) }
+        }
     }
 
     /// Every namespace that exists: `v1 Namespace` objects plus each namespace holding an object. Sorted.
@@ -164,11 +172,20 @@ public final class RegistrySnapshot: Sendable {
 
     /// Pods with `ip` among their pod IPs, sorted by namespace and name.
     public func pods(withIP ip: IPAddress) -> [Pod] {
-        (podsByIP[ip]?.keys ?? []).compactMap { podsByKey[$0] }
+        (podsByIP[ip]?.keys ?? []).compactMap { key in podsByKey[key]?.pod(key) }
+    }
+
+    /// Whether a Pod of `namespace` has `ip` among its pod IPs (what a pod name in `verified` mode
+    /// asks), without making the Pods.
+    public func hasPod(withIP ip: IPAddress, inNamespace namespace: some StringProtocol) -> Bool {
+        guard let keys = podsByIP[ip] else { return false }
+        let folded = ObjectKey.folded(namespace)
+        return keys.contains { $0.namespace == folded }
     }
 
     public func pod(namespace: some StringProtocol, name: some StringProtocol) -> Pod? {
-        podsByKey[ObjectKey(namespace: namespace, name: name)]
+        let key = ObjectKey(namespace: namespace, name: name)
+        return podsByKey[key]?.pod(key)
     }
 
     /// True when the namespace exists (case-insensitive).
@@ -197,6 +214,10 @@ struct PodKeys: Sendable {
     }
 
     var keys: [ObjectKey] { [first] + rest }
+
+    func contains(where predicate: (ObjectKey) -> Bool) -> Bool {
+        predicate(first) || rest.contains(where: predicate)
+    }
 }
 
 /// The EndpointSlices of one Service. A slice without endpoints is only counted: its ports and

@@ -80,16 +80,16 @@ public struct RegistryStore: Sendable {
     private var movedSources: [ObjectKey: SourceLocation] = [:]
 
     // The snapshot's tables, changed in place and shared with each snapshot published.
-    private var servicesByClusterIP = TreeDictionary<IPAddress, ObjectKey>()
-    private var podsByKey = TreeDictionary<ObjectKey, Pod>()
-    private var podsByIP = TreeDictionary<IPAddress, PodKeys>()
+    private var servicesByClusterIP = AddressTable<ObjectKey>()
+    private var podsByKey = TreeDictionary<ObjectKey, StoredPod>()
+    private var podsByIP = AddressTable<PodKeys>()
     private var namespaceNames = TreeDictionary<String, String>()
 
     public init(options: RegistryOptions = .init(), serial: UInt32 = 0) {
         self.options = options
         self.snapshot = RegistrySnapshot(
-            serial: serial, serviceEntries: [:], serviceCount: 0, servicesByClusterIP: [:],
-            podsByKey: [:], podsByIP: [:], namespaceNames: [:])
+            serial: serial, serviceEntries: [:], serviceCount: 0, servicesByClusterIP: AddressTable(),
+            podsByKey: [:], podsByIP: AddressTable(), namespaceNames: [:])
     }
 
     /// Problems found while deriving (ClusterIP clashes, failed allocations), by object.
@@ -299,20 +299,14 @@ public struct RegistryStore: Sendable {
             legacyEndpoints[key] = groups
             change.services.insert(key)
         case .pod(let pod):
+            let stored = StoredPod(pod)
             let old = podsByKey[key]
             if let old {
-                var moved = pod
-                moved.source = old.source
-                if moved == old {
-                    guard old.source != pod.source else { return false }
-                    var relocated = old
-                    relocated.source = pod.source
-                    podsByKey[key] = relocated
-                    return true
-                }
+                // Where a Pod was read is not kept: one that only moved in its file changes nothing.
+                guard old != stored else { return false }
                 removePod(key, old, into: &change, counting: false)
             }
-            addPod(key, pod, into: &change, counting: old == nil)
+            addPod(key, stored, into: &change, counting: old == nil)
         case .namespace:
             if declaredNamespaces.insert(key.name).inserted { use(namespace: key.name, by: 1, into: &change) }
             return false
@@ -433,14 +427,14 @@ public struct RegistryStore: Sendable {
     }
 
     /// - Parameter counting: the Pod is new to its namespace (not a new version of one held).
-    private mutating func addPod(_ key: ObjectKey, _ pod: Pod, into change: inout RegistryChange, counting: Bool) {
+    private mutating func addPod(_ key: ObjectKey, _ pod: StoredPod, into change: inout RegistryChange, counting: Bool) {
         var pod = pod
         pod.labels = labelSets.share(pod.labels)
         pod.containerPorts = endpointPortLists.share(pod.containerPorts)
         podsByKey[key] = pod
         if counting { use(namespace: key.namespace, by: 1, into: &change) }
         podNamesByNamespace[key.namespace, default: []].insert(key.name)
-        for ip in pod.podIPs {
+        for ip in pod.addresses {
             var pods = podsByIP[ip]?.keys ?? []
             pods.insert(key, at: pods.firstIndex { $0 > key } ?? pods.endIndex)
             podsByIP[ip] = PodKeys(pods)
@@ -449,14 +443,14 @@ public struct RegistryStore: Sendable {
         touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
     }
 
-    private mutating func removePod(_ key: ObjectKey, _ pod: Pod, into change: inout RegistryChange, counting: Bool) {
+    private mutating func removePod(_ key: ObjectKey, _ pod: StoredPod, into change: inout RegistryChange, counting: Bool) {
         podsByKey[key] = nil
         labelSets.release(pod.labels)
         endpointPortLists.release(pod.containerPorts)
         if counting { use(namespace: key.namespace, by: -1, into: &change) }
         podNamesByNamespace[key.namespace]?.remove(key.name)
         if podNamesByNamespace[key.namespace]?.isEmpty == true { podNamesByNamespace[key.namespace] = nil }
-        for ip in pod.podIPs {
+        for ip in pod.addresses {
             podsByIP[ip] = PodKeys((podsByIP[ip]?.keys ?? []).filter { $0 != key })
             change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
         }
@@ -660,7 +654,10 @@ public struct RegistryStore: Sendable {
         if let groups = legacyEndpoints[key] { return groups }
         let service = draft.service
         guard service.selector?.isEmpty == false else { return [] }
-        let pods = (podNamesByNamespace[key.namespace] ?? []).compactMap { podsByKey[ObjectKey(namespace: key.namespace, name: $0)] }
+        let pods = (podNamesByNamespace[key.namespace] ?? []).compactMap { name in
+            let podKey = ObjectKey(namespace: key.namespace, name: name)
+            return podsByKey[podKey]?.pod(podKey)
+        }
         let families = service.clusterIPs.isEmpty ? draft.ipFamilies : service.clusterIPs.map(IPFamily.init(of:))
         return SelectorEndpoints.groups(for: service, families: families, pods: pods)
     }

@@ -1,0 +1,33 @@
+import HashTreeCollections
+
+/// A persistent table keyed by address, IPv4 addresses by their 32 bits: an `IPAddress` key takes
+/// 24 bytes of every entry, and most addresses are IPv4. (The reverse index 16 → 7.2 MB at 50k
+/// Services; the Pods by address and the Services by ClusterIP use it too.)
+package struct AddressTable<Value: Sendable>: Sendable {
+    private var v4: TreeDictionary<UInt32, Value> = [:]
+    private var v6: TreeDictionary<IPAddress, Value> = [:]
+
+    package init() {}
+
+    package var count: Int { v4.count + v6.count }
+
+    package subscript(address: IPAddress) -> Value? {
+        get {
+            if case .v4(let bits) = address { return v4[bits] }
+            return v6[address]
+        }
+        set {
+            if case .v4(let bits) = address { v4[bits] = newValue } else { v6[address] = newValue }
+        }
+    }
+
+    package mutating func updateValue<R>(forKey address: IPAddress, with body: (inout Value?) -> R) -> R {
+        if case .v4(let bits) = address { return v4.updateValue(forKey: bits, with: body) }
+        return v6.updateValue(forKey: address, with: body)
+    }
+
+    /// The addresses of one family, in no particular order.
+    package func addresses(ipv4: Bool) -> [IPAddress] {
+        ipv4 ? v4.keys.map { .v4($0) } : Array(v6.keys)
+    }
+}
