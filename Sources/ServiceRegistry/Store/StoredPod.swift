@@ -1,9 +1,8 @@
 /// A Pod as the store and its snapshots keep it: what pod names, selectors, autopath and the env
 /// command read, and nothing else. Its name and namespace are its key's (a Pod's are lower-case
 /// DNS names, or it is rejected), its first address is inline (a one-address array is an allocation
-/// of 64 bytes), and where it was read is left out (only a Service's place is named later). A
-/// `Pod` took 136 bytes and its address array 64 more; this takes 96, at a million Pods about
-/// 100 MB less.
+/// of 64 bytes), and where it was read is left out (only a Service's place is named later). With
+/// the address tables keyed by 32 bits, a million Pods' registry peaked 125 MiB lower (1205 → 1080).
 struct StoredPod: Hashable, Sendable {
     var labels: [String: String]
     /// `podIPs` after the first.
