@@ -45,7 +45,7 @@ public final class RegistrySnapshot: Sendable {
     public let serviceCount: Int
     /// The Service owning each ClusterIP (keys, not copies: the Service is in `serviceEntries`).
     let servicesByClusterIP: AddressTable<ObjectKey>
-    let podsByKey: TreeDictionary<ObjectKey, StoredPod>
+    let podsByKey: PodTable
     /// The Pods at each address, sorted by namespace and name.
     let podsByIP: AddressTable<PodKeys>
     /// Lower-cased namespace → the namespace as first written.
@@ -56,7 +56,7 @@ public final class RegistrySnapshot: Sendable {
         serviceEntries: TreeDictionary<ObjectKey, ServiceEntry>,
         serviceCount: Int,
         servicesByClusterIP: AddressTable<ObjectKey>,
-        podsByKey: TreeDictionary<ObjectKey, StoredPod>,
+        podsByKey: PodTable,
         podsByIP: AddressTable<PodKeys>,
         namespaceNames: TreeDictionary<String, String>
     ) {
@@ -92,7 +92,7 @@ public final class RegistrySnapshot: Sendable {
                 for ip in service.clusterIPs where byIP[ip] == nil { byIP[ip] = key }
             }
         }
-        var podsByKey = TreeDictionary<ObjectKey, StoredPod>()
+        var podsByKey = PodTable()
         var podsByIP: [IPAddress: [ObjectKey]] = [:]
         for pod in pods.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             let key = ObjectKey(namespace: pod.namespace, name: pod.name)
@@ -132,13 +132,16 @@ public final class RegistrySnapshot: Sendable {
 
     /// Every Pod, sorted by namespace, then name. Sorts on each call.
     public var pods: [Pod] {
-        podsByKey.sorted { $0.key < $1.key }.map { $0.value.pod($0.key) }
+        var pods: [Pod] = []
+        pods.reserveCapacity(podsByKey.count)
+        podsByKey.forEachSorted { key, pod in pods.append(pod.pod(key)) }
+        return pods
     }
 
     /// Calls `body` with every Pod's namespace (lower case) and each of its addresses, primary
     /// first, the Pods in the order of `pods`, without making a `Pod` of each.
     public func forEachPodAddress(_ body: (_ namespace: String, _ address: IPAddress) -> Void) {
-        for (key, pod) in podsByKey.sorted(by: { $0.key < $1.key }) {
+        podsByKey.forEachSorted { key, pod in
             for address in pod.addresses { body(key.namespace, address) }
         }
     }

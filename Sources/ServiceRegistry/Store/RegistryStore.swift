@@ -39,8 +39,6 @@ public struct RegistryStore: Sendable {
     private var otherObjects: [RegistryObjectKey: String] = [:]
     /// Objects in each namespace (lower case), `v1 Namespace` objects included: it exists while this is above 0.
     private var namespaceUse: [String: Int] = [:]
-    /// Pod names by namespace, for selectors.
-    private var podNamesByNamespace: [String: Set<String>] = [:]
     /// Services with a selector, indexed by one pair of it (namespace, label, value): a Pod change
     /// looks up its own labels' pairs, instead of trying every selector of its namespace. Keyed by
     /// the pair's hash, a sixth the size of the pair: a collision only has a Pod change try a
@@ -81,7 +79,7 @@ public struct RegistryStore: Sendable {
 
     // The snapshot's tables, changed in place and shared with each snapshot published.
     private var servicesByClusterIP = AddressTable<ObjectKey>()
-    private var podsByKey = TreeDictionary<ObjectKey, StoredPod>()
+    private var podsByKey = PodTable()
     private var podsByIP = AddressTable<PodKeys>()
     private var namespaceNames = TreeDictionary<String, String>()
 
@@ -89,7 +87,7 @@ public struct RegistryStore: Sendable {
         self.options = options
         self.snapshot = RegistrySnapshot(
             serial: serial, serviceEntries: [:], serviceCount: 0, servicesByClusterIP: AddressTable(),
-            podsByKey: [:], podsByIP: AddressTable(), namespaceNames: [:])
+            podsByKey: PodTable(), podsByIP: AddressTable(), namespaceNames: [:])
     }
 
     /// Problems found while deriving (ClusterIP clashes, failed allocations), by object.
@@ -433,7 +431,6 @@ public struct RegistryStore: Sendable {
         pod.containerPorts = endpointPortLists.share(pod.containerPorts)
         podsByKey[key] = pod
         if counting { use(namespace: key.namespace, by: 1, into: &change) }
-        podNamesByNamespace[key.namespace, default: []].insert(key.name)
         for ip in pod.addresses {
             var pods = podsByIP[ip]?.keys ?? []
             pods.insert(key, at: pods.firstIndex { $0 > key } ?? pods.endIndex)
@@ -448,8 +445,6 @@ public struct RegistryStore: Sendable {
         labelSets.release(pod.labels)
         endpointPortLists.release(pod.containerPorts)
         if counting { use(namespace: key.namespace, by: -1, into: &change) }
-        podNamesByNamespace[key.namespace]?.remove(key.name)
-        if podNamesByNamespace[key.namespace]?.isEmpty == true { podNamesByNamespace[key.namespace] = nil }
         for ip in pod.addresses {
             podsByIP[ip] = PodKeys((podsByIP[ip]?.keys ?? []).filter { $0 != key })
             change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip))
@@ -654,10 +649,7 @@ public struct RegistryStore: Sendable {
         if let groups = legacyEndpoints[key] { return groups }
         let service = draft.service
         guard service.selector?.isEmpty == false else { return [] }
-        let pods = (podNamesByNamespace[key.namespace] ?? []).compactMap { name in
-            let podKey = ObjectKey(namespace: key.namespace, name: name)
-            return podsByKey[podKey]?.pod(podKey)
-        }
+        let pods = podsByKey.pods(inNamespace: key.namespace)
         let families = service.clusterIPs.isEmpty ? draft.ipFamilies : service.clusterIPs.map(IPFamily.init(of:))
         return SelectorEndpoints.groups(for: service, families: families, pods: pods)
     }
