@@ -39,7 +39,7 @@ extension RegistrySnapshot {
         var seen = Set<NamedEndpoint>()
         for group in endpointGroups(of: service) {
             for endpoint in group.endpoints where endpoint.ready || service.publishNotReadyAddresses {
-                for address in endpoint.addresses {
+                for address in endpoint.addressList {
                     let label = endpoint.hostname.flatMap { $0.isEmpty ? nil : $0.lowercased() } ?? address.dashedLabel
                     let named = NamedEndpoint(label: label, address: address, ports: group.ports)
                     if seen.insert(named).inserted { result.append(named) }

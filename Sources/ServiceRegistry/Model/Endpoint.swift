@@ -11,11 +11,13 @@ public enum EndpointAddressType: String, Hashable, Sendable {
 /// Only what DNS answers from is kept, as CoreDNS keeps only the endpoint fields it reads: an
 /// endpoint's `targetRef`, `nodeName` and `zone` are checked when read and then dropped. They were
 /// about 150 of an endpoint's 240 bytes (the target's name a string of its own), which at a
-/// million endpoints is 150 MB answering nothing.
+/// million endpoints is 150 MB answering nothing. Its addresses (nearly always one) are inline.
 public struct Endpoint: Hashable, Sendable {
-    public var addresses: [IPAddress]
     /// `hostname` (from the slice, or from a Pod whose subdomain names the Service).
     public var hostname: String?
+    /// The addresses, iterated without making an array. The one-byte fields after them, in what
+    /// their last word leaves free.
+    public var addressList: InlineAddresses
     /// `conditions.ready`; an absent condition counts as ready, as the API says.
     public var ready: Bool
     public var serving: Bool?
@@ -28,11 +30,17 @@ public struct Endpoint: Hashable, Sendable {
         serving: Bool? = nil,
         terminating: Bool? = nil
     ) {
-        self.addresses = addresses
+        self.addressList = InlineAddresses(addresses)
         self.hostname = hostname
         self.ready = ready
         self.serving = serving
         self.terminating = terminating
+    }
+
+    /// The addresses as an array (made on each call; `addressList` iterates without one).
+    public var addresses: [IPAddress] {
+        get { addressList.array }
+        set { addressList = InlineAddresses(newValue) }
     }
 }
 
