@@ -93,7 +93,7 @@ struct DecodedObjects {
     var count: Int { objects.count }
     /// The second of two objects with the same kind, namespace and name, in load order.
     private(set) var duplicateErrors: [RegistryError] = []
-    private var firstSeen: [RegistryObjectKey: SourceLocation] = [:]
+    private var firstSeen = FirstDefinitions()
     /// The line each object starts on in its document, when duplicates are not looked for: the
     /// objects of stored values are located at their keys, and this says which value each was.
     private(set) var lines: [Int] = []
@@ -118,10 +118,7 @@ struct DecodedObjects {
             lines.append(line ?? 0)
             return
         }
-        let key = object.key
-        // One hash of the key for the common case, an object seen once.
-        if let first = firstSeen.updateValue(object.location, forKey: key) {
-            firstSeen[key] = first
+        if let first = firstSeen.earlierLocation(of: object.key, recording: object.location) {
             duplicateErrors.append(RegistryError(
                 code: .duplicateObject,
                 reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",

@@ -1,5 +1,3 @@
-import HashTreeCollections
-
 /// A registry read from scratch, file by file: each file's objects go to a fresh store as they are
 /// decoded, so a large registry is never held twice; the first definition of an object wins and
 /// later ones are errors naming it; every problem is collected. `ManifestLoader` (check, export,
@@ -9,13 +7,14 @@ struct RegistryLoad {
     private var errors: [RegistryError]
     private var skipped: [SkippedObject] = []
     private var reserved = Set<IPAddress>()
-    private var firstSeen = TreeDictionary<RegistryObjectKey, SourceLocation>()
+    private var firstSeen = FirstDefinitions()
 
     /// - Parameters:
     ///   - serial: the serial the store starts from; the loaded snapshot gets a greater one.
     ///   - pathErrors: problems found before reading (missing paths, empty directories).
     init(options: RegistryOptions, serial: UInt32, pathErrors: [RegistryError]) {
         store = RegistryStore(options: options, serial: serial)
+        store.collectsPodAddresses = false
         errors = pathErrors
     }
 
@@ -32,13 +31,12 @@ struct RegistryLoad {
         var fresh: [RegistryEvent] = []
         fresh.reserveCapacity(objects.count)
         for object in objects {
-            if let first = firstSeen[object.key] {
+            if let first = firstSeen.earlierLocation(of: object.key, recording: object.location) {
                 errors.append(RegistryError(
                     code: .duplicateObject, reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
                     location: object.location, object: object.reference))
                 continue
             }
-            firstSeen[object.key] = object.location
             fresh.append(.upsert(object))
         }
         store.stage(fresh)
@@ -49,7 +47,9 @@ struct RegistryLoad {
     consuming func finish(serial: UInt32, files: [String]) -> (store: RegistryStore, result: RegistryLoadResult) {
         store.reservedAddresses = reserved
         store.stage([.synced])
-        _ = store.commit(serial: serial)
+        // Published under `serial` whatever the change lists (no Pod addresses, here).
+        store.commitWhole(serial: serial)
+        store.collectsPodAddresses = true
         let result = RegistryLoadResult(
             snapshot: store.snapshot, errors: errors + store.errors, skipped: skipped, files: files,
             summary: RegistrySummary(snapshot: store.snapshot, files: files.count, skippedObjects: skipped.count))
