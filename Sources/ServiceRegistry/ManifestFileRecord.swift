@@ -20,8 +20,11 @@ extension ManifestSource {
         init(stamp: FileStamp, contentHash: Int, reading: FileReading, kept: Set<RegistryObjectKey>, objectCount: Int) {
             self.stamp = stamp
             self.contentHash = contentHash
-            // Trimmed: a JSON List is one document of every object, its array grown by doubling.
-            self.documents = reading.documents.map { $0.trimmed() }
+            // Trimmed in place, the few that need it (a JSON List is one document of every object):
+            // a copy of every record of a file of thousands would cost each edit of it.
+            var documents = reading.documents
+            for index in documents.indices where documents[index].hasRoomToSpare { documents[index].trim() }
+            self.documents = documents
             self.kept = kept
             self.objectCount = objectCount
             self.reserved = documents.reduce(into: []) { $0.formUnion($1.reserved) }
@@ -148,12 +151,12 @@ extension ManifestSource {
             return objects
         }
 
-        /// This record with no room kept for more objects than it holds.
-        func trimmed() -> DocumentRecord {
-            guard more.capacity > more.count + more.count / 16 + 4 else { return self }
-            var copy = self
-            copy.more = more.withUnsafeBufferPointer { Array($0) }
-            return copy
+        /// Its list of objects keeps room for more than a few more.
+        var hasRoomToSpare: Bool { more.capacity > more.count + more.count / 16 + 4 }
+
+        /// Keeps no room for more objects than it holds.
+        mutating func trim() {
+            more = more.withUnsafeBufferPointer { Array($0) }
         }
 
         func forEachKey(_ body: (RegistryObjectKey) -> Void) {
