@@ -120,6 +120,20 @@ import Testing
         #expect(result.snapshot.service(namespace: "shop", name: "web")?.isHeadless == true)
     }
 
+    /// Within one file the decoder finds it (`FirstDefinitions` keeps digests, file numbers and
+    /// lines): the error still names where the first one is.
+    @Test func aDuplicateWithinOneFileNamesTheFirst() throws {
+        let result = ManifestLoader.load(texts: [
+            (name: "a.yaml", text: "apiVersion: v1\nkind: Pod\nmetadata: {name: web-0, namespace: shop}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {clusterIP: None}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {clusterIP: None, publishNotReadyAddresses: true}\n"),
+        ])
+        let error = try #require(result.errors.first)
+        #expect(result.errors.count == 1, "\(result.report)")
+        #expect(error.code == .duplicateObject)
+        #expect(error.location == SourceLocation(file: "a.yaml", line: 10))
+        #expect(error.description.contains("a.yaml:5"), "\(error)")
+        #expect(result.snapshot.service(namespace: "shop", name: "web")?.publishNotReadyAddresses == false)
+    }
+
     @Test func theSameNameInAnotherKindOrNamespaceIsNotADuplicate() {
         let found = errors("""
             apiVersion: v1
