@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// Reads a registry from Kubernetes manifests as kubectl writes them (YAML, multi-document, JSON,
@@ -140,21 +143,46 @@ public enum ManifestLoader {
     }
 
     private static func walk(directory: String, depth: Int, directories: inout [String], matching matches: (String) -> Bool) -> [String] {
-        guard depth < 32, let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        guard depth < 32, let entries = visibleEntries(of: directory, base: base) else { return [] }
         directories.append(directory)
         var found: [String] = []
-        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        for entry in entries.sorted() where !entry.hasPrefix(".") {
-            let path = base + "/" + entry
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
-            if isDirectory.boolValue {
+        for entry in entries.sorted(by: { $0.name < $1.name }) {
+            let path = base + "/" + entry.name
+            if entry.isDirectory {
                 found += walk(directory: path, depth: depth + 1, directories: &directories, matching: matches)
-            } else if matches(entry) {
+            } else if matches(entry.name) {
                 found.append(path)
             }
         }
         return found
+    }
+
+    /// A directory's entries but the hidden ones, each with whether it is a directory (a link
+    /// followed; a dangling one left out). One readdir(3) pass that takes the type from `d_type`:
+    /// Foundation's listing and a `fileExists` per entry were 5.8 % of the watcher's work for each
+    /// rename into a directory of 101 files, which every rename makes it walk again.
+    /// - Parameter base: `directory` without a trailing slash, to which an entry's name is joined.
+    private static func visibleEntries(of directory: String, base: String) -> [(name: String, isDirectory: Bool)]? {
+        guard let handle = opendir(directory) else { return nil }
+        defer { closedir(handle) }
+        var entries: [(name: String, isDirectory: Bool)] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard !name.hasPrefix(".") else { continue }
+            switch Int(entry.pointee.d_type) {
+            case Int(DT_DIR):
+                entries.append((name, true))
+            case Int(DT_REG):
+                entries.append((name, false))
+            default:
+                // A link, or a file system that does not say: stat(2) follows links.
+                var info = stat()
+                guard stat(base + "/" + name, &info) == 0 else { continue }
+                entries.append((name, info.st_mode & S_IFMT == S_IFDIR))
+            }
+        }
+        return entries
     }
 
     /// A file to decode: JSON is streamed from disk as it is decoded, YAML is read whole.
