@@ -477,12 +477,10 @@ public final class ManifestSource: Sendable {
 private struct Holders: Sendable {
     private var first: [KeyDigest: UInt32] = [:]
     private var others: [KeyDigest: [String]] = [:]
-    /// Each file's path once, by number.
-    private var paths: [String] = []
-    private var numbers: [String: UInt32] = [:]
+    private var paths = PathNumbers()
 
     /// The file whose version of `key` is served.
-    func first(of key: RegistryObjectKey) -> String? { first[KeyDigest(key)].map { paths[Int($0)] } }
+    func first(of key: RegistryObjectKey) -> String? { first[KeyDigest(key)].map { paths[$0] } }
 
     /// Whether `path`, one of the files defining `key`, is the one served. Without a key defined
     /// twice anywhere it is, and nothing is looked up: an edit moves hundreds of objects down their file.
@@ -493,7 +491,7 @@ private struct Holders: Sendable {
     subscript(key: RegistryObjectKey) -> [String]? {
         let digest = KeyDigest(key)
         guard let number = first[digest] else { return nil }
-        return [paths[Int(number)]] + (others[digest] ?? [])
+        return [paths[number]] + (others[digest] ?? [])
     }
 
     /// Adds `path` to the files defining `key`; false when it is one already.
@@ -501,15 +499,14 @@ private struct Holders: Sendable {
     mutating func add(_ path: String, for key: RegistryObjectKey) -> Bool {
         let digest = KeyDigest(key)
         guard let headNumber = first[digest] else {
-            first[digest] = number(of: path)
+            first[digest] = paths.number(of: path)
             return true
         }
-        let head = paths[Int(headNumber)]
+        let head = paths[headNumber]
         guard head != path, others[digest]?.contains(path) != true else { return false }
-        var paths = [head, path] + (others[digest] ?? [])
-        paths.sort()
-        first[digest] = number(of: paths[0])
-        others[digest] = Array(paths.dropFirst())
+        let definers = ([head, path] + (others[digest] ?? [])).sorted()
+        first[digest] = paths.number(of: definers[0])
+        others[digest] = Array(definers.dropFirst())
         return true
     }
 
@@ -517,22 +514,12 @@ private struct Holders: Sendable {
         let digest = KeyDigest(key)
         guard let headNumber = first[digest] else { return }
         var rest = others[digest] ?? []
-        if paths[Int(headNumber)] == path {
-            first[digest] = rest.isEmpty ? nil : number(of: rest.removeFirst())
+        if paths[headNumber] == path {
+            first[digest] = rest.isEmpty ? nil : paths.number(of: rest.removeFirst())
         } else {
             rest.removeAll { $0 == path }
         }
         others[digest] = rest.isEmpty ? nil : rest
-    }
-
-    /// The number of `path`, given it on first sight. Numbers are never taken back: a registry's
-    /// files are few, and a file deleted and written again gets its old number.
-    private mutating func number(of path: String) -> UInt32 {
-        if let known = numbers[path] { return known }
-        let number = UInt32(paths.count)
-        paths.append(path)
-        numbers[path] = number
-        return number
     }
 }
 

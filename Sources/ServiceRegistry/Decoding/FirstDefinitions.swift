@@ -11,9 +11,7 @@ struct FirstDefinitions {
     }
 
     private var places: [KeyDigest: Place] = [:]
-    /// Each file's path once, by number: nearly always one, or one per registry file.
-    private var files: [String] = []
-    private var fileNumbers: [String: UInt32] = [:]
+    private var files = PathNumbers()
 
     mutating func reserveCapacity(_ count: Int) {
         places.reserveCapacity(count)
@@ -21,20 +19,10 @@ struct FirstDefinitions {
 
     /// Records `location` for `key`; when `key` was defined before, returns where, and records nothing.
     mutating func earlierLocation(of key: RegistryObjectKey, recording location: SourceLocation) -> SourceLocation? {
-        let place = Place(file: number(of: location.file), line: Int32(clamping: location.line ?? -1))
+        let place = Place(file: files.number(of: location.file), line: Int32(clamping: location.line ?? -1))
         // One hash of the key for the common case, an object defined once.
         guard let earlier = places.updateValue(place, forKey: KeyDigest(key)) else { return nil }
         places[KeyDigest(key)] = earlier
-        return SourceLocation(file: files[Int(earlier.file)], line: earlier.line < 0 ? nil : Int(earlier.line))
-    }
-
-    private mutating func number(of file: String) -> UInt32 {
-        // The file of the previous object, nearly always: no lookup.
-        if let last = files.last, last == file { return UInt32(files.count - 1) }
-        if let known = fileNumbers[file] { return known }
-        let number = UInt32(files.count)
-        files.append(file)
-        fileNumbers[file] = number
-        return number
+        return SourceLocation(file: files[earlier.file], line: earlier.line < 0 ? nil : Int(earlier.line))
     }
 }

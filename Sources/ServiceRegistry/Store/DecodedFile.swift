@@ -40,7 +40,9 @@ struct DecodedFile: Sendable {
         isBroken = true
     }
 
-    private init(path: String, decoder: consuming ObjectDecoder, syntaxErrors: [RegistryError]) {
+    /// - Parameter deliveredClusterIPs: the ClusterIPs of valid Services already handed over (a
+    ///   streamed file's chunks): no longer among the objects, and not reserved either.
+    private init(path: String, decoder: consuming ObjectDecoder, syntaxErrors: [RegistryError], deliveredClusterIPs: Set<IPAddress> = []) {
         self.path = path
         let decoded = decoder.takeObjects()
         objects = decoded.objects
@@ -50,6 +52,7 @@ struct DecodedFile: Sendable {
         for object in objects {
             if case .service(let draft) = object.content { named.subtract(draft.service.clusterIPs) }
         }
+        named.subtract(deliveredClusterIPs)
         reservedAddresses = named.compacted()
         errors = decoder.errors + syntaxErrors + decoded.duplicateErrors
         isBroken = !syntaxErrors.isEmpty
@@ -132,10 +135,7 @@ struct DecodedFile: Sendable {
                 return (DecodedFile(ManifestLoader.readWhole(path)), hash, delivered)
             }
             if !root.isNull { decoder.decode(document: root, file: path) }
-            var file = DecodedFile(path: path, decoder: decoder, syntaxErrors: [])
-            file.reservedAddresses.subtract(deliveredClusterIPs)
-            file.reservedAddresses = file.reservedAddresses.compacted()
-            return (file, hash, false)
+            return (DecodedFile(path: path, decoder: decoder, syntaxErrors: [], deliveredClusterIPs: deliveredClusterIPs), hash, false)
         }
     }
 

@@ -16,11 +16,9 @@ struct PodTable: Sendable {
             // In place: the namespace's table is changed where it lies, not copied out and back.
             let delta = namespaces.updateValue(forKey: key.namespace) { pods -> Int in
                 var table = pods ?? [:]
-                pods = nil
-                let old = table.updateValue(forKey: key.name) { pod -> StoredPod? in
-                    defer { pod = newValue }
-                    return pod
-                }
+                pods = nil  // `table` is then the only reference, and changes without a copy.
+                let old: StoredPod?
+                if let newValue { old = table.updateValue(newValue, forKey: key.name) } else { old = table.removeValue(forKey: key.name) }
                 pods = table.isEmpty ? nil : table
                 return (newValue == nil ? 0 : 1) - (old == nil ? 0 : 1)
             }
