@@ -1,6 +1,7 @@
 import CPrefetch
 import DNSWire
 import NIOCore
+import ServiceRegistry
 
 /// The answers of every name a catalog holds, encoded once when the catalog is published: for each
 /// name, its positive answer to each type it owns and its NODATA answer to every other type. A
@@ -29,6 +30,8 @@ public final class AnswerTable: @unchecked Sendable {
     /// name's length, and a few hundred serve every name (9 MB less for 50k services, and they stay
     /// in the CPU's cache). Re-encoded whole when the serial changes; their offsets stay.
     private let noData: NoDataBodies
+    /// The entries of the last whole compile, while some shard still answers from it.
+    private let block: EntryBlock?
     /// Names held.
     public let nameCount: Int
 
@@ -36,13 +39,16 @@ public final class AnswerTable: @unchecked Sendable {
 
     /// Bytes held by the entries and the index.
     public var byteCount: Int {
-        noData.bytes.count + shards.reduce(0) { $0 + $1.entries.count + $1.slots.count * MemoryLayout<UInt64>.size }
+        noData.bytes.count + (block?.bytes.count ?? 0)
+            + shards.reduce(0) { $0 + ($1.block == nil ? $1.entries.count : 0) + $1.slots.count * MemoryLayout<UInt64>.size }
     }
 
     /// How many shards were copied to make this table from the one before (all of them for a full build).
     public let shardsCopied: Int
 
     static let answerHeaderSize = 12
+    /// A NODATA answer in an entry: its type, 0, then where its header and body lie in `noData`.
+    static let noDataReferenceSize = 6
     /// The shard comes from hash bits the slots (low bits) and tags (high 32) do not use.
     private static let shardShift: UInt64 = 20
 
@@ -67,40 +73,38 @@ public final class AnswerTable: @unchecked Sendable {
         var shardCount = 16
         while shardCount < names / 256 && shardCount < 1 << 16 { shardCount *= 2 }
         var encoder = EntryEncoder(catalog: catalog, noData: NoDataBodies())
-        // Each shard's entries are written back to back as they are encoded: an array per entry
-        // would cost an allocation and its header for each of hundreds of thousands of names.
-        var builders = [AnswerShard.Builder](repeating: AnswerShard.Builder(), count: shardCount)
+        // Every entry is written once, back to back in the walk's order, into one mapping that the
+        // shards then share (an array per entry would cost an allocation and its header for each
+        // of hundreds of thousands of names). Written per shard into growing buffers and copied
+        // into the shards, the entries left the heap grown around the buffers let go: 7 MiB of
+        // peak RSS on 50k Services. The reservation costs nothing until a page is written.
+        var bytes = PageArray<UInt8>(reserving: names * 512)
+        var starts = PageArray<EntryStart>(reserving: names + 1024)
+        var entry: [UInt8] = []
         var (walked, stopped) = (0, false)
         catalog.forEachHeldName { name, types, known in
             walked += 1
             if walked & 1023 == 0, !stopped { stopped = stopping() }
             guard !stopped else { return }
             let lowercased = name.inLowerCase
-            let hash = Self.hash(lowercased.wire)
-            let shard = Self.shardIndex(hash, mask: shardCount - 1)
-            builders[shard].growGently()
-            let start = builders[shard].entries.count
-            if encoder.append(lowercased, types: types, known: known, to: &builders[shard].entries) {
-                builders[shard].starts.append((hash, start))
-            }
+            entry.removeAll(keepingCapacity: true)
+            guard encoder.append(lowercased, types: types, known: known, to: &entry) else { return }
+            starts.append(EntryStart(hash: Self.hash(lowercased.wire), offset: bytes.count))
+            entry.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
         }
         guard !stopped else { return nil }
-        // Each builder is let go as soon as its shard holds the entries: the table is never held twice.
-        var shards: [AnswerShard] = []
-        shards.reserveCapacity(shardCount)
-        for index in builders.indices {
-            shards.append(AnswerShard(builders[index]))
-            builders[index] = AnswerShard.Builder()
-        }
-        self.init(shards: shards, noData: encoder.noData, shardsCopied: shardCount)
+        let block = EntryBlock(bytes)
+        let shards = AnswerShard.shards(sharing: block, starts: starts.buffer, shardCount: shardCount)
+        self.init(shards: shards, noData: encoder.noData, shardsCopied: shardCount, block: block)
     }
 
-    private init(shards: [AnswerShard], noData: NoDataBodies, shardsCopied: Int) {
+    private init(shards: [AnswerShard], noData: NoDataBodies, shardsCopied: Int, block: EntryBlock?) {
         self.shards = shards
         self.views = UnsafeMutableBufferPointer<AnswerShard.View>.allocate(capacity: shards.count)
         _ = self.views.initialize(from: shards.map(\.view))
         self.shardMask = shards.count - 1
         self.noData = noData
+        self.block = block
         self.nameCount = shards.reduce(0) { $0 + $1.count }
         self.shardsCopied = shardsCopied
     }
@@ -123,7 +127,21 @@ public final class AnswerTable: @unchecked Sendable {
         for (index, shardChanges) in changes {
             shards[index] = shards[index].replacing(shardChanges)
         }
-        return AnswerTable(shards: shards, noData: encoder.noData, shardsCopied: changes.count)
+        var copied = changes.count
+        var block = self.block
+        // A patched shard leaves the compile's block, which lives on while any shard answers from
+        // it: once most of it is dead, the shards left move out too and the block is let go.
+        if let shared = block {
+            let live = shards.reduce(0) { $0 + ($1.block === shared ? $1.liveBytes : 0) }
+            if live * 2 < shared.bytes.count {
+                for index in shards.indices where shards[index].block === shared {
+                    shards[index] = shards[index].movedOut()
+                    copied += 1
+                }
+                block = nil
+            }
+        }
+        return AnswerTable(shards: shards, noData: encoder.noData, shardsCopied: copied, block: block)
     }
 
     private static func hash(_ wire: [UInt8]) -> UInt64 {
@@ -133,7 +151,7 @@ public final class AnswerTable: @unchecked Sendable {
     }
 
     @inline(__always)
-    private static func shardIndex(_ hash: UInt64, mask: Int) -> Int {
+    fileprivate static func shardIndex(_ hash: UInt64, mask: Int) -> Int {
         Int(truncatingIfNeeded: hash >> shardShift) & mask
     }
 
@@ -154,23 +172,27 @@ public final class AnswerTable: @unchecked Sendable {
                 chosen = cursor
                 break
             }
-            if type == 0 { noDataAnswer = cursor }
-            cursor += Self.answerHeaderSize + (type == 0 ? 4 : Int(entries.bigEndianUInt16(at: cursor + 10)))
+            if type == 0 {
+                noDataAnswer = cursor
+                cursor += Self.noDataReferenceSize
+            } else {
+                cursor += Self.answerHeaderSize + Int(entries.bigEndianUInt16(at: cursor + 10))
+            }
         }
-        guard let answer = chosen ?? noDataAnswer else { return nil }
-        let bodyLength = Int(entries.bigEndianUInt16(at: answer + 10))
-        let bodyStart = answer + Self.answerHeaderSize
-        func write(_ body: UnsafeRawBufferPointer) -> Int? {
-            view.writeResponse(
-                to: query, flags: entries.bigEndianUInt16(at: answer + 2), answerCount: entries.bigEndianUInt16(at: answer + 4),
-                authorityCount: entries.bigEndianUInt16(at: answer + 6), additionalCount: entries.bigEndianUInt16(at: answer + 8),
-                body: body, into: output)
+        // An answer's header words follow its type: in the entry, or for NODATA in the shared bodies.
+        func write(_ answer: UnsafeRawBufferPointer, at start: Int) -> Int? {
+            let bodyStart = start + Self.answerHeaderSize
+            return view.writeResponse(
+                to: query, flags: answer.bigEndianUInt16(at: start + 2), answerCount: answer.bigEndianUInt16(at: start + 4),
+                authorityCount: answer.bigEndianUInt16(at: start + 6), additionalCount: answer.bigEndianUInt16(at: start + 8),
+                body: UnsafeRawBufferPointer(rebasing: answer[bodyStart..<(bodyStart + Int(answer.bigEndianUInt16(at: start + 10)))]),
+                into: output)
         }
-        if chosen == nil {
-            let offset = Int(entries.bigEndianUInt16(at: bodyStart)) << 16 | Int(entries.bigEndianUInt16(at: bodyStart + 2))
-            return noData.bytes.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + bodyLength)])) }
-        }
-        return write(UnsafeRawBufferPointer(rebasing: entries[bodyStart..<(bodyStart + bodyLength)]))
+        if let chosen { return write(entries, at: chosen) }
+        guard let noDataAnswer else { return nil }
+        let offset = Int(entries.bigEndianUInt16(at: noDataAnswer + 2)) << 16 | Int(entries.bigEndianUInt16(at: noDataAnswer + 4))
+        // The shared answer has no type before its header words.
+        return noData.bytes.withUnsafeBytes { write($0, at: offset - 2) }
     }
 
     /// First step of fetching an answer's memory ahead of time: the index slot for `nameHash`.
@@ -246,33 +268,27 @@ public final class AnswerTable: @unchecked Sendable {
             return true
         }
 
-        /// The answer's parts: its header words, then its body, or for NODATA where its body is in
-        /// the shared bodies. The question's type is not encoded, so one question serves every type.
+        /// The answer's type, header words and body; for NODATA, its type and where its header and
+        /// body lie in the shared bodies (6 bytes a name rather than 16: 1.6 MB of 50k Services'
+        /// table). The question's type is not encoded, so one question serves every type.
         private mutating func append(_ answer: Answer, question: DNSQuestion, as key: UInt16, to entry: inout [UInt8]) {
             answer.encoded(for: question, scratch: &scratch) { encoded in
-                func put(_ value: UInt16) {
-                    entry.append(UInt8(truncatingIfNeeded: value >> 8))
-                    entry.append(UInt8(truncatingIfNeeded: value))
-                }
-                put(key)
-                put(encoded.flags)
-                put(encoded.answerCount)
-                put(encoded.authorityCount)
-                put(encoded.additionalCount)
-                put(UInt16(encoded.body.count))
+                entry.appendBigEndian(key)
                 guard key == 0 else {
-                    entry.append(contentsOf: encoded.body)
+                    encoded.appendHeaderAndBody(to: &entry)
                     return
                 }
-                let offset = noData.offset(of: encoded.body, question: question.name)
-                for shift in [24, 16, 8, 0] { entry.append(UInt8(truncatingIfNeeded: offset >> shift)) }
+                let offset = noData.offset(of: encoded, question: question.name)
+                entry.appendBigEndian(UInt16(truncatingIfNeeded: offset >> 16))
+                entry.appendBigEndian(UInt16(truncatingIfNeeded: offset))
             }
         }
     }
 }
 
-/// The NODATA bodies of a table, each once, with a question that produced it so that it can be
-/// encoded again for a new serial.
+/// The NODATA answers of a table (header words and body, as an entry holds a positive answer's
+/// after its type), each once, with a question that produced it so that it can be encoded again
+/// for a new serial.
 struct NoDataBodies: Sendable {
     private(set) var bytes: [UInt8] = []
     /// Hash of a body → where the bodies with that hash lie in `bytes`: a body is looked up once
@@ -281,15 +297,19 @@ struct NoDataBodies: Sendable {
     /// Offset → the question name it was encoded for.
     private var questions: [Int: DNSName] = [:]
 
-    mutating func offset(of body: UnsafeRawBufferPointer, question: DNSName) -> Int {
+    /// Where `answer` (header words, then body) lies in `bytes`; placed there if new.
+    mutating func offset(of answer: EncodedAnswer, question: DNSName) -> Int {
+        var record: [UInt8] = []
+        record.reserveCapacity(AnswerTable.answerHeaderSize - 2 + answer.body.count)
+        answer.appendHeaderAndBody(to: &record)
         var hasher = Hasher()
-        hasher.combine(bytes: body)
+        hasher.combine(record)
         let hash = hasher.finalize()
-        for place in placesByHash[hash, default: []] where bytes[place].elementsEqual(body) {
+        for place in placesByHash[hash, default: []] where bytes[place].elementsEqual(record) {
             return place.lowerBound
         }
         let offset = bytes.count
-        bytes.append(contentsOf: body)
+        bytes.append(contentsOf: record)
         placesByHash[hash, default: []].append(offset..<bytes.count)
         questions[offset] = question
         return offset
@@ -303,7 +323,7 @@ struct NoDataBodies: Sendable {
         for (offset, name) in questions.sorted(by: { $0.key < $1.key }) {
             guard let answer = catalog.noDataAnswer(at: name) else { return nil }
             let placed = answer.encoded(for: DNSQuestion(name: name, type: AnswerTable.EntryEncoder.unownedType), scratch: &scratch) {
-                result.offset(of: $0.body, question: name)
+                result.offset(of: $0, question: name)
             }
             guard placed == offset else { return nil }
         }
@@ -339,11 +359,16 @@ final class AnswerShard: @unchecked Sendable {
     /// reclaimed when the shard is next built whole.
     let deadBytes: Int
     let deadSlots: Int
+    /// The whole compile's entries when this shard's are among them (its slots hold offsets into
+    /// the block, which it shares with that compile's other shards); nil when it owns its entries.
+    let block: EntryBlock?
+    /// Bytes of the entries this shard answers from.
+    let liveBytes: Int
     var entries: UnsafeRawBufferPointer { view.entries }
     var slots: UnsafeBufferPointer<UInt64> { view.slots }
     var mask: Int { view.mask }
 
-    /// Entries back to back and where each starts, before the index is made.
+    /// Entries back to back and where each starts, before the index is made: a patched shard built whole.
     struct Builder {
         var entries: [UInt8] = []
         var starts: [(hash: UInt64, offset: Int)] = []
@@ -352,32 +377,19 @@ final class AnswerShard: @unchecked Sendable {
             starts.append((hash, entries.count))
             entries.append(contentsOf: entry)
         }
-
-        /// Makes room ahead of the next entry by a quarter of what is held rather than letting the
-        /// arrays double: every shard's builder is full at once at the end of a compile, and their
-        /// unused halves were the compile's peak, about 10 MB over the 28 MB table of 50k Services.
-        mutating func growGently() {
-            if entries.capacity - entries.count < 1024 {
-                entries.reserveCapacity(entries.count + max(entries.count / 4, 4096))
-            }
-            if starts.capacity == starts.count {
-                starts.reserveCapacity(starts.count + max(starts.count / 4, 32))
-            }
-        }
     }
 
     init(_ builder: Builder) {
-        var size = 16
-        while size < builder.starts.count * 2 { size *= 2 }
-        let slots = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
-        slots.initialize(repeating: 0)
+        let slots = Self.emptySlots(for: builder.starts.count)
         for (hash, offset) in builder.starts { Self.place(hash, offset: offset, in: slots) }
         let entries = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, builder.entries.count), alignment: 8)
         builder.entries.withUnsafeBytes { entries.copyMemory(from: $0) }
-        view = View(entries: UnsafeRawBufferPointer(rebasing: entries[0..<builder.entries.count]), slots: UnsafeBufferPointer(slots), mask: size - 1)
+        view = View(entries: UnsafeRawBufferPointer(rebasing: entries[0..<builder.entries.count]), slots: UnsafeBufferPointer(slots), mask: slots.count - 1)
         count = builder.starts.count
         deadBytes = 0
         deadSlots = 0
+        block = nil
+        liveBytes = builder.entries.count
     }
 
     private init(entries: UnsafeMutableRawBufferPointer, slots: UnsafeMutableBufferPointer<UInt64>, count: Int, deadBytes: Int, deadSlots: Int) {
@@ -385,11 +397,71 @@ final class AnswerShard: @unchecked Sendable {
         self.count = count
         self.deadBytes = deadBytes
         self.deadSlots = deadSlots
+        block = nil
+        liveBytes = entries.count - deadBytes
+    }
+
+    private init(block: EntryBlock, slots: UnsafeMutableBufferPointer<UInt64>, count: Int, liveBytes: Int) {
+        view = View(entries: block.bytes, slots: UnsafeBufferPointer(slots), mask: slots.count - 1)
+        self.count = count
+        deadBytes = 0
+        deadSlots = 0
+        self.block = block
+        self.liveBytes = liveBytes
     }
 
     deinit {
-        UnsafeMutableRawPointer(mutating: view.entries.baseAddress)?.deallocate()
+        if block == nil { UnsafeMutableRawPointer(mutating: view.entries.baseAddress)?.deallocate() }
         UnsafeMutablePointer(mutating: view.slots.baseAddress)?.deallocate()
+    }
+
+    /// The shards of a whole compile, which wrote its entries to `block` in the order of `starts`:
+    /// each shard indexes the entries its hashes choose, where they lie in the block.
+    static func shards(sharing block: EntryBlock, starts: UnsafeBufferPointer<EntryStart>, shardCount: Int) -> [AnswerShard] {
+        let mask = shardCount - 1
+        var counts = [Int](repeating: 0, count: shardCount)
+        var liveBytes = [Int](repeating: 0, count: shardCount)
+        for (index, start) in starts.enumerated() {
+            let shard = AnswerTable.shardIndex(start.hash, mask: mask)
+            let end = index + 1 < starts.count ? starts[index + 1].offset : block.bytes.count
+            counts[shard] += 1
+            liveBytes[shard] += end - start.offset
+        }
+        let slots = counts.map { emptySlots(for: $0) }
+        for start in starts { place(start.hash, offset: start.offset, in: slots[AnswerTable.shardIndex(start.hash, mask: mask)]) }
+        return (0..<shardCount).map { AnswerShard(block: block, slots: slots[$0], count: counts[$0], liveBytes: liveBytes[$0]) }
+    }
+
+    /// Room for `count` names, at most three quarters full: a slot is compared by its tag before
+    /// any entry is read, so a fuller index costs a query a few more compares in the same cache
+    /// lines, and at least half full it took 4.2 of the 28 MB table of 50k Services.
+    private static func emptySlots(for count: Int) -> UnsafeMutableBufferPointer<UInt64> {
+        var size = 16
+        while size * 3 < count * 4 { size *= 2 }
+        let slots = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
+        slots.initialize(repeating: 0)
+        return slots
+    }
+
+    /// This shard with its entries copied out of the compile's block into memory of its own. Each
+    /// slot keeps its place and tag and points at the copy: no name is hashed again.
+    func movedOut() -> AnswerShard {
+        guard block != nil else { return self }
+        let newEntries = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, liveBytes), alignment: 8)
+        let newSlots = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: slots.count)
+        var end = 0
+        for (index, slot) in slots.enumerated() {
+            guard slot != 0 else {
+                newSlots[index] = 0
+                continue
+            }
+            let start = NameSlots.entry(of: slot)
+            let length = Self.entryLength(at: start, in: entries)
+            UnsafeMutableRawBufferPointer(rebasing: newEntries[end..<(end + length)]).copyMemory(from: UnsafeRawBufferPointer(rebasing: entries[start..<(start + length)]))
+            newSlots[index] = NameSlots.slot(hash: slot, entry: end)
+            end += length
+        }
+        return AnswerShard(entries: UnsafeMutableRawBufferPointer(rebasing: newEntries[0..<end]), slots: newSlots, count: count, deadBytes: 0, deadSlots: 0)
     }
 
     /// A copy with the entries of the changed names replaced (nil: removed) and new ones added.
@@ -399,15 +471,17 @@ final class AnswerShard: @unchecked Sendable {
     /// entry appended with a slot of its own: no name is hashed or moved. Rebuilding the shard name
     /// by name instead, hashing each kept name again, was a third of the registry thread's time
     /// under sustained endpoint churn. The shard is built whole again once dead entries would make
-    /// up a third of its bytes or its slots would be more than five eighths full.
+    /// up a third of its bytes or its slots would be more than four fifths full.
     func replacing(_ changes: [[UInt8]: (hash: UInt64, entry: [UInt8]?)]) -> AnswerShard {
+        // Entries in a compile's block are not this shard's alone to copy whole and append to.
+        guard block == nil else { return movedOut().replacing(changes) }
         let added = changes.values.reduce(into: (count: 0, bytes: 0)) { sum, change in
             if let entry = change.entry { sum = (sum.count + 1, sum.bytes + entry.count) }
         }
         let usedSlots = count + deadSlots + added.count
         // About what will be dead after this patch: a replaced entry is about as long as its replacement.
         let deadAfter = deadBytes + added.bytes
-        guard usedSlots * 8 <= slots.count * 5, deadAfter * 3 <= entries.count + added.bytes else {
+        guard usedSlots * 5 <= slots.count * 4, deadAfter * 3 <= entries.count + added.bytes else {
             return rebuilt(changes)
         }
         let newEntries = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, entries.count + added.bytes), alignment: 8)
@@ -446,7 +520,7 @@ final class AnswerShard: @unchecked Sendable {
     /// The shard built whole from its live entries and the changes: dead entries and their slots dropped.
     private func rebuilt(_ changes: [[UInt8]: (hash: UInt64, entry: [UInt8]?)]) -> AnswerShard {
         var builder = Builder()
-        builder.entries.reserveCapacity(entries.count - deadBytes + changes.values.reduce(0) { $0 + ($1.entry?.count ?? 0) })
+        builder.entries.reserveCapacity(liveBytes + changes.values.reduce(0) { $0 + ($1.entry?.count ?? 0) })
         // A shard holds a few changed names among hundreds: each kept name is hashed in place and
         // its hash looked for in this short list, with no array or dictionary lookup per name.
         let changed = changes.map { (hash: $0.value.hash, wire: $0.key) }
@@ -475,9 +549,11 @@ final class AnswerShard: @unchecked Sendable {
         let answers = Int(entries[cursor])
         cursor += 1
         for _ in 0..<answers {
-            let type = UInt16(entries[cursor]) << 8 | UInt16(entries[cursor + 1])
-            let bodyLength = Int(entries[cursor + 10]) << 8 | Int(entries[cursor + 11])
-            cursor += AnswerTable.answerHeaderSize + (type == 0 ? 4 : bodyLength)
+            if entries[cursor] == 0 && entries[cursor + 1] == 0 {
+                cursor += AnswerTable.noDataReferenceSize
+            } else {
+                cursor += AnswerTable.answerHeaderSize + (Int(entries[cursor + 10]) << 8 | Int(entries[cursor + 11]))
+            }
         }
         return cursor - start
     }
@@ -528,5 +604,38 @@ enum NameSlots {
             if slot >> 32 == hash >> 32, matches(entry(of: slot)) { return entry(of: slot) }
             index = (index + 1) & mask
         }
+    }
+}
+
+/// Where a whole compile wrote a name's entry: the name's hash chooses its shard.
+struct EntryStart: BitwiseCopyable {
+    let hash: UInt64
+    let offset: Int
+}
+
+/// The entries of one whole compile, back to back in a mapping of their own, shared by the shards
+/// that compile made until each is patched out of it.
+final class EntryBlock: @unchecked Sendable {
+    private let storage: PageArray<UInt8>
+    let bytes: UnsafeRawBufferPointer
+
+    init(_ storage: consuming PageArray<UInt8>) {
+        bytes = UnsafeRawBufferPointer(storage.buffer)
+        self.storage = storage
+    }
+}
+
+extension EncodedAnswer {
+    /// Flags, the three counts and the body's length, then the body: an answer as the table keeps it after its type.
+    func appendHeaderAndBody(to bytes: inout [UInt8]) {
+        for word in [flags, answerCount, authorityCount, additionalCount, UInt16(body.count)] { bytes.appendBigEndian(word) }
+        bytes.append(contentsOf: body)
+    }
+}
+
+extension [UInt8] {
+    mutating func appendBigEndian(_ value: UInt16) {
+        append(UInt8(truncatingIfNeeded: value >> 8))
+        append(UInt8(truncatingIfNeeded: value))
     }
 }

@@ -151,6 +151,41 @@ import Testing
         }
     }
 
+    /// A whole compile writes every entry into one block its shards share; a patched shard moves
+    /// out of it. Once most of the block is dead, one patch moves the shards left out too (more
+    /// shards copied than the update changed names), and every name still answers as the general
+    /// path of a pipeline built from scratch.
+    @Test func patchesMoveTheShardsOutOfTheCompilesBlockAndAnswerAsAFreshTable() throws {
+        func service(_ index: Int, address: Int) -> RegistryObject {
+            let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s\(index), namespace: shop}\nspec: {clusterIP: 10.96.\(address / 250).\(address % 250 + 1), ports: [{port: 80}]}\n"
+            return DecodedFile(ManifestFile(path: "s.yaml", contents: .success(text))).objects[0]
+        }
+        let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), nameServerAddresses: [IPAddress("127.0.0.1")!])
+        var store = RegistryStore()
+        _ = store.apply([.replaceAll((0..<400).map { service($0, address: $0) })], serial: 1)
+        let pipeline = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
+        #expect(pipeline.compileAnswers() != nil)
+        var movedAllAtOnce = 0
+        for index in 0..<400 {
+            // A new ClusterIP: the Service's A answer and two reverse names change.
+            let update = store.apply([.upsert(service(index, address: 1000 + index))], serial: UInt32(index + 2))
+            let patch = pipeline.apply(try #require(update))
+            if patch.shardsCopied > patch.names { movedAllAtOnce += 1 }
+        }
+        #expect(movedAllAtOnce == 1, "the block is let go once, by one patch")
+        let fresh = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
+        var copies = 0
+        for name in Self.heldNames(pipeline.catalog) {
+            for type in [RecordType.a, .aaaa, .srv, .ptr, .txt] {
+                let query = Self.query(name, type)
+                guard let actual = Self.copied(pipeline, query, over: .udp) else { continue }
+                copies += 1
+                #expect(actual == Self.general(fresh, query, over: .udp), "\(name) \(type)")
+            }
+        }
+        #expect(copies >= 400 * 5, "every Service name answered from the patched table")
+    }
+
     @Test func aClientsSpellingAndFlagsAreEchoed() throws {
         let catalog = try Self.exampleCatalog(podMode: .disabled)
         let pipeline = QueryPipeline(catalog: catalog, cachingResponses: false)

@@ -6,17 +6,17 @@ import Musl
 import Darwin
 #endif
 
-/// A growable array in its own anonymous memory mapping, for the short-lived arrays of a parsed
-/// file. Freed, such an array goes straight back to the system: from malloc, a file's few large
-/// blocks were handed on to the small, long-lived objects of the registry, and the heap grew
-/// around the holes (14 MB more peak RSS on 50k Services). Reserving generously costs nothing
-/// until a page is written.
-struct PageArray<Element: BitwiseCopyable>: ~Copyable {
+/// A growable array in its own anonymous memory mapping, for large arrays written once: the
+/// short-lived arrays of a parsed file, and the compiled answers' entries. Freed, such an array
+/// goes straight back to the system: from malloc, a file's few large blocks were handed on to the
+/// small, long-lived objects of the registry, and the heap grew around the holes (14 MB more peak
+/// RSS on 50k Services). Reserving generously costs nothing until a page is written.
+package struct PageArray<Element: BitwiseCopyable>: ~Copyable {
     private var base: UnsafeMutablePointer<Element>
     private var capacity: Int
-    private(set) var count = 0
+    package private(set) var count = 0
 
-    init(reserving minimumCapacity: Int) {
+    package init(reserving minimumCapacity: Int) {
         capacity = max(minimumCapacity, 4096 / MemoryLayout<Element>.stride)
         base = Self.map(capacity)
     }
@@ -25,20 +25,20 @@ struct PageArray<Element: BitwiseCopyable>: ~Copyable {
         Self.unmap(base, capacity)
     }
 
-    subscript(index: Int) -> Element {
+    package subscript(index: Int) -> Element {
         precondition(index >= 0 && index < count, "PageArray index out of range")
         return base[index]
     }
 
-    var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+    package var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
 
-    mutating func append(_ element: Element) {
+    package mutating func append(_ element: Element) {
         if count == capacity { grow(to: capacity * 2) }
         base[count] = element
         count += 1
     }
 
-    mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
+    package mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
         guard let source = elements.baseAddress, !elements.isEmpty else { return }
         if count + elements.count > capacity { grow(to: max(capacity * 2, count + elements.count)) }
         (base + count).update(from: source, count: elements.count)
@@ -66,7 +66,7 @@ struct PageArray<Element: BitwiseCopyable>: ~Copyable {
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
         #endif
         guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, flags, -1, 0), memory != MAP_FAILED else {
-            fatalError("cannot map \(size) bytes for a parsed manifest")
+            fatalError("cannot map \(size) bytes")
         }
         return memory.bindMemory(to: Element.self, capacity: capacity)
     }
