@@ -4,7 +4,7 @@
 /// Two SipHash-1-3 values under the process's random seed, of the key with two different
 /// prefixes: that two keys of a registry of n share a digest has a chance of about n² / 2¹²⁹
 /// (10⁻²⁶ for 2 million keys), and no one outside the process can aim for one.
-struct KeyDigest: Hashable, Sendable {
+struct KeyDigest: Hashable, Comparable, Sendable {
     private let high: UInt64
     private let low: UInt64
 
@@ -21,5 +21,9 @@ struct KeyDigest: Hashable, Sendable {
 
     func hash(into hasher: inout Hasher) {
         hasher.combine(low)
+    }
+
+    static func < (lhs: KeyDigest, rhs: KeyDigest) -> Bool {
+        (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 }
