@@ -61,9 +61,6 @@ public struct Service: Hashable, Sendable {
     public var selector: [String: String]?
     public var externalIPs: [IPAddress]
     public var loadBalancerIngress: [LoadBalancerIngress]
-    /// `metadata.labels`, for callers that build Services themselves: the manifest loader checks
-    /// them but leaves them out, as nothing in DNS or the service environment reads them.
-    public var labels: [String: String]
     public var source: SourceLocation?
     // The one-byte fields last, where they fill what `source` leaves of its last word: a Service is
     // kept per Service of the cluster.
@@ -87,7 +84,6 @@ public struct Service: Hashable, Sendable {
         publishNotReadyAddresses: Bool = false,
         externalIPs: [IPAddress] = [],
         loadBalancerIngress: [LoadBalancerIngress] = [],
-        labels: [String: String] = [:],
         source: SourceLocation? = nil
     ) {
         self.name = name
@@ -102,7 +98,6 @@ public struct Service: Hashable, Sendable {
         self.publishNotReadyAddresses = publishNotReadyAddresses
         self.externalIPs = externalIPs
         self.loadBalancerIngress = loadBalancerIngress
-        self.labels = labels
         self.source = source
     }
 
