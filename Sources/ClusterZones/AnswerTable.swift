@@ -32,6 +32,8 @@ public final class AnswerTable: @unchecked Sendable {
     private let noData: NoDataBodies
     /// The entries of the last whole compile, while some shard still answers from it.
     private let block: EntryBlock?
+    /// The ends of names entries leave out.
+    private let suffixes: NameSuffixes
     /// Names held.
     public let nameCount: Int
 
@@ -72,7 +74,8 @@ public final class AnswerTable: @unchecked Sendable {
         // About 256 names a shard: a shard of a few tens of KB is copied in microseconds.
         var shardCount = 16
         while shardCount < names / 256 && shardCount < 1 << 16 { shardCount *= 2 }
-        var encoder = EntryEncoder(catalog: catalog, noData: NoDataBodies())
+        let suffixes = NameSuffixes(domain: catalog.configuration.domain)
+        var encoder = EntryEncoder(catalog: catalog, noData: NoDataBodies(), suffixes: suffixes)
         // Every entry is written once, back to back in the walk's order, into one mapping that the
         // shards then share (an array per entry would cost an allocation and its header for each
         // of hundreds of thousands of names). Written per shard into growing buffers and copied
@@ -95,16 +98,17 @@ public final class AnswerTable: @unchecked Sendable {
         guard !stopped else { return nil }
         let block = EntryBlock(bytes)
         let shards = AnswerShard.shards(sharing: block, starts: starts.buffer, shardCount: shardCount)
-        self.init(shards: shards, noData: encoder.noData, shardsCopied: shardCount, block: block)
+        self.init(shards: shards, noData: encoder.noData, shardsCopied: shardCount, block: block, suffixes: suffixes)
     }
 
-    private init(shards: [AnswerShard], noData: NoDataBodies, shardsCopied: Int, block: EntryBlock?) {
+    private init(shards: [AnswerShard], noData: NoDataBodies, shardsCopied: Int, block: EntryBlock?, suffixes: NameSuffixes) {
         self.shards = shards
         self.views = UnsafeMutableBufferPointer<AnswerShard.View>.allocate(capacity: shards.count)
         _ = self.views.initialize(from: shards.map(\.view))
         self.shardMask = shards.count - 1
         self.noData = noData
         self.block = block
+        self.suffixes = suffixes
         self.nameCount = shards.reduce(0) { $0 + $1.count }
         self.shardsCopied = shardsCopied
     }
@@ -114,7 +118,8 @@ public final class AnswerTable: @unchecked Sendable {
     /// none of the names are shared with this table, not copied.
     public func patched(catalog: Catalog, names: [DNSName: [RecordType]?]) -> AnswerTable {
         guard let noData = noData.reencoded(for: catalog) else { return AnswerTable(catalog: catalog) }
-        var encoder = EntryEncoder(catalog: catalog, noData: noData)
+        // A new domain is a new configuration, compiled whole: the suffixes stay the table's.
+        var encoder = EntryEncoder(catalog: catalog, noData: noData, suffixes: suffixes)
         var changes: [Int: [[UInt8]: (hash: UInt64, entry: [UInt8]?)]] = [:]
         for (name, types) in names {
             let lowercased = name.inLowerCase
@@ -125,7 +130,7 @@ public final class AnswerTable: @unchecked Sendable {
         }
         var shards = self.shards
         for (index, shardChanges) in changes {
-            shards[index] = shards[index].replacing(shardChanges)
+            shards[index] = shards[index].replacing(shardChanges, suffixes: suffixes)
         }
         var copied = changes.count
         var block = self.block
@@ -141,7 +146,7 @@ public final class AnswerTable: @unchecked Sendable {
                 block = nil
             }
         }
-        return AnswerTable(shards: shards, noData: encoder.noData, shardsCopied: copied, block: block)
+        return AnswerTable(shards: shards, noData: encoder.noData, shardsCopied: copied, block: block, suffixes: suffixes)
     }
 
     private static func hash(_ wire: [UInt8]) -> UInt64 {
@@ -162,8 +167,8 @@ public final class AnswerTable: @unchecked Sendable {
         guard view.class == DNSClass.in.rawValue, view.type != 0, !RecordType(view.type).isMeta else { return nil }
         let shard = views[Self.shardIndex(view.nameHash, mask: shardMask)]
         let entries = shard.entries
-        guard let entry = shard.find(query, view) else { return nil }
-        var cursor = entry + 1 + Int(entries[entry]) + 1
+        guard let entry = shard.find(query, view, suffixes: suffixes.view) else { return nil }
+        var cursor = AnswerShard.answersStart(of: entry, in: entries)
         var chosen: Int?
         var noDataAnswer: Int?
         for _ in 0..<entries[cursor - 1] {
@@ -220,13 +225,15 @@ public final class AnswerTable: @unchecked Sendable {
         if entry + 64 < shard.entries.count { cprefetch(base + entry + 64) }
     }
 
-    /// Asks the catalog each listed type at a name and encodes the entry: name length, lower-cased
-    /// wire name, answer count, then per answer QTYPE (0 for the NODATA answer), flags, the three
+    /// Asks the catalog each listed type at a name and encodes the entry: the length of the name
+    /// kept, which end of it is left out (`NameSuffixes`), the lower-cased wire name without that
+    /// end, answer count, then per answer QTYPE (0 for the NODATA answer), flags, the three
     /// section counts, body length, and the body (the encoded sections after the question) or, for
     /// NODATA, the body's offset among the shared NODATA bodies.
     struct EntryEncoder {
         let catalog: Catalog
         var noData: NoDataBodies
+        let suffixes: NameSuffixes
         var scratch = ByteBufferAllocator().buffer(capacity: 4096)
 
         /// A type no name here owns, asked too, so every name has its NODATA answer.
@@ -245,8 +252,11 @@ public final class AnswerTable: @unchecked Sendable {
         mutating func append(_ name: DNSName, types: [RecordType], known: Catalog.KnownName?, to entries: inout [UInt8]) -> Bool {
             let start = entries.count
             let wire = name.wire
-            entries.append(UInt8(wire.count))
-            entries.append(contentsOf: wire)
+            let suffix = suffixes.longest(endingOf: wire)
+            let kept = wire.count - suffixes.length(of: suffix)
+            entries.append(UInt8(kept))
+            entries.append(suffix)
+            entries.append(contentsOf: wire[..<kept])
             let countIndex = entries.count
             entries.append(0)
             var hasNoData = false
@@ -343,11 +353,15 @@ final class AnswerShard: @unchecked Sendable {
         let mask: Int
 
         @inline(__always)
-        func find(_ query: UnsafeRawBufferPointer, _ view: DNSQueryView) -> Int? {
+        func find(_ query: UnsafeRawBufferPointer, _ view: DNSQueryView, suffixes: NameSuffixes.View) -> Int? {
             let nameLength = view.nameLength
             let entries = self.entries
             return NameSlots.find(view.nameHash, in: slots) { entry in
-                Int(entries[entry]) == nameLength && AnswerShard.nameMatches(query, entries, at: entry + 1, length: nameLength)
+                let kept = Int(entries[entry])
+                let suffix = Int(entries[entry + 1])
+                return kept + suffixes.lengths[suffix] == nameLength
+                    && AnswerShard.nameMatches(query, from: 12, entries.baseAddress! + entry + 2, length: kept)
+                    && AnswerShard.nameMatches(query, from: 12 + kept, suffixes.bytes + suffixes.starts[suffix], length: nameLength - kept)
             }
         }
     }
@@ -466,15 +480,16 @@ final class AnswerShard: @unchecked Sendable {
 
     /// A copy with the entries of the changed names replaced (nil: removed) and new ones added.
     ///
-    /// The copy is the old memory copied whole, a replaced entry marked dead where it lies (its name
-    /// length set to 0, which no query name has, so its slot can never match again) and each new
+    /// The copy is the old memory copied whole, a replaced entry marked dead where it lies (its
+    /// suffix byte set to `NameSuffixes.dead`, which no name matches, so its slot can never match
+    /// again) and each new
     /// entry appended with a slot of its own: no name is hashed or moved. Rebuilding the shard name
     /// by name instead, hashing each kept name again, was a third of the registry thread's time
     /// under sustained endpoint churn. The shard is built whole again once dead entries would make
     /// up a third of its bytes or its slots would be more than four fifths full.
-    func replacing(_ changes: [[UInt8]: (hash: UInt64, entry: [UInt8]?)]) -> AnswerShard {
+    func replacing(_ changes: [[UInt8]: (hash: UInt64, entry: [UInt8]?)], suffixes: NameSuffixes) -> AnswerShard {
         // Entries in a compile's block are not this shard's alone to copy whole and append to.
-        guard block == nil else { return movedOut().replacing(changes) }
+        guard block == nil else { return movedOut().replacing(changes, suffixes: suffixes) }
         let added = changes.values.reduce(into: (count: 0, bytes: 0)) { sum, change in
             if let entry = change.entry { sum = (sum.count + 1, sum.bytes + entry.count) }
         }
@@ -482,7 +497,7 @@ final class AnswerShard: @unchecked Sendable {
         // About what will be dead after this patch: a replaced entry is about as long as its replacement.
         let deadAfter = deadBytes + added.bytes
         guard usedSlots * 5 <= slots.count * 4, deadAfter * 3 <= entries.count + added.bytes else {
-            return rebuilt(changes)
+            return rebuilt(changes, suffixes: suffixes)
         }
         let newEntries = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, entries.count + added.bytes), alignment: 8)
         newEntries.copyMemory(from: entries)
@@ -494,12 +509,12 @@ final class AnswerShard: @unchecked Sendable {
         for (wire, change) in changes {
             let found = wire.withUnsafeBytes { name in
                 NameSlots.find(change.hash, in: UnsafeBufferPointer(newSlots)) { entry in
-                    Int(newEntries[entry]) == name.count && Self.equal(name, newEntries, at: entry + 1)
+                    Self.entry(at: entry, in: UnsafeRawBufferPointer(newEntries), isFor: name, suffixes: suffixes)
                 }
             }
             if let found {
                 deadBytes += Self.entryLength(at: found, in: UnsafeRawBufferPointer(newEntries))
-                newEntries[found] = 0
+                newEntries[found + 1] = NameSuffixes.dead
                 deadSlots += 1
                 count -= 1
             }
@@ -518,7 +533,7 @@ final class AnswerShard: @unchecked Sendable {
     }
 
     /// The shard built whole from its live entries and the changes: dead entries and their slots dropped.
-    private func rebuilt(_ changes: [[UInt8]: (hash: UInt64, entry: [UInt8]?)]) -> AnswerShard {
+    private func rebuilt(_ changes: [[UInt8]: (hash: UInt64, entry: [UInt8]?)], suffixes: NameSuffixes) -> AnswerShard {
         var builder = Builder()
         builder.entries.reserveCapacity(liveBytes + changes.values.reduce(0) { $0 + ($1.entry?.count ?? 0) })
         // A shard holds a few changed names among hundreds: each kept name is hashed in place and
@@ -526,10 +541,11 @@ final class AnswerShard: @unchecked Sendable {
         let changed = changes.map { (hash: $0.value.hash, wire: $0.key) }
         for slot in slots where slot != 0 {
             let start = NameSlots.entry(of: slot)
-            guard entries[start] != 0 else { continue }
-            let name = UnsafeRawBufferPointer(rebasing: entries[(start + 1)..<(start + 1 + Int(entries[start]))])
-            let hash = AnswerTable.hash(bytes: name)
-            guard !changed.contains(where: { $0.hash == hash && $0.wire.elementsEqual(name) }) else { continue }
+            guard entries[start + 1] != NameSuffixes.dead else { continue }
+            let kept = UnsafeRawBufferPointer(rebasing: entries[(start + 2)..<(start + 2 + Int(entries[start]))])
+            let suffix = suffixes.wire(of: entries[start + 1])
+            let hash = AnswerTable.hash(kept, suffix)
+            guard !changed.contains(where: { $0.hash == hash && $0.wire.elementsEqual(kept + suffix) }) else { continue }
             builder.append(hash: hash, entry: entries[start..<(start + Self.entryLength(at: start, in: entries))])
         }
         for (_, change) in changes {
@@ -538,14 +554,10 @@ final class AnswerShard: @unchecked Sendable {
         return AnswerShard(builder)
     }
 
-    private static func equal(_ name: UnsafeRawBufferPointer, _ entries: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
-        name.elementsEqual(UnsafeMutableRawBufferPointer(rebasing: entries[offset..<(offset + name.count)]))
-    }
-
-    /// The length of the entry at `start`: name, answer count, then each answer's header and body
-    /// (a NODATA answer's body is a 4-byte offset).
+    /// The length of the entry at `start`: the kept name's length, its suffix, the kept name, the
+    /// answer count, then each answer's type, header and body (a NODATA answer's type and offset).
     static func entryLength(at start: Int, in entries: UnsafeRawBufferPointer) -> Int {
-        var cursor = start + 1 + Int(entries[start])
+        var cursor = start + 2 + Int(entries[start])
         let answers = Int(entries[cursor])
         cursor += 1
         for _ in 0..<answers {
@@ -565,18 +577,43 @@ final class AnswerShard: @unchecked Sendable {
         slots[index] = NameSlots.slot(hash: hash, entry: offset)
     }
 
-    static func nameMatches(_ query: UnsafeRawBufferPointer, _ entries: UnsafeRawBufferPointer, at offset: Int, length: Int) -> Bool {
-        for index in 0..<length where entries[offset + index] != DNSName.asciiLowercased(query[12 + index]) {
+    /// Whether the query's name bytes from `start` are, in lower case, the `length` bytes at `stored`.
+    @inline(__always)
+    static func nameMatches(_ query: UnsafeRawBufferPointer, from start: Int, _ stored: UnsafeRawPointer, length: Int) -> Bool {
+        for index in 0..<length where stored.load(fromByteOffset: index, as: UInt8.self) != DNSName.asciiLowercased(query[start + index]) {
             return false
         }
         return true
     }
+
+    /// Where the answers of the entry at `entry` start: after the kept name's length, its suffix, the kept name and the answer count.
+    @inline(__always)
+    static func answersStart(of entry: Int, in entries: UnsafeRawBufferPointer) -> Int {
+        entry + 2 + Int(entries[entry]) + 1
+    }
+
+    /// Whether the entry at `entry` is for the lower-case wire name `wire`.
+    static func entry(at entry: Int, in entries: UnsafeRawBufferPointer, isFor wire: UnsafeRawBufferPointer, suffixes: NameSuffixes) -> Bool {
+        let kept = Int(entries[entry])
+        let suffix = entries[entry + 1]
+        guard kept + suffixes.length(of: suffix) == wire.count else { return false }
+        return wire[..<kept].elementsEqual(entries[(entry + 2)..<(entry + 2 + kept)]) && suffixes.ends(wire, with: suffix)
+    }
+
 }
 
 extension AnswerTable {
     static func hash(bytes: UnsafeRawBufferPointer) -> UInt64 {
         var hasher = NameHasher()
         for byte in bytes { hasher.add(byte) }
+        return hasher.value
+    }
+
+    /// The hash of a name kept in two parts: an entry's kept bytes, then its suffix.
+    static func hash(_ kept: UnsafeRawBufferPointer, _ suffix: [UInt8]) -> UInt64 {
+        var hasher = NameHasher()
+        for byte in kept { hasher.add(byte) }
+        for byte in suffix { hasher.add(byte) }
         return hasher.value
     }
 }

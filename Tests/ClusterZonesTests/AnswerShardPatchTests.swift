@@ -5,9 +5,14 @@ import Testing
 /// A shard patched many times over (entries marked dead in place, new ones appended, the shard
 /// rebuilt whole when dead entries pile up) must find exactly the entries a model holds.
 @Suite struct AnswerShardPatchTests {
-    /// An entry as the table writes it: name length, name, one answer of type A with `body`.
+    /// The one suffix entries leave out: `example.`.
+    static let suffixes = NameSuffixes(wires: [[7] + Array("example".utf8) + [0]])
+
+    /// An entry as the table writes it: the kept name's length, suffix 1 (`example.`), the name
+    /// without it, one answer of type A with `body`.
     static func entry(_ name: [UInt8], body: [UInt8]) -> [UInt8] {
-        var bytes = [UInt8(name.count)] + name + [1]
+        let kept = Array(name.dropLast(9))
+        var bytes = [UInt8(kept.count), 1] + kept + [1]
         bytes += [0, 1, 0x84, 0, 0, 1, 0, 0, 0, 0, UInt8(body.count >> 8), UInt8(body.count & 0xff)]
         return bytes + body
     }
@@ -21,7 +26,7 @@ import Testing
         let entries = shard.entries
         let found = wire.withUnsafeBytes { name in
             NameSlots.find(hash(wire), in: shard.slots) { entry in
-                Int(entries[entry]) == name.count && name.elementsEqual(entries[(entry + 1)..<(entry + 1 + name.count)])
+                AnswerShard.entry(at: entry, in: entries, isFor: name, suffixes: suffixes)
             }
         }
         return found.map { Array(entries[$0..<($0 + AnswerShard.entryLength(at: $0, in: entries))]) }
@@ -54,7 +59,7 @@ import Testing
                 changes[wire] = (Self.hash(wire), removed ? nil : Self.entry(wire, body: body))
             }
             let deadBefore = shard.deadSlots
-            shard = shard.replacing(changes)
+            shard = shard.replacing(changes, suffixes: Self.suffixes)
             for (wire, change) in changes { model[wire] = change.entry }
             if shard.deadSlots > deadBefore { patchedInPlace += 1 }
             if shard.deadSlots == 0, deadBefore > 0 { rebuilt += 1 }
