@@ -96,7 +96,7 @@ public final class RegistrySnapshot: Sendable {
         var podsByIP: [IPAddress: [ObjectKey]] = [:]
         for pod in pods.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             let key = ObjectKey(namespace: pod.namespace, name: pod.name)
-            podsByKey[key] = StoredPod(pod)
+            podsByKey[key] = StoredPod(pod, key: key)
             for ip in pod.podIPs { podsByIP[ip, default: []].append(key) }
         }
         var names = TreeDictionary<String, String>()

@@ -43,6 +43,19 @@ import Testing
         #expect(result.summary.pods == 1)
     }
 
+    /// The store keeps a phase as a byte: the API's five phases read back as they were written,
+    /// a text it does not define reads Unknown, and none stays none.
+    @Test(arguments: [
+        ("Pending", "Pending"), ("Running", "Running"), ("Succeeded", "Succeeded"), ("Failed", "Failed"),
+        ("Unknown", "Unknown"), ("Evicted", "Unknown"), (nil, nil),
+    ] as [(String?, String?)])
+    func aPodsPhaseIsKeptAsTheAPIDefinesIt(written: String?, read: String?) throws {
+        let status = written.map { "status: {phase: \($0), podIP: 10.244.1.10}" } ?? "status: {podIP: 10.244.1.10}"
+        let result = ManifestLoader.load(text: "apiVersion: v1\nkind: Pod\nmetadata: {name: web-0, namespace: shop}\n\(status)\n", name: "pod.yaml")
+        #expect(result.errors.isEmpty, "\(result.report)")
+        #expect(try #require(result.snapshot.pod(namespace: "shop", name: "web-0")).phase == read)
+    }
+
     @Test func aPodWithoutAReadyConditionIsNotReady() throws {
         let result = ManifestLoader.load(text: """
             apiVersion: v1

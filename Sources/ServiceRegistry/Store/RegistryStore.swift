@@ -301,7 +301,7 @@ public struct RegistryStore: Sendable {
             legacyEndpoints[key] = groups
             change.services.insert(key)
         case .pod(let pod):
-            let stored = StoredPod(pod)
+            let stored = StoredPod(pod, key: key)
             let old = podsByKey[key]
             if let old {
                 // Where a Pod was read is not kept: one that only moved in its file changes nothing.
