@@ -70,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("rrl-slip"), help: "With --rrl, every Nth limited response is sent truncated (so real clients retry over TCP), the rest dropped; 0 drops all.")
     var slip: Int = 2
 
-    @Option(name: .customLong("compiled-names-limit"), help: "Compile every name's answers (the fast path, about 210 bytes a name) only while the registry has at most this many names (about 3 a Service, 1 an address); above it the zones answer, with a per-thread cache of recent answers. 0: never compile.")
+    @Option(name: .customLong("compiled-names-limit"), help: "Compile every name's answers (the fast path, about 180 bytes a name) only while the registry has at most this many names (about 3 a Service, 1 an address); above it the zones answer, with a per-thread cache of recent answers. 0: never compile.")
     var compiledNamesLimit: Int = QueryPipeline.defaultCompiledNamesLimit
 
     func validate() throws {
