@@ -229,7 +229,7 @@ public final class AnswerTable: @unchecked Sendable {
     /// kept, which end of it is left out (`NameSuffixes`), the lower-cased wire name without that
     /// end, answer count, then per answer QTYPE (0 for the NODATA answer), flags, the three
     /// section counts, body length, and the body (the encoded sections after the question) or, for
-    /// NODATA, the body's offset among the shared NODATA bodies.
+    /// NODATA, only where those header words and body lie among the shared NODATA answers.
     struct EntryEncoder {
         let catalog: Catalog
         var noData: NoDataBodies
@@ -448,7 +448,7 @@ final class AnswerShard: @unchecked Sendable {
 
     /// Room for `count` names, at most three quarters full: a slot is compared by its tag before
     /// any entry is read, so a fuller index costs a query a few more compares in the same cache
-    /// lines, and at least half full it took 4.2 of the 28 MB table of 50k Services.
+    /// lines; kept at most half full, the index took 4.2 of the 28 MB table of 50k Services.
     private static func emptySlots(for count: Int) -> UnsafeMutableBufferPointer<UInt64> {
         var size = 16
         while size * 3 < count * 4 { size *= 2 }
@@ -482,9 +482,8 @@ final class AnswerShard: @unchecked Sendable {
     ///
     /// The copy is the old memory copied whole, a replaced entry marked dead where it lies (its
     /// suffix byte set to `NameSuffixes.dead`, which no name matches, so its slot can never match
-    /// again) and each new
-    /// entry appended with a slot of its own: no name is hashed or moved. Rebuilding the shard name
-    /// by name instead, hashing each kept name again, was a third of the registry thread's time
+    /// again) and each new entry appended with a slot of its own: no name is hashed or moved.
+    /// Rebuilding the shard name by name instead, hashing each kept name again, was a third of the registry thread's time
     /// under sustained endpoint churn. The shard is built whole again once dead entries would make
     /// up a third of its bytes or its slots would be more than four fifths full.
     func replacing(_ changes: [[UInt8]: (hash: UInt64, entry: [UInt8]?)], suffixes: NameSuffixes) -> AnswerShard {
@@ -599,7 +598,6 @@ final class AnswerShard: @unchecked Sendable {
         guard kept + suffixes.length(of: suffix) == wire.count else { return false }
         return wire[..<kept].elementsEqual(entries[(entry + 2)..<(entry + 2 + kept)]) && suffixes.ends(wire, with: suffix)
     }
-
 }
 
 extension AnswerTable {
