@@ -152,8 +152,8 @@ import Testing
     }
 
     /// A whole compile writes every entry into one block its shards share; a patched shard moves
-    /// out of it. Once most of the block is dead, one patch moves the shards left out too (more
-    /// shards copied than the update changed names), and every name still answers as the general
+    /// out of it, and once most of the block is dead the shards left move out too (patches copy
+    /// more shards than their names touch). Through all of it, every name answers as the general
     /// path of a pipeline built from scratch.
     @Test func patchesMoveTheShardsOutOfTheCompilesBlockAndAnswerAsAFreshTable() throws {
         func service(_ index: Int, address: Int) -> RegistryObject {
@@ -165,14 +165,14 @@ import Testing
         _ = store.apply([.replaceAll((0..<400).map { service($0, address: $0) })], serial: 1)
         let pipeline = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
         #expect(pipeline.compileAnswers() != nil)
-        var movedAllAtOnce = 0
+        var movingTheRest = 0
         for index in 0..<400 {
             // A new ClusterIP: the Service's A answer and two reverse names change.
             let update = store.apply([.upsert(service(index, address: 1000 + index))], serial: UInt32(index + 2))
             let patch = pipeline.apply(try #require(update))
-            if patch.shardsCopied > patch.names { movedAllAtOnce += 1 }
+            if patch.shardsCopied > patch.names { movingTheRest += 1 }
         }
-        #expect(movedAllAtOnce == 1, "the block is let go once, by one patch")
+        #expect(movingTheRest > 0, "the shards left in the block were moved out")
         let fresh = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
         var copies = 0
         for name in Self.heldNames(pipeline.catalog) {
