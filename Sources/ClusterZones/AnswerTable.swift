@@ -156,12 +156,6 @@ public final class AnswerTable: @unchecked Sendable {
         return AnswerTable(shards: shards, noData: encoder.noData, shardsCopied: copied, block: block, suffixes: suffixes)
     }
 
-    private static func hash(_ wire: [UInt8]) -> UInt64 {
-        var hasher = NameHasher()
-        for byte in wire { hasher.add(byte) }
-        return hasher.value
-    }
-
     @inline(__always)
     fileprivate static func shardIndex(_ hash: UInt64, mask: Int) -> Int {
         Int(truncatingIfNeeded: hash >> shardShift) & mask
@@ -550,7 +544,7 @@ final class AnswerShard: @unchecked Sendable {
             guard entries[start + 1] != NameSuffixes.dead else { continue }
             let kept = UnsafeRawBufferPointer(rebasing: entries[(start + 2)..<(start + 2 + Int(entries[start]))])
             let suffix = suffixes.wire(of: entries[start + 1])
-            let hash = AnswerTable.hash(kept, suffix)
+            let hash = AnswerTable.hash(kept, then: suffix)
             guard !changed.contains(where: { $0.hash == hash && $0.wire.elementsEqual(kept + suffix) }) else { continue }
             builder.append(hash: hash, entry: entries[start..<(start + Self.entryLength(at: start, in: entries))])
         }
@@ -608,16 +602,11 @@ final class AnswerShard: @unchecked Sendable {
 }
 
 extension AnswerTable {
-    static func hash(bytes: UnsafeRawBufferPointer) -> UInt64 {
+    /// The hash a query's view takes of its lower-case wire name (`NameHasher`), of `bytes` and
+    /// then `suffix`: an entry keeps its name in those two parts.
+    static func hash(_ bytes: some Sequence<UInt8>, then suffix: [UInt8] = []) -> UInt64 {
         var hasher = NameHasher()
         for byte in bytes { hasher.add(byte) }
-        return hasher.value
-    }
-
-    /// The hash of a name kept in two parts: an entry's kept bytes, then its suffix.
-    static func hash(_ kept: UnsafeRawBufferPointer, _ suffix: [UInt8]) -> UInt64 {
-        var hasher = NameHasher()
-        for byte in kept { hasher.add(byte) }
         for byte in suffix { hasher.add(byte) }
         return hasher.value
     }

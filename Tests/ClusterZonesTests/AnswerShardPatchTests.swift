@@ -18,7 +18,7 @@ import Testing
     }
 
     static func hash(_ wire: [UInt8]) -> UInt64 {
-        wire.withUnsafeBytes { AnswerTable.hash(bytes: $0) }
+        AnswerTable.hash(wire)
     }
 
     /// The entry the shard holds for `wire`, as bytes, or nil.
