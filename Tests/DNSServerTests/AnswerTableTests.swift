@@ -1,4 +1,4 @@
-import ClusterZones
+@testable import ClusterZones
 import DNSServer
 import DNSWire
 import Foundation
@@ -43,6 +43,14 @@ import Testing
     }
 
     static let askedTypes: [RecordType] = [.a, .ns, .cname, .soa, .ptr, .hinfo, .mx, .txt, .aaaa, .srv, RecordType(10), RecordType(257)]
+
+    /// Service `s<index>` in `shop`, port 80, its ClusterIP the `address`-th after 10.96.0.0
+    /// (`index`'s when not given), 250 a /24.
+    static func service(_ index: Int, address: Int? = nil) -> RegistryObject {
+        let address = address ?? index
+        let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s\(index), namespace: shop}\nspec: {clusterIP: 10.96.\(address / 250).\(address % 250 + 1), ports: [{port: 80}]}\n"
+        return DecodedFile(ManifestFile(path: "s.yaml", contents: .success(text))).objects[0]
+    }
 
     @Test(arguments: [PodMode.disabled, .verified, .insecure])
     func everyHeldNameIsCopiedAsTheGeneralPathAnswersIt(podMode: PodMode) throws {
@@ -99,13 +107,9 @@ import Testing
     /// A server told to shut down while it compiles (seconds at 50k Services) abandons the table:
     /// nothing half-built is published, and the zones go on answering until it stops.
     @Test func aCompileAbandonedForShutdownPublishesNoTableAndTheZonesStillAnswer() throws {
-        func service(_ index: Int) -> RegistryObject {
-            let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s\(index), namespace: shop}\nspec: {clusterIP: 10.96.\(index / 250).\(index % 250 + 1), ports: [{port: 80}]}\n"
-            return DecodedFile(ManifestFile(path: "s.yaml", contents: .success(text))).objects[0]
-        }
         var store = RegistryStore()
         // 3000 Services, some 9000 names: asked eight times in a whole compile.
-        _ = store.apply([.replaceAll((0..<3000).map(service))], serial: 1)
+        _ = store.apply([.replaceAll((0..<3000).map { Self.service($0) })], serial: 1)
         let catalog = Catalog(snapshot: store.snapshot, configuration: ZoneConfiguration(domain: try DNSName("cluster.local")))
         var asked = 0
         #expect(AnswerTable(catalog: catalog, stopping: { asked += 1; return true }) == nil)
@@ -120,28 +124,24 @@ import Testing
         #expect(Self.copied(pipeline, query, over: .udp) == nil)
         #expect(Self.general(pipeline, query, over: .udp) != nil)
         // An update does not compile the table whole either.
-        let update = store.apply([.upsert(service(3000))], serial: 2)
+        let update = store.apply([.upsert(Self.service(3000))], serial: 2)
         try pipeline.apply(#require(update))
         #expect(Self.copied(pipeline, query, over: .udp) == nil)
     }
 
     @Test func aTableIsLetGoWhenTheRegistryOutgrowsTheLimitAndCompiledWhenWellBelowIt() throws {
-        func service(_ index: Int) -> RegistryObject {
-            let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s\(index), namespace: shop}\nspec: {clusterIP: 10.96.0.\(index + 1), ports: [{port: 80}]}\n"
-            return DecodedFile(ManifestFile(path: "s.yaml", contents: .success(text))).objects[0]
-        }
         let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), nameServerAddresses: [IPAddress("127.0.0.1")!])
         var store = RegistryStore()
-        _ = store.apply([.replaceAll((0..<10).map(service))], serial: 1)
+        _ = store.apply([.replaceAll((0..<10).map { Self.service($0) })], serial: 1)
         // 10 Services: about 10 × 3 names and 10 addresses, 40 names, under a limit of 50.
         let pipeline = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false, compiledNamesLimit: 50)
         #expect(pipeline.compileAnswers() != nil)
         let asked = Self.query(try DNSName("s3.shop.svc.cluster.local"), .a)
         #expect(Self.copied(pipeline, asked, over: .udp) != nil)
         let steps: [(events: [RegistryEvent], compiled: Bool)] = [
-            ((10..<15).map { .upsert(service($0)) }, false),  // 60 names: over the limit
-            ([.delete(service(14).key)], false),  // 56: still over
-            ((10..<14).map { .delete(service($0).key) }, true),  // 40: a tenth below it
+            ((10..<15).map { .upsert(Self.service($0)) }, false),  // 60 names: over the limit
+            ([.delete(Self.service(14).key)], false),  // 56: still over
+            ((10..<14).map { .delete(Self.service($0).key) }, true),  // 40: a tenth below it
         ]
         for (serial, step) in steps.enumerated() {
             let update = store.apply(step.events, serial: UInt32(serial + 2))
@@ -156,19 +156,15 @@ import Testing
     /// more shards than their names touch). Through all of it, every name answers as the general
     /// path of a pipeline built from scratch.
     @Test func patchesMoveTheShardsOutOfTheCompilesBlockAndAnswerAsAFreshTable() throws {
-        func service(_ index: Int, address: Int) -> RegistryObject {
-            let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s\(index), namespace: shop}\nspec: {clusterIP: 10.96.\(address / 250).\(address % 250 + 1), ports: [{port: 80}]}\n"
-            return DecodedFile(ManifestFile(path: "s.yaml", contents: .success(text))).objects[0]
-        }
         let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), nameServerAddresses: [IPAddress("127.0.0.1")!])
         var store = RegistryStore()
-        _ = store.apply([.replaceAll((0..<400).map { service($0, address: $0) })], serial: 1)
+        _ = store.apply([.replaceAll((0..<400).map { Self.service($0) })], serial: 1)
         let pipeline = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
         #expect(pipeline.compileAnswers() != nil)
         var movingTheRest = 0
         for index in 0..<400 {
             // A new ClusterIP: the Service's A answer and two reverse names change.
-            let update = store.apply([.upsert(service(index, address: 1000 + index))], serial: UInt32(index + 2))
+            let update = store.apply([.upsert(Self.service(index, address: 1000 + index))], serial: UInt32(index + 2))
             let patch = pipeline.apply(try #require(update))
             if patch.shardsCopied > patch.names { movingTheRest += 1 }
         }
@@ -184,6 +180,32 @@ import Testing
             }
         }
         #expect(copies >= 400 * 5, "every Service name answered from the patched table")
+    }
+
+    /// A whole compile's entries live in one block its shards share. Patches move shards out of
+    /// it; once most of it is dead the rest follow a few shards a patch, and the block is let go
+    /// with the last, never to be held again until the next whole compile.
+    @Test func theCompilesBlockIsLetGoAFewShardsAPatchOnceMostOfItIsDead() throws {
+        let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), nameServerAddresses: [IPAddress("127.0.0.1")!])
+        var store = RegistryStore()
+        _ = store.apply([.replaceAll((0..<400).map { Self.service($0) })], serial: 1)
+        var catalog = Catalog(snapshot: store.snapshot, configuration: configuration)
+        var table = AnswerTable(catalog: catalog)
+        #expect(table.holdsCompileBlock)
+        var letGoAt: Int?
+        for index in 0..<400 {
+            let applied = store.apply([.upsert(Self.service(index, address: 1000 + index))], serial: UInt32(index + 2))
+            let (next, names) = catalog.applying(try #require(applied))
+            let before = table
+            table = before.patched(catalog: next, names: names)
+            catalog = next
+            // Each name lies in one shard; beyond those, at most 4 shards (16 / 8, at least 4) move a patch.
+            #expect(table.shardsCopied <= names.count + 4, "step \(index)")
+            if before.holdsCompileBlock && !table.holdsCompileBlock { letGoAt = index }
+            if letGoAt != nil { #expect(!table.holdsCompileBlock, "step \(index): the block is not held again") }
+        }
+        #expect(letGoAt != nil, "the block was let go")
+        #expect(table.nameCount == AnswerTable(catalog: catalog).nameCount)
     }
 
     @Test func aClientsSpellingAndFlagsAreEchoed() throws {
