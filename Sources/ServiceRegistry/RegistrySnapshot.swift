@@ -173,13 +173,14 @@ public final class RegistrySnapshot: Sendable {
         servicesByClusterIP[ip].flatMap { serviceEntries[$0]?.served }.map { [$0] } ?? []
     }
 
-    /// Pods with `ip` among their pod IPs, sorted by namespace and name.
+    /// Pods with `ip` among their pod IPs, sorted by namespace and name; none when the registry's
+    /// options leave out the index (`RegistryOptions.indexesPodsByAddress`).
     public func pods(withIP ip: IPAddress) -> [Pod] {
         (podsByIP[ip]?.keys ?? []).compactMap { key in podsByKey[key]?.pod(key) }
     }
 
     /// Whether a Pod of `namespace` has `ip` among its pod IPs (what a pod name in `verified` mode
-    /// asks), without making the Pods.
+    /// asks), without making the Pods. False when the index is left out, as for `pods(withIP:)`.
     public func hasPod(withIP ip: IPAddress, inNamespace namespace: some StringProtocol) -> Bool {
         guard let keys = podsByIP[ip] else { return false }
         let folded = ObjectKey.folded(namespace)

@@ -16,7 +16,7 @@ extension ServeCommand {
         let origin = "etcd \(etcd.endpoints.joined(separator: ",")) under \(etcd.layout.watchPrefix)"
         try await serveFollowedRegistry(from: origin, logger: logger) { publisher, serve in
             try await etcd.withClient(logger: logger, retryBudget: .seconds(3)) { client in
-                let source = EtcdSource(client: client, layout: etcd.layout, options: cidrs.registryOptions, logger: logger)
+                let source = EtcdSource(client: client, layout: etcd.layout, options: registryOptions, logger: logger)
                 try await serve([
                     TaskService {
                         await source.run { publication in

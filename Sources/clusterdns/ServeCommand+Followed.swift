@@ -48,7 +48,7 @@ extension ServeCommand {
         ops.add(forwarder)
         defer { forwarder?.shutdown() }
         let zoneTransfers = try await transfers.makeTransfers(listenHost: ListenAddress(listen)!.host, logger: logger)
-        let empty = RegistryStore(options: cidrs.registryOptions).snapshot
+        let empty = RegistryStore(options: registryOptions).snapshot
         // --zone-file's zones are answered from the start: they do not wait for the registry.
         let staticZones = StaticZoneLoader(registryPaths: [], namedFiles: try namedZoneFiles(), configuration: zoneConfiguration)
         let pipeline = QueryPipeline(

@@ -20,11 +20,11 @@ extension ServeCommand {
             logger.critical("\(error)")
             throw ExitCode(1)
         }
-        let resources = KubernetesResource.needed(pods: pods == .verified || autopath)
+        let resources = KubernetesResource.needed(pods: readsPodsByAddress)
         let origin = "the API server \(access.server) (\(resources.map(\.kind).joined(separator: ", ")))"
         try await serveFollowedRegistry(from: origin, logger: logger) { publisher, serve in
             try await kubernetes.withClient(access) { client in
-                let source = KubernetesSource(client: client, resources: resources, options: cidrs.registryOptions, logger: logger)
+                let source = KubernetesSource(client: client, resources: resources, options: registryOptions, logger: logger)
                 try await serve([
                     TaskService {
                         await source.run { publication in

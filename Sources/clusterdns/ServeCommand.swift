@@ -51,6 +51,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var cidrs: ServiceCIDROptions
 
+    /// Whether anything reads Pods by address: pod names in `verified` mode and autopath. Decided
+    /// at start: the Kubernetes source then watches Pods at all, and every source keeps the index.
+    var readsPodsByAddress: Bool { pods == .verified || autopath }
+
+    /// The registry's options: the service ranges, and the Pods-by-address index only when read
+    /// (a million Pods' index is some 50 MB).
+    var registryOptions: RegistryOptions {
+        var options = cidrs.registryOptions
+        options.indexesPodsByAddress = readsPodsByAddress
+        return options
+    }
+
     @OptionGroup var forwarding: ForwardingOptions
 
     @OptionGroup var transfers: TransferOptions
@@ -127,7 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         let paths = try ExampleCluster.paths(or: registryPaths)
-        let source = ManifestSource(paths: paths, options: cidrs.registryOptions, logger: logger)
+        let source = ManifestSource(paths: paths, options: registryOptions, logger: logger)
         // Up first, so probes answer (not ready) while the registry loads.
         let ops = try await ServeOperations.start(operations, dnsListen: listen, waitingFor: ["registry"], logger: logger)
         // Armed before anything is bound, so a SIGTERM right after startup is never lost. A SIGHUP
@@ -223,10 +235,16 @@ extension ServeCommand {
         let running = Self.runningSettings.withLock { $0 }
         let rereadSettings = ServeConfigFile.settings(of: arguments)
         let changed = ServeConfigFile.changedSettings(from: running, to: rereadSettings)
-        let live = changed.filter(ServeConfigFile.zoneSettings.contains)
-        let later = changed.filter { !ServeConfigFile.zoneSettings.contains($0) }
+        var live = changed.filter(ServeConfigFile.zoneSettings.contains)
+        var later = changed.filter { !ServeConfigFile.zoneSettings.contains($0) }
+        // Verified pod names read Pods by address, which the registry keeps only when the server
+        // started needing them; switched on later, they wait for the restart that keeps them.
+        if let index = live.firstIndex(of: "pods"), reread.pods == .verified, !readsPodsByAddress {
+            later.append(live.remove(at: index))
+        }
         if changed.isEmpty { logger.info("received SIGHUP: --config \(config) is valid and unchanged") }
-        if !live.isEmpty, let pipeline, let configuration = try? reread.zoneConfiguration() {
+        if !live.isEmpty, let pipeline, var configuration = try? reread.zoneConfiguration() {
+            if !live.contains("pods") { configuration.podMode = pipeline.catalog.configuration.podMode }
             pipeline.reconfigure(configuration)
             Self.runningSettings.withLock { settings in
                 for key in live { settings[key] = rereadSettings[key] }

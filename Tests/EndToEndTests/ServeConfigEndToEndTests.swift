@@ -77,4 +77,41 @@ import Glibc
         let external = try Client.dig.query(port: server.port, "example.com", "SOA")
         #expect(external.status == "NOERROR" && external.data(ofType: "SOA").first?.hasPrefix("ns1.dns.example.com.") == true, "\(external)")
     }
+
+    /// Verified pod names read the Pods by address, which the registry keeps only when the server
+    /// starts needing them: switched on by SIGHUP they wait for a restart, and say so; a server
+    /// started verified keeps the index and switches back and forth at once.
+    @Test func verifiedPodNamesApplyAtOnceOnlyWhenTheServerStartedWithThem() throws {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: shop}\nstatus: {phase: Running, podIP: 10.244.3.7}\n"
+        let registry = try makeRegistry(["pods.yaml": pod])
+        defer { try? FileManager.default.removeItem(at: registry) }
+        let held = "10-244-3-7.shop.pod.cluster.local"
+        let unheld = "10-244-9-9.shop.pod.cluster.local"
+
+        let config = try writeConfig("registry: \(registry.path)\npods: insecure\n", in: registry)
+        let insecure = try ClusterDNSServer(arguments: ["--config", config, "--threads", "1"])
+        defer { insecure.stop() }
+        #expect(try Client.dig.query(port: insecure.port, unheld).data(ofType: "A") == ["10.244.9.9"])
+        try "registry: \(registry.path)\npods: verified\n".write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(kill(insecure.pid, SIGHUP) == 0)
+        #expect(insecure.waitForLog(containing: "changes pods, which take effect when the server restarts", timeout: 5), "\(insecure.log)")
+        #expect(try Client.dig.query(port: insecure.port, unheld).data(ofType: "A") == ["10.244.9.9"], "still insecure: \(insecure.log)")
+        insecure.stop()
+
+        let verified = try ClusterDNSServer(arguments: ["--config", config, "--threads", "1"])
+        defer { verified.stop() }
+        #expect(try Client.dig.query(port: verified.port, unheld).status == "NXDOMAIN")
+        #expect(try Client.dig.query(port: verified.port, held).data(ofType: "A") == ["10.244.3.7"])
+        try "registry: \(registry.path)\npods: insecure\n".write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(kill(verified.pid, SIGHUP) == 0)
+        #expect(verified.waitForLog(containing: "applied pods", timeout: 5), "\(verified.log)")
+        #expect(try Client.dig.query(port: verified.port, unheld).data(ofType: "A") == ["10.244.9.9"])
+        try "registry: \(registry.path)\npods: verified\n".write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(kill(verified.pid, SIGHUP) == 0)
+        let deadline = Date().addingTimeInterval(5)
+        while verified.log.components(separatedBy: "applied pods").count < 3 && Date() < deadline { usleep(20_000) }
+        #expect(verified.log.components(separatedBy: "applied pods").count == 3, "\(verified.log)")
+        #expect(try Client.dig.query(port: verified.port, unheld).status == "NXDOMAIN")
+        #expect(try Client.dig.query(port: verified.port, held).data(ofType: "A") == ["10.244.3.7"])
+    }
 }

@@ -435,7 +435,7 @@ public struct RegistryStore: Sendable {
         pod.containerPorts = endpointPortLists.share(pod.containerPorts)
         podsByKey[key] = pod
         if counting { use(namespace: key.namespace, by: 1, into: &change) }
-        for ip in pod.addresses {
+        for ip in pod.addresses where options.indexesPodsByAddress {
             var pods = podsByIP[ip]?.keys ?? []
             pods.insert(key, at: pods.firstIndex { $0 > key } ?? pods.endIndex)
             podsByIP[ip] = PodKeys(pods)
@@ -449,7 +449,7 @@ public struct RegistryStore: Sendable {
         labelSets.release(pod.labels)
         endpointPortLists.release(pod.containerPorts)
         if counting { use(namespace: key.namespace, by: -1, into: &change) }
-        for ip in pod.addresses {
+        for ip in pod.addresses where options.indexesPodsByAddress {
             podsByIP[ip] = PodKeys((podsByIP[ip]?.keys ?? []).filter { $0 != key })
             if collectsPodAddresses { change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip)) }
         }
