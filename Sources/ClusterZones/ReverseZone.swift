@@ -156,9 +156,27 @@ struct ReverseIndex: Sendable {
     /// One reason an address has a PTR record. Ordered: ClusterIPs first, then endpoints, each by
     /// Service and label, so that a patched index lists targets as a fresh one does.
     struct PTRTarget: Hashable, Sendable, Comparable {
-        var service: ServiceKey
+        /// The Service's key, held once for all its targets: a key inline is 32 bytes of each of a
+        /// million endpoint addresses (the entry 64 → 40 bytes, 1M endpoints' peak 26 MB lower).
+        private let holder: ServiceKeyHolder
         /// The endpoint's label (lower case); nil for the Service's own ClusterIP.
-        var label: String?
+        let label: String?
+
+        var service: ServiceKey { holder.key }
+
+        init(service holder: ServiceKeyHolder, label: String?) {
+            self.holder = holder
+            self.label = label
+        }
+
+        static func == (lhs: PTRTarget, rhs: PTRTarget) -> Bool {
+            lhs.label == rhs.label && (lhs.holder === rhs.holder || lhs.holder.key == rhs.holder.key)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(service)
+            hasher.combine(label)
+        }
 
         static func < (lhs: PTRTarget, rhs: PTRTarget) -> Bool {
             (lhs.rank, lhs.service, lhs.label ?? "") < (rhs.rank, rhs.service, rhs.label ?? "")
@@ -199,6 +217,13 @@ struct ReverseIndex: Sendable {
                 rest.remove(at: position)
             }
         }
+    }
+
+    /// A Service's key, shared by the PTR targets of its ClusterIPs and endpoints.
+    final class ServiceKeyHolder: Sendable {
+        let key: ServiceKey
+
+        init(_ key: ServiceKey) { self.key = key }
     }
 
     /// The first `length` bytes (IPv4) or nibbles (IPv6) of an address, the rest zeroed.
@@ -262,12 +287,13 @@ struct ReverseIndex: Sendable {
     func contributions(of service: Service, key: ServiceKey, endpoints: [NamedEndpoint]) -> [(IPAddress, PTRTarget)] {
         guard service.type != .externalName else { return [] }
         var result: [(IPAddress, PTRTarget)] = []
+        let holder = ServiceKeyHolder(key)
         if service.ownsClusterIPs {
             result.reserveCapacity(service.clusterIPs.count + endpoints.count)
-            for address in service.clusterIPs { result.append((address, PTRTarget(service: key, label: nil))) }
+            for address in service.clusterIPs { result.append((address, PTRTarget(service: holder, label: nil))) }
         }
         for endpoint in endpoints {
-            result.append((endpoint.address, PTRTarget(service: key, label: endpoint.label)))
+            result.append((endpoint.address, PTRTarget(service: holder, label: endpoint.label)))
         }
         return result
     }
