@@ -3,12 +3,12 @@
 # time to full speed (the "compiled the answers" log line, or "answers not compiled" above
 # --compiled-names-limit), peak and final RSS. Bounded: 60 s for
 # the first answer, 60 s more for the compile; the server is stopped in every case.
-# usage: startup.sh BINARY REGISTRY NAME [PORT]
+# usage: [SERVE_ARGS="--pods verified"] startup.sh BINARY REGISTRY NAME [PORT]
 set -euo pipefail
 BIN=$1; REGISTRY=$2; NAME=$3; PORT=${4:-5409}
 LOG=$(mktemp)
 start=$(date +%s.%N)
-"$BIN" serve --registry "$REGISTRY" --listen "127.0.0.1:$PORT" --threads 1 >"$LOG" 2>&1 &
+"$BIN" serve --registry "$REGISTRY" --listen "127.0.0.1:$PORT" --threads 1 ${SERVE_ARGS:-} >"$LOG" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -f "$LOG"' EXIT
 first=""
