@@ -157,7 +157,7 @@ struct ReverseIndex: Sendable {
     /// Service and label, so that a patched index lists targets as a fresh one does.
     struct PTRTarget: Hashable, Sendable, Comparable {
         /// The Service's key, held once for all its targets: a key inline is 32 bytes of each of a
-        /// million endpoint addresses (the entry 64 → 40 bytes, 1M endpoints' peak 26 MB lower).
+        /// million endpoint addresses (the entry 64 → 40 bytes; 1M endpoints' resident size 29 MiB lower).
         private let holder: ServiceKeyHolder
         /// The endpoint's label (lower case); nil for the Service's own ClusterIP.
         let label: String?
