@@ -19,10 +19,14 @@ import Testing
             return item * 2
         }, consume: { item, result in
             #expect(result == item * 2)
-            mostWaiting = max(mostWaiting, finished.load(ordering: .relaxed) - consumed.count)
             consumed.append(item)
+            // A consumer slower than the workers, so that results would pile up without the bound;
+            // then finished and not yet taken (the one in hand was taken before `consume`).
+            usleep(3000)
+            mostWaiting = max(mostWaiting, finished.load(ordering: .relaxed) - consumed.count)
         })
         #expect(consumed == Array(0..<40))
         #expect(mostWaiting <= 3)
+        #expect(mostWaiting >= 2, "results waited, so an unbounded read-ahead would have shown")
     }
 }
