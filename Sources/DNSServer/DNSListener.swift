@@ -191,8 +191,8 @@ public final class DNSListener: Sendable {
         // whole datagram, so the buffer is sized for all of them.
         let messagesPerSyscall = 32
         let bytesPerDatagram = DNSTransport.udpReceiveSize
+        // No SO_REUSEADDR on UDP (see UDPBatchLoop): it would let a client take this port as its source.
         return DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             .channelOption(.maxMessagesPerRead, value: 16)

@@ -45,7 +45,8 @@ final class UDPBatchLoop: @unchecked Sendable {
         var receiveBuffer: Int32 = 4 << 20
         // A short receive timeout lets the loop notice a stop request while idle.
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        // SO_REUSEPORT only, never SO_REUSEADDR: with both sockets flagged SO_REUSEADDR, Linux lets a
+        // client (dig's libisc sets it) bind this port as its source, and its query to us comes back to it.
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
         // As large a send buffer, so a whole batch of replies is queued by one sendmmsg.

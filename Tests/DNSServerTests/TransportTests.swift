@@ -279,6 +279,22 @@ enum TestListener {
         }
     }
 
+    /// dig (libisc) binds a random source port with SO_REUSEADDR. Had the listener set it too, Linux
+    /// would let dig bind the listener's own port, and dig's query would come back to dig unanswered.
+    @Test(arguments: UDPEngine.allCases)
+    func aClientCannotBindTheListenersUDPPortAsItsSource(engine: UDPEngine) async throws {
+        try await TestListener.with(TestListener.configuration(udpEngine: engine)) { listener in
+            let client = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            #expect(client >= 0)
+            defer { close(client) }
+            var one: Int32 = 1
+            setsockopt(client, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            let address = try SocketAddress(ipAddress: "127.0.0.1", port: listener.port)
+            let bound = address.withSockAddr { Glibc.bind(client, $0, socklen_t($1)) }
+            #expect(bound == -1 && errno == EADDRINUSE, "a SO_REUSEADDR client bound the listener's port \(listener.port)")
+        }
+    }
+
     @Test func aPortInUseFailsToStart() async throws {
         try await TestListener.with { first in
             let taken = TestListener.configuration("127.0.0.1:\(first.port)")
