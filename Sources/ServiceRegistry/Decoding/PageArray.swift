@@ -10,55 +10,59 @@ import Darwin
 /// short-lived arrays of a parsed file, and the compiled answers' entries. Freed, such an array
 /// goes straight back to the system: from malloc, a file's few large blocks were handed on to the
 /// small, long-lived objects of the registry, and the heap grew around the holes (14 MB more peak
-/// RSS on 50k Services). Reserving generously costs nothing until a page is written.
-package struct PageArray<Element: BitwiseCopyable>: ~Copyable {
-    private var base: UnsafeMutablePointer<Element>
-    private var capacity: Int
-    package private(set) var count = 0
+/// RSS on 50k Services). Reserving generously costs nothing until a page is written. Public and
+/// `@inlinable` so that the answer table's compile (ClusterZones) appends through a specialized,
+/// inlined call, not a generic one per byte (see `SortedRuns`).
+public struct PageArray<Element: BitwiseCopyable>: ~Copyable {
+    @usableFromInline var base: UnsafeMutablePointer<Element>
+    @usableFromInline var capacity: Int
+    @usableFromInline var storedCount = 0
 
-    package init(reserving minimumCapacity: Int) {
+    @inlinable public var count: Int { storedCount }
+
+    @inlinable public init(reserving minimumCapacity: Int) {
         capacity = max(minimumCapacity, 4096 / MemoryLayout<Element>.stride)
         base = Self.map(capacity)
     }
 
-    deinit {
+    @inlinable deinit {
         Self.unmap(base, capacity)
     }
 
-    package subscript(index: Int) -> Element {
-        precondition(index >= 0 && index < count, "PageArray index out of range")
+    @inlinable public subscript(index: Int) -> Element {
+        precondition(index >= 0 && index < storedCount, "PageArray index out of range")
         return base[index]
     }
 
-    package var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+    @inlinable public var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: storedCount) }
 
-    package mutating func append(_ element: Element) {
-        if count == capacity { grow(to: capacity * 2) }
-        base[count] = element
-        count += 1
+    @inlinable public mutating func append(_ element: Element) {
+        if storedCount == capacity { grow(to: capacity * 2) }
+        base[storedCount] = element
+        storedCount += 1
     }
 
-    package mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
+    @inlinable public mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
         guard let source = elements.baseAddress, !elements.isEmpty else { return }
-        if count + elements.count > capacity { grow(to: max(capacity * 2, count + elements.count)) }
-        (base + count).update(from: source, count: elements.count)
-        count += elements.count
+        if storedCount + elements.count > capacity { grow(to: max(capacity * 2, storedCount + elements.count)) }
+        (base + storedCount).update(from: source, count: elements.count)
+        storedCount += elements.count
     }
 
-    mutating func removeLast(_ k: Int) {
-        precondition(k >= 0 && k <= count, "PageArray removes more than it holds")
-        count -= k
+    @inlinable mutating func removeLast(_ k: Int) {
+        precondition(k >= 0 && k <= storedCount, "PageArray removes more than it holds")
+        storedCount -= k
     }
 
-    private mutating func grow(to newCapacity: Int) {
+    @inlinable mutating func grow(to newCapacity: Int) {
         let newBase = Self.map(newCapacity)
-        newBase.update(from: base, count: count)
+        newBase.update(from: base, count: storedCount)
         Self.unmap(base, capacity)
         base = newBase
         capacity = newCapacity
     }
 
-    private static func map(_ capacity: Int) -> UnsafeMutablePointer<Element> {
+    @inlinable static func map(_ capacity: Int) -> UnsafeMutablePointer<Element> {
         let size = capacity * MemoryLayout<Element>.stride
         #if canImport(Darwin)
         let flags = MAP_PRIVATE | MAP_ANON
@@ -71,7 +75,7 @@ package struct PageArray<Element: BitwiseCopyable>: ~Copyable {
         return memory.bindMemory(to: Element.self, capacity: capacity)
     }
 
-    private static func unmap(_ base: UnsafeMutablePointer<Element>, _ capacity: Int) {
+    @inlinable static func unmap(_ base: UnsafeMutablePointer<Element>, _ capacity: Int) {
         munmap(base, capacity * MemoryLayout<Element>.stride)
     }
 }

@@ -4,16 +4,16 @@ import HashTreeCollections
 /// 24 bytes of every entry, and most addresses are IPv4. (The reverse index 16 → 7.2 MB at 50k
 /// Services; the Pods by address and the Services by ClusterIP use it too.) The IPv4 half is sorted
 /// runs, not a hash trie: a million endpoint addresses' reverse index and Pods by address took
-/// 1.6 times their entries' size in a trie.
-package struct AddressTable<Value: Sendable>: Sendable {
-    private var v4 = SortedRuns<UInt32, Value>()
-    private var v6: TreeDictionary<IPAddress, Value> = [:]
+/// 1.6 times their entries' size in a trie. Public and `@inlinable` for the reason `SortedRuns` is.
+public struct AddressTable<Value: Sendable>: Sendable {
+    @usableFromInline var v4 = SortedRuns<UInt32, Value>()
+    @usableFromInline var v6: TreeDictionary<IPAddress, Value> = [:]
 
-    package init() {}
+    @inlinable public init() {}
 
-    package var count: Int { v4.count + v6.count }
+    @inlinable public var count: Int { v4.count + v6.count }
 
-    package subscript(address: IPAddress) -> Value? {
+    @inlinable public subscript(address: IPAddress) -> Value? {
         get {
             if case .v4(let bits) = address { return v4[bits] }
             return v6[address]
@@ -23,13 +23,13 @@ package struct AddressTable<Value: Sendable>: Sendable {
         }
     }
 
-    package mutating func updateValue<R>(forKey address: IPAddress, with body: (inout Value?) -> R) -> R {
+    @inlinable public mutating func updateValue<R>(forKey address: IPAddress, with body: (inout Value?) -> R) -> R {
         if case .v4(let bits) = address { return v4.updateValue(forKey: bits, with: body) }
         return v6.updateValue(forKey: address, with: body)
     }
 
     /// The addresses of one family, in no particular order.
-    package func addresses(ipv4: Bool) -> [IPAddress] {
+    @inlinable public func addresses(ipv4: Bool) -> [IPAddress] {
         ipv4 ? v4.keys.map { .v4($0) } : Array(v6.keys)
     }
 }

@@ -5,22 +5,28 @@
 /// Pod and per address: a million of each at cluster scale. Here an entry costs its size and a
 /// share of one array header. A snapshot shares the runs; a change copies the run it touches and,
 /// once per version, the list of runs (8 bytes a run of up to `runLimit` entries).
-package struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable {
-    package typealias Entry = (key: Key, value: Value)
+///
+/// Public and `@inlinable`, not `package`: this toolchain specializes a generic from another module
+/// only when it is public, and the catalog's reverse index (ClusterZones) ran it unspecialized,
+/// copying a whole entry with its references for each key compared: half of the catalog's start.
+public struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable {
+    public typealias Entry = (key: Key, value: Value)
 
     /// Runs in key order, none empty, each sorted and at most `runLimit` long.
-    private var runs: [[Entry]] = []
-    package private(set) var count = 0
+    @usableFromInline var runs: [[Entry]] = []
+    @usableFromInline var storedCount = 0
+
+    @inlinable public var count: Int { storedCount }
 
     /// Long enough that the list of runs stays small (a million entries, some 10k runs), short
     /// enough that copying one on a change is cheap.
-    static var runLimit: Int { 128 }
+    @inlinable static var runLimit: Int { 128 }
 
-    package init() {}
+    @inlinable public init() {}
 
-    package var isEmpty: Bool { count == 0 }
+    @inlinable public var isEmpty: Bool { count == 0 }
 
-    package subscript(key: Key) -> Value? {
+    @inlinable public subscript(key: Key) -> Value? {
         get {
             guard !runs.isEmpty else { return nil }
             let run = runIndex(for: key)
@@ -32,13 +38,13 @@ package struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable
 
     /// Calls `body` with the value under `key` (nil when none) and keeps what it leaves there
     /// (nil removes the entry): one search for a read and a write.
-    package mutating func updateValue<R>(forKey key: Key, with body: (inout Value?) -> R) -> R {
+    @inlinable public mutating func updateValue<R>(forKey key: Key, with body: (inout Value?) -> R) -> R {
         guard !runs.isEmpty else {
             var value: Value?
             let result = body(&value)
             if let value {
                 runs = [[(key, value)]]
-                count = 1
+                storedCount = 1
             }
             return result
         }
@@ -60,14 +66,14 @@ package struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable
     }
 
     /// Calls `body` with every entry in key order.
-    package func forEach(_ body: (Entry) throws -> Void) rethrows {
+    @inlinable public func forEach(_ body: (Entry) throws -> Void) rethrows {
         for run in runs {
             for entry in run { try body(entry) }
         }
     }
 
     /// The keys in order.
-    package var keys: [Key] {
+    @inlinable public var keys: [Key] {
         var keys: [Key] = []
         keys.reserveCapacity(count)
         forEach { keys.append($0.key) }
@@ -75,7 +81,7 @@ package struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable
     }
 
     /// The run that holds `key` or would: the last whose first key is not above it, else the first.
-    private func runIndex(for key: Key) -> Int {
+    @inlinable func runIndex(for key: Key) -> Int {
         var low = 0
         var high = runs.count
         while low < high {
@@ -86,7 +92,7 @@ package struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable
     }
 
     /// Where `key` is in `run`, or where it would go.
-    private static func position(of key: Key, in run: [Entry]) -> (Int, found: Bool) {
+    @inlinable static func position(of key: Key, in run: [Entry]) -> (Int, found: Bool) {
         var low = 0
         var high = run.count
         while low < high {
@@ -96,8 +102,8 @@ package struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable
         return (low, low < run.count && run[low].key == key)
     }
 
-    private mutating func insert(_ entry: Entry, at position: Int, inRun run: Int) {
-        count += 1
+    @inlinable mutating func insert(_ entry: Entry, at position: Int, inRun run: Int) {
+        storedCount += 1
         let length = runs[run].count
         if length >= Self.runLimit {
             // Split in two, each an array of its own size; the entry goes into the half it sorts in.
@@ -117,8 +123,8 @@ package struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable
         runs[run].insert(entry, at: position)
     }
 
-    private mutating func remove(at position: Int, inRun run: Int) {
-        count -= 1
+    @inlinable mutating func remove(at position: Int, inRun run: Int) {
+        storedCount -= 1
         if runs[run].count == 1 {
             runs.remove(at: run)
             return
@@ -132,7 +138,7 @@ package struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable
 
     /// A new array of `entries` with room for `room` more and no more (`Array(slice)` may keep the
     /// slice's whole buffer).
-    private static func exactCopy(_ entries: ArraySlice<Entry>, room: Int) -> [Entry] {
+    @inlinable static func exactCopy(_ entries: ArraySlice<Entry>, room: Int) -> [Entry] {
         var copy: [Entry] = []
         copy.reserveCapacity(entries.count + room)
         copy.append(contentsOf: entries)
