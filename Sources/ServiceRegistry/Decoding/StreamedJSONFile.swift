@@ -47,16 +47,19 @@ enum StreamedJSONFile {
     /// objects cross from one thread's malloc arena to the other's: pinned to one CPU, the
     /// 50k-service List loaded in 3.9-4.2 s that way, against 2.9-3.2 s decoding on this thread.
     /// The chunks are then taken as they are decoded, here.
+    ///
+    /// `take` must find the objects defined twice (`RegistryLoad.stage` does): the decoder does not
+    /// look for them, so that the keys of a million objects are recorded once, not twice.
     static func decode(
         at path: String, onAnotherThread: Bool = usableCores > 1, take: ([RegistryObject]) -> Void
     ) -> (file: DecodedFile, hash: Int, retracted: Bool) {
         guard onAnotherThread else {
-            return DecodedFile.streamingJSON(at: path, deliveringEvery: chunkSize, to: take)
+            return DecodedFile.streamingJSON(at: path, deliveringEvery: chunkSize, findingDuplicates: false, to: take)
         }
         let channel = ChunkChannel<[RegistryObject]>(capacity: 4)
         let outcome = Mutex<(file: DecodedFile, hash: Int, retracted: Bool)?>(nil)
         DispatchQueue.global().async {
-            let decoded = DecodedFile.streamingJSON(at: path, deliveringEvery: chunkSize) { channel.send($0) }
+            let decoded = DecodedFile.streamingJSON(at: path, deliveringEvery: chunkSize, findingDuplicates: false) { channel.send($0) }
             outcome.withLock { $0 = decoded }
             channel.close()
         }

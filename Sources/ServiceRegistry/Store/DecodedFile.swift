@@ -68,15 +68,19 @@ struct DecodedFile: Sendable {
     /// As above; with `deliveringEvery`, the valid objects decoded so far are handed to `deliver`
     /// each time that many are waiting, and the file returned holds only the others. `retracted`:
     /// objects were delivered, then the file turned out broken or no List of objects after all.
+    /// - Parameter findingDuplicates: false when the receiver finds an object defined twice itself
+    ///   (`RegistryLoad.stage`): a million keys are then recorded once, not twice.
     static func streamingJSON(
-        at path: String, deliveringEvery chunkSize: Int?, to deliver: ([RegistryObject]) -> Void
+        at path: String, deliveringEvery chunkSize: Int?, findingDuplicates: Bool = true, to deliver: ([RegistryObject]) -> Void
     ) -> (file: DecodedFile, hash: Int, retracted: Bool) {
         // The composer keeps its item handler only while it composes this file.
-        withoutActuallyEscaping(deliver) { deliver in streamingJSON(at: path, chunkSize: chunkSize, deliver: deliver) }
+        withoutActuallyEscaping(deliver) { deliver in
+            streamingJSON(at: path, chunkSize: chunkSize, findingDuplicates: findingDuplicates, deliver: deliver)
+        }
     }
 
     private static func streamingJSON(
-        at path: String, chunkSize: Int?, deliver: @escaping ([RegistryObject]) -> Void
+        at path: String, chunkSize: Int?, findingDuplicates: Bool, deliver: @escaping ([RegistryObject]) -> Void
     ) -> (file: DecodedFile, hash: Int, retracted: Bool) {
         let stream: JSONFileStream
         do throws(JSONFileStream.Failure) {
@@ -86,7 +90,7 @@ struct DecodedFile: Sendable {
             case .unreadable(let reason): return (DecodedFile(path: path, unreadable: "cannot be read (\(reason))"), 0, false)
             }
         }
-        var decoder = ObjectDecoder()
+        var decoder = ObjectDecoder(findsDuplicates: findingDuplicates)
         var itemWithoutKind = false
         var delivered = false
         // The ClusterIPs of delivered Services, which are no longer among the file's objects but
