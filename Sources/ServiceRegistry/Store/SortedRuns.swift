@@ -117,8 +117,10 @@ public struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable 
         }
         if length == runs[run].capacity {
             // Grown by an eighth, not doubled as an array grows by itself: a run's spare room is
-            // memory every version keeps.
-            runs[run] = Self.exactCopy(runs[run][...], room: max(1, length / 8))
+            // memory every version keeps. Reserved in place, so that a run no snapshot shares has
+            // its entries moved, not copied and released (a reference count each, some eight
+            // times over for each entry of an index built up from scratch).
+            runs[run].reserveCapacity(length + max(1, length / 8))
         }
         runs[run].insert(entry, at: position)
     }
