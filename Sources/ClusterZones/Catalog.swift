@@ -40,7 +40,7 @@ public final class Catalog: Sendable {
         snapshot.forEachService { service in
             let key = ServiceKey(service)
             let endpoints = published.set(service, key: key, in: snapshot)
-            reverse.add(reverse.contributions(of: service, key: key, endpoints: endpoints))
+            reverse.add(ReverseIndex.contributions(of: service, key: key, endpoints: endpoints))
             external.add(service)
         }
         self.init(
@@ -130,37 +130,52 @@ public final class Catalog: Sendable {
     /// The catalog of `update`'s snapshot, made from this one by deriving again only the Services,
     /// pod addresses and reverse names the update touched; and every name whose answers may have
     /// changed, with the types it now holds (nil: no longer held), for `AnswerTable.patched`.
+    ///
+    /// An endpoint name whose addresses are what they were, and an address whose PTR targets are,
+    /// answer as before and are left out: an endpoint added to a headless Service of a thousand
+    /// patches a few names, not a thousand endpoint names and their thousand PTRs.
     public func applying(_ update: RegistryUpdate) -> (catalog: Catalog, changedNames: [DNSName: [RecordType]?]) {
         let next = update.snapshot
         var published = clusterZone.published
         var reverse = reverseIndex
         var external = externalIndex
         var changed: [DNSName: [RecordType]?] = [:]
-        var touchedAddresses = Set<IPAddress>()
+        var endpointAddressesBefore: [DNSName: [IPAddress]] = [:]
+        var targetsBefore: [IPAddress: [ReverseIndex.PTRTarget]] = [:]
+        var targetsAfter: [IPAddress: [ReverseIndex.PTRTarget]] = [:]
         for key in update.change.services {
             guard let old = snapshot.service(key) else { continue }
             external.remove(old)
-            forEachName(of: old) { name, _ in changed.updateValue(nil, forKey: name) }
-            let removed = reverse.contributions(of: old, key: ServiceKey(key), endpoints: published.endpoints(of: old))
+            clusterZone.forEachName(of: old) { name, _, node in
+                changed.updateValue(nil, forKey: name)
+                if case .endpoint(_, _, let addresses)? = node { endpointAddressesBefore[name] = addresses }
+            }
+            let removed = ReverseIndex.contributions(of: old, key: ServiceKey(key), endpoints: published.endpoints(of: old))
             reverse.remove(removed)
-            touchedAddresses.formUnion(removed.map(\.0))
+            for (address, target) in removed { targetsBefore[address, default: []].append(target) }
         }
         for key in update.change.services {
             published.update(key, in: next)
             guard let service = next.service(key) else { continue }
             external.add(service)
-            let added = reverse.contributions(of: service, key: ServiceKey(key), endpoints: published.endpoints(of: service))
+            let added = ReverseIndex.contributions(of: service, key: ServiceKey(key), endpoints: published.endpoints(of: service))
             reverse.add(added)
-            touchedAddresses.formUnion(added.map(\.0))
+            for (address, target) in added { targetsAfter[address, default: []].append(target) }
         }
         let catalog = Catalog(
             snapshot: next, configuration: configuration, published: published, reverse: reverse, external: external, staticZones: staticZones)
         for key in update.change.services {
             guard let service = next.service(key) else { continue }
-            catalog.forEachName(of: service) { name, types in changed[name] = types }
+            catalog.clusterZone.forEachName(of: service) { name, types, node in
+                if case .endpoint(_, _, let addresses)? = node, endpointAddressesBefore[name] == addresses, case .some(.none) = changed[name] {
+                    changed.removeValue(forKey: name)
+                } else {
+                    changed[name] = types
+                }
+            }
         }
-        for address in touchedAddresses {
-            guard let name = ZoneExport.reverseName(of: address) else { continue }
+        for address in Set(targetsBefore.keys).union(targetsAfter.keys) {
+            guard targetsBefore[address]?.sorted() != targetsAfter[address]?.sorted(), let name = ZoneExport.reverseName(of: address) else { continue }
             changed[name] = reverse.targets[address] == nil ? .some(nil) : [.ptr]
         }
         if configuration.podMode == .verified {

@@ -284,7 +284,7 @@ struct ReverseIndex: Sendable {
     }
 
     /// What one Service (whose key is `key`) puts in the reverse zones.
-    func contributions(of service: Service, key: ServiceKey, endpoints: [NamedEndpoint]) -> [(IPAddress, PTRTarget)] {
+    static func contributions(of service: Service, key: ServiceKey, endpoints: [NamedEndpoint]) -> [(IPAddress, PTRTarget)] {
         guard service.type != .externalName else { return [] }
         var result: [(IPAddress, PTRTarget)] = []
         let holder = ServiceKeyHolder(key)

@@ -182,6 +182,48 @@ import Testing
         #expect(copies >= 400 * 5, "every Service name answered from the patched table")
     }
 
+    /// An endpoint added to a large headless Service changes the Service's own answers, its new
+    /// endpoint name and that address's PTR, nothing else: the patch is as large as the change, not
+    /// as the Service (it was every endpoint name and every PTR of it), and answers as a fresh table.
+    @Test func anEndpointAddedToALargeHeadlessServicePatchesOnlyTheNamesItChanges() throws {
+        let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), nameServerAddresses: [IPAddress("127.0.0.1")!])
+        func slice(endpoints: Int) -> RegistryObject {
+            let addresses = (0..<endpoints).map { "{addresses: [10.244.\($0 / 250).\($0 % 250 + 1)], conditions: {ready: true}}" }
+            let text = """
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: db-a, namespace: shop, labels: {kubernetes.io/service-name: db}}
+                addressType: IPv4
+                endpoints: [\(addresses.joined(separator: ", "))]
+                ports: [{name: sql, port: 5432, protocol: TCP}]
+
+                """
+            return DecodedFile(ManifestFile(path: "db.yaml", contents: .success(text))).objects[0]
+        }
+        let headless = DecodedFile(ManifestFile(path: "db.yaml", contents: .success(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec: {clusterIP: None, ports: [{name: sql, port: 5432}]}\n"
+        ))).objects[0]
+        var store = RegistryStore()
+        _ = store.apply([.replaceAll([headless, slice(endpoints: 300)])], serial: 1)
+        let pipeline = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
+        #expect(pipeline.compileAnswers() != nil)
+        let update = store.apply([.upsert(slice(endpoints: 301))], serial: 2)
+        let patch = pipeline.apply(try #require(update))
+        // db (A, SRV), _sql._tcp.db, the new endpoint's name, its PTR, and the three zone apexes.
+        #expect(patch.names <= 8, "\(patch.names) names patched for one endpoint added")
+        let fresh = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
+        var copies = 0
+        for name in Self.heldNames(pipeline.catalog) {
+            for type in [RecordType.a, .aaaa, .srv, .ptr] {
+                let query = Self.query(name, type)
+                guard let actual = Self.copied(pipeline, query, over: .tcp) else { continue }
+                copies += 1
+                #expect(actual == Self.general(fresh, query, over: .tcp), "\(name) \(type)")
+            }
+        }
+        #expect(copies >= 301 * 2, "the endpoint names and PTRs answered from the patched table")
+    }
+
     /// A whole compile's entries live in one block its shards share. Patches move shards out of
     /// it; once most of it is dead the rest follow a few shards a patch, and the block is let go
     /// with the last, never to be held again until the next whole compile.
