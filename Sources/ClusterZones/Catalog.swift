@@ -150,18 +150,32 @@ public final class Catalog: Sendable {
                 changed.updateValue(nil, forKey: name)
                 if case .endpoint(_, _, let addresses)? = node { endpointAddressesBefore[name] = addresses }
             }
-            let removed = ReverseIndex.contributions(of: old, key: ServiceKey(key), endpoints: published.endpoints(of: old))
-            reverse.remove(removed)
-            for (address, target) in removed { targetsBefore[address, default: []].append(target) }
+            for (address, target) in ReverseIndex.contributions(of: old, key: ServiceKey(key), endpoints: published.endpoints(of: old)) {
+                targetsBefore[address, default: []].append(target)
+            }
         }
         for key in update.change.services {
             published.update(key, in: next)
             guard let service = next.service(key) else { continue }
             external.add(service)
-            let added = ReverseIndex.contributions(of: service, key: ServiceKey(key), endpoints: published.endpoints(of: service))
-            reverse.add(added)
-            for (address, target) in added { targetsAfter[address, default: []].append(target) }
+            for (address, target) in ReverseIndex.contributions(of: service, key: ServiceKey(key), endpoints: published.endpoints(of: service)) {
+                targetsAfter[address, default: []].append(target)
+            }
         }
+        // Only the addresses whose targets changed are taken out of the index and put back.
+        var changedAddresses: [IPAddress] = []
+        var removed: [(IPAddress, ReverseIndex.PTRTarget)] = []
+        var added: [(IPAddress, ReverseIndex.PTRTarget)] = []
+        for address in Set(targetsBefore.keys).union(targetsAfter.keys) {
+            let before = targetsBefore[address] ?? []
+            let after = targetsAfter[address] ?? []
+            guard before.count != after.count || (before.count == 1 ? before != after : before.sorted() != after.sorted()) else { continue }
+            changedAddresses.append(address)
+            removed += before.map { (address, $0) }
+            added += after.map { (address, $0) }
+        }
+        reverse.remove(removed)
+        reverse.add(added)
         let catalog = Catalog(
             snapshot: next, configuration: configuration, published: published, reverse: reverse, external: external, staticZones: staticZones)
         for key in update.change.services {
@@ -174,8 +188,8 @@ public final class Catalog: Sendable {
                 }
             }
         }
-        for address in Set(targetsBefore.keys).union(targetsAfter.keys) {
-            guard targetsBefore[address]?.sorted() != targetsAfter[address]?.sorted(), let name = ZoneExport.reverseName(of: address) else { continue }
+        for address in changedAddresses {
+            guard let name = ZoneExport.reverseName(of: address) else { continue }
             changed[name] = reverse.targets[address] == nil ? .some(nil) : [.ptr]
         }
         if configuration.podMode == .verified {
