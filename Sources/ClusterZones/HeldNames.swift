@@ -11,13 +11,6 @@ extension Catalog {
     public func forEachClusterZoneName(_ body: (DNSName, [RecordType]) -> Void) {
         clusterZone.forEachName(services: snapshot.services) { name, types, _ in body(name, types) }
     }
-
-    /// Calls `body` with every name one Service holds: its own name, its `_port._proto` names and
-    /// its endpoint names; nothing when it has no name at all (a headless Service without ready
-    /// endpoints). The unit a registry change patches.
-    func forEachName(of service: Service, _ body: (DNSName, [RecordType]) -> Void) {
-        clusterZone.forEachName(of: service) { name, types, _ in body(name, types) }
-    }
 }
 
 /// The walks themselves are the cluster zone's: a zone transfer lists its names without a catalog.
@@ -45,8 +38,11 @@ extension ClusterZone {
         }
     }
 
-    /// `Catalog.forEachName(of:_:)`, with what each name resolves to when its labels are plain (a-z, 0-9,
-    /// '-'): the name then has exactly these labels, and `ClusterZone.resolve` would find the same.
+    /// Calls `body` with every name one Service holds: its own name, its `_port._proto` names and
+    /// its endpoint names; nothing when it has no name at all (a headless Service without ready
+    /// endpoints). The unit a registry change patches. With each name comes what it resolves to
+    /// when its labels are plain (a-z, 0-9, '-'): the name then has exactly these labels, and
+    /// `ClusterZone.resolve` would find the same.
     func forEachName(of service: Service, _ body: (DNSName, [RecordType], ClusterName?) -> Void) {
         guard hasName(service),
             let serviceName = try? origin.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() })
