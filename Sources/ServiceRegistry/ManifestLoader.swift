@@ -38,10 +38,7 @@ public enum ManifestLoader {
             streamingLargeJSON && StreamedJSONFile.streams(path) ? nil : DecodedFile(read(path))
         }, consume: { path, decoded in
             guard !retracted else { return }
-            if let decoded {
-                load.add(decoded)
-                return
-            }
+            if let decoded { return load.add(decoded) }
             let (rest, _, retraction) = StreamedJSONFile.decode(at: path) { load.stage($0) }
             if retraction { retracted = true } else { load.add(rest) }
         })

@@ -124,14 +124,13 @@ public final class ManifestSource: Sendable {
         }, consume: { item, decoded in
             let (path, stamp) = item
             guard !retracted else { return }
-            var (reading, hash): (FileReading, Int)
+            let (reading, hash): (FileReading, Int)
             if let decoded {
                 (reading, hash) = decoded
             } else {
                 var record = DocumentRecord(hash: 0, firstLine: 1)
-                var repeatsAnObject = false
                 let (rest, fileHash, retraction) = StreamedJSONFile.decode(at: path) { objects in
-                    if load.stage(objects) { repeatsAnObject = true }
+                    load.stage(objects)
                     for object in objects { record.append(DocumentRecord.Object(object, documentFirstLine: 1)) }
                 }
                 guard !retraction else {
@@ -139,11 +138,8 @@ public final class ManifestSource: Sendable {
                     return
                 }
                 (reading, hash) = (Self.streamedReading(rest, streamed: record), fileHash)
-                if repeatsAnObject { reading.definesAnObjectTwice = true }
             }
-            // An object its file defines twice, found by the load rather than the decoder (a streamed
-            // file): the file is read whole at its next change, as one whose decoder found it.
-            if load.add(reading.decoded) { reading.definesAnObjectTwice = true }
+            load.add(reading.decoded)
             var count = 0
             for document in reading.documents {
                 document.forEachKey { key in

@@ -18,35 +18,29 @@ struct RegistryLoad {
         errors = pathErrors
     }
 
-    /// Hands one file's objects to the store; true as `stage` says.
-    @discardableResult
-    mutating func add(_ file: DecodedFile) -> Bool {
+    /// Hands one file's objects to the store.
+    mutating func add(_ file: DecodedFile) {
         errors += file.errors
         skipped += file.skipped
         reserved.formUnion(file.reservedAddresses)
-        return stage(file.allObjects)
+        stage(file.allObjects)
     }
 
-    /// Hands objects of a file to the store (a chunk of a streamed file: `StreamedJSONFile`).
-    /// - Returns: whether one of them was left out as a second definition of an object of its own
-    ///   file (a streamed file's decoder leaves finding those to this).
-    @discardableResult
-    mutating func stage(_ objects: [RegistryObject]) -> Bool {
+    /// Hands objects of a file to the store (a chunk of a streamed file: `StreamedJSONFile`, whose
+    /// decoder leaves finding an object defined twice in the file to this).
+    mutating func stage(_ objects: [RegistryObject]) {
         var fresh: [RegistryEvent] = []
         fresh.reserveCapacity(objects.count)
-        var repeatsItsFile = false
         for object in objects {
             if let first = firstSeen.earlierLocation(of: object.key, recording: object.location) {
                 errors.append(RegistryError(
                     code: .duplicateObject, reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
                     location: object.location, object: object.reference))
-                repeatsItsFile = repeatsItsFile || first.file == object.location.file
                 continue
             }
             fresh.append(.upsert(object))
         }
         store.stage(fresh)
-        return repeatsItsFile
     }
 
     /// Derives the registry and publishes it as `serial`.
