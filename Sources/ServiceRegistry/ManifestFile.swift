@@ -21,6 +21,17 @@ struct ManifestFile: Hashable, Sendable {
     /// Why a file could not be read, as the user should see it.
     struct ReadFailure: Error, Hashable, Sendable {
         var reason: String
+
+        init(reason: String) {
+            self.reason = reason
+        }
+
+        init(_ failure: UTF8FileReader.Failure) {
+            switch failure {
+            case .notUTF8: reason = "is not UTF-8 text"
+            case .unreadable(let why): reason = "cannot be read (\(why))"
+            }
+        }
     }
 }
 

@@ -262,9 +262,13 @@ extension ManifestSource {
         guard case .success(let text) = file.contents, !file.streamsFromDisk, !ManifestParser.isJSONFile(file.path) else {
             return wholeFileReading(DecodedFile(file), documents: [], previous: previous)
         }
-        let split = YAMLDocuments(text)
+        return decode(YAMLDocuments(text), path: file.path, previous: previous)
+    }
+
+    /// Reads a YAML file cut into its documents, parsing only those `previous` did not already hold.
+    static func decode(_ split: YAMLDocuments, path: String, previous: FileRecord?) -> FileReading {
         if previous?.definesAnObjectTwice == true {
-            return wholeFileReading(DecodedFile(file), documents: split.documents, previous: previous)
+            return wholeFileReading(split.decodedWhole(path: path), documents: split.documents, previous: previous)
         }
         // The previous documents by hash: the last of those with a hash, and before each the one
         // before it with the same hash (no array per hash: a file has thousands of documents).
@@ -279,9 +283,9 @@ extension ManifestSource {
         // less than a parse per document, and its objects are sorted into the documents by line.
         let unknown = split.documents.count { lastWithHash[$0.hash] == nil }
         if unknown > 8 && unknown * 2 > split.documents.count {
-            return wholeFileReading(DecodedFile(file), documents: split.documents, previous: previous)
+            return wholeFileReading(split.decodedWhole(path: path), documents: split.documents, previous: previous)
         }
-        var reading = FileReading(decoded: DecodedFile(ManifestFile(path: file.path, contents: .success(""))))
+        var reading = FileReading(decoded: DecodedFile(ManifestFile(path: path, contents: .success(""))))
         var reusedPrevious = [Bool](repeating: false, count: previousDocuments.count)
         for document in split.documents {
             if let previousIndex = lastWithHash[document.hash] {
@@ -292,7 +296,7 @@ extension ManifestSource {
                 if reused.firstLine != document.firstLine {
                     for object in reused.objects where RegistryStore.keepsLocation(ofKind: object.key.kind) {
                         let line = object.lineOffset < 0 ? nil : Int(object.lineOffset) + document.firstLine
-                        reading.relocations.append((object.key, SourceLocation(file: file.path, line: line)))
+                        reading.relocations.append((object.key, SourceLocation(file: path, line: line)))
                     }
                     reused.firstLine = document.firstLine
                 }
@@ -300,7 +304,7 @@ extension ManifestSource {
                 reading.endsInError = false
                 continue
             }
-            let decoded = DecodedFile(path: file.path, documentText: split.text(of: document), firstLine: document.firstLine)
+            let decoded = split.decoded(document, path: path)
             let objects = decoded.allObjects
             reading.parsed.append(reading.documents.count)
             reading.documents.append(DocumentRecord(

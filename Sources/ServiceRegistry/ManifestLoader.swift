@@ -192,13 +192,6 @@ public enum ManifestLoader {
 
     /// A file's whole text.
     static func readWhole(_ path: String) -> ManifestFile {
-        switch UTF8FileReader.read(path) {
-        case .success(let text):
-            return ManifestFile(path: path, contents: .success(text))
-        case .failure(.notUTF8):
-            return ManifestFile(path: path, contents: .failure(.init(reason: "is not UTF-8 text")))
-        case .failure(.unreadable(let reason)):
-            return ManifestFile(path: path, contents: .failure(.init(reason: "cannot be read (\(reason))")))
-        }
+        ManifestFile(path: path, contents: UTF8FileReader.read(path).mapError(ManifestFile.ReadFailure.init))
     }
 }

@@ -303,12 +303,15 @@ public final class ManifestSource: Sendable {
                 if records[path] != nil { newRecords[path] = .some(nil) }
                 continue
             }
-            let (file, hash) = Self.readHashing(path)
+            let (file, hash) = Self.readPolled(path)
             if let record = records[path], record.contentHash == hash, hash != 0 {
                 newRecords[path] = .keeping(record, stamp: stamp, contentHash: hash)
                 continue
             }
-            let reading = Self.decode(file, previous: records[path])
+            let reading = switch file {
+            case .yaml(let utf8): Self.decode(YAMLDocuments(utf8: utf8), path: path, previous: records[path])
+            case .other(let file): Self.decode(file, previous: records[path])
+            }
             let decoded = reading.decoded
             for error in decoded.errors { if error.isWarning { logger.warning("\(error)") } else { logger.error("\(error)") } }
             if decoded.isBroken {
@@ -453,6 +456,28 @@ public final class ManifestSource: Sendable {
         guard case .success(let text) = file.contents else { return (file, 0) }
         let hash = ContentHash.of(text)
         return (file, hash == 0 ? 1 : hash)
+    }
+
+    /// A file as a poll reads it: YAML as its checked UTF-8, of which strings are made only for the
+    /// documents that changed; JSON, or a file that cannot be read, as `ManifestLoader.read` gives it.
+    private enum PolledFile {
+        case yaml(utf8: [UInt8])
+        case other(ManifestFile)
+    }
+
+    /// Reads one file for a poll, hashing its content (0 stands for "unreadable").
+    private static func readPolled(_ path: String) -> (file: PolledFile, hash: Int) {
+        guard !ManifestParser.isJSONFile(path) else {
+            let (file, hash) = readHashing(path)
+            return (.other(file), hash)
+        }
+        switch UTF8FileReader.readBytes(path) {
+        case .success(let bytes):
+            let hash = bytes.withUnsafeBytes(ContentHash.of)
+            return (.yaml(utf8: bytes), hash == 0 ? 1 : hash)
+        case .failure(let failure):
+            return (.other(ManifestFile(path: path, contents: .failure(.init(failure)))), 0)
+        }
     }
 
     /// Size, modification time, mode and inode from stat(2).

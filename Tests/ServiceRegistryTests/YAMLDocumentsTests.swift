@@ -23,7 +23,7 @@ import Testing
         var objects: [RegistryObject] = []
         var errors: [String] = []
         for document in split.documents {
-            let part = DecodedFile(path: "f.yaml", documentText: split.text(of: document), firstLine: document.firstLine)
+            let part = split.decoded(document, path: "f.yaml")
             objects += part.allObjects
             errors += part.errors.map(\.description)
         }

@@ -14,7 +14,13 @@ enum ManifestParser {
     }
 
     private static func parseYAML(text: String, file: String) -> (documents: [ManifestNode], errors: [RegistryError]) {
-        let (composed, error) = YAMLComposer.documents(in: text)
+        var text = text
+        return text.withUTF8 { parseYAML(utf8: $0, file: file) }
+    }
+
+    /// YAML given as its UTF-8 bytes: a document cut from a file, parsed without a string of its own.
+    static func parseYAML(utf8: UnsafeBufferPointer<UInt8>, file: String) -> (documents: [ManifestNode], errors: [RegistryError]) {
+        let (composed, error) = YAMLComposer.documents(in: utf8)
         let documents = composed.filter { !$0.isNull }
         if let error { return (documents, [syntaxError(error, file: file)]) }
         return (documents, [])

@@ -29,24 +29,27 @@ struct YAMLComposer: ~Copyable {
     /// composing, if any; the documents before the error are kept.
     static func documents(in text: String) -> (documents: [ManifestNode], error: YAMLSyntaxError?) {
         var text = text
-        return text.withUTF8 { buffer in
-            // libyaml wants a non-null input even when it is empty; an empty text has no documents.
-            guard let base = buffer.baseAddress, !buffer.isEmpty else { return ([], nil) }
-            // The tree indexes nodes and text with 32 bits.
-            guard buffer.count < Int(Int32.max) else {
-                return ([], YAMLSyntaxError(problem: "file too large (at most 2 GiB of YAML)", line: nil))
-            }
-            var composer = YAMLComposer(input: base, count: buffer.count)
-            var roots: [Int32] = []
-            var failure: YAMLSyntaxError?
-            do throws(YAMLSyntaxError) {
-                while let root = try composer.nextDocument() { roots.append(root) }
-            } catch {
-                failure = error
-            }
-            let tree = composer.tree.finish()
-            return (roots.map { ManifestNode(tree: tree, index: $0) }, failure)
+        return text.withUTF8(documents(in:))
+    }
+
+    /// The same for text given as its UTF-8 bytes (the tree copies what it keeps of them).
+    static func documents(in buffer: UnsafeBufferPointer<UInt8>) -> (documents: [ManifestNode], error: YAMLSyntaxError?) {
+        // libyaml wants a non-null input even when it is empty; an empty text has no documents.
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return ([], nil) }
+        // The tree indexes nodes and text with 32 bits.
+        guard buffer.count < Int(Int32.max) else {
+            return ([], YAMLSyntaxError(problem: "file too large (at most 2 GiB of YAML)", line: nil))
         }
+        var composer = YAMLComposer(input: base, count: buffer.count)
+        var roots: [Int32] = []
+        var failure: YAMLSyntaxError?
+        do throws(YAMLSyntaxError) {
+            while let root = try composer.nextDocument() { roots.append(root) }
+        } catch {
+            failure = error
+        }
+        let tree = composer.tree.finish()
+        return (roots.map { ManifestNode(tree: tree, index: $0) }, failure)
     }
 
     /// `input` must outlive the composer (libyaml reads it in place).

@@ -27,11 +27,19 @@ struct DecodedFile: Sendable {
         case .failure(let failure):
             self.init(path: file.path, unreadable: failure.reason)
         case .success(let text):
-            let (documents, syntaxErrors) = ManifestParser.parse(text: text, file: file.path)
-            var decoder = ObjectDecoder()
-            for document in documents { decoder.decode(document: document, file: file.path) }
-            self.init(path: file.path, decoder: decoder, syntaxErrors: syntaxErrors)
+            self.init(path: file.path, parsed: ManifestParser.parse(text: text, file: file.path))
         }
+    }
+
+    /// Decodes YAML given as its UTF-8 bytes (a file read as bytes, or a document cut from one).
+    init(path: String, yamlUTF8: UnsafeBufferPointer<UInt8>) {
+        self.init(path: path, parsed: ManifestParser.parseYAML(utf8: yamlUTF8, file: path))
+    }
+
+    private init(path: String, parsed: (documents: [ManifestNode], errors: [RegistryError])) {
+        var decoder = ObjectDecoder()
+        for document in parsed.documents { decoder.decode(document: document, file: path) }
+        self.init(path: path, decoder: decoder, syntaxErrors: parsed.errors)
     }
 
     private init(path: String, unreadable reason: String) {
@@ -172,10 +180,10 @@ extension RegistryObject {
 }
 
 extension DecodedFile {
-    /// Decodes YAML text that starts at line `firstLine` of `path` (a document of a larger file),
+    /// Decodes YAML that starts at line `firstLine` of `path` (a document of a larger file),
     /// with every location given as a line of the whole file.
-    init(path: String, documentText: String, firstLine: Int) {
-        self.init(ManifestFile(path: path, contents: .success(documentText)))
+    init(path: String, documentUTF8: UnsafeBufferPointer<UInt8>, firstLine: Int) {
+        self.init(path: path, yamlUTF8: documentUTF8)
         let shift = firstLine - 1
         guard shift != 0 else { return }
         func moved(_ location: SourceLocation) -> SourceLocation {
@@ -202,20 +210,46 @@ struct YAMLDocuments {
         var hash: Int
     }
 
-    /// The whole file; documents are cut from its UTF-8 storage, never copied whole.
-    private var text: String
-    let documents: [Document]
-
-    /// The text of one document, made only for the documents that are parsed.
-    func text(of document: Document) -> String {
-        var text = self.text
-        return text.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[document.range]), as: UTF8.self) }
+    /// The whole file, as it was read; documents are cut from its UTF-8, never copied whole.
+    private enum Storage {
+        case text(String)
+        /// Checked UTF-8 (`UTF8FileReader.readBytes`).
+        case utf8([UInt8])
     }
+
+    private let storage: Storage
+    let documents: [Document]
 
     init(_ text: String) {
         var text = text
         self.documents = text.withUTF8(Self.split)
-        self.text = text
+        self.storage = .text(text)
+    }
+
+    init(utf8 bytes: [UInt8]) {
+        self.documents = bytes.withUnsafeBufferPointer(Self.split)
+        self.storage = .utf8(bytes)
+    }
+
+    /// The file's bytes, for as long as `body` runs.
+    func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        switch storage {
+        case .text(var text): text.withUTF8(body)
+        case .utf8(let bytes): bytes.withUnsafeBufferPointer(body)
+        }
+    }
+
+    /// One document decoded, its locations lines of the whole file.
+    func decoded(_ document: Document, path: String) -> DecodedFile {
+        withUTF8 { DecodedFile(path: path, documentUTF8: UnsafeBufferPointer(rebasing: $0[document.range]), firstLine: document.firstLine) }
+    }
+
+    /// The whole file decoded in one parse.
+    func decodedWhole(path: String) -> DecodedFile {
+        switch storage {
+        case .text(let text): DecodedFile(ManifestFile(path: path, contents: .success(text)))
+        case .utf8(let bytes): bytes.withUnsafeBufferPointer { DecodedFile(path: path, yamlUTF8: $0) }
+        }
     }
 
     private static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> [Document] {
