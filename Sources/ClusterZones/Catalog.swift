@@ -240,6 +240,11 @@ public final class Catalog: Sendable {
 
     /// The NODATA answer of the zone holding `name` (its SOA in authority), whether the name exists
     /// or not: what every NODATA body of the answer table is, for the current serial.
+    /// The origin of the zone `name` lies in, if any.
+    func zoneOrigin(of name: DNSName) -> DNSName? {
+        zonesByOrigin.first(where: { name.isSubdomain(of: $0.origin) })?.origin
+    }
+
     func noDataAnswer(at name: DNSName) -> Answer? {
         guard let zone = zonesByOrigin.first(where: { name.isSubdomain(of: $0.origin) }) else { return nil }
         return Answer(authority: [configuration.soaRecord(owner: zone.origin, serial: snapshot.serial)])

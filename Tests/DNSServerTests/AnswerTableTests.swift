@@ -224,6 +224,50 @@ import Testing
         #expect(copies >= 301 * 2, "the endpoint names and PTRs answered from the patched table")
     }
 
+    /// A patch only moves the registry's serial on in the NODATA answers every name shares: it
+    /// writes the new serial into them in place rather than encoding them again, they keep their
+    /// places (no body is added twice), and they answer as a fresh table's.
+    @Test func aPatchWritesTheNewSerialIntoTheNoDataAnswersInPlace() throws {
+        let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), nameServerAddresses: [IPAddress("127.0.0.1")!])
+        var store = RegistryStore()
+        _ = store.apply([.replaceAll((0..<50).map { Self.service($0) })], serial: 1)
+        var catalog = Catalog(snapshot: store.snapshot, configuration: configuration)
+        var table = AnswerTable(catalog: catalog)
+        let noDataBytes = table.noDataByteCount
+        for step in 0..<3 {
+            let applied = store.apply([.upsert(Self.service(step, address: 500 + step))], serial: UInt32(step + 2))
+            let update = try #require(applied)
+            let changed: [DNSName: [RecordType]?]
+            (catalog, changed) = catalog.applying(update)
+            table = table.patched(catalog: catalog, names: changed)
+            #expect(table.noDataSerialsWrittenInPlace, "step \(step)")
+            #expect(table.noDataByteCount == noDataBytes, "step \(step)")
+        }
+        let fresh = AnswerTable(catalog: catalog)
+        var compared = 0
+        for name in Self.heldNames(catalog) {
+            // AAAA and NULL: NODATA at every name of an IPv4 cluster.
+            for type in [RecordType.aaaa, RecordType(10)] {
+                let query = Self.query(name, type)
+                func answer(_ table: AnswerTable) -> [UInt8]? {
+                    query.withUnsafeBytes { bytes in
+                        guard let view = DNSQueryView(bytes, transport: .udp) else { return nil }
+                        var output = [UInt8](repeating: 0, count: 512)
+                        let length = output.withUnsafeMutableBytes { table.answer(view, query: bytes, into: $0) }
+                        return length.map { Array(output[..<$0]) }
+                    }
+                }
+                guard let patched = answer(table) else { continue }
+                compared += 1
+                #expect(patched == answer(fresh), "\(name) \(type)")
+                let message = try DNSMessageDecoder.decode(bytes: patched)
+                let serial: UInt32? = message.authority.first.flatMap { if case .soa(let soa) = $0.data { soa.serial } else { nil } }
+                #expect(serial == 4, "\(name) \(type)")
+            }
+        }
+        #expect(compared >= 50 * 2)
+    }
+
     /// A whole compile's entries live in one block its shards share. Patches move shards out of
     /// it; once most of it is dead the rest follow a few shards a patch, and the block is let go
     /// with the last, never to be held again until the next whole compile.
