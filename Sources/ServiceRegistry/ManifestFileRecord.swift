@@ -45,6 +45,19 @@ extension ManifestSource {
             return record
         }
 
+        /// Where `key` sits in the file now: its document's first line and its place in it, or nil
+        /// when no document defines it (a kept last good version, which is where it was read).
+        func location(of key: RegistryObjectKey, path: String) -> SourceLocation? {
+            for document in documents {
+                var offset: Int32?
+                document.forEachObject { object in
+                    if offset == nil, object.key == key { offset = object.lineOffset }
+                }
+                if let offset { return SourceLocation(file: path, line: offset < 0 ? nil : document.firstLine + Int(offset)) }
+            }
+            return nil
+        }
+
         /// Every object the file defines (including kept last good versions). Made on demand: a
         /// set per file would hold every key of the registry a second time.
         var keys: Set<RegistryObjectKey> {
@@ -191,8 +204,6 @@ extension ManifestSource {
         var parsed: [Int] = []
         /// The previous read's documents that are gone or changed.
         var replaced: [DocumentRecord] = []
-        /// Unchanged objects that an edit above them moved.
-        var relocations: [(RegistryObjectKey, SourceLocation)] = []
         /// The file's last document was parsed now and has errors: the mark a write cut short leaves.
         var endsInError = false
         var definesAnObjectTwice = false
@@ -293,13 +304,8 @@ extension ManifestSource {
                 lastWithHash[document.hash] = earlier < 0 ? nil : earlier
                 var reused = previousDocuments[previousIndex]
                 reusedPrevious[previousIndex] = true
-                if reused.firstLine != document.firstLine {
-                    for object in reused.objects where RegistryStore.keepsLocation(ofKind: object.key.kind) {
-                        let line = object.lineOffset < 0 ? nil : Int(object.lineOffset) + document.firstLine
-                        reading.relocations.append((object.key, SourceLocation(file: path, line: line)))
-                    }
-                    reused.firstLine = document.firstLine
-                }
+                // Its objects now sit this much lower or higher: `FileRecord.location(of:)` says where.
+                reused.firstLine = document.firstLine
                 reading.documents.append(reused)
                 reading.endsInError = false
                 continue
@@ -403,7 +409,7 @@ extension ManifestSource {
         }
         return FileReading(
             decoded: decoded, documents: records, parsed: Array(records.indices), replaced: previous?.documents ?? [],
-            relocations: [], endsInError: endsInError, definesAnObjectTwice: decoded.errors.contains { $0.code == .duplicateObject })
+            endsInError: endsInError, definesAnObjectTwice: decoded.errors.contains { $0.code == .duplicateObject })
     }
 }
 

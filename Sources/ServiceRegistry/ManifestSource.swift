@@ -294,7 +294,6 @@ public final class ManifestSource: Sendable {
         let candidates = (only ?? Set(listing.files).union(knownPaths)).sorted()
 
         var decodedFiles: [String: DecodedFile] = [:]
-        var relocations: [String: [(RegistryObjectKey, SourceLocation)]] = [:]
         var newRecords: [String: FileRecord?] = [:]  // nil value: the file is gone
         // The keys each file read lost and gained.
         var keyChanges: [String: (lost: Set<RegistryObjectKey>, gained: Set<RegistryObjectKey>)] = [:]
@@ -330,7 +329,6 @@ public final class ManifestSource: Sendable {
                 continue
             }
             decodedFiles[path] = decoded
-            relocations[path] = reading.relocations
             keyChanges[path] = (change.lost, change.gained)
             ManifestLoader.logSkipped(decoded.skipped, logger: logger)
             for key in change.kept.sorted() {
@@ -398,11 +396,10 @@ public final class ManifestSource: Sendable {
                 }
             }
             state.store.reservedAddresses = state.files.values.reduce(into: []) { $0.formUnion($1.reserved) }
-            for (path, moves) in relocations {
-                for (key, location) in moves where state.holders.serves(path, definingAlso: key) { state.store.relocate(key, to: location) }
-            }
             let serial = RegistryStore.nextSerial(after: state.store.snapshot.serial)
-            guard let update = state.store.apply(events, serial: serial) else {
+            let (files, holders) = (state.files, state.holders)
+            let locating: RegistryStore.Locator = { key in holders.first(of: key).flatMap { files[$0]?.location(of: key, path: $0) } }
+            guard let update = state.store.apply(events, serial: serial, locating: locating) else {
                 if forced { logger.info("registry re-read: unchanged, still serving serial \(state.store.snapshot.serial)") }
                 return nil
             }
@@ -506,12 +503,6 @@ private struct Holders: Sendable {
 
     /// The file whose version of `key` is served.
     func first(of key: RegistryObjectKey) -> String? { first[KeyDigest(key)].map { paths[$0] } }
-
-    /// Whether `path`, one of the files defining `key`, is the one served. Without a key defined
-    /// twice anywhere it is, and nothing is looked up: an edit moves hundreds of objects down their file.
-    func serves(_ path: String, definingAlso key: RegistryObjectKey) -> Bool {
-        others.isEmpty || first(of: key) == path
-    }
 
     subscript(key: RegistryObjectKey) -> [String]? {
         let digest = KeyDigest(key)

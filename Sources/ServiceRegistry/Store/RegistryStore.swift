@@ -75,11 +75,8 @@ public struct RegistryStore: Sendable {
     public var reservedAddresses: Set<IPAddress> = []
     /// Why a Service is not served (a ClusterIP clash, an allocation that failed).
     private var serviceErrors: [ObjectKey: RegistryError] = [:]
-    /// Where a Service held unchanged now sits in its file (an edit above it moved it), until it is
-    /// derived again. Kept beside the entries: they are shared with the published snapshot, and
-    /// changing one copies its path of the trie, which for the hundreds of objects an edit moves
-    /// made an edit cost half as much again.
-    private var movedSources: [ObjectKey: SourceLocation] = [:]
+    /// Where the source of the events being applied says an object sits now (`apply(_:serial:locating:)`).
+    private var locator: Locator?
 
     // The snapshot's tables, changed in place and shared with each snapshot published.
     private var servicesByClusterIP = AddressTable<ObjectKey>()
@@ -182,25 +179,23 @@ public struct RegistryStore: Sendable {
             servicesByClusterIP: servicesByClusterIP, podsByKey: podsByKey, podsByIP: podsByIP, namespaceNames: namespaceNames)
     }
 
-    /// Records that an object held unchanged now sits elsewhere in its file (an edit above it moved
-    /// it), so that messages about it name the right line. Changes nothing DNS shows.
-    ///
-    /// The key is not looked up: an edit moves hundreds of objects, and finding each (and copying
-    /// its draft to see that it is held) was a tenth of the cost of an endpoint edit. A location
-    /// recorded for a key not held is dropped by that key's next upsert or delete.
-    public mutating func relocate(_ key: RegistryObjectKey, to location: SourceLocation) {
-        guard Self.keepsLocation(ofKind: key.kind) else { return }
-        movedSources[key.key] = location
+    /// Where an object sits now, as its source knows it: asked only when a message names a
+    /// Service. An edit of a file moves every object below it, and the store told of each move
+    /// (hundreds an edit, into a table of every Service moved) spent a twentieth of an endpoint
+    /// edit's work on lines that only an error message would ever read.
+    public typealias Locator = @Sendable (RegistryObjectKey) -> SourceLocation?
+
+    /// `apply(_:serial:)`, with messages naming Services where `locating` says they are now (a file
+    /// source's objects move as lines are added above them), rather than where they were read.
+    public mutating func apply(_ events: [RegistryEvent], serial: UInt32? = nil, locating: @escaping Locator) -> RegistryUpdate? {
+        locator = locating
+        defer { locator = nil }
+        return apply(events, serial: serial)
     }
 
-    /// Whether `relocate` records anything for objects of this kind: only a Service's place is
-    /// named later (in the messages of clashes it takes part in), so a source need not report the
-    /// moves of the slices and Pods an edit pushes down a file.
-    public static func keepsLocation(ofKind kind: String) -> Bool { kind == "Service" }
-
-    /// Where a Service held now sits in its file.
+    /// Where a Service held now sits.
     private func source(of key: ObjectKey, _ service: Service) -> SourceLocation? {
-        movedSources[key] ?? service.source
+        locator?(RegistryObjectKey(kind: "Service", key: key)) ?? service.source
     }
 
     // MARK: Objects in
@@ -247,11 +242,12 @@ public struct RegistryStore: Sendable {
             let entry = services[key]
             let old = entry?.draft
             if let old, RegistryObject.Content.service(old).withoutLocations == object.content.withoutLocations {
-                guard source(of: key, old.service) != draft.service.source else { return false }
-                movedSources[key] = draft.service.source
+                guard old.service.source != draft.service.source else { return false }
+                var moved = old
+                moved.service.source = draft.service.source
+                services[key]?.draft = moved
                 return true
             }
-            if !movedSources.isEmpty { movedSources[key] = nil }
             if let old {
                 unshare(old)
             } else {
@@ -326,7 +322,6 @@ public struct RegistryStore: Sendable {
         let key = objectKey.key
         switch objectKey.kind {
         case "Service":
-            movedSources[key] = nil
             guard let entry = services[key], let old = entry.draft else { return }
             unpublishClusterIPs(of: key, entry: entry)
             setEntry(ServiceEntry(draft: nil, slices: entry.slices), for: key, replacing: entry)
@@ -540,11 +535,10 @@ public struct RegistryStore: Sendable {
         let entry = services[key]
         unpublishClusterIPs(of: key, entry: entry)
         if !serviceErrors.isEmpty { serviceErrors[key] = nil }
-        guard let entry, var draft = entry.draft else {
+        guard let entry, let draft = entry.draft else {
             release(key)
             return
         }
-        if let moved = movedSources[key] { draft.service.source = moved }
         if let clash = draft.service.clusterIPs.first(where: { (claims.owner(of: $0) ?? key) != key }), let owner = claims.owner(of: clash),
             let ownerService = services[owner]?.draft?.service
         {
@@ -552,7 +546,7 @@ public struct RegistryStore: Sendable {
                 code: .clusterIPClash,
                 reason: "\(clash) is already the ClusterIP of \(ownerService.reference)"
                     + (source(of: owner, ownerService).map { " (\($0))" } ?? "") + "; two Services cannot share a ClusterIP",
-                location: draft.service.source, object: draft.service.reference, field: "spec.clusterIP")
+                location: source(of: key, draft.service), object: draft.service.reference, field: "spec.clusterIP")
             withdraw(key, entry)
             return
         }
@@ -569,7 +563,6 @@ public struct RegistryStore: Sendable {
         let groups = draft.service.type == .externalName ? [] : endpointGroups(of: draft, key: key, slices: entry.slices)
         let servedEntry = ServiceEntry(draft: draft, allocatedClusterIPs: allocated, isServed: true, endpointGroups: groups, slices: entry.slices)
         setEntry(servedEntry, for: key, replacing: entry)
-        if !movedSources.isEmpty { movedSources[key] = nil }
         if let service = servedEntry.served, service.ownsClusterIPs {
             for ip in service.clusterIPs { servicesByClusterIP[ip] = key }
         }
@@ -629,7 +622,7 @@ public struct RegistryStore: Sendable {
             guard let address else {
                 serviceErrors[key] = RegistryError(
                     code: .clusterIPClash, reason: "no free address left in the service CIDR \(network) to allocate a ClusterIP",
-                    location: service.source, object: service.reference, field: "spec.clusterIP")
+                    location: source(of: key, service), object: service.reference, field: "spec.clusterIP")
                 for ip in allocated { allocatedOwner[ip] = nil }
                 return nil
             }
@@ -643,8 +636,8 @@ public struct RegistryStore: Sendable {
     }
 
     private mutating func fail(_ service: Service, _ reason: String, field: String) {
-        serviceErrors[ObjectKey(namespace: service.namespace, name: service.name)] = RegistryError(
-            code: .invalidValue, reason: reason, location: service.source, object: service.reference, field: field)
+        let key = ObjectKey(namespace: service.namespace, name: service.name)
+        serviceErrors[key] = RegistryError(code: .invalidValue, reason: reason, location: source(of: key, service), object: service.reference, field: field)
     }
 
     /// The first source present wins: EndpointSlices (by slice name), legacy Endpoints, the selector.
