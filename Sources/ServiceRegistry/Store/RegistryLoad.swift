@@ -51,9 +51,7 @@ struct RegistryLoad {
         // Published under `serial` whatever the change lists (no Pod addresses, here).
         store.commitWhole(serial: serial)
         store.collectsPodAddresses = true
-        let result = RegistryLoadResult(
-            snapshot: store.snapshot, errors: errors + store.errors, skipped: skipped, files: files,
-            summary: RegistrySummary(snapshot: store.snapshot, files: files.count, skippedObjects: skipped.count))
+        let result = RegistryLoadResult(snapshot: store.snapshot, errors: errors + store.errors, skipped: skipped, files: files)
         return (store, result)
     }
 }
