@@ -260,6 +260,14 @@ struct FlatJSONScanner: ~Copyable {
         position += 1  // "
         let start = position
         var kind = Kind.plainString
+        // Eight bytes a step up to the first that needs a look (names, addresses and labels are
+        // plain ASCII between their quotes); the loop below takes it from there.
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while position + 8 <= bytes.count, !Self.needsALook(raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)) {
+                position += 8
+            }
+        }
         while position < bytes.count {
             let byte = bytes[position]
             switch byte {
@@ -352,10 +360,33 @@ struct FlatJSONScanner: ~Copyable {
         return append(Node(kind: .number, start: Int32(start), end: Int32(position)))
     }
 
+    /// Whether any of the eight bytes of `word` is a quote, a backslash, a control byte or not
+    /// ASCII. (Each test is the bit trick that finds a byte below a bound, or a zero byte after an
+    /// exclusive or: exact about whether there is one, which is all that is asked.)
+    @inline(__always)
+    private static func needsALook(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl | word) & (ones &* 0x80) != 0
+    }
+
     private mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): position += 1
+            case UInt8(ascii: " "):
+                // kubectl indents four spaces a level: a run of them is skipped eight bytes a step.
+                position += 1
+                if let base = bytes.baseAddress {
+                    let raw = UnsafeRawPointer(base)
+                    while position + 8 <= bytes.count, raw.loadUnaligned(fromByteOffset: position, as: UInt64.self) == 0x2020_2020_2020_2020 {
+                        position += 8
+                    }
+                }
+            case UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): position += 1
             default: return
             }
         }
