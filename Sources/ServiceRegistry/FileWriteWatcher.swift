@@ -25,12 +25,19 @@ final class FileWriteWatcher: @unchecked Sendable {
     /// Files closed after writing, renamed into place or removed since `forgetCompleted()`: they
     /// can be read at once, without waiting for their stamp to hold still.
     private var completed: Set<String> = []
+    /// Visible files created, renamed or deleted since `forgetEntryChanges()`, to tell whether a
+    /// walk of the directories would find other files than the last one did.
+    private var changedEntries: [(path: String, appeared: Bool)] = []
+    /// Something came or went that the entries above do not say (a directory, lost events), or a
+    /// directory is watched only since the last walk: the next listing must walk.
+    private var entriesUnknown = true
+
     /// How long a modified, unclosed file counts as being written.
     static let patience: Duration = .seconds(2)
     /// Where events are read, allocated once: the source polls five times a second.
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    private static let events = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE)
+    private static let events = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_MOVE_SELF | IN_DELETE_SELF)
 
     init?() {
         descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
@@ -39,16 +46,50 @@ final class FileWriteWatcher: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
-    /// Watches the directories `files` lie in (each once).
-    func watchDirectories(of files: [String]) {
-        for file in files {
-            let directory = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? "."
+    /// Watches the directories `files` lie in, and `walked` (each once).
+    func watchDirectories(of files: [String], walked: [String] = []) {
+        let wanted = files.map { file in file.lastIndex(of: "/").map { String(file[..<$0]) } ?? "." } + walked.map(Self.withoutTrailingSlash)
+        for directory in wanted {
             guard !watched.contains(directory) else { continue }
             let watch = inotify_add_watch(descriptor, directory, Self.events)
-            guard watch >= 0 else { continue }
+            guard watch >= 0 else {
+                entriesUnknown = true
+                continue
+            }
             directories[watch] = directory
             watched.insert(directory)
+            // What came before the watch was not seen: only a walk made after it tells.
+            entriesUnknown = true
         }
+    }
+
+    private static func withoutTrailingSlash(_ directory: String) -> String {
+        directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    }
+
+    /// Whether a walk now would list exactly `files` (the last walk's manifests), as far as the
+    /// events drained since that walk tell: no directory came or went, no event was lost, every
+    /// directory was watched through, no listed file was renamed away or deleted, and no manifest
+    /// file appeared that is not listed. A rename into place of a listed file (a hidden temporary
+    /// renamed over it) keeps the listing. False whenever that cannot be known.
+    func listingHolds(_ files: Set<String>) -> Bool {
+        guard !entriesUnknown else { return false }
+        for (path, appeared) in changedEntries {
+            if appeared {
+                // A walk skips hidden names (editors' and writers' temporaries).
+                let name = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
+                if !name.hasPrefix(".") && ManifestLoader.isManifestName(name) && !files.contains(path) { return false }
+            } else if files.contains(path) {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Called with a listing made (or kept) after the last `drain()`: the changes drained are in it.
+    func forgetEntryChanges() {
+        changedEntries.removeAll(keepingCapacity: true)
+        entriesUnknown = false
     }
 
     /// Takes in the events that arrived since the last call.
@@ -95,14 +136,27 @@ final class FileWriteWatcher: @unchecked Sendable {
         if mask & IN_Q_OVERFLOW != 0 {
             lastModified.removeAll()  // events were lost: the stamps decide alone
             completed.removeAll()
+            entriesUnknown = true
             return
         }
         if mask & IN_IGNORED != 0, let directory = directories.removeValue(forKey: event.wd) {
             watched.remove(directory)
+            entriesUnknown = true
             return
         }
-        guard mask & IN_ISDIR == 0, let directory = directories[event.wd], !name.isEmpty else { return }
+        if mask & (IN_MOVE_SELF | IN_DELETE_SELF) != 0 {
+            entriesUnknown = true  // a watched directory moved or went: its path may name another now
+            return
+        }
+        guard let directory = directories[event.wd], !name.isEmpty else { return }
         let path = directory + "/" + name
+        let entryEvents = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE
+        if mask & IN_ISDIR != 0 {
+            // Hidden directories are never walked.
+            if mask & entryEvents != 0 && !name.hasPrefix(".") { entriesUnknown = true }
+            return
+        }
+        if mask & entryEvents != 0 { changedEntries.append((path, mask & (IN_CREATE | IN_MOVED_TO) != 0)) }
         if mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) != 0 {
             lastModified.removeValue(forKey: path)
             completed.insert(path)
@@ -116,7 +170,9 @@ final class FileWriteWatcher: @unchecked Sendable {
 final class FileWriteWatcher: @unchecked Sendable {
     init?() { return nil }
     func isBeingWritten(_ path: String) -> Bool { false }
-    func watchDirectories(of files: [String]) {}
+    func watchDirectories(of files: [String], walked: [String] = []) {}
+    func listingHolds(_ files: Set<String>) -> Bool { false }
+    func forgetEntryChanges() {}
     func drain() {}
     func wasCompleted(_ path: String) -> Bool { false }
     func forgetCompleted() {}

@@ -120,9 +120,7 @@ public enum ManifestLoader {
                 continue
             }
             if isDirectory.boolValue {
-                let found = Self.files(under: path, directories: &directories) { name in
-                    name.lastIndex(of: ".").map { manifestExtensions.contains(name[name.index(after: $0)...].lowercased()) } ?? false
-                }
+                let found = Self.files(under: path, directories: &directories, matching: isManifestName)
                 if found.isEmpty {
                     errors.append(RegistryError(code: .noManifests, reason: "directory holds no .yaml, .yml or .json files", location: SourceLocation(file: path)))
                 }
@@ -132,6 +130,11 @@ public enum ManifestLoader {
             }
         }
         return ManifestListing(files: files.sorted(), errors: errors, directories: directories)
+    }
+
+    /// Whether a directory walk takes a file of this name as a manifest (by its extension).
+    static func isManifestName(_ name: some StringProtocol) -> Bool {
+        name.lastIndex(of: ".").map { manifestExtensions.contains(name[name.index(after: $0)...].lowercased()) } ?? false
     }
 
     /// The files below `directory` whose names `matches` accepts, in path order: recursively (at

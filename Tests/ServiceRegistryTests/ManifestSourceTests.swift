@@ -300,6 +300,48 @@ extension ManifestSourceTests {
 }
 
 extension ManifestSourceTests {
+    /// Each rename into place changes its directory, and the directory's stamp alone would have the
+    /// registry walked again at every one. The file events say what came and went: a file renamed
+    /// over a listed one keeps the listing; a new file, a deleted one and a new subdirectory are
+    /// walked for, and served.
+    @Test(.enabled(if: FileWriteWatcher() != nil, "needs inotify"))
+    func aRenameIntoPlaceDoesNotWalkTheRegistryAgainButAFileComingOrGoingDoes() throws {
+        let source = ManifestSource(paths: [directory.path], options: .init(), logger: Logger(label: "test"))
+        _ = source.load()
+        func renameIntoPlace(_ name: String, _ text: String) throws {
+            let temporary = directory.appendingPathComponent(".\(name).tmp")
+            try text.write(to: temporary, atomically: false, encoding: .utf8)
+            #expect(rename(temporary.path, directory.appendingPathComponent(name).path) == 0)
+        }
+        /// Polls until a snapshot comes (a bounded number of times).
+        func published() -> RegistrySnapshot? {
+            for _ in 0..<100 {
+                if let snapshot = source.poll() { return snapshot }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return nil
+        }
+        // The first poll walks once more, now that the directory is watched.
+        try renameIntoPlace("shop.yaml", Self.service("web", ip: "10.96.0.20"))
+        #expect(published()?.service(namespace: "shop", name: "web")?.clusterIPs == [IPAddress("10.96.0.20")!])
+        let walks = source.walkCount
+        for octet in 21..<26 {
+            try renameIntoPlace("shop.yaml", Self.service("web", ip: "10.96.0.\(octet)"))
+            #expect(published()?.service(namespace: "shop", name: "web")?.clusterIPs == [IPAddress("10.96.0.\(octet)")!])
+        }
+        #expect(source.walkCount == walks, "a rename over a listed file walked the registry again")
+
+        try renameIntoPlace("more.yaml", Self.service("api", ip: "10.96.0.11"))
+        #expect(published()?.services.map(\.name) == ["api", "web"])
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("more.yaml"))
+        #expect(published()?.services.map(\.name) == ["web"])
+        let nested = directory.appendingPathComponent("team-a")
+        try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
+        try Self.service("cart", ip: "10.96.0.12").write(to: nested.appendingPathComponent("cart.yaml"), atomically: true, encoding: .utf8)
+        #expect(published()?.services.map(\.name) == ["cart", "web"])
+        #expect(source.walkCount > walks)
+    }
+
     static func namespaceFile(_ count: Int, changing changed: Int? = nil) -> String {
         (0..<count).map { index in
             service("svc-\(index)", ip: "10.96.1.\(index == changed ? 200 : index + 1)")
