@@ -107,7 +107,6 @@ public final class ManifestSource: Sendable {
     /// Loads every file; nil when a streamed file retracted what it gave.
     private func load(streamingJSONAbove streamingThreshold: Int?) -> RegistryLoadResult? {
         let (listing, stamps) = currentListing()
-        writes?.watchDirectories(of: listing.files, walked: listing.directories)
         var records: [String: FileRecord] = [:]
         var holders = Holders()
         var retracted = false
@@ -272,7 +271,6 @@ public final class ManifestSource: Sendable {
         // Events first: they may vouch for the last listing (`currentListing`).
         writes?.drain()
         let (listing, stamps) = currentListing(vouchedByEvents: true)
-        writes?.watchDirectories(of: listing.files, walked: listing.directories)
         let (ready, refused) = state.withLock { state -> (Set<String>, Bool) in
             defer { state.polledStamps = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first }) }
             let current = Set(stamps.map(\.path))
@@ -429,7 +427,8 @@ public final class ManifestSource: Sendable {
         }
     }
 
-    /// The registry's files (walked again only when a directory changed) and their stamps.
+    /// The registry's files (walked again only when a directory changed, and then its directories
+    /// watched) and their stamps.
     /// - Parameter vouchedByEvents: the file events drained just before may keep the last listing
     ///   (`FileWriteWatcher.listingHolds`): each rename into place changes its directory, which
     ///   otherwise makes every poll walk again (a twentieth of an endpoint edit's work in a
@@ -452,6 +451,7 @@ public final class ManifestSource: Sendable {
             // Events drained before this walk are in it; later ones wait in the queue.
             writes?.forgetEntryChanges()
             listing = ManifestLoader.listing(of: paths)
+            writes?.watchDirectories(of: listing.files, walked: listing.directories)
             let directoryStamps = listing.directories.map(Self.stamp)
             state.withLock { state in
                 state.listing = listing
