@@ -232,7 +232,7 @@ struct YAMLDocuments {
     }
 
     /// The file's bytes, for as long as `body` runs.
-    func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+    private func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         switch storage {
         case .text(var text): text.withUTF8(body)
         case .utf8(let bytes): bytes.withUnsafeBufferPointer(body)
