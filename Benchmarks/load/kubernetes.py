@@ -5,7 +5,8 @@
    pages of 500 from a stand-in API server;
 2. change -> answer: a Service's ClusterIP changed (one MODIFIED watch event), the time until the
    server answers the new address, polled over UDP every 0.2 ms (p50/p90/p99/max);
-3. churn: CHANGES_PER_S EndpointSlice changes a second for SECONDS, the server's CPU per change.
+3. churn: CHANGES_PER_S EndpointSlice changes a second for SECONDS, the server's CPU per change;
+4. burst: BURST EndpointSlice changes put at once (a rollout), the server's CPU per change.
 
 The stand-in is a small HTTPS server in this script (a CA and certificate made with openssl, a
 bearer token, list with limit/continue, watch as chunked JSON lines): the Kubernetes API's wire
@@ -152,6 +153,7 @@ def main():
     parser.add_argument("--changes", type=int, default=300)
     parser.add_argument("--changes-per-s", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--burst", type=int, default=2000, help="EndpointSlice changes put at once, after the churn")
     args = parser.parse_args()
     summary = os.path.join(os.path.dirname(os.path.dirname(args.cluster)), "summary.json")
     last = json.load(open(summary))["last_service"]
@@ -274,6 +276,18 @@ users: [{{name: bench, user: {{token: {TOKEN}}}}}]
         used = cpu() - before
         print(f"churn: {total} EndpointSlice changes in {elapsed:.1f} s ({total / elapsed:.0f}/s): {used:.2f} s CPU, "
               f"{used / total * 1000:.2f} ms per change ({used / elapsed * 100:.0f} % of a core)")
+
+        # 4. A burst (a rollout, a relist's worth): BURST EndpointSlice changes put at once.
+        before = cpu()
+        start = time.perf_counter()
+        for i in range(args.burst):
+            item = json.loads(json.dumps(slices[i % len(slices)]))
+            item["endpoints"][0]["addresses"] = [f"10.202.{i // 250 % 250}.{i % 250 + 1}"]
+            api.put(item)
+        put = time.perf_counter() - start
+        time.sleep(3)
+        used = cpu() - before
+        print(f"burst: {args.burst} EndpointSlice changes put in {put:.2f} s: {used:.2f} s CPU (3 s after), {used / args.burst * 1000:.2f} ms per change")
     finally:
         for process in reversed(STARTED):
             process.kill()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import ServiceRegistry
 
@@ -46,31 +47,62 @@ public final class KubernetesSource: Sendable {
         case delete(RegistryObjectKey, seen: ContinuousClock.Instant)
     }
 
+    /// The resource tasks' messages, taken by the applying task all at once: what queued while it
+    /// applied the last ones is applied together, as one update (DESIGN: changes that arrive
+    /// together are published as one version). Nothing waits for more: a quiet stream's change is
+    /// applied as soon as it comes, and a burst (a rollout, a relist) costs a few updates, not one
+    /// per object.
+    final class Inbox: Sendable {
+        private let queued = Mutex<[Message]>([])
+        /// One wake-up stands for every message posted before it is taken.
+        let wakeUps: AsyncStream<Void>
+        private let wake: AsyncStream<Void>.Continuation
+
+        init() {
+            (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        }
+
+        func post(_ message: Message) {
+            queued.withLock { $0.append(message) }
+            wake.yield()
+        }
+
+        /// Every message posted and not taken yet, in the order posted.
+        func takeAll() -> [Message] {
+            queued.withLock { queued in
+                defer { queued = [] }
+                return queued
+            }
+        }
+
+        func finish() { wake.finish() }
+    }
+
     /// Lists, watches and publishes until the task is cancelled; `publish` is called from one task.
     public func run(publish: @escaping @Sendable (Publication) -> Void) async {
-        let (messages, continuation) = AsyncStream.makeStream(of: Message.self)
+        let inbox = Inbox()
         await withTaskGroup(of: Void.self) { group in
             for resource in resources {
-                group.addTask { await self.follow(resource, into: continuation) }
+                group.addTask { await self.follow(resource, into: inbox) }
             }
             group.addTask {
                 var state = State(resources: self.resources, store: RegistryStore(options: self.options), logger: self.logger)
-                for await message in messages {
-                    if let publication = state.apply(message) { publish(publication) }
+                for await _ in inbox.wakeUps {
+                    for publication in state.apply(inbox.takeAll()) { publish(publication) }
                 }
             }
             // The resource tasks end only when cancelled; then the applying task must end too.
             await withTaskCancellationHandler {
                 while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             } onCancel: {
-                continuation.finish()
+                inbox.finish()
             }
             group.cancelAll()
         }
     }
 
     /// One resource: list, then watch from the list's version until it is too old, again and again.
-    private func follow(_ resource: KubernetesResource, into messages: AsyncStream<Message>.Continuation) async {
+    private func follow(_ resource: KubernetesResource, into messages: Inbox) async {
         var backoff = Backoff()
         while !Task.isCancelled {
             var version: String
@@ -78,7 +110,7 @@ public final class KubernetesSource: Sendable {
                 let started = ContinuousClock.now
                 let listed = try await list(resource)
                 version = listed.resourceVersion
-                messages.yield(.listed(resource, listed.objects, rejected: listed.rejected, resourceVersion: version, took: .now - started))
+                messages.post(.listed(resource, listed.objects, rejected: listed.rejected, resourceVersion: version, took: .now - started))
                 backoff.reset()
             } catch {
                 if Task.isCancelled { return }
@@ -95,17 +127,17 @@ public final class KubernetesSource: Sendable {
                         case .bookmark:
                             continue
                         case .delete(let reference, _):
-                            messages.yield(.delete(RegistryObjectKey(reference), seen: .now))
+                            messages.post(.delete(RegistryObjectKey(reference), seen: .now))
                         case .upsert(let json, let reference, _):
                             let seen = ContinuousClock.now
                             switch StoredObjectDecoding.decode(json: json, source: "kubernetes:\(resource.path)/\(Self.path(of: reference))") {
                             case .object(let object, let warnings):
                                 for warning in warnings { logger.warning("\(warning)") }
-                                messages.yield(.upsert(object, seen: seen))
+                                messages.post(.upsert(object, seen: seen))
                             case .ignored:
-                                messages.yield(.delete(RegistryObjectKey(reference), seen: seen))
+                                messages.post(.delete(RegistryObjectKey(reference), seen: seen))
                             case .rejected(let errors):
-                                messages.yield(.rejected(reference, errors))
+                                messages.post(.rejected(reference, errors))
                             }
                         }
                     }
@@ -164,9 +196,38 @@ public final class KubernetesSource: Sendable {
         var early: [RegistryEvent] = []
         var synced = false
 
-        mutating func apply(_ message: Message) -> Publication? {
+        /// Applies `messages` in order: every change among them as one update, after the registry
+        /// that the last first listing completes (which is published first, whole).
+        mutating func apply(_ messages: [Message]) -> [Publication] {
+            var publications: [Publication] = []
             var events: [RegistryEvent] = []
-            var seen = ContinuousClock.now
+            // When the earliest of the changes was seen: an update is as late as its oldest change.
+            var seen: ContinuousClock.Instant?
+            for message in messages {
+                let changes = self.events(of: message, seen: &seen)
+                guard synced else {
+                    early += changes
+                    guard listed.count == resources.count else { continue }
+                    synced = true
+                    store.stage(early + [.synced])
+                    early = []
+                    _ = store.commit()
+                    logger.info("every resource listed: \(store.snapshot.serviceCount) services in \(store.snapshot.namespaceCount) namespaces")
+                    publications.append(.synced(store.snapshot))
+                    continue
+                }
+                events += changes
+            }
+            if !events.isEmpty, var update = store.apply(events) {
+                update.seen = seen ?? .now
+                publications.append(.update(update))
+            }
+            return publications
+        }
+
+        /// The registry events one message stands for (none for a rejected object, or for the
+        /// delete of an object never held), keeping count of what each kind holds.
+        private mutating func events(of message: Message, seen: inout ContinuousClock.Instant?) -> [RegistryEvent] {
             switch message {
             case .listed(let resource, let objects, let rejected, let version, let took):
                 var keys = Set(objects.map(\.key))
@@ -174,37 +235,25 @@ public final class KubernetesSource: Sendable {
                 for reference in rejected where held[resource.kind, default: []].contains(RegistryObjectKey(reference)) {
                     keys.insert(RegistryObjectKey(reference))
                 }
-                for key in held[resource.kind, default: []] where !keys.contains(key) { events.append(.delete(key)) }
+                var events: [RegistryEvent] = held[resource.kind, default: []].filter { !keys.contains($0) }.map { .delete($0) }
                 events += objects.map { .upsert($0) }
                 held[resource.kind] = keys
                 let first = listed.insert(resource.kind).inserted
                 logger.info("\(first ? "listed" : "listed again") \(resource): \(objects.count) objects at version \(version) in \(took.briefly)")
+                return events
             case .upsert(let object, let when):
                 held[object.key.kind, default: []].insert(object.key)
-                events.append(.upsert(object))
-                seen = when
+                seen = min(seen ?? when, when)
+                return [.upsert(object)]
             case .delete(let key, let when):
-                guard held[key.kind]?.remove(key) != nil else { return nil }
-                events.append(.delete(key))
-                seen = when
+                guard held[key.kind]?.remove(key) != nil else { return [] }
+                seen = min(seen ?? when, when)
+                return [.delete(key)]
             case .rejected(let reference, let errors):
                 let kept = held[reference.kind]?.contains(RegistryObjectKey(reference)) ?? false
                 logger.error("\(reference): bad version skipped, \(kept ? "its last good version is kept" : "not served"): \(errors.map(\.description).joined(separator: "; "))")
-                return nil
+                return []
             }
-            guard synced else {
-                early += events
-                guard listed.count == resources.count else { return nil }
-                synced = true
-                store.stage(early + [.synced])
-                early = []
-                _ = store.commit()
-                logger.info("every resource listed: \(store.snapshot.serviceCount) services in \(store.snapshot.namespaceCount) namespaces")
-                return .synced(store.snapshot)
-            }
-            guard !events.isEmpty, var update = store.apply(events) else { return nil }
-            update.seen = seen
-            return .update(update)
         }
     }
 }
