@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import Logging
 import ServiceRegistry
+import Synchronization
 
 /// The cluster's API server as a live source, the informer way, one stream per resource: list it
 /// page by page (`limit`/`continue`, the version of the first page), then watch from that version
@@ -214,6 +214,7 @@ public final class KubernetesSource: Sendable {
                     _ = store.commit()
                     logger.info("every resource listed: \(store.snapshot.serviceCount) services in \(store.snapshot.namespaceCount) namespaces")
                     publications.append(.synced(store.snapshot))
+                    seen = nil  // what was seen before is in the synced registry
                     continue
                 }
                 events += changes
