@@ -14,6 +14,57 @@ public enum KubernetesWatchEvent: Sendable {
     /// Nil for a blank line; throws `.expired` for the ERROR event of a too old version (410).
     init?(line: Data, resource: KubernetesResource) throws(KubernetesError) {
         if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return nil }
+        if let event = Self.takenApartInPlace(line, resource: resource) {
+            self = event
+            return
+        }
+        self = try Self.readThroughFoundation(line, resource: resource)
+    }
+
+    /// The event taken apart where it lies (`JSONMembers`): the object's own text is handed on,
+    /// with its kind and apiVersion put in front when the event left them out. Nil leaves the
+    /// event to `readThroughFoundation`: an ERROR event, an escape in a name or version, or
+    /// anything else unusual.
+    static func takenApartInPlace(_ line: Data, resource: KubernetesResource) -> KubernetesWatchEvent? {
+        line.withUnsafeBytes { raw -> KubernetesWatchEvent? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard let event = JSONMembers(bytes), let type = event.plainString("type"), let objectRange = event.value("object"),
+                let object = JSONMembers(bytes, range: objectRange)
+            else { return nil }
+            let metadata = object.value("metadata").map { JSONMembers(bytes, range: $0) }
+            // Present but not an object: as Foundation reads it, or not at all.
+            if case .some(nil) = metadata { return nil }
+            /// A string of the metadata or the object: "" or `absent` when missing, nil (give up)
+            /// when present but not a plain string.
+            func text(_ members: JSONMembers?, _ key: StaticString, absent: String = "") -> String? {
+                guard let members, members.value(key) != nil else { return absent }
+                return members.plainString(key)
+            }
+            guard let version = text(metadata ?? nil, "resourceVersion") else { return nil }
+            switch type {
+            case "BOOKMARK":
+                return .bookmark(resourceVersion: version)
+            case "ADDED", "MODIFIED", "DELETED":
+                guard let kind = text(object, "kind", absent: resource.kind), let namespace = text(metadata ?? nil, "namespace"),
+                    let name = text(metadata ?? nil, "name")
+                else { return nil }
+                let reference = ObjectReference(kind: kind, namespace: namespace, name: name)
+                if type == "DELETED" { return .delete(reference, resourceVersion: version) }
+                var json = "{"
+                if object.value("kind") == nil { json += #""kind":"\#(resource.kind)","# }
+                if object.value("apiVersion") == nil { json += #""apiVersion":"\#(resource.apiVersion)","# }
+                let rest = bytes[(objectRange.lowerBound + 1)..<objectRange.upperBound]
+                if json.utf8.count > 1 && object.members.isEmpty { json.removeLast() }
+                json += String(decoding: rest, as: UTF8.self)
+                return .upsert(json: json, reference: reference, resourceVersion: version)
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// The event read as Foundation's JSON values, the object written back as JSON for the decoder.
+    static func readThroughFoundation(_ line: Data, resource: KubernetesResource) throws(KubernetesError) -> KubernetesWatchEvent {
         guard let event = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any], let type = event["type"] as? String,
             let object = event["object"] as? [String: Any]
         else {
@@ -23,7 +74,7 @@ public enum KubernetesWatchEvent: Sendable {
         let version = metadata["resourceVersion"] as? String ?? ""
         switch type {
         case "BOOKMARK":
-            self = .bookmark(resourceVersion: version)
+            return .bookmark(resourceVersion: version)
         case "ERROR":
             let code = object["code"] as? Int ?? 0
             let message = object["message"] as? String ?? "no message"
@@ -33,7 +84,7 @@ public enum KubernetesWatchEvent: Sendable {
                 kind: object["kind"] as? String ?? resource.kind, namespace: metadata["namespace"] as? String ?? "",
                 name: metadata["name"] as? String ?? "")
             if type == "DELETED" {
-                self = .delete(reference, resourceVersion: version)
+                return .delete(reference, resourceVersion: version)
             } else {
                 var complete = object
                 if complete["kind"] == nil { complete["kind"] = resource.kind }
@@ -41,7 +92,7 @@ public enum KubernetesWatchEvent: Sendable {
                 guard let data = try? JSONSerialization.data(withJSONObject: complete) else {
                     throw KubernetesError(.malformedResponse, "watching \(resource): the object of an event cannot be read")
                 }
-                self = .upsert(json: String(decoding: data, as: UTF8.self), reference: reference, resourceVersion: version)
+                return .upsert(json: String(decoding: data, as: UTF8.self), reference: reference, resourceVersion: version)
             }
         default:
             throw KubernetesError(.malformedResponse, "watching \(resource): unknown event type \(type)")
