@@ -45,7 +45,8 @@ import Testing
     }
 
     /// What it does not read: an ERROR event, an escape in a name, a version that is no string,
-    /// metadata that is no object, text after the event, a line cut short.
+    /// metadata that is no object, text after the event, a line cut short, an escaped or a
+    /// repeated key.
     @Test(arguments: [
         #"{"type":"ERROR","object":{"kind":"Status","code":410,"message":"too old resource version"}}"#,
         #"{"type":"ADDED","object":{"metadata":{"name":"w\u0065b","namespace":"shop"}}}"#,
@@ -53,6 +54,9 @@ import Testing
         #"{"type":"ADDED","object":{"metadata":"web"}}"#,
         #"{"type":"ADDED","object":{"metadata":{"name":"web"}}} x"#,
         #"{"type":"ADDED","object":{"metadata":{"name":"web"}"#,
+        // A key escaped, a key repeated.
+        #"{"type":"ADDED","object":{"met\u0061data":{"name":"web","namespace":"shop"}}}"#,
+        #"{"type":"ADDED","type":"DELETED","object":{"metadata":{"name":"web"}}}"#,
     ])
     func anEventOutsideWhatItReadsIsLeftToFoundation(line: String) {
         #expect(KubernetesWatchEvent.takenApartInPlace(Data(line.utf8), resource: .services) == nil)
