@@ -238,16 +238,16 @@ public final class Catalog: Sendable {
         return types.map { answer(DNSQuestion(name: name, type: $0)) }
     }
 
-    /// The NODATA answer of the zone holding `name` (its SOA in authority), whether the name exists
-    /// or not: what every NODATA body of the answer table is, for the current serial.
     /// The origin of the zone `name` lies in, if any.
     func zoneOrigin(of name: DNSName) -> DNSName? {
         zonesByOrigin.first(where: { name.isSubdomain(of: $0.origin) })?.origin
     }
 
+    /// The NODATA answer of the zone holding `name` (its SOA in authority), whether the name exists
+    /// or not: what every NODATA body of the answer table is, for the current serial.
     func noDataAnswer(at name: DNSName) -> Answer? {
-        guard let zone = zonesByOrigin.first(where: { name.isSubdomain(of: $0.origin) }) else { return nil }
-        return Answer(authority: [configuration.soaRecord(owner: zone.origin, serial: snapshot.serial)])
+        guard let origin = zoneOrigin(of: name) else { return nil }
+        return Answer(authority: [configuration.soaRecord(owner: origin, serial: snapshot.serial)])
     }
 
     /// The answer to one question: the one place the rules every zone shares are applied.
