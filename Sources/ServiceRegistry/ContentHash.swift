@@ -29,13 +29,8 @@ struct ContentHash {
         // into `tail` (an allocation for each of a file's thousand documents).
         var hash = ContentHash()
         hash.count = bytes.count
-        let blocks = bytes.count & ~31
-        var offset = 0
-        while offset < blocks {
-            hash.absorbBlock(bytes, at: offset)
-            offset += 32
-        }
-        return hash.finalize(remainder: UnsafeRawBufferPointer(rebasing: bytes[blocks...]))
+        let rest = hash.absorbWholeBlocks(bytes, from: 0)
+        return hash.finalize(remainder: UnsafeRawBufferPointer(rebasing: bytes[rest...]))
     }
 
     static func of(_ text: String) -> Int {
@@ -78,11 +73,18 @@ struct ContentHash {
             tail.withUnsafeBytes { absorbBlock($0, at: 0) }
             tail.removeAll(keepingCapacity: true)
         }
+        offset = absorbWholeBlocks(bytes, from: offset)
+        tail.append(contentsOf: bytes[offset...])
+    }
+
+    /// Takes in the whole 32-byte blocks of `bytes` from `offset` on; returns where the rest starts.
+    private mutating func absorbWholeBlocks(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Int {
+        var offset = offset
         while offset + 32 <= bytes.count {
             absorbBlock(bytes, at: offset)
             offset += 32
         }
-        tail.append(contentsOf: bytes[offset...])
+        return offset
     }
 
     @inline(__always)
