@@ -154,7 +154,8 @@ import Testing
     @Test(arguments: scalars)
     func scalarsTypeAsTheYAMLReaderTypesThem(_ literal: String, _ kind: ManifestNode.Kind) throws {
         let json = try Self.parse("{\"value\": \(literal)}")
-        let yaml = try #require(YAMLComposer.documents(in: "value: \(literal)\n").documents.first)
+        var text = "value: \(literal)\n"
+        let yaml = try #require(text.withUTF8(YAMLComposer.documents(in:)).documents.first)
         #expect(json["value"]?.kind == kind)
         #expect(yaml["value"]?.kind == kind)
         #expect(json["value"]?.scalarText == yaml["value"]?.scalarText)

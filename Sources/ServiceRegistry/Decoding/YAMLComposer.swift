@@ -25,14 +25,9 @@ struct YAMLComposer: ~Copyable {
     /// its run into the tree when it ends, so composing allocates nothing per collection.
     private var pending: [Int32] = []
 
-    /// The documents of `text` in order, null documents included, and the error that stopped
-    /// composing, if any; the documents before the error are kept.
-    static func documents(in text: String) -> (documents: [ManifestNode], error: YAMLSyntaxError?) {
-        var text = text
-        return text.withUTF8(documents(in:))
-    }
-
-    /// The same for text given as its UTF-8 bytes (the tree copies what it keeps of them).
+    /// The documents of the YAML text `buffer` holds (as UTF-8) in order, null documents included,
+    /// and the error that stopped composing, if any; the documents before the error are kept. The
+    /// tree copies what it keeps of the text.
     static func documents(in buffer: UnsafeBufferPointer<UInt8>) -> (documents: [ManifestNode], error: YAMLSyntaxError?) {
         // libyaml wants a non-null input even when it is empty; an empty text has no documents.
         guard let base = buffer.baseAddress, !buffer.isEmpty else { return ([], nil) }
