@@ -42,6 +42,24 @@ import Testing
         pipeline.answer(query, over: transport).map(\.bytes)
     }
 
+    /// Asks each of `types` at every name `pipeline`'s catalog holds: every answer its (patched)
+    /// table copies must be the one `fresh` gives. Returns how many the table copied.
+    static func expectCopiedAnswersAsFresh(
+        _ pipeline: QueryPipeline, _ fresh: QueryPipeline, types: [RecordType], over transport: DNSTransport,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) -> Int {
+        var copies = 0
+        for name in heldNames(pipeline.catalog) {
+            for type in types {
+                let asked = Self.query(name, type)
+                guard let actual = copied(pipeline, asked, over: transport) else { continue }
+                copies += 1
+                #expect(actual == general(fresh, asked, over: transport), "\(name) \(type)", sourceLocation: sourceLocation)
+            }
+        }
+        return copies
+    }
+
     static let askedTypes: [RecordType] = [.a, .ns, .cname, .soa, .ptr, .hinfo, .mx, .txt, .aaaa, .srv, RecordType(10), RecordType(257)]
 
     /// Service `s<index>` in `shop`, port 80, its ClusterIP the `address`-th after 10.96.0.0
@@ -170,15 +188,7 @@ import Testing
         }
         #expect(movingTheRest > 0, "the shards left in the block were moved out")
         let fresh = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
-        var copies = 0
-        for name in Self.heldNames(pipeline.catalog) {
-            for type in [RecordType.a, .aaaa, .srv, .ptr, .txt] {
-                let query = Self.query(name, type)
-                guard let actual = Self.copied(pipeline, query, over: .udp) else { continue }
-                copies += 1
-                #expect(actual == Self.general(fresh, query, over: .udp), "\(name) \(type)")
-            }
-        }
+        let copies = Self.expectCopiedAnswersAsFresh(pipeline, fresh, types: [.a, .aaaa, .srv, .ptr, .txt], over: .udp)
         #expect(copies >= 400 * 5, "every Service name answered from the patched table")
     }
 
@@ -212,15 +222,7 @@ import Testing
         // db (A, SRV), _sql._tcp.db, the new endpoint's name, its PTR, and the three zone apexes.
         #expect(patch.names <= 8, "\(patch.names) names patched for one endpoint added")
         let fresh = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
-        var copies = 0
-        for name in Self.heldNames(pipeline.catalog) {
-            for type in [RecordType.a, .aaaa, .srv, .ptr] {
-                let query = Self.query(name, type)
-                guard let actual = Self.copied(pipeline, query, over: .tcp) else { continue }
-                copies += 1
-                #expect(actual == Self.general(fresh, query, over: .tcp), "\(name) \(type)")
-            }
-        }
+        let copies = Self.expectCopiedAnswersAsFresh(pipeline, fresh, types: [.a, .aaaa, .srv, .ptr], over: .tcp)
         #expect(copies >= 301 * 2, "the endpoint names and PTRs answered from the patched table")
     }
 
