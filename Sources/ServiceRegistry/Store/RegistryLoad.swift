@@ -14,7 +14,7 @@ struct RegistryLoad {
     ///   - pathErrors: problems found before reading (missing paths, empty directories).
     init(options: RegistryOptions, serial: UInt32, pathErrors: [RegistryError]) {
         store = RegistryStore(options: options, serial: serial)
-        store.collectsPodAddresses = false
+        store.loadsFromScratch = true
         errors = pathErrors
     }
 
@@ -48,9 +48,9 @@ struct RegistryLoad {
     consuming func finish(serial: UInt32, files: [String]) -> (store: RegistryStore, result: RegistryLoadResult) {
         store.reservedAddresses = reserved
         store.stage([.synced])
-        // Published under `serial` whatever the change lists (no Pod addresses, here).
+        // Every Service derived, and published under `serial`: the change lists nothing, here.
         store.commitWhole(serial: serial)
-        store.collectsPodAddresses = true
+        store.loadsFromScratch = false
         let result = RegistryLoadResult(snapshot: store.snapshot, errors: errors + store.errors, skipped: skipped, files: files)
         return (store, result)
     }

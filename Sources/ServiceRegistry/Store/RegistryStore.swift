@@ -18,10 +18,12 @@ public struct RegistryStore: Sendable {
     public private(set) var isSynced = false
     /// What the events staged since the last commit changed.
     private var staged = RegistryChange()
-    /// Whether a change lists the Pod addresses it touches (`RegistryChange.podAddresses`). A load
-    /// from scratch, whose first catalog is built whole, turns it off: at a million Pods the set was
-    /// 84 MB of the load's peak.
-    var collectsPodAddresses = true
+    /// Set while a registry is loaded from scratch into an empty store (`RegistryLoad`): its commit
+    /// derives every Service held and its first catalog is built whole, so a change collects neither
+    /// the Services (`RegistryChange.services`) nor the Pod addresses it touches. At a million Pods
+    /// the address set was 84 MB of the load's peak; at 50k Services the Service set, with the
+    /// selector walk for each Pod, a twentieth of the store's work.
+    var loadsFromScratch = false
     private var stagedMoves = false
 
     // The objects as the sources gave them.
@@ -138,7 +140,7 @@ public struct RegistryStore: Sendable {
         let moved = stagedMoves
         staged = RegistryChange()
         stagedMoves = false
-        for key in change.services.sorted() { derive(key) }
+        for key in loadsFromScratch ? services.keys.sorted() : change.services.sorted() { derive(key) }
         guard !change.isEmpty else {
             // Objects that only moved within their files: same answers, new locations for errors.
             if moved { publish(serial: snapshot.serial) }
@@ -256,8 +258,8 @@ public struct RegistryStore: Sendable {
             unpublishClusterIPs(of: key, entry: entry)
             setEntry(ServiceEntry(draft: share(draft), slices: entry?.slices ?? ServiceSlices()), for: key, replacing: entry)
             claim(key, old: old?.service.clusterIPs ?? [], new: draft.service.clusterIPs, into: &change)
-            index(selectorOf: key, old: old?.service, new: draft.service)
-            change.services.insert(key)
+            index(selectorOf: key, old: old?.service.selector, new: draft.service.selector)
+            touch(key, in: &change)
         case .endpointSlice(let serviceName, let group):
             let service = ObjectKey(namespace: key.namespace, name: serviceName)
             let oldServiceName = sliceServices[key]
@@ -284,7 +286,7 @@ public struct RegistryStore: Sendable {
             }
             sliceServices[key] = serviceName
             insertSlice(group, named: key.name, into: service)
-            change.services.insert(service)
+            touch(service, in: &change)
         case .endpoints(let groups):
             let old = legacyEndpoints[key]
             if let old, old.map(\.withoutSource) == groups.map(\.withoutSource) {
@@ -295,7 +297,7 @@ public struct RegistryStore: Sendable {
             }
             if old == nil { use(namespace: key.namespace, by: 1, into: &change) }
             legacyEndpoints[key] = groups
-            change.services.insert(key)
+            touch(key, in: &change)
         case .pod(let pod):
             let stored = StoredPod(pod, key: key)
             let old = podsByKey[key]
@@ -329,8 +331,8 @@ public struct RegistryStore: Sendable {
             change.removed.services += 1
             use(namespace: key.namespace, by: -1, into: &change)
             claim(key, old: old.service.clusterIPs, new: [], into: &change)
-            index(selectorOf: key, old: old.service, new: nil)
-            change.services.insert(key)
+            index(selectorOf: key, old: old.service.selector, new: nil)
+            touch(key, in: &change)
         case "EndpointSlice":
             guard let serviceName = sliceServices.removeValue(forKey: key) else { return }
             let service = ObjectKey(namespace: key.namespace, name: serviceName)
@@ -341,7 +343,7 @@ public struct RegistryStore: Sendable {
             guard let old = legacyEndpoints.removeValue(forKey: key) else { return }
             change.removed.endpoints += old.reduce(0) { $0 + $1.endpoints.count }
             use(namespace: key.namespace, by: -1, into: &change)
-            change.services.insert(key)
+            touch(key, in: &change)
         case "Pod":
             guard let old = podsByKey[key] else { return }
             change.removed.pods += 1
@@ -367,7 +369,7 @@ public struct RegistryStore: Sendable {
         }
         entry.slices = slices
         setEntry(entry, for: service, replacing: old)
-        change.services.insert(service)
+        touch(service, in: &change)
     }
 
     /// The group of a slice with endpoints among those of `service`.
@@ -434,9 +436,9 @@ public struct RegistryStore: Sendable {
             var pods = podsByIP[ip]?.keys ?? []
             pods.insert(key, at: pods.firstIndex { $0 > key } ?? pods.endIndex)
             podsByIP[ip] = PodKeys(pods)
-            if collectsPodAddresses { change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip)) }
+            if !loadsFromScratch { change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip)) }
         }
-        touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
+        if !loadsFromScratch { touchSelectors(in: key.namespace, labels: pod.labels, into: &change) }
     }
 
     private mutating func removePod(_ key: ObjectKey, _ pod: StoredPod, into change: inout RegistryChange, counting: Bool) {
@@ -446,9 +448,9 @@ public struct RegistryStore: Sendable {
         if counting { use(namespace: key.namespace, by: -1, into: &change) }
         for ip in pod.addresses where options.indexesPodsByAddress {
             podsByIP[ip] = PodKeys((podsByIP[ip]?.keys ?? []).filter { $0 != key })
-            if collectsPodAddresses { change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip)) }
+            if !loadsFromScratch { change.podAddresses.insert(PodAddress(namespace: key.namespace, address: ip)) }
         }
-        touchSelectors(in: key.namespace, labels: pod.labels, into: &change)
+        if !loadsFromScratch { touchSelectors(in: key.namespace, labels: pod.labels, into: &change) }
     }
 
     /// The draft with the shared copies of its port list, selector and families, used once more.
@@ -472,25 +474,28 @@ public struct RegistryStore: Sendable {
         for (label, value) in labels {
             selectorServices[SelectorTerm(namespace: namespace, label: label, value: value).hashValue]?.forEach { key in
                 if key.namespace == namespace, let selector = services[key]?.draft?.service.selector, SelectorEndpoints.matches(selector, labels) {
-                    change.services.insert(key)
+                    touch(key, in: &change)
                 }
             }
         }
     }
 
-    private mutating func index(selectorOf key: ObjectKey, old: Service?, new: Service?) {
-        if let term = old.flatMap({ Self.indexTerm(of: $0) }) {
+    /// Moves the Service's entry in `selectorServices` from its `old` selector's term to its `new` one's.
+    /// Takes the selectors alone: a Service passed here was a copy of its dozen references.
+    private mutating func index(selectorOf key: ObjectKey, old: [String: String]?, new: [String: String]?) {
+        if let term = Self.indexTerm(of: old, in: key.namespace) {
             selectorServices[term.hashValue] = selectorServices[term.hashValue]?.removing(key)
         }
-        if let term = new.flatMap({ Self.indexTerm(of: $0) }) {
+        if let term = Self.indexTerm(of: new, in: key.namespace) {
             selectorServices[term.hashValue] = ObjectKeys.adding(key, to: selectorServices[term.hashValue])
         }
     }
 
     /// The pair a selector is indexed by: its least label, so every matching Pod has it.
-    private static func indexTerm(of service: Service) -> SelectorTerm? {
-        guard let selector = service.selector, let least = selector.min(by: { $0.key < $1.key }) else { return nil }
-        return SelectorTerm(namespace: ObjectKey.folded(service.namespace), label: least.key, value: least.value)
+    /// - Parameter namespace: the Service's, folded as its key has it.
+    private static func indexTerm(of selector: [String: String]?, in namespace: String) -> SelectorTerm? {
+        guard let selector, let least = selector.min(by: { $0.key < $1.key }) else { return nil }
+        return SelectorTerm(namespace: namespace, label: least.key, value: least.value)
     }
 
     /// Moves `key`'s ClusterIP claims from `old` to `new`; every other claimant of those addresses,
@@ -499,13 +504,18 @@ public struct RegistryStore: Sendable {
         guard old != new else { return }
         for ip in old {
             claims.remove(key, from: ip)
-            change.services.formUnion(claims.claimants(of: ip))
+            if !loadsFromScratch { change.services.formUnion(claims.claimants(of: ip)) }
         }
         for ip in new {
-            change.services.formUnion(claims.claimants(of: ip))
+            if !loadsFromScratch { change.services.formUnion(claims.claimants(of: ip)) }
             claims.add(key, to: ip)
-            if let owner = allocatedOwner[ip], owner != key { change.services.insert(owner) }
+            if let owner = allocatedOwner[ip], owner != key { touch(owner, in: &change) }
         }
+    }
+
+    /// `key`'s Service is to be derived again (unless every Service is: `loadsFromScratch`).
+    private func touch(_ key: ObjectKey, in change: inout RegistryChange) {
+        if !loadsFromScratch { change.services.insert(key) }
     }
 
     private mutating func use(namespace: String, by delta: Int, into change: inout RegistryChange) {
