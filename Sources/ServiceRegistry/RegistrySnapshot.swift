@@ -12,12 +12,17 @@ public struct ObjectKey: Hashable, Sendable, Comparable {
 
     /// `text.lowercased()`, but a text that is already lower case (every valid Kubernetes name is)
     /// is kept as it is: a `String` then shares its storage instead of allocating a copy per key.
+    /// The bytes are read where they lie when they can be: walking a `String`'s UTF-8 through its
+    /// generic index took some 400 instructions a key, 3 % of a 50k List's load.
     public static func folded(_ text: some StringProtocol) -> String {
-        for byte in text.utf8 where byte &- UInt8(ascii: "A") < 26 || byte >= 0x80 {
-            return text.lowercased()
-        }
-        return String(text)
+        let needsLowering =
+            text.utf8.withContiguousStorageIfAvailable { $0.contains(where: isUpperOrNotASCII) }
+            ?? text.utf8.contains(where: isUpperOrNotASCII)
+        return needsLowering ? text.lowercased() : String(text)
     }
+
+    @inline(__always)
+    private static func isUpperOrNotASCII(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "A") < 26 || byte >= 0x80 }
 
     public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool {
         (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name)

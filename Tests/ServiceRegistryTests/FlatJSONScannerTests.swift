@@ -22,6 +22,8 @@ import Testing
         // The string ends here: what follows is not JSON.
         #expect(Self.scanned([quote] + before + [quote] + after + [quote]) == nil)
         #expect(Self.scanned([quote] + before + [quote])?.range == 1..<Int32(1 + offset))
+        // Bytes after the closing quote that would need a look inside a string do not move its end.
+        #expect(Self.scanned([quote] + before + [quote, 0x0A, 0x0A])?.range == 1..<Int32(1 + offset))
         // An escape or a byte outside ASCII: a valid string the fast path does not read as plain.
         let escaped = Self.scanned([quote] + before + Array(#"\""#.utf8) + after + [quote])
         #expect(escaped?.kind == .otherString)

@@ -104,10 +104,13 @@ struct FlatJSONScanner: ~Copyable {
     func member(at index: Int) -> (key: Int32, value: Int32) { (children[index], children[index + 1]) }
 
     /// Whether a plain string node's text is `text`.
+    /// (Keys of one length mostly differ in their first byte: compared before memcmp is called.)
     func equals(_ node: Int32, _ text: StaticString) -> Bool {
         let node = nodes[Int(node)]
         let count = Int(node.end - node.start)
-        return node.kind == .plainString && count == text.utf8CodeUnitCount && memcmp(bytes.baseAddress! + Int(node.start), text.utf8Start, count) == 0
+        guard node.kind == .plainString, count == text.utf8CodeUnitCount else { return false }
+        let start = bytes.baseAddress! + Int(node.start)
+        return count == 0 || (start.pointee == text.utf8Start.pointee && memcmp(start, text.utf8Start, count) == 0)
     }
 
     /// Whether two plain string nodes hold the same text.
@@ -260,11 +263,17 @@ struct FlatJSONScanner: ~Copyable {
         position += 1  // "
         let start = position
         var kind = Kind.plainString
-        // Eight bytes a step up to the first that needs a look (names, addresses and labels are
-        // plain ASCII between their quotes); the loop below takes it from there.
+        // Eight bytes a step, then straight to the first that needs a look (names, addresses and
+        // labels are plain ASCII between their quotes, so it is mostly the closing quote); the loop
+        // below takes it from there.
         if let base = bytes.baseAddress {
             let raw = UnsafeRawPointer(base)
-            while position + 8 <= bytes.count, !Self.needsALook(raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)) {
+            while position + 8 <= bytes.count {
+                let flagged = Self.bytesNeedingALook(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)))
+                guard flagged == 0 else {
+                    position += flagged.trailingZeroBitCount / 8
+                    break
+                }
                 position += 8
             }
         }
@@ -360,29 +369,44 @@ struct FlatJSONScanner: ~Copyable {
         return append(Node(kind: .number, start: Int32(start), end: Int32(position)))
     }
 
-    /// Whether any of the eight bytes of `word` is a quote, a backslash, a control byte or not
-    /// ASCII. (Each test is the bit trick that finds a byte below a bound, or a zero byte after an
-    /// exclusive or: exact about whether there is one, which is all that is asked.)
+    /// The high bit of each of the eight bytes of `word` (first byte lowest) that is a quote, a
+    /// backslash, a control byte or not ASCII. (Each test is the bit trick that finds a byte below a
+    /// bound, or a zero byte after an exclusive or. A borrow may flag a byte above the first one
+    /// found, never one below it: the lowest bit set is exact, which is all that is asked.)
     @inline(__always)
-    private static func needsALook(_ word: UInt64) -> Bool {
+    private static func bytesNeedingALook(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let quote = word ^ (ones &* 0x22)
         let backslash = word ^ (ones &* 0x5C)
         let hasQuote = (quote &- ones) & ~quote
         let hasBackslash = (backslash &- ones) & ~backslash
         let hasControl = (word &- ones &* 0x20) & ~word
-        return (hasQuote | hasBackslash | hasControl | word) & (ones &* 0x80) != 0
+        return (hasQuote | hasBackslash | hasControl | word) & (ones &* 0x80)
     }
 
+    /// Inlined up to its first byte: half its calls (before a colon, a comma or a closing bracket)
+    /// find no whitespace at all.
+    @inline(__always)
     private mutating func skipWhitespace() {
+        guard position < bytes.count, bytes[position] <= UInt8(ascii: " ") else { return }
+        skipWhitespaceRun()
+    }
+
+    private mutating func skipWhitespaceRun() {
         while position < bytes.count {
             switch bytes[position] {
             case UInt8(ascii: " "):
-                // kubectl indents four spaces a level: a run of them is skipped eight bytes a step.
+                // kubectl indents four spaces a level: a run of them is skipped eight bytes a step,
+                // and its end found in the last word read.
                 position += 1
                 if let base = bytes.baseAddress {
                     let raw = UnsafeRawPointer(base)
-                    while position + 8 <= bytes.count, raw.loadUnaligned(fromByteOffset: position, as: UInt64.self) == 0x2020_2020_2020_2020 {
+                    while position + 8 <= bytes.count {
+                        let notSpace = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)) ^ 0x2020_2020_2020_2020
+                        guard notSpace == 0 else {
+                            position += notSpace.trailingZeroBitCount / 8
+                            break
+                        }
                         position += 8
                     }
                 }
