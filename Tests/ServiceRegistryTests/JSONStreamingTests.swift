@@ -59,6 +59,23 @@ import Testing
         #expect(hash == ContentHash.of(Self.list(items)))
     }
 
+    @Test func aListWithCarriageReturnsInSomeItemsDecodesAsInMemory() throws {
+        // Lines end in a lone CR in every third item, CRLF in every fifth, LF elsewhere: each
+        // item's line is counted either way, and the error of a bad item late in the file names
+        // its line.
+        var items = (0..<3000).map { index in
+            switch index {
+            case _ where index % 3 == 0: Self.service(index).replacingOccurrences(of: "\n", with: "\r")
+            case _ where index % 5 == 0: Self.service(index).replacingOccurrences(of: "\n", with: "\r\n")
+            default: Self.service(index)
+            }
+        }
+        items[2990] = items[2990].replacingOccurrences(of: "\"port\": 80", with: "\"port\": 99999")
+        let (streamed, whole, _) = try Self.bothWays(Self.list(items))
+        #expect(whole.objects.count == 2999)
+        Self.expectSame(streamed, whole)
+    }
+
     @Test(arguments: JSONParsingTests.malformed)
     func malformedJSONGivesTheSameErrorStreamed(_ name: String, _ text: String, _ line: Int, _ words: String) throws {
         let (streamed, whole, _) = try Self.bothWays(text)
