@@ -19,6 +19,15 @@ import Testing
         #expect(bytes.withUnsafeBufferPointer(UTF8FileReader.isValidUTF8) == expected)
     }
 
+    @Test("a sequence among ASCII is checked wherever it falls in a 32-byte step", arguments: byteSequences)
+    func aSequenceAmongASCIIIsCheckedAtEveryOffset(_ sequence: [UInt8]) {
+        let expected = String(validating: sequence, as: UTF8.self) != nil
+        for offset in 0..<40 {
+            let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: offset) + sequence + [UInt8](repeating: UInt8(ascii: "b"), count: 70 - offset)
+            #expect(bytes.withUnsafeBufferPointer(UTF8FileReader.isValidUTF8) == expected, "offset \(offset)")
+        }
+    }
+
     @Test func randomBytesAreCheckedAsTheStandardLibraryChecksThem() {
         var random = SystemRandomNumberGenerator()
         for _ in 0..<5000 {
