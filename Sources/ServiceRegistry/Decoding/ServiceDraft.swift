@@ -21,8 +21,9 @@ struct ServiceDraft: Hashable, Sendable {
     /// Applies the API server's defaulting (`initIPFamilyFields`): a Service without a policy that
     /// lists two families or two ClusterIPs is RequireDualStack, otherwise SingleStack; families the
     /// manifest leaves out are those of its ClusterIPs, in order.
+    /// `service` is stored last, after its last read: a decoder's Service, handed over as its
+    /// last use, can then be moved in rather than copied (a dozen references).
     init(service: Service, listedFamilies: [IPFamily], policy: FamilyPolicy?) {
-        self.service = service
         var families = listedFamilies
         for address in service.clusterIPs.dropFirst(families.count) {
             families.append(IPFamily(of: address))
@@ -31,11 +32,11 @@ struct ServiceDraft: Hashable, Sendable {
         let policy = policy ?? (listedFamilies.count == 2 || service.clusterIPs.count == 2 ? .requireDualStack : .singleStack)
         self.wantsDualStack = policy != .singleStack
         self.requiresDualStack = policy == .requireDualStack
+        self.service = service
     }
 
     /// True when the API server would have allocated ClusterIPs this manifest does not carry.
     var needsAllocation: Bool {
-        let service = self.service
         guard !service.isHeadless, service.type != .externalName else { return false }
         if service.clusterIPs.isEmpty { return true }
         return wantsDualStack && service.clusterIPs.count == 1

@@ -205,7 +205,7 @@ public struct RegistryStore: Sendable {
     /// Whether an object is held at `key` (a source asks, instead of keeping a copy of each).
     public func holds(_ key: RegistryObjectKey) -> Bool {
         switch key.kind {
-        case "Service": return services[key.key]?.draft != nil
+        case "Service": return services[key.key]?.hasDraft ?? false
         case "EndpointSlice": return sliceServices[key.key] != nil
         case "Endpoints": return legacyEndpoints[key.key] != nil
         case "Pod": return podsByKey[key.key] != nil
@@ -216,7 +216,7 @@ public struct RegistryStore: Sendable {
 
     /// Every key held now, of every kind.
     private var allKeys: [RegistryObjectKey] {
-        services.compactMap { $0.value.draft == nil ? nil : RegistryObjectKey(kind: "Service", key: $0.key) }
+        services.compactMap { $0.value.hasDraft ? RegistryObjectKey(kind: "Service", key: $0.key) : nil }
             + sliceServices.keys.map { RegistryObjectKey(kind: "EndpointSlice", key: $0) }
             + legacyEndpoints.keys.map { RegistryObjectKey(kind: "Endpoints", key: $0) }
             + podsByKey.keys.map { RegistryObjectKey(kind: "Pod", key: $0) }
@@ -413,14 +413,14 @@ public struct RegistryStore: Sendable {
     /// count of those served and of those with a Service.
     /// - Parameter old: the entry held now, as the caller read it.
     private mutating func setEntry(_ entry: ServiceEntry?, for key: ObjectKey, replacing old: ServiceEntry?) {
-        let entry = entry.flatMap { $0.draft == nil && $0.slices.isEmpty ? nil : $0 }
+        let entry = entry.flatMap { !$0.hasDraft && $0.slices.isEmpty ? nil : $0 }
         if let old {
             if old.isServed { servedCount -= 1 }
-            if old.draft != nil { serviceObjectCount -= 1 }
+            if old.hasDraft { serviceObjectCount -= 1 }
         }
         if let entry {
             if entry.isServed { servedCount += 1 }
-            if entry.draft != nil { serviceObjectCount += 1 }
+            if entry.hasDraft { serviceObjectCount += 1 }
         }
         services[key] = entry
     }
@@ -573,16 +573,14 @@ public struct RegistryStore: Sendable {
         let groups = draft.service.type == .externalName ? [] : endpointGroups(of: draft, key: key, slices: entry.slices)
         let servedEntry = ServiceEntry(draft: draft, allocatedClusterIPs: allocated, isServed: true, endpointGroups: groups, slices: entry.slices)
         setEntry(servedEntry, for: key, replacing: entry)
-        if let service = servedEntry.served, service.ownsClusterIPs {
-            for ip in service.clusterIPs { servicesByClusterIP[ip] = key }
-        }
+        for ip in servedEntry.ownedClusterIPs ?? [] { servicesByClusterIP[ip] = key }
     }
 
     /// Takes a served Service's ClusterIPs out of `servicesByClusterIP`, before its entry (`entry`,
     /// as the caller read it) changes.
     private mutating func unpublishClusterIPs(of key: ObjectKey, entry: ServiceEntry?) {
-        guard let old = entry?.served, old.ownsClusterIPs else { return }
-        for ip in old.clusterIPs where servicesByClusterIP[ip] == key {
+        guard let owned = entry?.ownedClusterIPs else { return }
+        for ip in owned where servicesByClusterIP[ip] == key {
             servicesByClusterIP[ip] = nil
         }
     }
