@@ -239,21 +239,45 @@ struct ServiceSlices: Sendable {
     var emptySlices = 0
 
     var isEmpty: Bool { groups.isEmpty && emptySlices == 0 }
+
+    /// The slice's name as its key has it.
+    static func name(of group: EndpointGroup) -> String { ObjectKey.folded(group.object.name) }
+
+    /// Puts a slice's group in name order, in place of the group of that name; a slice without
+    /// endpoints is only counted.
+    /// - Returns: the group replaced.
+    mutating func insert(_ group: EndpointGroup, named name: String) -> EndpointGroup? {
+        guard !group.endpoints.isEmpty else {
+            emptySlices += 1
+            return nil
+        }
+        let index = groups.firstIndex { Self.name(of: $0) >= name } ?? groups.endIndex
+        guard index < groups.endIndex, Self.name(of: groups[index]) == name else {
+            groups.insert(group, at: index)
+            return nil
+        }
+        defer { groups[index] = group }
+        return groups[index]
+    }
 }
 
 /// A Service as its manifest gives it, and what the store derived for it.
 ///
-/// The fields live in one immutable box, replaced on change: a table lookup copies what it finds,
-/// and copying one reference is cheaper than the dozen a draft holds.
+/// The fields live in one box, replaced on change: a table lookup copies what it finds, and copying
+/// one reference is cheaper than the dozen a draft holds. Only the slices are changed in place, while
+/// one entry holds the box: a load adds each Service's slices one by one, and a new box for each
+/// copied the draft again.
 struct ServiceEntry: Sendable {
-    private final class Fields: Sendable {
+    /// `slices` is written only while one entry holds the box (`isKnownUniquelyReferenced`), so no
+    /// two threads see it change.
+    private final class Fields: @unchecked Sendable {
         let draft: ServiceDraft?
         // The flags right after the draft, in what its last word leaves free.
         let hasDraft: Bool
         let isServed: Bool
         let allocatedClusterIPs: [IPAddress]?
         let endpointGroups: [EndpointGroup]
-        let slices: ServiceSlices
+        var slices: ServiceSlices
 
         init(draft: ServiceDraft?, isServed: Bool, allocatedClusterIPs: [IPAddress]?, endpointGroups: [EndpointGroup], slices: ServiceSlices) {
             self.draft = draft
@@ -296,7 +320,14 @@ struct ServiceEntry: Sendable {
     /// Its EndpointSlices, which may come before the Service and outlive it.
     var slices: ServiceSlices {
         get { fields.slices }
-        set { self = ServiceEntry(draft: draft, allocatedClusterIPs: allocatedClusterIPs, isServed: isServed, endpointGroups: endpointGroups, slices: newValue) }
+        _modify {
+            if !isKnownUniquelyReferenced(&fields) {
+                fields = Fields(
+                    draft: fields.draft, isServed: fields.isServed, allocatedClusterIPs: fields.allocatedClusterIPs,
+                    endpointGroups: fields.endpointGroups, slices: fields.slices)
+            }
+            yield &fields.slices
+        }
     }
 
     /// The ClusterIPs it is served with when they are its own addresses (`Service.ownsClusterIPs`),

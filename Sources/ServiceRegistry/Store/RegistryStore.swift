@@ -362,7 +362,7 @@ public struct RegistryStore: Sendable {
         let old = services[service]
         var entry = old ?? ServiceEntry(draft: nil)
         var slices = entry.slices
-        if let index = slices.groups.firstIndex(where: { Self.sliceName(of: $0) == key.name }) {
+        if let index = slices.groups.firstIndex(where: { ServiceSlices.name(of: $0) == key.name }) {
             endpointPortLists.release(slices.groups.remove(at: index).ports)
         } else {
             slices.emptySlices -= 1
@@ -374,32 +374,19 @@ public struct RegistryStore: Sendable {
 
     /// The group of a slice with endpoints among those of `service`.
     private func sliceGroup(named name: String, of service: ObjectKey) -> EndpointGroup? {
-        services[service]?.slices.groups.first { Self.sliceName(of: $0) == name }
+        services[service]?.slices.groups.first { ServiceSlices.name(of: $0) == name }
     }
 
-    /// Puts a slice among its Service's (its group in name order, replacing its old one), or
-    /// counts it if it has no endpoints.
+    /// Puts a slice among its Service's (`ServiceSlices.insert`), sharing its port list. The entry
+    /// is changed where it lies: neither served nor holding a Service changes, so no counts to keep.
     private mutating func insertSlice(_ group: EndpointGroup, named name: String, into service: ObjectKey) {
-        var slices = services[service]?.slices ?? ServiceSlices()
-        if group.endpoints.isEmpty {
-            slices.emptySlices += 1
-        } else {
-            var group = group
-            group.ports = endpointPortLists.share(group.ports)
-            let index = slices.groups.firstIndex { Self.sliceName(of: $0) >= name } ?? slices.groups.endIndex
-            if index < slices.groups.endIndex, Self.sliceName(of: slices.groups[index]) == name {
-                endpointPortLists.release(slices.groups[index].ports)
-                slices.groups[index] = group
-            } else {
-                slices.groups.insert(group, at: index)
-            }
+        var group = group
+        if !group.endpoints.isEmpty { group.ports = endpointPortLists.share(group.ports) }
+        if let replaced = services[service, default: ServiceEntry(draft: nil)].slices.insert(group, named: name) {
+            endpointPortLists.release(replaced.ports)
         }
-        // Neither served nor holding a Service changes: no counts to keep.
-        services[service, default: ServiceEntry(draft: nil)].slices = slices
     }
 
-    /// The slice's name as its key has it.
-    private static func sliceName(of group: EndpointGroup) -> String { ObjectKey.folded(group.object.name) }
 
     /// Hands a served Service its sources' groups again after they only moved within their files,
     /// so that the snapshot shares the store's arrays instead of keeping the old ones alive.
