@@ -508,19 +508,23 @@ public struct RegistryStore: Sendable {
     private mutating func use(namespace: String, by delta: Int, into change: inout RegistryChange) {
         guard !namespace.isEmpty else { return }
         let folded = ObjectKey.folded(namespace)
-        let count = (namespaceUse[folded] ?? 0) + delta
+        // One lookup of the count, changed where it lies: each object of a load comes here.
+        let (before, count) = Self.add(delta, to: &namespaceUse[folded, default: 0])
         if count <= 0 {
             namespaceUse[folded] = nil
             namespaceNames[folded] = nil
             change.namespaces = true
             change.removed.namespaces += 1
-        } else {
-            if namespaceUse[folded] == nil {
-                namespaceNames[folded] = namespace
-                change.namespaces = true
-            }
-            namespaceUse[folded] = count
+        } else if before == 0 {
+            namespaceNames[folded] = namespace
+            change.namespaces = true
         }
+    }
+
+    private static func add(_ delta: Int, to value: inout Int) -> (before: Int, after: Int) {
+        let before = value
+        value += delta
+        return (before, value)
     }
 
     // MARK: Derivation
