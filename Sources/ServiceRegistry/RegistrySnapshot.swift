@@ -131,7 +131,7 @@ public final class RegistrySnapshot: Sendable {
     /// each step went through unspecialized generic code, a third of building a catalog.
     public func forEachService(_ body: (Service) throws -> Void) rethrows {
         for entry in serviceEntries.values {
-            if let service = entry.served { try body(service) }
+            try entry.withServed(body)
         }
     }
 
@@ -338,6 +338,18 @@ struct ServiceEntry: Sendable {
         // optional copied the Service).
         guard fields.isServed, fields.draft?.service.isHeadless == false, fields.draft?.service.type != .externalName else { return nil }
         return fields.allocatedClusterIPs ?? fields.draft?.service.clusterIPs
+    }
+
+    /// Calls `body` with `served`, when it is served: the manifest's own Service lent where it lies
+    /// when no ClusterIPs were allocated, not copied (a dozen references; a catalog's start reads
+    /// every Service).
+    func withServed(_ body: (Service) throws -> Void) rethrows {
+        guard fields.isServed else { return }
+        guard fields.allocatedClusterIPs == nil else {
+            if let service = served { try body(service) }
+            return
+        }
+        try fields.draft.map { try body($0.service) }
     }
 
     /// The Service as DNS answers it: with its allocated ClusterIPs; nil while not served.
