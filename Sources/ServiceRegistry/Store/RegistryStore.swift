@@ -387,7 +387,6 @@ public struct RegistryStore: Sendable {
         }
     }
 
-
     /// Hands a served Service its sources' groups again after they only moved within their files,
     /// so that the snapshot shares the store's arrays instead of keeping the old ones alive.
     private mutating func regroup(_ key: ObjectKey) {
