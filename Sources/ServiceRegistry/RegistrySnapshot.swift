@@ -259,6 +259,21 @@ struct ServiceSlices: Sendable {
         defer { groups[index] = group }
         return groups[index]
     }
+
+    /// The group of the slice named `name`, if it has endpoints.
+    func group(named name: String) -> EndpointGroup? {
+        groups.first { Self.name(of: $0) == name }
+    }
+
+    /// Takes out the slice named `name`: its group, or one of the slices only counted.
+    /// - Returns: the group taken out.
+    mutating func remove(named name: String) -> EndpointGroup? {
+        guard let index = groups.firstIndex(where: { Self.name(of: $0) == name }) else {
+            emptySlices -= 1
+            return nil
+        }
+        return groups.remove(at: index)
+    }
 }
 
 /// A Service as its manifest gives it, and what the store derived for it.

@@ -361,20 +361,16 @@ public struct RegistryStore: Sendable {
         let service = ObjectKey(namespace: key.namespace, name: serviceName)
         let old = services[service]
         var entry = old ?? ServiceEntry(draft: nil)
-        var slices = entry.slices
-        if let index = slices.groups.firstIndex(where: { ServiceSlices.name(of: $0) == key.name }) {
-            endpointPortLists.release(slices.groups.remove(at: index).ports)
-        } else {
-            slices.emptySlices -= 1
+        if let removed = entry.slices.remove(named: key.name) {
+            endpointPortLists.release(removed.ports)
         }
-        entry.slices = slices
         setEntry(entry, for: service, replacing: old)
         touch(service, in: &change)
     }
 
     /// The group of a slice with endpoints among those of `service`.
     private func sliceGroup(named name: String, of service: ObjectKey) -> EndpointGroup? {
-        services[service]?.slices.groups.first { ServiceSlices.name(of: $0) == name }
+        services[service]?.slices.group(named: name)
     }
 
     /// Puts a slice among its Service's (`ServiceSlices.insert`), sharing its port list. The entry
