@@ -113,6 +113,16 @@ struct FlatJSONScanner: ~Copyable {
         return count == 0 || (start.pointee == text.utf8Start.pointee && memcmp(start, text.utf8Start, count) == 0)
     }
 
+    /// Whether a plain string node's text is `text` (ASCII: a literal of the decoder's).
+    func equals(_ node: Int32, _ text: String) -> Bool {
+        let node = nodes[Int(node)]
+        let count = Int(node.end - node.start)
+        guard node.kind == .plainString, count == text.utf8.count else { return false }
+        let start = bytes.baseAddress! + Int(node.start)
+        return text.utf8.withContiguousStorageIfAvailable { count == 0 || memcmp(start, $0.baseAddress!, count) == 0 }
+            ?? text.utf8.elementsEqual(UnsafeBufferPointer(start: start, count: count))
+    }
+
     /// Whether two plain string nodes hold the same text.
     func equals(_ lhs: Int32, _ rhs: Int32) -> Bool {
         let (left, right) = (nodes[Int(lhs)], nodes[Int(rhs)])
@@ -126,6 +136,17 @@ struct FlatJSONScanner: ~Copyable {
         guard kind(node) == .plainString else { throw NotVouchedFor() }
         let range = nodes[Int(node)]
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(range.start)..<Int(range.end)]), as: UTF8.self)
+    }
+
+    /// An address field read from its bytes, with no `String` made: nil when absent or null;
+    /// throws unless it is a plain string holding an address (`IPAddress(utf8:)`).
+    func address(_ node: Int32?) throws(NotVouchedFor) -> IPAddress? {
+        guard let node, kind(node) != .null else { return nil }
+        let range = nodes[Int(node)]
+        guard range.kind == .plainString, let address = IPAddress(utf8: UnsafeBufferPointer(rebasing: bytes[Int(range.start)..<Int(range.end)])) else {
+            throw NotVouchedFor()
+        }
+        return address
     }
 
     /// Throws unless a string field is absent, null or a plain string: what `string` checks,

@@ -36,13 +36,18 @@ enum ObjectFastPath {
         }
     }
 
+    /// The kinds read here, each of one API version. Compared as bytes: making strings of the kind
+    /// and version of every object was a sixth of the strings a load made.
+    private enum Kind: String, CaseIterable {
+        case service = "Service", endpointSlice = "EndpointSlice", pod = "Pod", namespace = "Namespace"
+
+        var apiVersion: String { self == .endpointSlice ? "discovery.k8s.io/v1" : "v1" }
+    }
+
     private static func object(_ root: Int32, source: SourceLocation, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> RegistryObject {
-        guard json.kind(root) == .object,
-              let kind = try json.string(json.member(root, "kind")),
-              let apiVersion = try json.string(json.member(root, "apiVersion")) else { throw NotVouchedFor() }
-        switch (kind, apiVersion) {
-        case ("Service", "v1"), ("Pod", "v1"), ("Namespace", "v1"), ("EndpointSlice", "discovery.k8s.io/v1"): break
-        default: throw NotVouchedFor()
+        guard json.kind(root) == .object, let kindNode = json.member(root, "kind"), let versionNode = json.member(root, "apiVersion"),
+              let kind = Kind.allCases.first(where: { json.equals(kindNode, $0.rawValue) }), json.equals(versionNode, kind.apiVersion) else {
+            throw NotVouchedFor()
         }
         guard let metadata = try json.object(json.member(root, "metadata")),
               let name = try json.string(json.member(metadata, "name")), !name.isEmpty else { throw NotVouchedFor() }
@@ -57,21 +62,21 @@ enum ObjectFastPath {
                 }
             }
         }
-        let isNamespace = kind == "Namespace"
-        let validName = kind == "Service" || isNamespace ? NameRules.isRFC1123Label(name) : NameRules.isRFC1123Subdomain(name)
+        let isNamespace = kind == .namespace
+        let validName = kind == .service || isNamespace ? NameRules.isRFC1123Label(name) : NameRules.isRFC1123Subdomain(name)
         guard validName, isNamespace || NameRules.isRFC1123Label(namespace) else { throw NotVouchedFor() }
-        let reference = ObjectReference(kind: kind, namespace: isNamespace ? "" : namespace, name: name)
+        let reference = ObjectReference(kind: kind.rawValue, namespace: isNamespace ? "" : namespace, name: name)
 
         let content: RegistryObject.Content
         switch kind {
-        case "Service":
+        case .service:
             content = .service(try service(root, name: name, namespace: namespace, source: source, in: json))
-        case "EndpointSlice":
+        case .endpointSlice:
             let (serviceName, group) = try endpointSlice(root, labels: labels, reference: reference, source: source, in: json)
             content = .endpointSlice(serviceName: serviceName, group: group)
-        case "Pod":
+        case .pod:
             content = .pod(try pod(root, labels: labels, name: name, namespace: namespace, source: source, in: json))
-        default:
+        case .namespace:
             content = .namespace
         }
         return RegistryObject(reference: reference, location: source, content: content)
@@ -214,7 +219,7 @@ enum ObjectFastPath {
             var addresses: [IPAddress] = []
             addresses.reserveCapacity(addressItems.count)
             for node in addressItems {
-                guard let text = try json.string(node), let address = IPAddress(text), address.isIPv4 == (addressType == .ipv4) else { throw NotVouchedFor() }
+                guard let address = try json.address(node), address.isIPv4 == (addressType == .ipv4) else { throw NotVouchedFor() }
                 addresses.append(address)
             }
             let conditions = try json.object(json.member(item, "conditions"))
@@ -284,8 +289,7 @@ enum ObjectFastPath {
         if let status {
             for item in try json.items(json.member(status, "podIPs")) {
                 guard let item = try json.object(item) else { throw NotVouchedFor() }
-                guard let text = try json.string(json.member(item, "ip")) else { continue }
-                guard let address = IPAddress(text) else { throw NotVouchedFor() }
+                guard let address = try json.address(json.member(item, "ip")) else { continue }
                 if !pod.podIPs.contains(address) { pod.podIPs.append(address) }
             }
             if let text = try json.string(json.member(status, "podIP")), !text.isEmpty {
@@ -317,6 +321,8 @@ enum ObjectFastPath {
 
     /// TCP when absent, null or empty.
     private static func portProtocol(_ node: Int32?, in json: borrowing FlatJSONScanner) throws(NotVouchedFor) -> PortProtocol {
+        // Compared as bytes first: no string made for the protocol of each port.
+        if let node, let known = PortProtocol.allCases.first(where: { json.equals(node, $0.rawValue) }) { return known }
         guard let text = try json.string(node), !text.isEmpty else { return .tcp }
         guard let value = PortProtocol(rawValue: text) else { throw NotVouchedFor() }
         return value

@@ -17,18 +17,50 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Parses dotted-quad IPv4 or any textual IPv6 form `inet_pton` accepts; nil otherwise.
     public init?(_ text: some StringProtocol) {
-        let string = String(text)
-        if string.utf8.contains(UInt8(ascii: ":")) {
-            var storage = in6_addr()
-            guard inet_pton(AF_INET6, string, &storage) == 1 else { return nil }
-            let bytes = withUnsafeBytes(of: &storage) { Array($0) }
-            self.init(ipv6Bytes: bytes)
-        } else {
-            // inet_pton(AF_INET) rejects the short and octal forms that inet_aton would accept.
-            var storage = in_addr()
-            guard inet_pton(AF_INET, string, &storage) == 1 else { return nil }
-            self = .v4(UInt32(bigEndian: storage.s_addr))
+        var string = String(text)
+        guard let address = string.withUTF8({ IPAddress(utf8: $0) }) else { return nil }
+        self = address
+    }
+
+    /// Parses the UTF-8 of dotted-quad IPv4 or of any textual IPv6 form `inet_pton` accepts; nil
+    /// otherwise. IPv4 is read here, by `inet_pton(AF_INET)`'s rules (four decimal parts of at most
+    /// 255, no leading zero: not the short and octal forms `inet_aton` takes): a load reads some
+    /// 100k addresses of a large cluster, and the C string and call took 1,400 instructions each.
+    public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        if let value = Self.dottedQuad(text) {
+            self = .v4(value)
+            return
         }
+        guard text.contains(UInt8(ascii: ":")) else { return nil }
+        var storage = in6_addr()
+        guard inet_pton(AF_INET6, String(decoding: text, as: UTF8.self), &storage) == 1 else { return nil }
+        let bytes = withUnsafeBytes(of: &storage) { Array($0) }
+        self.init(ipv6Bytes: bytes)
+    }
+
+    private static func dottedQuad(_ text: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        for byte in text {
+            let digit = byte &- UInt8(ascii: "0")
+            if digit < 10 {
+                // A part with a leading zero ("01") is refused, as inet_pton refuses it.
+                guard digits == 0 || part != 0 else { return nil }
+                part = part * 10 + UInt32(digit)
+                guard part <= 255 else { return nil }
+                digits += 1
+            } else if byte == UInt8(ascii: "."), digits > 0, dots < 3 {
+                value = value << 8 | part
+                (part, digits) = (0, 0)
+                dots += 1
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0, dots == 3 else { return nil }
+        return value << 8 | part
     }
 
     /// Builds an address from 4 or 16 network-order bytes.
