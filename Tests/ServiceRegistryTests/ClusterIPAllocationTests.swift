@@ -57,6 +57,18 @@ import Testing
         #expect(result.snapshot.services.count == 2)
     }
 
+    /// Allocation goes by namespace and name, whatever order the objects were read or are held in:
+    /// in a range one address short, the last Service by name is the one left without.
+    @Test func aRangeOneShortLeavesOutTheLastServiceByName() {
+        let documents = (0..<7).map { Self.service("svc-\($0)") }
+        for order in [documents, documents.reversed(), [documents[3]] + documents.filter { $0 != documents[3] }] {
+            let result = Self.load(order, options: RegistryOptions(serviceCIDRs: [IPNetwork("10.96.0.0/29")!]))
+            #expect(result.errors.map(\.code) == [.clusterIPClash])
+            #expect(result.errors.map(\.object?.name) == ["svc-6"])
+            #expect(result.snapshot.services.map(\.name) == (0..<6).map { "svc-\($0)" })
+        }
+    }
+
     @Test func headlessAndExternalNameServicesGetNoAddress() {
         let result = Self.load([
             Self.service("headless", spec: "clusterIP: None"),
