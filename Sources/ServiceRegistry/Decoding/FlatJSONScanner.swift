@@ -33,10 +33,10 @@ struct FlatJSONScanner: ~Copyable {
 
     private var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     private var position = 0
-    private(set) var nodes: [Node] = []
-    private(set) var children: [Int32] = []
+    private(set) var nodes = ScanBuffer<Node>()
+    private(set) var children = ScanBuffer<Int32>()
     /// Children of the objects and arrays being read, innermost last.
-    private var pending: [Int32] = []
+    private var pending = ScanBuffer<Int32>()
 
     /// Deeper than this, or more keys than `maximumKeys` in one object, is left to the full
     /// decoder (a linear search for repeated keys is for the objects a Kubernetes object holds).
@@ -73,9 +73,9 @@ struct FlatJSONScanner: ~Copyable {
         // Offsets are kept in 31 bits: a longer text is read no further than that.
         bytes = UnsafeBufferPointer(rebasing: text[..<min(text.count, Int(Int32.max))])
         position = 0
-        nodes.removeAll(keepingCapacity: true)
-        children.removeAll(keepingCapacity: true)
-        pending.removeAll(keepingCapacity: true)
+        nodes.removeAll()
+        children.removeAll()
+        pending.removeAll()
     }
 
     // MARK: Reading the nodes
@@ -86,9 +86,11 @@ struct FlatJSONScanner: ~Copyable {
     func member(_ object: Int32, _ key: StaticString) -> Int32? {
         let node = nodes[Int(object)]
         guard node.kind == .object else { return nil }
-        var child = Int(node.start)
-        while child < Int(node.end) {
-            if equals(children[child], key) { return children[child + 1] }
+        // Keys and values by turns, checked once as a range rather than at each read.
+        let members = children.elements(in: Int(node.start)..<Int(node.end))
+        var child = 0
+        while child + 1 < members.count {
+            if equals(members[child], key) { return members[child + 1] }
             child += 2
         }
         return nil
@@ -105,6 +107,7 @@ struct FlatJSONScanner: ~Copyable {
 
     /// Whether a plain string node's text is `text`.
     /// (Keys of one length mostly differ in their first byte: compared before memcmp is called.)
+    @inline(__always)
     func equals(_ node: Int32, _ text: StaticString) -> Bool {
         let node = nodes[Int(node)]
         let count = Int(node.end - node.start)
@@ -189,12 +192,12 @@ struct FlatJSONScanner: ~Copyable {
         return node
     }
 
-    /// The items of a list field: none when absent or null.
-    func items(_ node: Int32?) throws(NotVouchedFor) -> ArraySlice<Int32> {
-        guard let node, kind(node) != .null else { return [] }
+    /// The items of a list field: none when absent or null. Valid until the scanner reads again.
+    func items(_ node: Int32?) throws(NotVouchedFor) -> UnsafeBufferPointer<Int32> {
+        guard let node, kind(node) != .null else { return UnsafeBufferPointer(start: nil, count: 0) }
         let range = nodes[Int(node)]
         guard range.kind == .array else { throw NotVouchedFor() }
-        return children[Int(range.start)..<Int(range.end)]
+        return children.elements(in: Int(range.start)..<Int(range.end))
     }
 
     // MARK: Scanning
@@ -256,11 +259,12 @@ struct FlatJSONScanner: ~Copyable {
 
     private mutating func collection(_ kind: Kind, from base: Int) -> Int32 {
         let start = Int32(children.count)
-        children.append(contentsOf: pending[base...])
-        pending.removeSubrange(base...)
+        children.append(contentsOf: pending, from: base)
+        pending.removeAll(from: base)
         return append(Node(kind: kind, start: start, end: Int32(children.count)))
     }
 
+    @inline(__always)
     private mutating func append(_ node: Node) -> Int32 {
         nodes.append(node)
         return Int32(nodes.count - 1)
