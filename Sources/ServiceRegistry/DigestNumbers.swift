@@ -32,6 +32,21 @@ struct DigestNumbers: Sendable {
     private mutating func merge() {
         let changes = pending.sorted { $0.key < $1.key }
         pending = [:]
+        _ = merge(changes, replacingHeld: true)
+    }
+
+    /// Inserts `entries`, sorted by digest and each digest once, but for the digests held already,
+    /// which keep their numbers and are returned: one merge for a whole file of the initial load,
+    /// instead of each of its keys through `pending`.
+    mutating func insertUnlessHeld(_ entries: [(digest: KeyDigest, number: UInt32)]) -> [KeyDigest] {
+        if !pending.isEmpty { merge() }
+        return merge(entries.map { ($0.digest, $0.number) }, replacingHeld: false)
+    }
+
+    /// Merges sorted `changes` into the arrays (a nil number removes); returns the digests held
+    /// already that were left as they were (`replacingHeld` false).
+    private mutating func merge(_ changes: [(KeyDigest, UInt32?)], replacingHeld: Bool) -> [KeyDigest] {
+        var kept: [KeyDigest] = []
         var (mergedDigests, mergedNumbers) = ([KeyDigest](), [UInt32]())
         mergedDigests.reserveCapacity(digests.count + changes.count)
         mergedNumbers.reserveCapacity(digests.count + changes.count)
@@ -42,7 +57,13 @@ struct DigestNumbers: Sendable {
                 mergedNumbers.append(numbers[index])
                 index += 1
             }
-            if index < digests.count && digests[index] == digest { index += 1 }
+            if index < digests.count && digests[index] == digest {
+                guard replacingHeld else {
+                    kept.append(digest)
+                    continue
+                }
+                index += 1
+            }
             if let number {
                 mergedDigests.append(digest)
                 mergedNumbers.append(number)
@@ -51,5 +72,6 @@ struct DigestNumbers: Sendable {
         mergedDigests.append(contentsOf: digests[index...])
         mergedNumbers.append(contentsOf: numbers[index...])
         (digests, numbers) = (mergedDigests, mergedNumbers)
+        return kept
     }
 }

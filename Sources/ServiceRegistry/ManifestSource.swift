@@ -144,14 +144,7 @@ public final class ManifestSource: Sendable {
                 (reading, hash) = (Self.streamedReading(rest, streamed: record), fileHash)
             }
             load.add(reading.decoded)
-            var count = 0
-            for document in reading.documents {
-                document.forEachKey { key in
-                    // A key defined twice in the file was reported; the file holds it once.
-                    guard holders.add(path, for: key) else { return }
-                    count += 1
-                }
-            }
+            let count = holders.add(path, keysOf: reading.documents)
             records[path] = FileRecord(stamp: stamp, contentHash: hash, reading: reading, kept: [], objectCount: count)
         })
         guard !retracted else { return nil }
@@ -527,10 +520,30 @@ private struct Holders: Sendable {
         return [paths[number]] + (others[digest] ?? [])
     }
 
+    /// Adds `path` to the files defining each key of `documents`, a file of the initial load, and
+    /// returns how many keys it defines (a key defined twice in the file was reported, and counts
+    /// once). The digests are sorted and merged in at once: one by one, through the table's
+    /// pending changes and their merges, they were 3 % of a 50k-Service start.
+    mutating func add(_ path: String, keysOf documents: [ManifestSource.DocumentRecord]) -> Int {
+        var digests: [KeyDigest] = []
+        for document in documents { document.forEachKey { digests.append(KeyDigest($0)) } }
+        digests.sort()
+        var distinct: [(digest: KeyDigest, number: UInt32)] = []
+        distinct.reserveCapacity(digests.count)
+        let number = paths.number(of: path)
+        for digest in digests where distinct.last?.digest != digest { distinct.append((digest, number)) }
+        // Keys an earlier file defines too: added beside it, one by one.
+        let heldElsewhere = first.insertUnlessHeld(distinct)
+        return distinct.count - heldElsewhere.count + heldElsewhere.count { add(path, digest: $0) }
+    }
+
     /// Adds `path` to the files defining `key`; false when it is one already.
     @discardableResult
     mutating func add(_ path: String, for key: RegistryObjectKey) -> Bool {
-        let digest = KeyDigest(key)
+        add(path, digest: KeyDigest(key))
+    }
+
+    private mutating func add(_ path: String, digest: KeyDigest) -> Bool {
         guard let headNumber = first[digest] else {
             first[digest] = paths.number(of: path)
             return true

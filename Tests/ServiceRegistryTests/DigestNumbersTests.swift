@@ -34,4 +34,29 @@ import Testing
             #expect(table[digest(probe)] == model[digest(probe)], "key \(probe)")
         }
     }
+
+    /// The initial load merges each file's keys in at once: a key an earlier file holds keeps its
+    /// number and is handed back, the others are added, and single changes still go on after it.
+    @Test func aFileOfKeysMergedAtOnceKeepsTheKeysHeldAndAddsTheRest() {
+        var random = SplitMix(seed: 3)
+        var table = DigestNumbers()
+        var model: [KeyDigest: UInt32] = [:]
+        func digest(_ number: UInt64) -> KeyDigest {
+            KeyDigest(RegistryObjectKey(kind: "Pod", namespace: "team-\(number % 5)", name: "pod-\(number)"))
+        }
+        for file in 0..<6 as Range<UInt32> {
+            let digests = Set((0..<3_000).map { _ in digest(random.next() % 12_000) }).sorted()
+            // A change waiting in the table's pending ones when the file comes.
+            let single = digest(20_000 + UInt64(file))
+            table[single] = 99
+            model[single] = 99
+            let held = table.insertUnlessHeld(digests.map { ($0, file) })
+            #expect(held == digests.filter { model[$0] != nil })
+            for digest in digests where model[digest] == nil { model[digest] = file }
+        }
+        for probe in 0..<12_000 as Range<UInt64> {
+            #expect(table[digest(probe)] == model[digest(probe)], "key \(probe)")
+        }
+        for file in 0..<6 as Range<UInt64> { #expect(table[digest(20_000 + file)] == 99) }
+    }
 }
