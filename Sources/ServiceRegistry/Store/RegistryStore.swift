@@ -309,7 +309,8 @@ public struct RegistryStore: Sendable {
             touch(key, in: &change)
         case .pod(let pod):
             let stored = StoredPod(pod, key: key)
-            let old = podsByKey[key]
+            // A load from scratch is handed each key once (`RegistryLoad` drops later definitions).
+            let old = loadsFromScratch ? nil : podsByKey[key]
             if let old {
                 // Where a Pod was read is not kept: one that only moved in its file changes nothing.
                 guard old != stored else { return false }
