@@ -45,7 +45,14 @@ struct RegistryLoad {
 
     /// Derives the registry and publishes it as `serial`.
     /// - Returns: the store, to keep applying changes to, and the result of the load.
-    consuming func finish(serial: UInt32, files: [String]) -> (store: RegistryStore, result: RegistryLoadResult) {
+    ///
+    /// The store is moved out, the load left with an empty one. A load is held by the closures that
+    /// feed it, and consuming it there copied it: the copy's tables were shared with the load's,
+    /// so deriving each of 50k Services copied the paths it changed, and the load, let go after,
+    /// freed the originals.
+    mutating func finish(serial: UInt32, files: [String]) -> (store: RegistryStore, result: RegistryLoadResult) {
+        var store = RegistryStore(options: self.store.options)
+        swap(&store, &self.store)
         store.reservedAddresses = reserved
         store.stage([.synced])
         // Every Service derived, and published under `serial`: the change lists nothing, here.
