@@ -32,7 +32,7 @@ struct DigestNumbers: Sendable {
     private mutating func merge() {
         let changes = pending.sorted { $0.key < $1.key }
         pending = [:]
-        _ = merge(changes, replacingHeld: true)
+        _ = merge(changes.lazy.map { ($0.key, $0.value) }, count: changes.count, replacingHeld: true)
     }
 
     /// Inserts `entries`, sorted by digest and each digest once, but for the digests held already,
@@ -40,16 +40,17 @@ struct DigestNumbers: Sendable {
     /// instead of each of its keys through `pending`.
     mutating func insertUnlessHeld(_ entries: [(digest: KeyDigest, number: UInt32)]) -> [KeyDigest] {
         if !pending.isEmpty { merge() }
-        return merge(entries.map { ($0.digest, $0.number) }, replacingHeld: false)
+        // (Lazily: a million keys' entries are not copied once more.)
+        return merge(entries.lazy.map { ($0.digest, $0.number) }, count: entries.count, replacingHeld: false)
     }
 
-    /// Merges sorted `changes` into the arrays (a nil number removes); returns the digests held
-    /// already that were left as they were (`replacingHeld` false).
-    private mutating func merge(_ changes: [(KeyDigest, UInt32?)], replacingHeld: Bool) -> [KeyDigest] {
+    /// Merges `count` sorted `changes` into the arrays (a nil number removes); returns the digests
+    /// held already that were left as they were (`replacingHeld` false).
+    private mutating func merge(_ changes: some Sequence<(KeyDigest, UInt32?)>, count: Int, replacingHeld: Bool) -> [KeyDigest] {
         var kept: [KeyDigest] = []
         var (mergedDigests, mergedNumbers) = ([KeyDigest](), [UInt32]())
-        mergedDigests.reserveCapacity(digests.count + changes.count)
-        mergedNumbers.reserveCapacity(digests.count + changes.count)
+        mergedDigests.reserveCapacity(digests.count + count)
+        mergedNumbers.reserveCapacity(digests.count + count)
         var index = 0
         for (digest, number) in changes {
             while index < digests.count && digests[index] < digest {

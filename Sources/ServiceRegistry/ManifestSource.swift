@@ -525,16 +525,20 @@ private struct Holders: Sendable {
     /// once). The digests are sorted and merged in at once: one by one, through the table's
     /// pending changes and their merges, they were 3 % of a 50k-Service start.
     mutating func add(_ path: String, keysOf documents: [ManifestSource.DocumentRecord]) -> Int {
-        var digests: [KeyDigest] = []
-        for document in documents { document.forEachKey { digests.append(KeyDigest($0)) } }
-        digests.sort()
-        var distinct: [(digest: KeyDigest, number: UInt32)] = []
-        distinct.reserveCapacity(digests.count)
         let number = paths.number(of: path)
-        for digest in digests where distinct.last?.digest != digest { distinct.append((digest, number)) }
+        var entries: [(digest: KeyDigest, number: UInt32)] = []
+        for document in documents { document.forEachKey { entries.append((KeyDigest($0), number)) } }
+        entries.sort { $0.digest < $1.digest }
+        // Each key once, in place.
+        var distinctCount = 0
+        for index in entries.indices where distinctCount == 0 || entries[distinctCount - 1].digest != entries[index].digest {
+            entries[distinctCount] = entries[index]
+            distinctCount += 1
+        }
+        entries.removeLast(entries.count - distinctCount)
         // Keys an earlier file defines too: added beside it, one by one.
-        let heldElsewhere = first.insertUnlessHeld(distinct)
-        return distinct.count - heldElsewhere.count + heldElsewhere.count { add(path, digest: $0) }
+        let heldElsewhere = first.insertUnlessHeld(entries)
+        return entries.count - heldElsewhere.count + heldElsewhere.count { add(path, digest: $0) }
     }
 
     /// Adds `path` to the files defining `key`; false when it is one already.
