@@ -146,7 +146,7 @@ public struct RegistryStore: Sendable {
             // 50k Services was a sixtieth of a load's instructions.
             var allocating: [ObjectKey]? = []
             for key in Array(services.keys) { derive(key, deferringAllocationTo: &allocating) }
-            for key in allocating!.sorted() { derive(key) }
+            for key in (allocating ?? []).sorted() { derive(key) }
         } else {
             for key in change.services.sorted() { derive(key) }
         }
@@ -538,8 +538,8 @@ public struct RegistryStore: Sendable {
     /// Derives one Service again: its ClusterIPs (claimed, kept or allocated), its endpoints, and
     /// its entries in the snapshot's tables.
     private mutating func derive(_ key: ObjectKey) {
-        var deriveAll: [ObjectKey]? = nil
-        derive(key, deferringAllocationTo: &deriveAll)
+        var nothingDeferred: [ObjectKey]? = nil
+        derive(key, deferringAllocationTo: &nothingDeferred)
     }
 
     /// - Parameter deferred: when not nil, a Service that needs ClusterIPs allocated is not derived
