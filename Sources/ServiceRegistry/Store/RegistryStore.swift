@@ -144,9 +144,11 @@ public struct RegistryStore: Sendable {
             // Only allocating a ClusterIP depends on the order Services are derived in (each takes
             // the first free address of its probe): those alone are sorted. Sorting every key of
             // 50k Services was a sixtieth of a load's instructions.
-            var allocating: [ObjectKey]? = []
-            for key in Array(services.keys) { derive(key, deferringAllocationTo: &allocating) }
-            for key in (allocating ?? []).sorted() { derive(key) }
+            var allocating: [ObjectKey] = []
+            for key in Array(services.keys) {
+                if !derive(key, deferringAllocation: true) { allocating.append(key) }
+            }
+            for key in allocating.sorted() { derive(key) }
         } else {
             for key in change.services.sorted() { derive(key) }
         }
@@ -537,21 +539,18 @@ public struct RegistryStore: Sendable {
 
     /// Derives one Service again: its ClusterIPs (claimed, kept or allocated), its endpoints, and
     /// its entries in the snapshot's tables.
-    private mutating func derive(_ key: ObjectKey) {
-        var nothingDeferred: [ObjectKey]? = nil
-        derive(key, deferringAllocationTo: &nothingDeferred)
-    }
-
-    /// - Parameter deferred: when not nil, a Service that needs ClusterIPs allocated is not derived
-    ///   but added to it, to be derived later in key order.
-    private mutating func derive(_ key: ObjectKey, deferringAllocationTo deferred: inout [ObjectKey]?) {
+    /// - Parameter deferringAllocation: leave a Service that needs ClusterIPs allocated underived,
+    ///   to be derived later in key order.
+    /// - Returns: false when it was left so.
+    @discardableResult
+    private mutating func derive(_ key: ObjectKey, deferringAllocation: Bool = false) -> Bool {
         // The entry is looked up once: a list derives 50k Services on its one task.
         let entry = services[key]
         unpublishClusterIPs(of: key, entry: entry)
         if !serviceErrors.isEmpty { serviceErrors[key] = nil }
         guard let entry, let draft = entry.draft else {
             release(key)
-            return
+            return true
         }
         if let clash = draft.service.clusterIPs.first(where: { (claims.owner(of: $0) ?? key) != key }), let owner = claims.owner(of: clash),
             let ownerService = services[owner]?.draft?.service
@@ -562,17 +561,14 @@ public struct RegistryStore: Sendable {
                     + (source(of: owner, ownerService).map { " (\($0))" } ?? "") + "; two Services cannot share a ClusterIP",
                 location: source(of: key, draft.service), object: draft.service.reference, field: "spec.clusterIP")
             withdraw(key, entry)
-            return
+            return true
         }
         var allocated: [IPAddress]?
         if draft.needsAllocation {
-            if deferred != nil {
-                deferred?.append(key)
-                return
-            }
+            guard !deferringAllocation else { return false }
             guard let addresses = allocate(for: draft, key: key) else {
                 withdraw(key, entry)
-                return
+                return true
             }
             allocated = addresses
         } else {
@@ -582,6 +578,7 @@ public struct RegistryStore: Sendable {
         let servedEntry = ServiceEntry(draft: draft, allocatedClusterIPs: allocated, isServed: true, endpointGroups: groups, slices: entry.slices)
         setEntry(servedEntry, for: key, replacing: entry)
         for ip in servedEntry.ownedClusterIPs ?? [] { servicesByClusterIP[ip] = key }
+        return true
     }
 
     /// Takes a served Service's ClusterIPs out of `servicesByClusterIP`, before its entry (`entry`,
