@@ -138,7 +138,7 @@ struct FlatJSONScanner: ~Copyable {
         guard let node, kind(node) != .null else { return nil }
         guard kind(node) == .plainString else { throw NotVouchedFor() }
         let range = nodes[Int(node)]
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(range.start)..<Int(range.end)]), as: UTF8.self)
+        return String(decoding: text(of: range), as: UTF8.self)
     }
 
     /// An address field read from its bytes, with no `String` made: nil when absent or null;
@@ -146,10 +146,15 @@ struct FlatJSONScanner: ~Copyable {
     func address(_ node: Int32?) throws(NotVouchedFor) -> IPAddress? {
         guard let node, kind(node) != .null else { return nil }
         let range = nodes[Int(node)]
-        guard range.kind == .plainString, let address = IPAddress(utf8: UnsafeBufferPointer(rebasing: bytes[Int(range.start)..<Int(range.end)])) else {
+        guard range.kind == .plainString, let address = IPAddress(utf8: text(of: range)) else {
             throw NotVouchedFor()
         }
         return address
+    }
+
+    /// A scalar node's bytes (a string's inside its quotes).
+    private func text(of node: Node) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.end)])
     }
 
     /// Throws unless a string field is absent, null or a plain string: what `string` checks,
@@ -166,7 +171,7 @@ struct FlatJSONScanner: ~Copyable {
         let range = nodes[Int(node)]
         guard range.kind == .number, range.end - range.start <= 9 else { throw NotVouchedFor() }
         var value = 0
-        for byte in bytes[Int(range.start)..<Int(range.end)] {
+        for byte in text(of: range) {
             let digit = byte &- UInt8(ascii: "0")
             guard digit < 10 else { throw NotVouchedFor() }
             value = value * 10 + Int(digit)
