@@ -31,13 +31,18 @@ final class FileWriteWatcher: @unchecked Sendable {
     /// Something came or went that the entries above do not say (a directory, lost events), or a
     /// directory is watched only since the last walk: the next listing must walk.
     private var entriesUnknown = true
+    /// Files any event named since `forgetMentioned()` (written, closed, renamed, removed, their
+    /// mode or times changed): the only files whose stamps can differ from the last poll's, unless
+    /// `mentionsUnknown` (events lost, a directory watched only now).
+    private var mentioned: Set<String> = []
+    private var mentionsUnknown = true
 
     /// How long a modified, unclosed file counts as being written.
     static let patience: Duration = .seconds(2)
     /// Where events are read, allocated once: the source polls five times a second.
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    private static let events = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_MOVE_SELF | IN_DELETE_SELF)
+    private static let events = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)
 
     init?() {
         descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
@@ -60,6 +65,7 @@ final class FileWriteWatcher: @unchecked Sendable {
             watched.insert(directory)
             // What came before the watch was not seen: only a walk made after it tells.
             entriesUnknown = true
+            mentionsUnknown = true
         }
     }
 
@@ -123,6 +129,15 @@ final class FileWriteWatcher: @unchecked Sendable {
 
     func forgetCompleted() { completed.removeAll() }
 
+    /// The files events named since the last `forgetMentioned()`; nil when that cannot be known.
+    var filesMentioned: Set<String>? { mentionsUnknown ? nil : mentioned }
+
+    /// Called once the stamps of the files mentioned (or of all) were taken after the last `drain()`.
+    func forgetMentioned() {
+        mentioned.removeAll(keepingCapacity: true)
+        mentionsUnknown = false
+    }
+
     /// Blocks until an event arrives or `timeout` passes; true when events are waiting. This is
     /// what lets an edit be answered within milliseconds rather than at the next poll.
     func waitForEvents(timeout: Duration) -> Bool {
@@ -137,19 +152,23 @@ final class FileWriteWatcher: @unchecked Sendable {
             lastModified.removeAll()  // events were lost: the stamps decide alone
             completed.removeAll()
             entriesUnknown = true
+            mentionsUnknown = true
             return
         }
         if mask & IN_IGNORED != 0, let directory = directories.removeValue(forKey: event.wd) {
             watched.remove(directory)
             entriesUnknown = true
+            mentionsUnknown = true
             return
         }
         if mask & (IN_MOVE_SELF | IN_DELETE_SELF) != 0 {
             entriesUnknown = true  // a watched directory moved or went: its path may name another now
+            mentionsUnknown = true
             return
         }
         guard let directory = directories[event.wd], !name.isEmpty else { return }
         let path = directory + "/" + name
+        mentioned.insert(path)
         let entryEvents = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE
         if mask & IN_ISDIR != 0 {
             // Hidden directories are never walked.
@@ -176,6 +195,8 @@ final class FileWriteWatcher: @unchecked Sendable {
     func drain() {}
     func wasCompleted(_ path: String) -> Bool { false }
     func forgetCompleted() {}
+    var filesMentioned: Set<String>? { nil }
+    func forgetMentioned() {}
     func waitForEvents(timeout: Duration) -> Bool { false }
 }
 #endif

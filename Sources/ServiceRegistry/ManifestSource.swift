@@ -57,10 +57,22 @@ public final class ManifestSource: Sendable {
         var refusedStamps: [String: FileStamp]?
         /// Walks of the registry's directories so far.
         var walks = 0
+        /// When every listed file was last stat'ed.
+        var everyFileStamped: ContinuousClock.Instant?
+        /// Files stat'ed so far.
+        var stats = 0
     }
 
     /// Walks of the registry's directories so far (for tests: a rename into place must not cause one).
     var walkCount: Int { state.withLock { $0.walks } }
+
+    /// Files stat'ed so far (for tests: a rename into place stats that file, not all of them).
+    var statCount: Int { state.withLock { $0.stats } }
+
+    /// How long the stamps the file events vouch for are trusted without a stat of every file: a
+    /// change no event shows (a symbolic link's target replaced outside the watched directories)
+    /// is seen within this, as at the default poll interval.
+    let everyFileStampedWithin: Duration
 
     /// The identity of a file's content as cheap `stat` data. The mode and the inode are in it
     /// because an edit can leave size and mtime as they were (made while the file was unreadable,
@@ -86,8 +98,12 @@ public final class ManifestSource: Sendable {
     }
 
     /// As above, with the streaming threshold a test chooses.
-    init(paths: [String], options: RegistryOptions, logger: Logger, watchingWrites: Bool, streamingJSONAbove: Int) {
+    init(
+        paths: [String], options: RegistryOptions, logger: Logger, watchingWrites: Bool, streamingJSONAbove: Int,
+        everyFileStampedWithin: Duration = .milliseconds(200)
+    ) {
         self.streamingJSONAbove = streamingJSONAbove
+        self.everyFileStampedWithin = everyFileStampedWithin
         self.paths = paths
         self.options = options
         self.logger = logger
@@ -430,7 +446,7 @@ public final class ManifestSource: Sendable {
         let (known, directories) = state.withLock { ($0.listing, $0.directoryStamps) }
         if vouchedByEvents, let known, known.errors.isEmpty, let writes, writes.listingHolds(Set(known.files)) {
             writes.forgetEntryChanges()
-            return (known, known.files.map(Self.stamp))
+            return (known, stamps(of: known.files, vouchedByEvents: true))
         }
         // A directory changed within the last second may change again inside the same coarse
         // timestamp tick, so its stamp proves nothing yet (git's "racy" entries): walk again.
@@ -452,7 +468,32 @@ public final class ManifestSource: Sendable {
                 state.walks += 1
             }
         }
-        return (listing, listing.files.map(Self.stamp))
+        return (listing, stamps(of: listing.files, vouchedByEvents: false))
+    }
+
+    /// The stamps of `files`. Events drained just before, and a stat of every file within
+    /// `everyFileStampedWithin`, vouch for the last poll's stamps of the files no event named: only
+    /// the others are stat'ed (a stat of each of 101 files was a twentieth of an endpoint edit's work).
+    private func stamps(of files: [String], vouchedByEvents: Bool) -> [FileStamp] {
+        let now = ContinuousClock.now
+        let mentioned = writes?.filesMentioned
+        writes?.forgetMentioned()
+        let (polled, stampedEveryFile) = state.withLock { ($0.polledStamps, $0.everyFileStamped) }
+        if vouchedByEvents, let mentioned, let stampedEveryFile, stampedEveryFile.duration(to: now) < everyFileStampedWithin {
+            var statted = 0
+            let stamps = files.map { path in
+                if !mentioned.contains(path), let stamp = polled[path] { return stamp }
+                statted += 1
+                return Self.stamp(path)
+            }
+            state.withLock { $0.stats += statted }
+            return stamps
+        }
+        state.withLock { state in
+            state.everyFileStamped = now
+            state.stats += files.count
+        }
+        return files.map(Self.stamp)
     }
 
     /// Reads one file and hashes its content on the way (0 stands for "unreadable"). A JSON file is

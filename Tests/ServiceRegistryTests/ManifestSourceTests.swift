@@ -300,6 +300,52 @@ extension ManifestSourceTests {
 }
 
 extension ManifestSourceTests {
+    /// The file events name the files that changed: a rename into place stats that file, not every
+    /// file of the registry, as long as every file was stat'ed recently enough; after that, a poll
+    /// stats them all again.
+    @Test(.enabled(if: FileWriteWatcher() != nil, "needs inotify"))
+    func aRenameIntoPlaceStatsOnlyTheRenamedFileUntilEveryFileIsDueAgain() throws {
+        for index in 0..<20 { try write("team-\(index).yaml", Self.service("svc-\(index)", ip: "10.96.1.\(index + 1)")) }
+        func source(restatingEveryFileAfter interval: Duration) -> ManifestSource {
+            ManifestSource(
+                paths: [directory.path], options: .init(), logger: Logger(label: "test"), watchingWrites: true,
+                streamingJSONAbove: StreamedJSONFile.streamedAbove, everyFileStampedWithin: interval)
+        }
+        func renameIntoPlace(_ source: ManifestSource, octet: Int) throws -> RegistrySnapshot? {
+            let temporary = directory.appendingPathComponent(".team-3.yaml.tmp")
+            try Self.service("svc-3", ip: "10.96.2.\(octet)").write(to: temporary, atomically: false, encoding: .utf8)
+            #expect(rename(temporary.path, directory.appendingPathComponent("team-3.yaml").path) == 0)
+            for _ in 0..<100 {
+                if let snapshot = source.poll() { return snapshot }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return nil
+        }
+        let files = 21  // shop.yaml of the fixture, and the twenty above
+        let trusting = source(restatingEveryFileAfter: .seconds(3600))
+        _ = trusting.load()
+        // The first poll stats every file: the directory is watched only since the load.
+        _ = try renameIntoPlace(trusting, octet: 1)
+        let before = trusting.statCount
+        for octet in 2..<7 {
+            let snapshot = try renameIntoPlace(trusting, octet: octet)
+            #expect(snapshot?.service(namespace: "shop", name: "svc-3")?.clusterIPs == [IPAddress("10.96.2.\(octet)")!])
+        }
+        #expect(trusting.statCount - before == 5, "each rename stats the renamed file alone")
+        // A mode change is an event too (the stamp holds the mode: a chmod back after an edit made
+        // while the file was unreadable must be seen).
+        let chmodded = trusting.statCount
+        #expect(chmod(directory.appendingPathComponent("team-5.yaml").path, 0o600) == 0)
+        _ = trusting.poll()
+        #expect(trusting.statCount - chmodded == 1, "a chmod was not stat'ed")
+
+        let distrusting = source(restatingEveryFileAfter: .zero)
+        _ = distrusting.load()
+        let start = distrusting.statCount
+        for octet in 10..<13 { _ = try renameIntoPlace(distrusting, octet: octet) }
+        #expect(distrusting.statCount - start >= 3 * files, "every file is stat'ed at each poll once the stamps are due")
+    }
+
     /// Each rename into place changes its directory, and the directory's stamp alone would have the
     /// registry walked again at every one. The file events say what came and went: a file renamed
     /// over a listed one keeps the listing; a new file, a deleted one and a new subdirectory are
