@@ -269,6 +269,12 @@ struct YAMLDocuments {
         guard let base = bytes.baseAddress else { return [] }
         var lineStart = 0
         while lineStart < count {
+            // Inside a document's content only a line starting with `-` or `%` can cut it: the
+            // others are skipped many at a time, their newlines only counted.
+            if !directivesOnly && directivesStart == nil && bytes[lineStart] != 0x2D && bytes[lineStart] != 0x25 {
+                guard let next = lineStartingWithDashOrPercent(after: lineStart, in: bytes, counting: &line) else { break }
+                lineStart = next
+            }
             let first = bytes[lineStart]
             let isMarker = first == 0x2D && lineStart + 3 <= count && bytes[lineStart + 1] == 0x2D && bytes[lineStart + 2] == 0x2D
                 && (lineStart + 3 == count || [0x0A, 0x20, 0x09, 0x0D].contains(bytes[lineStart + 3]))
@@ -294,5 +300,51 @@ struct YAMLDocuments {
         }
         close(at: count)
         return documents
+    }
+
+    /// The start of the first line after `offset` that begins with `-` or `%`, adding to `line` the
+    /// newlines on the way; nil when there is none.
+    ///
+    /// Sixteen bytes a step: the standard library's SIMD types compare them at once (SSE2), and a
+    /// newline count is kept per lane. A loop over the lines with `memchr` (a call per 20-byte line)
+    /// took 0.36 ms of each 730 KiB namespace file read in the churn benchmark; this takes 0.06.
+    private static func lineStartingWithDashOrPercent(after offset: Int, in bytes: UnsafeBufferPointer<UInt8>, counting line: inout Int) -> Int? {
+        let count = bytes.count
+        guard let base = bytes.baseAddress.map(UnsafeRawPointer.init) else { return nil }
+        let newline = SIMD16<UInt8>(repeating: 0x0A)
+        // `-` (0x2D) and `%` (0x25) differ in one bit, cleared before a single comparison.
+        let dashOrPercentBitsKept = SIMD16<UInt8>(repeating: ~0x08)
+        let dashOrPercent = SIMD16<UInt8>(repeating: 0x25)
+        var newlinesPerLane = SIMD16<UInt8>(repeating: 0)
+        var blocksCounted = 0
+        func flushCount() {
+            line += Int(SIMD16<UInt16>(truncatingIfNeeded: newlinesPerLane).wrappedSum())
+            newlinesPerLane = .zero
+            blocksCounted = 0
+        }
+        var position = offset
+        // Each block compares its bytes with newlines and the next bytes with `-` or `%`.
+        while position + 17 <= count {
+            let isNewline = base.loadUnaligned(fromByteOffset: position, as: SIMD16<UInt8>.self) .== newline
+            let following = base.loadUnaligned(fromByteOffset: position + 1, as: SIMD16<UInt8>.self)
+            let found = isNewline .& (following & dashOrPercentBitsKept .== dashOrPercent)
+            // `any(found)` is a call to a reduction here; the mask's two words are not.
+            let words = unsafeBitCast(found, to: SIMD2<UInt64>.self)
+            if words[0] | words[1] != 0 { break }
+            newlinesPerLane &-= unsafeBitCast(isNewline, to: SIMD16<UInt8>.self)
+            blocksCounted += 1
+            if blocksCounted == 255 { flushCount() }
+            position += 16
+        }
+        flushCount()
+        // The block holding the line, or the bytes short of a block.
+        while position + 1 < count {
+            if bytes[position] == 0x0A {
+                line += 1
+                if bytes[position + 1] == 0x2D || bytes[position + 1] == 0x25 { return position + 1 }
+            }
+            position += 1
+        }
+        return nil
     }
 }
