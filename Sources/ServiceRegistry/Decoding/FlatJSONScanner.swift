@@ -31,12 +31,12 @@ struct FlatJSONScanner: ~Copyable {
         var end: Int32
     }
 
-    private var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    private(set) var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     private var position = 0
     private(set) var nodes = ScanBuffer<Node>()
     private(set) var children = ScanBuffer<Int32>()
     /// Children of the objects and arrays being read, innermost last.
-    private var pending = ScanBuffer<Int32>()
+    var pending = ScanBuffer<Int32>()
 
     /// Deeper than this, or more keys than `maximumKeys` in one object, is left to the full
     /// decoder (a linear search for repeated keys is for the objects a Kubernetes object holds).
@@ -69,7 +69,7 @@ struct FlatJSONScanner: ~Copyable {
         return (root, position)
     }
 
-    private mutating func start(_ text: UnsafeBufferPointer<UInt8>) {
+    mutating func start(_ text: UnsafeBufferPointer<UInt8>) {
         // Offsets are kept in 31 bits: a longer text is read no further than that.
         bytes = UnsafeBufferPointer(rebasing: text[..<min(text.count, Int(Int32.max))])
         position = 0
@@ -262,7 +262,8 @@ struct FlatJSONScanner: ~Copyable {
         return true
     }
 
-    private mutating func collection(_ kind: Kind, from base: Int) -> Int32 {
+    /// Makes an object or array of the children pending from `base` on.
+    mutating func collection(_ kind: Kind, from base: Int) -> Int32 {
         let start = Int32(children.count)
         children.append(contentsOf: pending, from: base)
         pending.removeAll(from: base)
@@ -270,7 +271,7 @@ struct FlatJSONScanner: ~Copyable {
     }
 
     @inline(__always)
-    private mutating func append(_ node: Node) -> Int32 {
+    mutating func append(_ node: Node) -> Int32 {
         nodes.append(node)
         return Int32(nodes.count - 1)
     }

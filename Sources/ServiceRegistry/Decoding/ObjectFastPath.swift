@@ -36,6 +36,18 @@ enum ObjectFastPath {
         }
     }
 
+    /// The object of `yaml`, one document of `file` starting on its line `firstLine`, in the
+    /// block style kubectl prints (`FlatJSONScanner.readYAMLBlock`), located where the full
+    /// parser locates it (its first key's line); nil when the full parser must read it.
+    static func decodeYAMLBlock(_ yaml: UnsafeBufferPointer<UInt8>, file: String, firstLine: Int, scanner: inout FlatJSONScanner) -> RegistryObject? {
+        do throws(NotVouchedFor) {
+            let (root, line) = try scanner.readYAMLBlock(yaml)
+            return try object(root, source: SourceLocation(file: file, line: firstLine + line), in: scanner)
+        } catch {
+            return nil
+        }
+    }
+
     /// The kinds read here, each of one API version. Compared as bytes: making strings of the kind
     /// and version of every object was a sixth of the strings a load made.
     private enum Kind: String, CaseIterable {

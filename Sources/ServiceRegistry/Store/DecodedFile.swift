@@ -42,6 +42,12 @@ struct DecodedFile: Sendable {
         self.init(path: path, decoder: decoder, syntaxErrors: parsed.errors)
     }
 
+    /// One object `ObjectFastPath` read: valid, without a warning, naming no ClusterIP to reserve.
+    private init(path: String, read object: RegistryObject) {
+        self.path = path
+        objects = [object]
+    }
+
     private init(path: String, unreadable reason: String) {
         self.path = path
         errors.append(RegistryError(code: .unreadableFile, reason: reason, location: SourceLocation(file: path)))
@@ -183,6 +189,12 @@ extension DecodedFile {
     /// Decodes YAML that starts at line `firstLine` of `path` (a document of a larger file),
     /// with every location given as a line of the whole file.
     init(path: String, documentUTF8: UnsafeBufferPointer<UInt8>, firstLine: Int) {
+        // The common shapes straight from their bytes (`ObjectFastPath`), the others parsed.
+        var scanner = FlatJSONScanner()
+        if let object = ObjectFastPath.decodeYAMLBlock(documentUTF8, file: path, firstLine: firstLine, scanner: &scanner) {
+            self.init(path: path, read: object)
+            return
+        }
         self.init(path: path, yamlUTF8: documentUTF8)
         let shift = firstLine - 1
         guard shift != 0 else { return }
