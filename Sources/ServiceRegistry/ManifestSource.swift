@@ -61,6 +61,8 @@ public final class ManifestSource: Sendable {
         var everyFileStamped: ContinuousClock.Instant?
         /// Files stat'ed so far.
         var stats = 0
+        /// Files read again whose content had changed (their documents compared, the changed ones parsed).
+        var filesReread = 0
     }
 
     /// Walks of the registry's directories so far (for tests: a rename into place must not cause one).
@@ -68,6 +70,9 @@ public final class ManifestSource: Sendable {
 
     /// Files stat'ed so far (for tests: a rename into place stats that file, not all of them).
     var statCount: Int { state.withLock { $0.stats } }
+
+    /// Files read again with new content so far (for tests: a file touched but unchanged is not).
+    var rereadCount: Int { state.withLock { $0.filesReread } }
 
     /// How long the stamps the file events vouch for are trusted without a stat of every file: a
     /// change no event shows (a symbolic link's target replaced outside the watched directories)
@@ -139,8 +144,11 @@ public final class ManifestSource: Sendable {
                 let (decoded, hash) = DecodedFile.streamingJSON(at: path)
                 return (Self.wholeFileReading(decoded, documents: [], previous: nil), hash)
             }
-            let (file, hash) = Self.readHashing(path)
-            return (Self.decode(file, previous: nil), hash)
+            let file = ManifestLoader.read(path)
+            guard case .success(let text) = file.contents, !file.streamsFromDisk else { return (Self.decode(file, previous: nil), 0) }
+            // Hashed as it is cut into documents, as a poll hashes it.
+            let documents = YAMLDocuments(text)
+            return (Self.decode(documents, path: path, previous: nil), documents.contentHash)
         }, consume: { item, decoded in
             let (path, stamp) = item
             guard !retracted else { return }
@@ -320,8 +328,9 @@ public final class ManifestSource: Sendable {
                 newRecords[path] = .keeping(record, stamp: stamp, contentHash: hash)
                 continue
             }
+            state.withLock { $0.filesReread += 1 }
             let reading = switch file {
-            case .yaml(let utf8): Self.decode(YAMLDocuments(utf8: utf8), path: path, previous: records[path])
+            case .yaml(let documents): Self.decode(documents, path: path, previous: records[path])
             case .other(let file): Self.decode(file, previous: records[path])
             }
             let decoded = reading.decoded
@@ -506,10 +515,11 @@ public final class ManifestSource: Sendable {
         return (file, hash == 0 ? 1 : hash)
     }
 
-    /// A file as a poll reads it: YAML as its checked UTF-8, of which strings are made only for the
-    /// documents that changed; JSON, or a file that cannot be read, as `ManifestLoader.read` gives it.
+    /// A file as a poll reads it: YAML as its checked UTF-8 cut into documents, of which strings are
+    /// made only for the documents that changed; JSON, or a file that cannot be read, as
+    /// `ManifestLoader.read` gives it.
     private enum PolledFile {
-        case yaml(utf8: [UInt8])
+        case yaml(YAMLDocuments)
         case other(ManifestFile)
     }
 
@@ -521,8 +531,9 @@ public final class ManifestSource: Sendable {
         }
         switch UTF8FileReader.readBytes(path) {
         case .success(let bytes):
-            let hash = bytes.withUnsafeBytes(ContentHash.of)
-            return (.yaml(utf8: bytes), hash == 0 ? 1 : hash)
+            // Hashed document by document as it is cut, not in a pass of its own before.
+            let documents = YAMLDocuments(utf8: bytes)
+            return (.yaml(documents), documents.contentHash)
         case .failure(let failure):
             return (.other(ManifestFile(path: path, contents: .failure(.init(failure)))), 0)
         }
