@@ -50,6 +50,8 @@ public final class ManifestSource: Sendable {
         /// The last walk of the registry and its directories' stamps: while no directory changes,
         /// no file can have appeared or gone, so the walk is skipped.
         var listing: ManifestListing?
+        /// Its files as a set, made once a walk rather than at each poll.
+        var listedFiles: Set<String> = []
         var directoryStamps: [FileStamp] = []
         /// A `reload()` asked for before `watch` started: its first poll reads everything.
         var reloadRequested = false
@@ -289,16 +291,16 @@ public final class ManifestSource: Sendable {
         writes?.drain()
         let (listing, stamps) = currentListing(vouchedByEvents: true)
         let (ready, refused) = state.withLock { state -> (Set<String>, Bool) in
-            defer { state.polledStamps = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first }) }
-            let current = Set(stamps.map(\.path))
+            let stampByPath = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+            defer { state.polledStamps = stampByPath }
             var ready = Set<String>()
             for stamp in stamps where state.files[stamp.path]?.stamp != stamp {
                 let settled = state.polledStamps[stamp.path] == stamp || writes?.wasCompleted(stamp.path) == true
                 let beingWritten = writes?.isBeingWritten(stamp.path) ?? false
                 if settled && !beingWritten { ready.insert(stamp.path) }
             }
-            for path in state.files.keys where !current.contains(path) { ready.insert(path) }
-            let refused = state.refusedStamps == state.polledStamps && state.polledStamps == Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+            for path in state.files.keys where stampByPath[path] == nil { ready.insert(path) }
+            let refused = state.refusedStamps == state.polledStamps && state.polledStamps == stampByPath
             return (ready, refused)
         }
         writes?.forgetCompleted()
@@ -361,8 +363,8 @@ public final class ManifestSource: Sendable {
 
         return state.withLock { state -> RegistryUpdate? in
             // A registry that would suddenly hold nothing is a mistake until shown otherwise.
-            let remaining = state.files.filter { newRecords[$0.key] == nil }.values.reduce(0) { $0 + $1.objectCount }
-                + newRecords.values.reduce(0) { $0 + ($1?.objectCount ?? 0) }
+            var remaining = newRecords.values.reduce(0) { $0 + ($1?.objectCount ?? 0) }
+            for (path, record) in state.files where newRecords[path] == nil { remaining += record.objectCount }
             if remaining == 0 && state.store.objectCount > 0 {
                 state.refusedStamps = stampByPath
                 logger.error("registry suddenly holds \(listing.files.count) file(s) and no object; still serving the last good registry, waiting for the next change")
@@ -452,8 +454,8 @@ public final class ManifestSource: Sendable {
     ///   otherwise makes every poll walk again (a twentieth of an endpoint edit's work in a
     ///   directory of 101 files).
     private func currentListing(vouchedByEvents: Bool = false) -> (ManifestListing, [FileStamp]) {
-        let (known, directories) = state.withLock { ($0.listing, $0.directoryStamps) }
-        if vouchedByEvents, let known, known.errors.isEmpty, let writes, writes.listingHolds(Set(known.files)) {
+        let (known, listedFiles, directories) = state.withLock { ($0.listing, $0.listedFiles, $0.directoryStamps) }
+        if vouchedByEvents, let known, known.errors.isEmpty, let writes, writes.listingHolds(listedFiles) {
             writes.forgetEntryChanges()
             return (known, stamps(of: known.files, vouchedByEvents: true))
         }
@@ -471,8 +473,10 @@ public final class ManifestSource: Sendable {
             listing = ManifestLoader.listing(of: paths)
             writes?.watchDirectories(of: listing.files, walked: listing.directories)
             let directoryStamps = listing.directories.map(Self.stamp)
+            let listedFiles = Set(listing.files)
             state.withLock { state in
                 state.listing = listing
+                state.listedFiles = listedFiles
                 state.directoryStamps = directoryStamps
                 state.walks += 1
             }

@@ -17,4 +17,19 @@ import Testing
         #expect(!filter.contains(RegistryObjectKey(kind: "Other", namespace: member.key.namespace, name: member.key.name)))
         #expect(KeySetFilter([]).contains(member) == false)
     }
+
+    /// A document's record passes over the keys the filter cannot hold by the bit it keeps with
+    /// each, and gives exactly the keys the set holds, of every kind; keeping the bit costs no byte.
+    @Test func aDocumentGivesExactlyItsKeysTheSetHolds() {
+        let kinds = ["Service", "EndpointSlice", "Pod", "Namespace", "ConfigMap (v1)"]
+        let keys = (0..<3000).map { index in
+            RegistryObjectKey(kind: kinds[index % 5], namespace: index % 5 == 3 ? "" : "team-\(index % 7)", name: "svc-\(index)")
+        }
+        let document = ManifestSource.DocumentRecord(hash: 1, firstLine: 1, objects: keys.map { .init(key: $0, lineOffset: 0) })
+        let members = Set(keys.enumerated().filter { $0.offset % 89 == 0 }.map(\.element))
+        var found: [RegistryObjectKey] = []
+        document.forEachKey(in: KeySetFilter(members)) { found.append($0) }
+        #expect(Set(found) == members && found.count == members.count)
+        #expect(ManifestSource.DocumentRecord.compactObjectStride == 40)
+    }
 }
