@@ -27,7 +27,8 @@ extension ManifestSource {
             self.documents = documents
             self.kept = kept
             self.objectCount = objectCount
-            self.reserved = documents.reduce(into: []) { $0.formUnion($1.reserved) }
+            // By index: a `for` or `reduce` over the records copies each, retaining its names.
+            for index in documents.indices where !documents[index].reserved.isEmpty { reserved.formUnion(documents[index].reserved) }
             self.definesAnObjectTwice = reading.definesAnObjectTwice
         }
 
@@ -267,9 +268,11 @@ extension ManifestSource {
         var isParsed = [Bool](repeating: false, count: reading.documents.count)
         for index in reading.parsed { isParsed[index] = true }
         let filter = KeySetFilter(candidates)
-        for (index, document) in reading.documents.enumerated() where !isParsed[index] {
-            document.forEachKey(in: filter) { inUnchanged.insert($0) }
-            for key in document.rejected where filter.contains(key) { rejectedInUnchanged.insert(key) }
+        // By index, as below: iterating the records copies each.
+        let documents = reading.documents
+        for index in documents.indices where !isParsed[index] {
+            documents[index].forEachKey(in: filter) { inUnchanged.insert($0) }
+            for key in documents[index].rejected where filter.contains(key) { rejectedInUnchanged.insert(key) }
         }
         var change = KeyChange(objectCount: previous?.objectCount ?? 0)
         for key in candidates {
@@ -308,8 +311,10 @@ extension ManifestSource {
         var lastWithHash: [Int: Int] = [:]
         lastWithHash.reserveCapacity(previousDocuments.count)
         var earlierWithSameHash = [Int](repeating: -1, count: previousDocuments.count)
-        for (index, document) in previousDocuments.enumerated() {
-            earlierWithSameHash[index] = lastWithHash.updateValue(index, forKey: document.hash) ?? -1
+        // By index: iterating the records would copy each, retaining the names of its objects (a
+        // cache miss each, for the thousand documents of a namespace file).
+        for index in previousDocuments.indices {
+            earlierWithSameHash[index] = lastWithHash.updateValue(index, forKey: previousDocuments[index].hash) ?? -1
         }
         // Most documents new (a first read, a file rewritten): one parse of the whole file costs far
         // less than a parse per document, and its objects are sorted into the documents by line.
@@ -358,12 +363,15 @@ extension ManifestSource {
         for index in reading.parsed { reading.documents[index].forEachKey { parsedKeys.insert($0) } }
         var firstDocument: [RegistryObjectKey: Int] = [:]
         let filter = KeySetFilter(parsedKeys)
-        for (index, document) in reading.documents.enumerated() {
-            document.forEachKey(in: filter) { key in
-                if firstDocument[key] == nil { firstDocument[key] = index } else { reading.definesAnObjectTwice = true }
+        let documents = reading.documents
+        var definesAnObjectTwice = false
+        for index in documents.indices {
+            documents[index].forEachKey(in: filter) { key in
+                if firstDocument[key] == nil { firstDocument[key] = index } else { definesAnObjectTwice = true }
             }
         }
-        let firstLines = reading.documents.map(\.firstLine)
+        if definesAnObjectTwice { reading.definesAnObjectTwice = true }
+        let firstLines = documents.indices.map { documents[$0].firstLine }
         // (Two objects under one key within a document: its decoder kept the first and reported the other.)
         reading.decoded.objects.removeAll { object in
             let key = object.key
