@@ -85,7 +85,7 @@ extension FlatJSONScanner {
 
     /// A block mapping whose first key is on `first`; on return `next` is the first line after it.
     private mutating func mapping(startingAt first: BlockLine, following next: inout BlockLine?, depth: Int) throws(NotVouchedFor) -> Int32 {
-        guard depth < 64 else { throw NotVouchedFor() }
+        guard depth < Self.maximumDepth else { throw NotVouchedFor() }
         let indent = first.indent
         let base = pending.count
         var line = first
@@ -93,15 +93,13 @@ extension FlatJSONScanner {
             guard !isItem(line) else { throw NotVouchedFor() }
             // The key: a plain scalar up to the first `: ` (or a `:` ending the line).
             var colon = line.start
-            while colon < line.end && !(bytes[colon] == UInt8(ascii: ":") && (colon + 1 == line.end || bytes[colon + 1] == UInt8(ascii: " "))) {
-                colon += 1
-            }
+            while colon < line.end && !isMappingColon(at: colon, end: line.end) { colon += 1 }
             guard colon < line.end, colon > line.start, bytes[colon - 1] != UInt8(ascii: " "), !startsIndicator(line.start, end: colon) else { throw NotVouchedFor() }
             // A comment inside, or a key YAML types as other than a string (`80:`, `true:`): the full parser's.
-            for index in line.start..<colon where bytes[index] == UInt8(ascii: "#") && bytes[index - 1] == UInt8(ascii: " ") { throw NotVouchedFor() }
+            for index in line.start..<colon where startsComment(at: index) { throw NotVouchedFor() }
             guard PlainScalar.type(of: UnsafeBufferPointer(rebasing: bytes[line.start..<colon])).kind == .string else { throw NotVouchedFor() }
             let key = append(Node(kind: .plainString, start: Int32(line.start), end: Int32(colon)))
-            guard pending.count - base < 512 else { throw NotVouchedFor() }
+            guard pending.count - base < 2 * Self.maximumKeys else { throw NotVouchedFor() }
             for earlier in stride(from: base, to: pending.count, by: 2) where equals(pending[earlier], key) { throw NotVouchedFor() }
             var valueStart = colon + 1
             while valueStart < line.end && bytes[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
@@ -136,7 +134,7 @@ extension FlatJSONScanner {
 
     /// A block sequence whose first item is on `first`.
     private mutating func sequence(startingAt first: BlockLine, following next: inout BlockLine?, depth: Int) throws(NotVouchedFor) -> Int32 {
-        guard depth < 64 else { throw NotVouchedFor() }
+        guard depth < Self.maximumDepth else { throw NotVouchedFor() }
         let indent = first.indent
         let base = pending.count
         var line = first
@@ -177,10 +175,17 @@ extension FlatJSONScanner {
     /// a scalar.
     private func hasMappingColon(_ start: Int, end: Int) -> Bool {
         guard bytes[start] != UInt8(ascii: "\"") && bytes[start] != UInt8(ascii: "'") else { return false }
-        for index in start..<end where bytes[index] == UInt8(ascii: ":") && (index + 1 == end || bytes[index + 1] == UInt8(ascii: " ")) {
-            return true
-        }
-        return false
+        return (start..<end).contains { isMappingColon(at: $0, end: end) }
+    }
+
+    /// Whether `index` holds a mapping's `:`, one followed by a space or ending the text at `end`.
+    private func isMappingColon(at index: Int, end: Int) -> Bool {
+        bytes[index] == UInt8(ascii: ":") && (index + 1 == end || bytes[index + 1] == UInt8(ascii: " "))
+    }
+
+    /// Whether `index` starts a comment: a `#` after a space.
+    private func startsComment(at index: Int) -> Bool {
+        bytes[index] == UInt8(ascii: "#") && index > 0 && bytes[index - 1] == UInt8(ascii: " ")
     }
 
     /// Whether a plain scalar may not start here: an indicator byte, or `-`, `?`, `:` before a space.
@@ -214,8 +219,7 @@ extension FlatJSONScanner {
         guard !startsIndicator(start, end: end) else { throw NotVouchedFor() }
         // A comment after the value, or a `: ` (a mapping where none may be): the full parser's.
         for index in start..<end {
-            if bytes[index] == UInt8(ascii: "#") && bytes[index - 1] == UInt8(ascii: " ") { throw NotVouchedFor() }
-            if bytes[index] == UInt8(ascii: ":") && (index + 1 == end || bytes[index + 1] == UInt8(ascii: " ")) { throw NotVouchedFor() }
+            if startsComment(at: index) || isMappingColon(at: index, end: end) { throw NotVouchedFor() }
         }
         let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
         let kind: Kind

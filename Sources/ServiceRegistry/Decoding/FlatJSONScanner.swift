@@ -40,8 +40,8 @@ struct FlatJSONScanner: ~Copyable {
 
     /// Deeper than this, or more keys than `maximumKeys` in one object, is left to the full
     /// decoder (a linear search for repeated keys is for the objects a Kubernetes object holds).
-    private static let maximumDepth = 64
-    private static let maximumKeys = 256
+    static let maximumDepth = 64
+    static let maximumKeys = 256
 
     init() {}
 
