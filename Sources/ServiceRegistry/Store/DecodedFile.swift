@@ -247,13 +247,14 @@ struct YAMLDocuments {
     /// documents' hashes and lengths, which cover it whole: a file read for a poll is hashed once,
     /// as it is cut, not also in a pass of its own.
     var contentHash: Int {
-        var hash: UInt64 = 0x243F_6A88_85A3_08D3
+        var identity: [Int] = []
+        identity.reserveCapacity(documents.count * 2)
         for document in documents {
-            hash = (hash ^ UInt64(UInt(bitPattern: document.hash))) &* 0x9E37_79B9_7F4A_7C15
-            hash = (hash ^ UInt64(document.range.count)) &* 0xC2B2_AE3D_27D4_EB4F
-            hash ^= hash >> 29
+            identity.append(document.hash)
+            identity.append(document.range.count)
         }
-        return hash == 0 ? 1 : Int(truncatingIfNeeded: hash)
+        let hash = identity.withUnsafeBytes(ContentHash.of)
+        return hash == 0 ? 1 : hash
     }
 
     /// The file's bytes, for as long as `body` runs.
