@@ -140,15 +140,20 @@ public final class Catalog: Sendable {
         var reverse = reverseIndex
         var external = externalIndex
         var changed: [DNSName: [RecordType]?] = [:]
-        var endpointAddressesBefore: [DNSName: [IPAddress]] = [:]
+        // A Service's endpoint names are compared by label and addresses, and only those that
+        // differ are named: most of a changed Service's endpoints are as they were, and making and
+        // hashing every one of their names twice was a third of applying an endpoint change.
+        var endpointsBefore: [ObjectKey: (parent: ClusterZone.EndpointParent, labels: [String: [IPAddress]])] = [:]
         var targetsBefore: [IPAddress: [ReverseIndex.PTRTarget]] = [:]
         var targetsAfter: [IPAddress: [ReverseIndex.PTRTarget]] = [:]
         for key in update.change.services {
             guard let old = snapshot.service(key) else { continue }
             external.remove(old)
-            clusterZone.forEachName(of: old) { name, _, node in
-                changed.updateValue(nil, forKey: name)
-                if case .endpoint(_, _, let addresses)? = node { endpointAddressesBefore[name] = addresses }
+            let parent = clusterZone.forEachServiceLevelName(of: old) { name, _, _ in changed.updateValue(nil, forKey: name) }
+            if let parent {
+                var labels: [String: [IPAddress]] = [:]
+                for endpoint in clusterZone.endpointLabels(of: old) { labels[endpoint.label] = endpoint.addresses }
+                endpointsBefore[key] = (parent, labels)
             }
             for (address, target) in ReverseIndex.contributions(of: old, key: ServiceKey(key), endpoints: published.endpoints(of: old)) {
                 targetsBefore[address, default: []].append(target)
@@ -180,12 +185,27 @@ public final class Catalog: Sendable {
             snapshot: next, configuration: configuration, published: published, reverse: reverse, external: external, staticZones: staticZones)
         for key in update.change.services {
             guard let service = next.service(key) else { continue }
-            catalog.clusterZone.forEachName(of: service) { name, types, node in
-                if case .endpoint(_, _, let addresses)? = node, endpointAddressesBefore[name] == addresses, case .some(.none) = changed[name] {
-                    changed.removeValue(forKey: name)
-                } else {
-                    changed[name] = types
-                }
+            let zone = catalog.clusterZone
+            guard let parent = zone.forEachServiceLevelName(of: service, { name, types, _ in changed[name] = types }) else { continue }
+            var labelsBefore: [String: [IPAddress]] = [:]
+            if let before = endpointsBefore[key], before.parent.serviceName == parent.serviceName {
+                labelsBefore = before.labels
+                endpointsBefore[key] = nil
+            }
+            for endpoint in zone.endpointLabels(of: service) {
+                guard labelsBefore.removeValue(forKey: endpoint.label) != endpoint.addresses,
+                    let (name, _) = zone.endpointName(endpoint, of: service, under: parent)
+                else { continue }
+                changed[name] = [.a, .aaaa]
+            }
+            for label in labelsBefore.keys {
+                if let name = try? parent.serviceName.prepending(labels: [label]) { changed.updateValue(nil, forKey: name) }
+            }
+        }
+        // The endpoint names of Services gone, or left without names of their own.
+        for (_, before) in endpointsBefore {
+            for label in before.labels.keys {
+                if let name = try? before.parent.serviceName.prepending(labels: [label]) { changed.updateValue(nil, forKey: name) }
             }
         }
         for address in changedAddresses {

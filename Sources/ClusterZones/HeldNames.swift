@@ -44,16 +44,32 @@ extension ClusterZone {
     /// when its labels are plain (a-z, 0-9, '-'): the name then has exactly these labels, and
     /// `ClusterZone.resolve` would find the same.
     func forEachName(of service: Service, _ body: (DNSName, [RecordType], ClusterName?) -> Void) {
+        guard let endpointParent = forEachServiceLevelName(of: service, body) else { return }
+        for endpoint in endpointLabels(of: service) {
+            guard let (name, node) = endpointName(endpoint, of: service, under: endpointParent) else { continue }
+            body(name, [.a, .aaaa], node)
+        }
+    }
+
+    /// Where a Service's endpoint names go: under its own name, plain or not.
+    struct EndpointParent {
+        var serviceName: DNSName
+        var isPlain: Bool
+    }
+
+    /// `forEachName(of:)` without the endpoint names: the Service's own name and its `_port._proto`
+    /// names, which no endpoint's label makes. Returns where its endpoint names go; nil when it has
+    /// none (no name at all, or an ExternalName).
+    func forEachServiceLevelName(of service: Service, _ body: (DNSName, [RecordType], ClusterName?) -> Void) -> EndpointParent? {
         guard hasName(service),
             let serviceName = try? origin.prepending(labels: [service.name, service.namespace, "svc"].map { $0.lowercased() })
-        else { return }
+        else { return nil }
         let isPlain = Self.isPlainLabel(service.name) && Self.isPlainLabel(service.namespace)
         if service.type == .externalName {
             body(serviceName, [.cname], isPlain ? .service(service) : nil)
-            return
+            return nil
         }
-        let addressTypes: [RecordType] = [.a, .aaaa]
-        body(serviceName, addressTypes + [.srv], isPlain ? .service(service) : nil)
+        body(serviceName, [.a, .aaaa, .srv], isPlain ? .service(service) : nil)
         var seenPorts = Set<String>()
         for port in service.ports where !port.name.isEmpty {
             let portLabel = port.name.lowercased()
@@ -67,18 +83,51 @@ extension ClusterZone {
                 : nil
             body(portName, [.srv], node)
         }
-        // Two endpoints can share a label (one address in two slices, or on two ports): one name.
-        // Labels are in lower case already (`publishedEndpoints`).
+        return EndpointParent(serviceName: serviceName, isPlain: isPlain)
+    }
+
+    /// One endpoint name of a Service: its label and every address published under it.
+    struct EndpointLabel: Equatable {
+        var label: String
+        var addresses: [IPAddress]
+    }
+
+    /// The endpoint labels of `service`, each once, in the order its endpoints are published, with
+    /// their addresses in that order. Two endpoints can share a label (one address in two slices,
+    /// or on two ports): one name. Labels are in lower case already (`publishedEndpoints`).
+    func endpointLabels(of service: Service) -> [EndpointLabel] {
         let endpoints = published.endpoints(of: service)
-        var seenLabels = Set<String>()
-        for (index, endpoint) in endpoints.enumerated() where seenLabels.insert(endpoint.label).inserted {
-            guard let endpointName = try? serviceName.prepending(labels: [endpoint.label]) else { continue }
-            // The endpoints before this one have other labels.
-            let node: ClusterName? = isPlain && Self.isPlainLabel(endpoint.label)
-                ? .endpoint(service, name: endpoint.label, addresses: endpoints[index...].filter { $0.label == endpoint.label }.map(\.address))
-                : nil
-            body(endpointName, addressTypes, node)
+        var labels: [EndpointLabel] = []
+        labels.reserveCapacity(endpoints.count)
+        // Looked up by scanning while there are few; a Service of hundreds of endpoints gets a table
+        // (each endpoint used to gather its label's addresses from all after it: quadratic).
+        var positions: [String: Int] = [:]
+        let scanned = 16
+        for endpoint in endpoints {
+            let position = labels.count <= scanned
+                ? labels.firstIndex { $0.label == endpoint.label }
+                : positions[endpoint.label]
+            if let position {
+                labels[position].addresses.append(endpoint.address)
+                continue
+            }
+            labels.append(EndpointLabel(label: endpoint.label, addresses: [endpoint.address]))
+            if labels.count == scanned + 1 {
+                for index in labels.indices { positions[labels[index].label] = index }
+            } else if labels.count > scanned + 1 {
+                positions[endpoint.label] = labels.count - 1
+            }
         }
+        return labels
+    }
+
+    /// The name of one of a Service's endpoint labels and, when plain, what it resolves to.
+    func endpointName(_ endpoint: EndpointLabel, of service: Service, under parent: EndpointParent) -> (DNSName, ClusterName?)? {
+        guard let name = try? parent.serviceName.prepending(labels: [endpoint.label]) else { return nil }
+        let node: ClusterName? = parent.isPlain && Self.isPlainLabel(endpoint.label)
+            ? .endpoint(service, name: endpoint.label, addresses: endpoint.addresses)
+            : nil
+        return (name, node)
     }
 
     /// Whether `label` is made of a-z, 0-9 and '-' only, as valid Kubernetes names are.

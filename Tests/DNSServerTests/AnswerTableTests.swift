@@ -226,6 +226,49 @@ import Testing
         #expect(copies >= 301 * 2, "the endpoint names and PTRs answered from the patched table")
     }
 
+    /// Two endpoints of a headless Service that share a hostname make one name with both
+    /// addresses, wherever they sit among its endpoints: among the first sixteen labels, which are
+    /// looked up by scanning, or past them, where a table takes over. The compiled table, a patched
+    /// one and the general path all answer both.
+    @Test(arguments: [(1, 5), (3, 20), (20, 28)])
+    func anEndpointNameTwoAddressesShareAnswersBoth(positions: (Int, Int)) throws {
+        let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), nameServerAddresses: [IPAddress("127.0.0.1")!])
+        func slice(endpoints: Int) -> RegistryObject {
+            let addresses = (0..<endpoints).map { index in
+                let hostname = index == positions.0 || index == positions.1 ? ", hostname: shared" : ""
+                return "{addresses: [10.244.0.\(index + 1)], conditions: {ready: true}\(hostname)}"
+            }
+            let text = """
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: db-a, namespace: shop, labels: {kubernetes.io/service-name: db}}
+                addressType: IPv4
+                endpoints: [\(addresses.joined(separator: ", "))]
+                ports: [{name: sql, port: 5432, protocol: TCP}]
+
+                """
+            return DecodedFile(ManifestFile(path: "db.yaml", contents: .success(text))).objects[0]
+        }
+        let headless = DecodedFile(ManifestFile(path: "db.yaml", contents: .success(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec: {clusterIP: None, ports: [{name: sql, port: 5432}]}\n"
+        ))).objects[0]
+        let shared = Self.query(try DNSName("shared.db.shop.svc.cluster.local"), .a)
+        func addresses(_ response: [UInt8]?) throws -> Set<UInt32> {
+            let message = try DNSMessageDecoder.decode(ByteBuffer(bytes: try #require(response)))
+            return Set(message.answers.compactMap { if case .a(let address) = $0.data { address } else { nil } })
+        }
+        let expected: Set<UInt32> = [0x0af4_0000 + UInt32(positions.0 + 1), 0x0af4_0000 + UInt32(positions.1 + 1)]
+        var store = RegistryStore()
+        _ = store.apply([.replaceAll([headless, slice(endpoints: 30)])], serial: 1)
+        let pipeline = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
+        #expect(try addresses(Self.general(pipeline, shared, over: .udp)) == expected, "general path")
+        #expect(pipeline.compileAnswers() != nil)
+        #expect(try addresses(Self.copied(pipeline, shared, over: .udp)) == expected, "compiled table")
+        let update = store.apply([.upsert(slice(endpoints: 31))], serial: 2)
+        _ = pipeline.apply(try #require(update))
+        #expect(try addresses(Self.copied(pipeline, shared, over: .udp)) == expected, "patched table")
+    }
+
     /// A patch only moves the registry's serial on in the NODATA answers every name shares: it
     /// writes the new serial into them in place rather than encoding them again, they keep their
     /// places (no body is added twice), and they answer as a fresh table's.

@@ -46,9 +46,12 @@ import Testing
             let namespace = pick(namespaces)
             let service = pick(serviceNames)
             let name = "\(service)-\(pick(["x", "y"]))"
-            let endpoints = (0..<Int(random.next() % 3)).map { _ -> String in
+            // Now and then a large slice: a Service of more than sixteen endpoint names finds its
+            // labels by a table rather than by scanning (`ClusterZone.endpointLabels(of:)`).
+            let large = chance(8)
+            let endpoints = (0..<(large ? 12 + Int(random.next() % 6) : Int(random.next() % 3))).map { _ -> String in
                 let hostname = chance(30) ? ", hostname: \(pick(["h0", "h1"]))" : ""
-                return "{addresses: [10.244.0.\(1 + random.next() % 8)], conditions: {ready: \(chance(80))}\(hostname)}"
+                return "{addresses: [10.244.0.\(1 + random.next() % (large ? 40 : 8))], conditions: {ready: \(chance(80))}\(hostname)}"
             }
             return """
                 apiVersion: discovery.k8s.io/v1
