@@ -6,7 +6,7 @@ extension ManifestSource {
         var contentHash: Int
         /// Its documents as last read, so the next read parses only the changed ones. A JSON file,
         /// read whole, is one document.
-        private(set) var documents: [DocumentRecord] = []
+        private(set) var documents = DocumentList()
         /// Objects whose new version was rejected, keeping their last good version.
         private(set) var kept: Set<RegistryObjectKey> = []
         /// How many objects the file defines.
@@ -20,15 +20,10 @@ extension ManifestSource {
         init(stamp: FileStamp, contentHash: Int, reading: FileReading, kept: Set<RegistryObjectKey>, objectCount: Int) {
             self.stamp = stamp
             self.contentHash = contentHash
-            // Trimmed in place, the few that need it (a JSON List is one document of every object):
-            // a copy of every record of a file of thousands would cost each edit of it.
-            var documents = reading.documents
-            for index in documents.indices where documents[index].hasRoomToSpare { documents[index].trim() }
-            self.documents = documents
+            self.documents = reading.documents
             self.kept = kept
             self.objectCount = objectCount
-            // By index: a `for` or `reduce` over the records copies each, retaining its names.
-            for index in documents.indices where !documents[index].reserved.isEmpty { reserved.formUnion(documents[index].reserved) }
+            self.reserved = documents.reserved
             self.definesAnObjectTwice = reading.definesAnObjectTwice
         }
 
@@ -49,26 +44,29 @@ extension ManifestSource {
         /// Where `key` sits in the file now: its document's first line and its place in it, or nil
         /// when no document defines it (a kept last good version, which is where it was read).
         func location(of key: RegistryObjectKey, path: String) -> SourceLocation? {
-            for document in documents {
+            var location: SourceLocation?
+            documents.forEach { index, document in
+                guard location == nil else { return }
                 var offset: Int32?
                 document.forEachObject { object in
                     if offset == nil, object.key == key { offset = object.lineOffset }
                 }
-                if let offset { return SourceLocation(file: path, line: offset < 0 ? nil : document.firstLine + Int(offset)) }
+                if let offset { location = SourceLocation(file: path, line: offset < 0 ? nil : documents.firstLines[index] + Int(offset)) }
             }
-            return nil
+            return location
         }
 
         /// Every object the file defines (including kept last good versions). Made on demand: a
         /// set per file would hold every key of the registry a second time.
         var keys: Set<RegistryObjectKey> {
             var keys = kept
-            for document in documents { document.forEachKey { keys.insert($0) } }
+            documents.forEach { _, document in document.forEachKey { keys.insert($0) } }
             return keys
         }
     }
 
-    /// One document of a file as last read: its text's hash, where it starts, and what it defines.
+    /// One document of a file as last read: its text's hash and what it defines (where it starts is
+    /// its list's, `DocumentList.firstLines`).
     /// Nearly every YAML document defines one object, kept inline: a record per document of a large
     /// registry must not cost allocations of its own.
     struct DocumentRecord: Hashable, Sendable {
@@ -133,7 +131,6 @@ extension ManifestSource {
         static var compactObjectStride: Int { MemoryLayout<Compact>.stride }
 
         var hash: Int
-        var firstLine: Int
         private var first: Compact?
         /// The rest, in runs of at most `runLength`: a streamed List's one record takes every object
         /// of the file, and one array of them was copied whole each time it grew (old and new both
@@ -145,9 +142,8 @@ extension ManifestSource {
         var rejected: [RegistryObjectKey] = []
         var reserved: Set<IPAddress> = []
 
-        init(hash: Int, firstLine: Int, objects: [Object] = [], rejected: [RegistryObjectKey] = [], reserved: Set<IPAddress> = []) {
+        init(hash: Int, objects: [Object] = [], rejected: [RegistryObjectKey] = [], reserved: Set<IPAddress> = []) {
             self.hash = hash
-            self.firstLine = firstLine
             self.rejected = rejected
             self.reserved = reserved
             for object in objects { append(object) }
@@ -171,6 +167,34 @@ extension ManifestSource {
         }
 
         var holdsObjects: Bool { first != nil || !otherKinds.isEmpty }
+
+        /// What a pass over every document of a file needs to know of one without reading its
+        /// record (`DocumentList`): its first object's filter bit, and whether it holds more objects,
+        /// rejected some, or reserves addresses.
+        struct Summary: Hashable, Sendable {
+            private var bits: UInt16 = 0
+            private static var holdsFirst: UInt16 { 0x100 }
+            private static var holdsMore: UInt16 { 0x200 }
+            private static var rejects: UInt16 { 0x400 }
+            private static var reserves: UInt16 { 0x800 }
+
+            fileprivate init(_ record: DocumentRecord) {
+                if let first = record.first { bits = Self.holdsFirst | UInt16(first.filterBit) }
+                if !record.more.isEmpty || !record.otherKinds.isEmpty { bits |= Self.holdsMore }
+                if !record.rejected.isEmpty { bits |= Self.rejects }
+                if !record.reserved.isEmpty { bits |= Self.reserves }
+            }
+
+            /// Whether the document may define a key of `filter`: false only when it cannot.
+            func mayDefineKeys(of filter: KeySetFilter) -> Bool {
+                bits & Self.holdsMore != 0 || (bits & Self.holdsFirst != 0 && filter.mayContain(bit: UInt8(truncatingIfNeeded: bits)))
+            }
+
+            var rejectsObjects: Bool { bits & Self.rejects != 0 }
+            var reservesAddresses: Bool { bits & Self.reserves != 0 }
+        }
+
+        var summary: Summary { Summary(self) }
 
         var objects: [Object] {
             var objects: [Object] = []
@@ -221,7 +245,7 @@ extension ManifestSource {
     /// which of them are new.
     struct FileReading: Sendable {
         var decoded: DecodedFile
-        var documents: [DocumentRecord] = []
+        var documents = DocumentList()
         /// Indices in `documents` of the documents parsed now; the others were held unchanged.
         var parsed: [Int] = []
         /// The previous read's documents that are gone or changed.
@@ -254,8 +278,10 @@ extension ManifestSource {
         var parsedKeys = Set<RegistryObjectKey>()
         var parsedRejected = Set<RegistryObjectKey>()
         for index in reading.parsed {
-            reading.documents[index].forEachKey { parsedKeys.insert($0) }
-            parsedRejected.formUnion(reading.documents[index].rejected)
+            reading.documents.withRecord(at: index) { document in
+                document.forEachKey { parsedKeys.insert($0) }
+                parsedRejected.formUnion(document.rejected)
+            }
         }
         let previouslyKept = previous?.kept ?? []
         let candidates = replacedKeys.union(parsedKeys).union(parsedRejected).union(previouslyKept)
@@ -268,11 +294,15 @@ extension ManifestSource {
         var isParsed = [Bool](repeating: false, count: reading.documents.count)
         for index in reading.parsed { isParsed[index] = true }
         let filter = KeySetFilter(candidates)
-        // By index, as below: iterating the records copies each.
-        let documents = reading.documents
-        for index in documents.indices where !isParsed[index] {
-            documents[index].forEachKey(in: filter) { inUnchanged.insert($0) }
-            for key in documents[index].rejected where filter.contains(key) { rejectedInUnchanged.insert(key) }
+        reading.documents.forEachDocument(mayDefineKeysOf: filter) { index in
+            guard !isParsed[index] else { return }
+            reading.documents.withRecord(at: index) { $0.forEachKey(in: filter) { inUnchanged.insert($0) } }
+        }
+        reading.documents.forEachDocumentRejectingObjects { index in
+            guard !isParsed[index] else { return }
+            reading.documents.withRecord(at: index) { document in
+                for key in document.rejected where filter.contains(key) { rejectedInUnchanged.insert(key) }
+            }
         }
         var change = KeyChange(objectCount: previous?.objectCount ?? 0)
         for key in candidates {
@@ -305,8 +335,8 @@ extension ManifestSource {
         if previous?.definesAnObjectTwice == true {
             return wholeFileReading(split.decodedWhole(path: path), documents: split.documents, previous: previous)
         }
-        let previousDocuments = previous?.documents ?? []
-        var previousByHash = DocumentsByHash(previousDocuments)
+        let previousDocuments = previous?.documents ?? DocumentList()
+        var previousByHash = DocumentsByHash(previousDocuments.hashes)
         // Most documents new (a first read, a file rewritten): one parse of the whole file costs far
         // less than a parse per document, and its objects are sorted into the documents by line.
         let unknown = split.documents.count { !previousByHash.holds($0.hash) }
@@ -314,23 +344,25 @@ extension ManifestSource {
             return wholeFileReading(split.decodedWhole(path: path), documents: split.documents, previous: previous)
         }
         var reading = FileReading(decoded: DecodedFile(ManifestFile(path: path, contents: .success(""))))
-        reading.documents.reserveCapacity(split.documents.count)
+        // Each document: the previous one with its hash (its objects now maybe a few lines lower
+        // or higher, which `FileRecord.location(of:)` follows), or parsed now.
+        var sources: [Int?] = []
+        sources.reserveCapacity(split.documents.count)
+        var parsedRecords: [DocumentRecord] = []
         var reusedPrevious = [Bool](repeating: false, count: previousDocuments.count)
         for document in split.documents {
             if let previousIndex = previousByHash.take(document.hash) {
-                var reused = previousDocuments[previousIndex]
                 reusedPrevious[previousIndex] = true
-                // Its objects now sit this much lower or higher: `FileRecord.location(of:)` says where.
-                reused.firstLine = document.firstLine
-                reading.documents.append(reused)
+                sources.append(previousIndex)
                 reading.endsInError = false
                 continue
             }
             let decoded = split.decoded(document, path: path)
             let objects = decoded.allObjects
-            reading.parsed.append(reading.documents.count)
-            reading.documents.append(DocumentRecord(
-                hash: document.hash, firstLine: document.firstLine,
+            reading.parsed.append(sources.count)
+            sources.append(nil)
+            parsedRecords.append(DocumentRecord(
+                hash: document.hash,
                 objects: objects.map { DocumentRecord.Object($0, documentFirstLine: document.firstLine) },
                 rejected: decoded.rejected.map { RegistryObjectKey($0.reference) }, reserved: decoded.reservedAddresses))
             reading.decoded.errors += decoded.errors
@@ -340,7 +372,11 @@ extension ManifestSource {
             reading.decoded.isBroken = reading.decoded.isBroken || decoded.isBroken
             reading.endsInError = decoded.errors.contains(where: \.meansCutShort)
         }
-        reading.replaced = previousDocuments.indices.filter { !reusedPrevious[$0] }.map { previousDocuments[$0] }
+        reading.documents = DocumentList(
+            reusing: previousDocuments, sources: sources, parsed: parsedRecords, firstLines: split.documents.map(\.firstLine))
+        for index in reusedPrevious.indices where !reusedPrevious[index] {
+            previousDocuments.withRecord(at: index) { reading.replaced.append(copy $0) }
+        }
         dropDuplicates(in: &reading)
         return reading
     }
@@ -350,18 +386,19 @@ extension ManifestSource {
     private static func dropDuplicates(in reading: inout FileReading) {
         guard !reading.parsed.isEmpty else { return }
         var parsedKeys = Set<RegistryObjectKey>()
-        for index in reading.parsed { reading.documents[index].forEachKey { parsedKeys.insert($0) } }
+        for index in reading.parsed { reading.documents.withRecord(at: index) { $0.forEachKey { parsedKeys.insert($0) } } }
         var firstDocument: [RegistryObjectKey: Int] = [:]
         let filter = KeySetFilter(parsedKeys)
-        let documents = reading.documents
         var definesAnObjectTwice = false
-        for index in documents.indices {
-            documents[index].forEachKey(in: filter) { key in
-                if firstDocument[key] == nil { firstDocument[key] = index } else { definesAnObjectTwice = true }
+        reading.documents.forEachDocument(mayDefineKeysOf: filter) { index in
+            reading.documents.withRecord(at: index) { document in
+                document.forEachKey(in: filter) { key in
+                    if firstDocument[key] == nil { firstDocument[key] = index } else { definesAnObjectTwice = true }
+                }
             }
         }
         if definesAnObjectTwice { reading.definesAnObjectTwice = true }
-        let firstLines = documents.indices.map { documents[$0].firstLine }
+        let firstLines = reading.documents.firstLines
         // (Two objects under one key within a document: its decoder kept the first and reported the other.)
         reading.decoded.objects.removeAll { object in
             let key = object.key
@@ -391,13 +428,15 @@ extension ManifestSource {
     static func streamedReading(_ rest: DecodedFile, streamed: DocumentRecord) -> FileReading {
         var reading = wholeFileReading(rest, documents: [], previous: nil)
         var record = streamed
-        if let left = reading.documents.first {
-            left.forEachObject { record.append($0) }
-            record.rejected = left.rejected
-            record.reserved = left.reserved
+        if !reading.documents.isEmpty {
+            reading.documents.withRecord(at: 0) { left in
+                left.forEachObject { record.append($0) }
+                record.rejected = left.rejected
+                record.reserved = left.reserved
+            }
         }
         guard record.holdsObjects || !record.rejected.isEmpty else { return reading }
-        reading.documents = [record]
+        reading.documents = DocumentList([record], firstLines: [1])
         reading.parsed = [0]
         return reading
     }
@@ -405,17 +444,18 @@ extension ManifestSource {
     /// A file decoded in one parse, its documents recorded from the objects' lines (a JSON file, or
     /// one that cannot be read, is one document).
     static func wholeFileReading(_ decoded: DecodedFile, documents: [YAMLDocuments.Document], previous: FileRecord?) -> FileReading {
-        let firstLines = documents.map(\.firstLine)
+        var firstLines = documents.map(\.firstLine)
         var records = documents.enumerated().map { index, document in
-            DocumentRecord(hash: document.hash, firstLine: document.firstLine, reserved: index == 0 ? decoded.reservedAddresses : [])
+            DocumentRecord(hash: document.hash, reserved: index == 0 ? decoded.reservedAddresses : [])
         }
         if records.isEmpty && !(decoded.allObjects.isEmpty && decoded.rejected.isEmpty) {
             // (Its hash is never compared: such a file is always read whole.)
-            records = [DocumentRecord(hash: 0, firstLine: 1, reserved: decoded.reservedAddresses)]
+            records = [DocumentRecord(hash: 0, reserved: decoded.reservedAddresses)]
+            firstLines = [1]
         }
         for object in decoded.allObjects {
             let index = documentIndex(holding: object.location.line, firstLines: firstLines)
-            records[index].append(DocumentRecord.Object(object, documentFirstLine: records[index].firstLine))
+            records[index].append(DocumentRecord.Object(object, documentFirstLine: firstLines[index]))
         }
         for rejected in decoded.rejected {
             records[documentIndex(holding: rejected.location.line, firstLines: firstLines)].rejected.append(RegistryObjectKey(rejected.reference))
@@ -425,8 +465,10 @@ extension ManifestSource {
         let endsInError = decoded.errors.contains {
             $0.meansCutShort && $0.location?.line != nil && documentIndex(holding: $0.location?.line, firstLines: firstLines) == lastDocument
         }
+        var replaced: [DocumentRecord] = []
+        previous?.documents.forEach { _, document in replaced.append(copy document) }
         return FileReading(
-            decoded: decoded, documents: records, parsed: Array(records.indices), replaced: previous?.documents ?? [],
+            decoded: decoded, documents: DocumentList(records, firstLines: firstLines), parsed: Array(records.indices), replaced: replaced,
             endsInError: endsInError, definesAnObjectTwice: decoded.errors.contains { $0.code == .duplicateObject })
     }
 }
@@ -443,19 +485,18 @@ struct DocumentsByHash {
     private var earlier: [Int32]
     private let mask: Int
 
-    init(_ documents: [ManifestSource.DocumentRecord]) {
+    /// The table of a file's previous documents, given by their hashes in order.
+    init(_ documentHashes: [Int]) {
         var size = 16
-        while size < documents.count * 2 { size *= 2 }
+        while size < documentHashes.count * 2 { size *= 2 }
         mask = size - 1
         hashes = [Int](repeating: 0, count: size)
         heads = [Int32](repeating: -2, count: size)
-        earlier = [Int32](repeating: -1, count: documents.count)
-        // By index: iterating the records would copy each, retaining the names of its objects (a
-        // cache miss each, for the thousand documents of a namespace file).
-        for index in documents.indices {
-            let slot = self.slot(of: documents[index].hash)
+        earlier = [Int32](repeating: -1, count: documentHashes.count)
+        for (index, hash) in documentHashes.enumerated() {
+            let slot = self.slot(of: hash)
             if heads[slot] >= 0 { earlier[index] = heads[slot] }
-            hashes[slot] = documents[index].hash
+            hashes[slot] = hash
             heads[slot] = Int32(index)
         }
     }

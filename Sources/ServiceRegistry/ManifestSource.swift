@@ -42,7 +42,32 @@ public final class ManifestSource: Sendable {
     private struct WatchState: Sendable {
         var store: RegistryStore
         /// What each file held when last read.
-        var files: [String: FileRecord] = [:]
+        private(set) var files: [String: FileRecord] = [:]
+        /// Of each file read: its stamp, and the ClusterIPs its rejected Services name when there are
+        /// any, and how many objects all of them define. What a poll or an update reads of every
+        /// file, kept apart from the records: reaching a record copies it (101 copies a poll).
+        private(set) var readStamps: [String: FileStamp] = [:]
+        private(set) var reservedByFile: [String: Set<IPAddress>] = [:]
+        private(set) var objectCount = 0
+
+        mutating func setFiles(_ records: [String: FileRecord]) {
+            files = [:]
+            readStamps = [:]
+            reservedByFile = [:]
+            objectCount = 0
+            for (path, record) in records { setRecord(record, at: path) }
+        }
+
+        /// Records what `path` holds now; nil: it is gone.
+        mutating func setRecord(_ record: FileRecord?, at path: String) {
+            objectCount -= files[path]?.objectCount ?? 0
+            files[path] = record
+            readStamps[path] = record?.stamp
+            reservedByFile[path] = record.flatMap { $0.reserved.isEmpty ? nil : $0.reserved }
+            objectCount += record?.objectCount ?? 0
+        }
+
+        var reservedAddresses: Set<IPAddress> { reservedByFile.values.reduce(into: []) { $0.formUnion($1) } }
         /// The files defining each object, in path order; the first one's version is served.
         var holders = Holders()
         /// Every file's stamp at the last poll: a changed file whose stamp held still since is complete.
@@ -158,7 +183,7 @@ public final class ManifestSource: Sendable {
             if let decoded {
                 (reading, hash) = decoded
             } else {
-                var record = DocumentRecord(hash: 0, firstLine: 1)
+                var record = DocumentRecord(hash: 0)
                 let (rest, fileHash, retraction) = StreamedJSONFile.decode(at: path) { objects in
                     load.stage(objects)
                     for object in objects { record.append(DocumentRecord.Object(object, documentFirstLine: 1)) }
@@ -179,7 +204,7 @@ public final class ManifestSource: Sendable {
         ManifestLoader.logSkipped(result.skipped, logger: logger)
         return state.withLock { state in
             state.store = store
-            state.files = records
+            state.setFiles(records)
             state.holders = holders
             state.polledStamps = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
             state.reloadRequested = false
@@ -294,7 +319,7 @@ public final class ManifestSource: Sendable {
             let stampByPath = Dictionary(stamps.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
             defer { state.polledStamps = stampByPath }
             var ready = Set<String>()
-            for stamp in stamps where state.files[stamp.path]?.stamp != stamp {
+            for stamp in stamps where state.readStamps[stamp.path] != stamp {
                 let settled = state.polledStamps[stamp.path] == stamp || writes?.wasCompleted(stamp.path) == true
                 let beingWritten = writes?.isBeingWritten(stamp.path) ?? false
                 if settled && !beingWritten { ready.insert(stamp.path) }
@@ -363,8 +388,8 @@ public final class ManifestSource: Sendable {
 
         return state.withLock { state -> RegistryUpdate? in
             // A registry that would suddenly hold nothing is a mistake until shown otherwise.
-            var remaining = newRecords.values.reduce(0) { $0 + ($1?.objectCount ?? 0) }
-            for (path, record) in state.files where newRecords[path] == nil { remaining += record.objectCount }
+            var remaining = state.objectCount
+            for (path, record) in newRecords { remaining += (record?.objectCount ?? 0) - (state.files[path]?.objectCount ?? 0) }
             if remaining == 0 && state.store.objectCount > 0 {
                 state.refusedStamps = stampByPath
                 logger.error("registry suddenly holds \(listing.files.count) file(s) and no object; still serving the last good registry, waiting for the next change")
@@ -392,7 +417,7 @@ public final class ManifestSource: Sendable {
                     state.holders.add(path, for: key)
                 }
             }
-            for (path, record) in newRecords { state.files[path] = record }
+            for (path, record) in newRecords { state.setRecord(record, at: path) }
             var events: [RegistryEvent] = []
             // Each decoded file's objects by key, made once: a file holds thousands.
             var objectsByFile: [String: [RegistryObjectKey: RegistryObject]] = [:]
@@ -419,7 +444,7 @@ public final class ManifestSource: Sendable {
                     if let decoded = decodedFiles[holder], let object = objects(of: holder, decoded)[key] { events.append(.upsert(object)) }
                 }
             }
-            state.store.reservedAddresses = state.files.values.reduce(into: []) { $0.formUnion($1.reserved) }
+            state.store.reservedAddresses = state.reservedAddresses
             let serial = RegistryStore.nextSerial(after: state.store.snapshot.serial)
             let (files, holders) = (state.files, state.holders)
             let locating: RegistryStore.Locator = { key in holders.first(of: key).flatMap { files[$0]?.location(of: key, path: $0) } }
@@ -580,10 +605,10 @@ private struct Holders: Sendable {
     /// returns how many keys it defines (a key defined twice in the file was reported, and counts
     /// once). The digests are sorted and merged in at once: one by one, through the table's
     /// pending changes and their merges, they were 3 % of a 50k-Service start.
-    mutating func add(_ path: String, keysOf documents: [ManifestSource.DocumentRecord]) -> Int {
+    mutating func add(_ path: String, keysOf documents: ManifestSource.DocumentList) -> Int {
         let number = paths.number(of: path)
         var entries: [(digest: KeyDigest, number: UInt32)] = []
-        for document in documents { document.forEachKey { entries.append((KeyDigest($0), number)) } }
+        documents.forEach { _, document in document.forEachKey { entries.append((KeyDigest($0), number)) } }
         entries.sort { $0.digest < $1.digest }
         // Each key once, in place.
         var distinctCount = 0

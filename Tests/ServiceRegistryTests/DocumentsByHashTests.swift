@@ -7,7 +7,7 @@ import Testing
     @Test func eachPreviousDocumentIsTakenOnceTheLastOfAHashFirst() {
         // 5, 5 + 1024 and 5 + 2048 share their low bits, so they probe past one another.
         let hashes = [5, 7, 5, 5 + 1024, 5 + 2048, 5]
-        var table = DocumentsByHash(hashes.map { ManifestSource.DocumentRecord(hash: $0, firstLine: 1) })
+        var table = DocumentsByHash(hashes)
         #expect(table.holds(5) && table.holds(7) && table.holds(5 + 1024) && !table.holds(9) && !table.holds(5 + 4096))
         #expect([table.take(5), table.take(5), table.take(5), table.take(5)] == [5, 2, 0, nil])
         #expect(!table.holds(5))
