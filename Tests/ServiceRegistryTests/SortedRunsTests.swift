@@ -61,4 +61,24 @@ import Testing
         #expect(table.keys == ["pod-7"])
         #expect(table["pod-7"] == 7)
     }
+
+    /// Enough entries for many groups of runs: groups split as runs are added, and a range taken
+    /// out empties whole groups; lookups, the key order and a copy taken before all hold.
+    @Test func groupsSplitAndEmptyAsADictionaryWould() {
+        var table = SortedRuns<UInt32, UInt32>()
+        for key in 0..<200_000 as Range<UInt32> { table[key * 2] = key }
+        #expect(table.groups.count > 10, "\(table.groups.count) groups")
+        let copy = table
+        for key in 50_000..<150_000 as Range<UInt32> { table[key * 2] = nil }
+        for key in 0..<1_000 as Range<UInt32> { table[100_001 + key * 2] = key }
+        var expected = (0..<50_000).map { UInt32($0) * 2 } + (0..<1_000).map { 100_001 + UInt32($0) * 2 }
+        expected += (150_000..<200_000).map { UInt32($0) * 2 }
+        expected.sort()
+        #expect(table.keys == expected)
+        #expect(table.count == expected.count)
+        #expect(table[100_001] == 0 && table[99_998] == 49_999 && table[100_000] == nil && table[300_000] == 150_000)
+        #expect(copy.count == 200_000)
+        #expect(copy.keys == (0..<200_000).map { UInt32($0) * 2 })
+        #expect(copy[200_000] == 100_000)
+    }
 }
