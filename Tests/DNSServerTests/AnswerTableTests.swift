@@ -192,27 +192,34 @@ import Testing
         #expect(copies >= 400 * 5, "every Service name answered from the patched table")
     }
 
+    /// The headless Service `db` in `shop`, named port `sql`.
+    static let headlessDatabase = DecodedFile(ManifestFile(path: "db.yaml", contents: .success(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec: {clusterIP: None, ports: [{name: sql, port: 5432}]}\n"
+    ))).objects[0]
+
+    /// `db`'s one EndpointSlice, with `endpoints` (each a flow mapping).
+    static func databaseSlice(_ endpoints: [String]) -> RegistryObject {
+        let text = """
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: db-a, namespace: shop, labels: {kubernetes.io/service-name: db}}
+            addressType: IPv4
+            endpoints: [\(endpoints.joined(separator: ", "))]
+            ports: [{name: sql, port: 5432, protocol: TCP}]
+
+            """
+        return DecodedFile(ManifestFile(path: "db.yaml", contents: .success(text))).objects[0]
+    }
+
     /// An endpoint added to a large headless Service changes the Service's own answers, its new
     /// endpoint name and that address's PTR, nothing else: the patch is as large as the change, not
     /// as the Service (it was every endpoint name and every PTR of it), and answers as a fresh table.
     @Test func anEndpointAddedToALargeHeadlessServicePatchesOnlyTheNamesItChanges() throws {
         let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), nameServerAddresses: [IPAddress("127.0.0.1")!])
         func slice(endpoints: Int) -> RegistryObject {
-            let addresses = (0..<endpoints).map { "{addresses: [10.244.\($0 / 250).\($0 % 250 + 1)], conditions: {ready: true}}" }
-            let text = """
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata: {name: db-a, namespace: shop, labels: {kubernetes.io/service-name: db}}
-                addressType: IPv4
-                endpoints: [\(addresses.joined(separator: ", "))]
-                ports: [{name: sql, port: 5432, protocol: TCP}]
-
-                """
-            return DecodedFile(ManifestFile(path: "db.yaml", contents: .success(text))).objects[0]
+            Self.databaseSlice((0..<endpoints).map { "{addresses: [10.244.\($0 / 250).\($0 % 250 + 1)], conditions: {ready: true}}" })
         }
-        let headless = DecodedFile(ManifestFile(path: "db.yaml", contents: .success(
-            "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec: {clusterIP: None, ports: [{name: sql, port: 5432}]}\n"
-        ))).objects[0]
+        let headless = Self.headlessDatabase
         var store = RegistryStore()
         _ = store.apply([.replaceAll([headless, slice(endpoints: 300)])], serial: 1)
         let pipeline = QueryPipeline(catalog: Catalog(snapshot: store.snapshot, configuration: configuration), cachingResponses: false)
@@ -234,24 +241,12 @@ import Testing
     func anEndpointNameTwoAddressesShareAnswersBoth(positions: (Int, Int)) throws {
         let configuration = ZoneConfiguration(domain: try DNSName("cluster.local"), nameServerAddresses: [IPAddress("127.0.0.1")!])
         func slice(endpoints: Int) -> RegistryObject {
-            let addresses = (0..<endpoints).map { index in
+            Self.databaseSlice((0..<endpoints).map { index in
                 let hostname = index == positions.0 || index == positions.1 ? ", hostname: shared" : ""
                 return "{addresses: [10.244.0.\(index + 1)], conditions: {ready: true}\(hostname)}"
-            }
-            let text = """
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata: {name: db-a, namespace: shop, labels: {kubernetes.io/service-name: db}}
-                addressType: IPv4
-                endpoints: [\(addresses.joined(separator: ", "))]
-                ports: [{name: sql, port: 5432, protocol: TCP}]
-
-                """
-            return DecodedFile(ManifestFile(path: "db.yaml", contents: .success(text))).objects[0]
+            })
         }
-        let headless = DecodedFile(ManifestFile(path: "db.yaml", contents: .success(
-            "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\nspec: {clusterIP: None, ports: [{name: sql, port: 5432}]}\n"
-        ))).objects[0]
+        let headless = Self.headlessDatabase
         let shared = Self.query(try DNSName("shared.db.shop.svc.cluster.local"), .a)
         func addresses(_ response: [UInt8]?) throws -> Set<UInt32> {
             let message = try DNSMessageDecoder.decode(ByteBuffer(bytes: try #require(response)))
