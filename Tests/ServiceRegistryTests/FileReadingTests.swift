@@ -1,5 +1,6 @@
 import Foundation
 @testable import ServiceRegistry
+import SpecSupport
 import Testing
 
 /// Files are read straight into a String and hashed to tell whether they changed: what is read must
@@ -66,5 +67,27 @@ import Testing
         let lengths = (0..<70).map { Array(base.prefix($0)).withUnsafeBytes(ContentHash.of) }
         #expect(Set(lengths).count == 70)
         #expect((base + [0]).withUnsafeBytes(ContentHash.of) != hash)
+    }
+
+    /// A file hashed as it is read, in pieces of any size, has the hash of its whole text; and the
+    /// hash follows the order of the bytes, not only which bytes there are.
+    @Test func piecesOfAnySizeHashAsTheWholeAndOrderCounts() {
+        var random = SplitMix(seed: 33)
+        for round in 0..<300 {
+            let length = Int(random.next() % 700)
+            let text = (0..<length).map { _ in UInt8(0x20 + random.next() % 95) }
+            let whole = text.withUnsafeBytes(ContentHash.of)
+            var hash = ContentHash()
+            var offset = 0
+            while offset < text.count {
+                let piece = min(text.count - offset, Int(random.next() % 150))
+                text[offset..<(offset + piece)].withUnsafeBytes { hash.update($0) }
+                offset += piece
+            }
+            #expect(hash.finalize() == whole, "round \(round), \(length) bytes")
+        }
+        let first = Array(String(repeating: "apiVersion: v1\n", count: 4).utf8.prefix(64))
+        let second = Array(String(repeating: "kind: Service\n", count: 5).utf8.prefix(64))
+        #expect((first + second).withUnsafeBytes(ContentHash.of) != (second + first).withUnsafeBytes(ContentHash.of))
     }
 }
