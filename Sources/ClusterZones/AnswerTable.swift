@@ -312,6 +312,11 @@ struct NoDataBodies: Sendable {
     private var placesByHash: [Int: [Range<Int>]] = [:]
     /// Offset → the question name it was encoded for.
     private var questions: [Int: DNSName] = [:]
+    /// The bodies' offsets in order (appended in order as bodies are placed), and a body of each
+    /// zone with its question, once found: what `withSerial` reads at each update (sorting the
+    /// offsets and finding each question's zone again was a sixtieth of an endpoint edit's work).
+    private var orderedOffsets: [Int] = []
+    private var oneBodyPerZone: [(offset: Int, question: DNSName)]?
     /// Made from the bodies before by writing a new serial into them.
     private(set) var serialsWrittenInPlace = false
 
@@ -333,6 +338,8 @@ struct NoDataBodies: Sendable {
         bytes.append(contentsOf: record)
         placesByHash[hash, default: []].append(offset..<bytes.count)
         questions[offset] = question
+        orderedOffsets.append(offset)
+        oneBodyPerZone = nil
         return offset
     }
 
@@ -382,17 +389,33 @@ struct NoDataBodies: Sendable {
     private func withSerial(of catalog: Catalog) -> NoDataBodies? {
         var result = self
         result.serialsWrittenInPlace = true
-        let ends = questions.keys.sorted() + [bytes.count]
-        var serial = catalog.snapshot.serial.bigEndian
-        for (start, end) in zip(ends, ends.dropFirst()) {
+        var places: [Int] = []
+        places.reserveCapacity(orderedOffsets.count)
+        for (index, start) in orderedOffsets.enumerated() {
+            let end = index + 1 < orderedOffsets.count ? orderedOffsets[index + 1] : bytes.count
             guard let place = Self.serialRange(in: bytes[start..<end]) else { return nil }
-            withUnsafeBytes(of: &serial) { result.bytes.replaceSubrange(place, with: $0) }
+            places.append(place.lowerBound)
+        }
+        let serial = catalog.snapshot.serial.bigEndian
+        result.bytes.withUnsafeMutableBytes { bytes in
+            for place in places { bytes.storeBytes(of: serial, toByteOffset: place, as: UInt32.self) }
+        }
+        // A question's zone follows from the configuration, which a patch never changes.
+        let samples: [(offset: Int, question: DNSName)]
+        if let known = oneBodyPerZone {
+            samples = known
+        } else {
+            var found: [(offset: Int, question: DNSName)] = []
+            var zones = Set<DNSName>()
+            for offset in orderedOffsets {
+                guard let name = questions[offset], let origin = catalog.zoneOrigin(of: name) else { return nil }
+                if zones.insert(origin).inserted { found.append((offset, name)) }
+            }
+            samples = found
+            result.oneBodyPerZone = found
         }
         var scratch = ByteBufferAllocator().buffer(capacity: 512)
-        var checkedZones = Set<DNSName>()
-        for (offset, name) in questions {
-            guard let origin = catalog.zoneOrigin(of: name) else { return nil }
-            guard checkedZones.insert(origin).inserted else { continue }
+        for (offset, name) in samples {
             guard let answer = catalog.noDataAnswer(at: name) else { return nil }
             let same = answer.encoded(for: DNSQuestion(name: name, type: AnswerTable.EntryEncoder.unownedType), scratch: &scratch) { encoded in
                 var record: [UInt8] = []
