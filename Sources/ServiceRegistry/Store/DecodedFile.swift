@@ -353,7 +353,8 @@ struct YAMLDocuments {
         var newlinesPerLane = SIMD16<UInt8>(repeating: 0)
         var blocksCounted = 0
         func flushCount() {
-            line += Int(SIMD16<UInt16>(truncatingIfNeeded: newlinesPerLane).wrappedSum())
+            // Lane by lane: the widening conversion to sum them is a generic call here.
+            for lane in 0..<16 { line += Int(newlinesPerLane[lane]) }
             newlinesPerLane = .zero
             blocksCounted = 0
         }
