@@ -122,15 +122,26 @@ final class UnboundUpstream: @unchecked Sendable {
     deinit { kill() }
 }
 
-/// A port free for UDP on 127.0.0.1 now (the kernel's pick, released at once).
+/// A port free for UDP and TCP on 127.0.0.1 now (the kernel's pick for UDP, released at once).
 func freeLoopbackPort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    // A port the kernel gives a UDP socket can still be taken for TCP (a client connection's
+    // ephemeral port): the servers started on it bind both, and one such clash failed a run.
+    for _ in 0..<50 {
+        let port = try freeLoopbackPort(type: SOCK_DGRAM, port: 0)
+        if (try? freeLoopbackPort(type: SOCK_STREAM, port: port)) != nil { return port }
+    }
+    throw ProcessFailure(description: "no port free for both UDP and TCP")
+}
+
+/// Binds a socket of `type` to 127.0.0.1:`port` (0: any) and releases it; the port it had.
+private func freeLoopbackPort(type: __socket_type, port: Int) throws -> Int {
+    let descriptor = socket(AF_INET, Int32(type.rawValue), 0)
     guard descriptor >= 0 else { throw ProcessFailure(description: "socket: \(errno)") }
     defer { close(descriptor) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
     guard bound == 0 else { throw ProcessFailure(description: "bind: \(errno)") }
