@@ -310,12 +310,10 @@ struct NoDataBodies: Sendable {
     /// body is looked up once per name compiled, and keying by its bytes would make an array each
     /// time. The serial is left out so that the places stay right when only the serial changes.
     private var placesByHash: [Int: [Range<Int>]] = [:]
-    /// Offset → the question name it was encoded for.
-    private var questions: [Int: DNSName] = [:]
-    /// The bodies' offsets in order (appended in order as bodies are placed), and a body of each
-    /// zone with its question, once found: what `withSerial` reads at each update (sorting the
+    /// Each body's offset and the question name it was encoded for, in order (bodies are appended),
+    /// and a body of each zone, once found: what `withSerial` reads at each update (sorting the
     /// offsets and finding each question's zone again was a sixtieth of an endpoint edit's work).
-    private var orderedOffsets: [Int] = []
+    private var questions: [(offset: Int, question: DNSName)] = []
     private var oneBodyPerZone: [(offset: Int, question: DNSName)]?
     /// Made from the bodies before by writing a new serial into them.
     private(set) var serialsWrittenInPlace = false
@@ -337,8 +335,7 @@ struct NoDataBodies: Sendable {
         let offset = bytes.count
         bytes.append(contentsOf: record)
         placesByHash[hash, default: []].append(offset..<bytes.count)
-        questions[offset] = question
-        orderedOffsets.append(offset)
+        questions.append((offset, question))
         oneBodyPerZone = nil
         return offset
     }
@@ -371,7 +368,7 @@ struct NoDataBodies: Sendable {
         if let patched = withSerial(of: catalog) { return patched }
         var result = NoDataBodies()
         var scratch = ByteBufferAllocator().buffer(capacity: 512)
-        for (offset, name) in questions.sorted(by: { $0.key < $1.key }) {
+        for (offset, name) in questions {
             guard let answer = catalog.noDataAnswer(at: name) else { return nil }
             let placed = answer.encoded(for: DNSQuestion(name: name, type: AnswerTable.EntryEncoder.unownedType), scratch: &scratch) {
                 result.offset(of: $0, question: name)
@@ -390,9 +387,9 @@ struct NoDataBodies: Sendable {
         var result = self
         result.serialsWrittenInPlace = true
         var places: [Int] = []
-        places.reserveCapacity(orderedOffsets.count)
-        for (index, start) in orderedOffsets.enumerated() {
-            let end = index + 1 < orderedOffsets.count ? orderedOffsets[index + 1] : bytes.count
+        places.reserveCapacity(questions.count)
+        for (index, (start, _)) in questions.enumerated() {
+            let end = index + 1 < questions.count ? questions[index + 1].offset : bytes.count
             guard let place = Self.serialRange(in: bytes[start..<end]) else { return nil }
             places.append(place.lowerBound)
         }
@@ -407,8 +404,8 @@ struct NoDataBodies: Sendable {
         } else {
             var found: [(offset: Int, question: DNSName)] = []
             var zones = Set<DNSName>()
-            for offset in orderedOffsets {
-                guard let name = questions[offset], let origin = catalog.zoneOrigin(of: name) else { return nil }
+            for (offset, name) in questions {
+                guard let origin = catalog.zoneOrigin(of: name) else { return nil }
                 if zones.insert(origin).inserted { found.append((offset, name)) }
             }
             samples = found
