@@ -183,6 +183,11 @@ public final class Catalog: Sendable {
         reverse.add(added)
         let catalog = Catalog(
             snapshot: next, configuration: configuration, published: published, reverse: reverse, external: external, staticZones: staticZones)
+        func removeEndpointNames(_ labels: Dictionary<String, [IPAddress]>.Keys, under parent: ClusterZone.EndpointParent) {
+            for label in labels {
+                if let name = try? parent.serviceName.prepending(labels: [label]) { changed.updateValue(nil, forKey: name) }
+            }
+        }
         for key in update.change.services {
             guard let service = next.service(key) else { continue }
             let zone = catalog.clusterZone
@@ -198,16 +203,10 @@ public final class Catalog: Sendable {
                 else { continue }
                 changed[name] = [.a, .aaaa]
             }
-            for label in labelsBefore.keys {
-                if let name = try? parent.serviceName.prepending(labels: [label]) { changed.updateValue(nil, forKey: name) }
-            }
+            removeEndpointNames(labelsBefore.keys, under: parent)
         }
         // The endpoint names of Services gone, or left without names of their own.
-        for (_, before) in endpointsBefore {
-            for label in before.labels.keys {
-                if let name = try? before.parent.serviceName.prepending(labels: [label]) { changed.updateValue(nil, forKey: name) }
-            }
-        }
+        for (_, before) in endpointsBefore { removeEndpointNames(before.labels.keys, under: before.parent) }
         for address in changedAddresses {
             guard let name = ZoneExport.reverseName(of: address) else { continue }
             changed[name] = reverse.targets[address] == nil ? .some(nil) : [.ptr]
