@@ -27,12 +27,12 @@ extension ManifestSource {
         init() {}
 
         /// Records made now, in order.
-        init(_ records: [DocumentRecord], firstLines: [Int]) {
-            precondition(records.count == firstLines.count)
+        init(_ records: [DocumentRecord], firstLines: [Int], hashes: [Int]) {
+            precondition(records.count == firstLines.count && records.count == hashes.count)
             self.firstLines = firstLines
+            self.hashes = hashes
             var chunk: [DocumentRecord] = []
             for index in records.indices {
-                hashes.append(records[index].hash)
                 summaries.append(records[index].summary)
                 chunk.append(Self.trimmed(records[index]))
                 if chunk.count == Self.chunkLength || index == records.count - 1 {
@@ -45,18 +45,16 @@ extension ManifestSource {
         /// A new reading of a file whose previous reading was `previous`: document `index` is
         /// `previous`'s document `sources[index]`, or when that is nil the next of `parsed`. A
         /// chunk whose every document is `previous`'s at the same place is shared, not copied.
-        init(reusing previous: DocumentList, sources: [Int?], parsed: [DocumentRecord], firstLines: [Int]) {
-            precondition(sources.count == firstLines.count)
+        init(reusing previous: DocumentList, sources: [Int?], parsed: [DocumentRecord], firstLines: [Int], hashes: [Int]) {
+            precondition(sources.count == firstLines.count && sources.count == hashes.count)
             self.firstLines = firstLines
-            hashes.reserveCapacity(sources.count)
+            self.hashes = hashes
             summaries.reserveCapacity(sources.count)
             var nextParsed = 0
             for source in sources {
                 if let source {
-                    hashes.append(previous.hashes[source])
                     summaries.append(previous.summaries[source])
                 } else {
-                    hashes.append(parsed[nextParsed].hash)
                     summaries.append(parsed[nextParsed].summary)
                     nextParsed += 1
                 }
@@ -96,13 +94,14 @@ extension ManifestSource {
             return record
         }
 
-        /// Calls `body` with document `index`'s record, not copied.
+        /// Calls `body` with document `index`'s record.
         func withRecord<Result>(at index: Int, _ body: (borrowing DocumentRecord) -> Result) -> Result {
             chunks[index / Self.chunkLength].withUnsafeBufferPointer { body($0[index % Self.chunkLength]) }
         }
 
-        /// Calls `body` with each document's index and record, in order, none copied (iterating the
-        /// records would copy each).
+        /// Calls `body` with each document's index and record, in order. Handing each over still
+        /// copies it, retaining its names (the profile shows it): the passes an edit makes over every
+        /// document read the plain arrays instead, and only the documents they pick.
         func forEach(_ body: (_ index: Int, _ record: borrowing DocumentRecord) -> Void) {
             var start = 0
             for chunk in chunks {

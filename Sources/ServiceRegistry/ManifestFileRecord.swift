@@ -65,8 +65,8 @@ extension ManifestSource {
         }
     }
 
-    /// One document of a file as last read: its text's hash and what it defines (where it starts is
-    /// its list's, `DocumentList.firstLines`).
+    /// One document of a file as last read: what it defines (its text's hash and where it starts
+    /// are its list's, `DocumentList.hashes` and `firstLines`).
     /// Nearly every YAML document defines one object, kept inline: a record per document of a large
     /// registry must not cost allocations of its own.
     struct DocumentRecord: Hashable, Sendable {
@@ -130,7 +130,6 @@ extension ManifestSource {
         /// The bytes each object of a kind DNS reads takes (for a test: 40, its filter bit in padding).
         static var compactObjectStride: Int { MemoryLayout<Compact>.stride }
 
-        var hash: Int
         private var first: Compact?
         /// The rest, in runs of at most `runLength`: a streamed List's one record takes every object
         /// of the file, and one array of them was copied whole each time it grew (old and new both
@@ -142,8 +141,7 @@ extension ManifestSource {
         var rejected: [RegistryObjectKey] = []
         var reserved: Set<IPAddress> = []
 
-        init(hash: Int, objects: [Object] = [], rejected: [RegistryObjectKey] = [], reserved: Set<IPAddress> = []) {
-            self.hash = hash
+        init(objects: [Object] = [], rejected: [RegistryObjectKey] = [], reserved: Set<IPAddress> = []) {
             self.rejected = rejected
             self.reserved = reserved
             for object in objects { append(object) }
@@ -362,7 +360,6 @@ extension ManifestSource {
             reading.parsed.append(sources.count)
             sources.append(nil)
             parsedRecords.append(DocumentRecord(
-                hash: document.hash,
                 objects: objects.map { DocumentRecord.Object($0, documentFirstLine: document.firstLine) },
                 rejected: decoded.rejected.map { RegistryObjectKey($0.reference) }, reserved: decoded.reservedAddresses))
             reading.decoded.errors += decoded.errors
@@ -373,7 +370,8 @@ extension ManifestSource {
             reading.endsInError = decoded.errors.contains(where: \.meansCutShort)
         }
         reading.documents = DocumentList(
-            reusing: previousDocuments, sources: sources, parsed: parsedRecords, firstLines: split.documents.map(\.firstLine))
+            reusing: previousDocuments, sources: sources, parsed: parsedRecords, firstLines: split.documents.map(\.firstLine),
+            hashes: split.documents.map(\.hash))
         for index in reusedPrevious.indices where !reusedPrevious[index] {
             previousDocuments.withRecord(at: index) { reading.replaced.append(copy $0) }
         }
@@ -436,7 +434,7 @@ extension ManifestSource {
             }
         }
         guard record.holdsObjects || !record.rejected.isEmpty else { return reading }
-        reading.documents = DocumentList([record], firstLines: [1])
+        reading.documents = DocumentList([record], firstLines: [1], hashes: [0])
         reading.parsed = [0]
         return reading
     }
@@ -445,13 +443,13 @@ extension ManifestSource {
     /// one that cannot be read, is one document).
     static func wholeFileReading(_ decoded: DecodedFile, documents: [YAMLDocuments.Document], previous: FileRecord?) -> FileReading {
         var firstLines = documents.map(\.firstLine)
-        var records = documents.enumerated().map { index, document in
-            DocumentRecord(hash: document.hash, reserved: index == 0 ? decoded.reservedAddresses : [])
-        }
+        var hashes = documents.map(\.hash)
+        var records = documents.indices.map { DocumentRecord(reserved: $0 == 0 ? decoded.reservedAddresses : []) }
         if records.isEmpty && !(decoded.allObjects.isEmpty && decoded.rejected.isEmpty) {
             // (Its hash is never compared: such a file is always read whole.)
-            records = [DocumentRecord(hash: 0, reserved: decoded.reservedAddresses)]
+            records = [DocumentRecord(reserved: decoded.reservedAddresses)]
             firstLines = [1]
+            hashes = [0]
         }
         for object in decoded.allObjects {
             let index = documentIndex(holding: object.location.line, firstLines: firstLines)
@@ -468,7 +466,7 @@ extension ManifestSource {
         var replaced: [DocumentRecord] = []
         previous?.documents.forEach { _, document in replaced.append(copy document) }
         return FileReading(
-            decoded: decoded, documents: DocumentList(records, firstLines: firstLines), parsed: Array(records.indices), replaced: replaced,
+            decoded: decoded, documents: DocumentList(records, firstLines: firstLines, hashes: hashes), parsed: Array(records.indices), replaced: replaced,
             endsInError: endsInError, definesAnObjectTwice: decoded.errors.contains { $0.code == .duplicateObject })
     }
 }

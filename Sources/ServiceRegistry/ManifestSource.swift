@@ -183,7 +183,7 @@ public final class ManifestSource: Sendable {
             if let decoded {
                 (reading, hash) = decoded
             } else {
-                var record = DocumentRecord(hash: 0)
+                var record = DocumentRecord()
                 let (rest, fileHash, retraction) = StreamedJSONFile.decode(at: path) { objects in
                     load.stage(objects)
                     for object in objects { record.append(DocumentRecord.Object(object, documentFirstLine: 1)) }

@@ -25,7 +25,7 @@ import Testing
         let keys = (0..<3000).map { index in
             RegistryObjectKey(kind: kinds[index % 5], namespace: index % 5 == 3 ? "" : "team-\(index % 7)", name: "svc-\(index)")
         }
-        let document = ManifestSource.DocumentRecord(hash: 1, objects: keys.map { .init(key: $0, lineOffset: 0) })
+        let document = ManifestSource.DocumentRecord(objects: keys.map { .init(key: $0, lineOffset: 0) })
         let members = Set(keys.enumerated().filter { $0.offset % 89 == 0 }.map(\.element))
         var found: [RegistryObjectKey] = []
         document.forEachKey(in: KeySetFilter(members)) { found.append($0) }
