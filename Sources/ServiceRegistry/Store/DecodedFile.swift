@@ -302,7 +302,7 @@ struct YAMLDocuments {
                 lineStart = next
             }
             let first = bytes[lineStart]
-            let isMarker = first == 0x2D && lineStart + 3 <= count && bytes[lineStart + 1] == 0x2D && bytes[lineStart + 2] == 0x2D
+            let isMarker = first == 0x2D && startsMarkerOrDirective(at: lineStart, in: bytes)
                 && (lineStart + 3 == count || [0x0A, 0x20, 0x09, 0x0D].contains(bytes[lineStart + 3]))
             if isMarker {
                 if !directivesOnly {
