@@ -68,26 +68,6 @@ import Glibc
         return (result.status, result.stdout + result.stderr)
     }
 
-    /// A port free for UDP and TCP on 127.0.0.1 now (bound and released).
-    static func freePort() throws -> Int {
-        for _ in 0..<50 {
-            let port = Int.random(in: 20000..<60000)
-            var free = true
-            for type in [SOCK_STREAM, SOCK_DGRAM] {
-                let descriptor = socket(AF_INET, Int32(type.rawValue), 0)
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(port).bigEndian)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                close(descriptor)
-                if bound != 0 { free = false }
-            }
-            if free { return port }
-        }
-        throw ProcessFailure(description: "no free port found")
-    }
-
     /// Waits up to `limit` seconds for `check`, polling every 20 ms.
     static func eventually(_ limit: TimeInterval, _ check: () throws -> Bool) rethrows -> TimeInterval? {
         let start = Date()
@@ -200,7 +180,7 @@ import Glibc
     /// ours), waits for it to serve the zone, compares a sample of answers, and adds a Service.
     static func followChange(_ start: (_ port: Int, _ primaryPort: Int) throws -> SecondaryServer) throws -> FollowedChange {
         let registry = try Self.registry(count: 20)
-        let port = try Self.freePort()
+        let port = try freeLoopbackPort()
         let server = try ClusterDNSServer(arguments: ["--registry", registry.path, "--transfer-to", "127.0.0.1/32", "--notify", "127.0.0.1:\(port)"])
         let secondary = try start(port, server.port)
         let pulled = try Self.eventually(20) { try Self.answers(port, "svc-0.alpha.svc.cluster.local", "A").data == ["10.96.0.1"] }
