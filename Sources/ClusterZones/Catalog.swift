@@ -35,7 +35,7 @@ public final class Catalog: Sendable {
         snapshot: RegistrySnapshot, configuration: ZoneConfiguration, awaitingRegistry: Bool = false, staticZones: [StaticZone] = []
     ) {
         var published = PublishedEndpointIndex()
-        var reverse = ReverseIndex(domain: configuration.domain)
+        var reverse = ReverseIndex.Builder(domain: configuration.domain)
         var external = ExternalServiceIndex()
         snapshot.forEachService { service in
             let key = ServiceKey(service)
@@ -44,7 +44,7 @@ public final class Catalog: Sendable {
             external.add(service)
         }
         self.init(
-            snapshot: snapshot, configuration: configuration, published: published, reverse: reverse, external: external,
+            snapshot: snapshot, configuration: configuration, published: published, reverse: reverse.finish(), external: external,
             awaitingRegistry: awaitingRegistry, staticZones: staticZones)
     }
 

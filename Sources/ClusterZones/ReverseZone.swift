@@ -265,6 +265,53 @@ struct ReverseIndex: Sendable {
         self.domain = domain
     }
 
+    /// An index built whole (a catalog's first): the IPv4 contributions gathered as they come, then
+    /// sorted by address and laid out in one pass, each prefix of 24 bits counted once for all its
+    /// addresses. Added one by one, each address searched and shifted a run and looked its prefix
+    /// up: 3–4 % of a 50k-Service load's samples, 2 % after.
+    struct Builder {
+        private var index: ReverseIndex
+        private var v4: [(address: UInt32, target: PTRTarget)] = []
+
+        init(domain: DNSName) {
+            index = ReverseIndex(domain: domain)
+        }
+
+        mutating func add(_ contributions: [(IPAddress, PTRTarget)]) {
+            for (address, target) in contributions {
+                if case .v4(let bits) = address { v4.append((bits, target)) } else { index.add([(address, target)]) }
+            }
+        }
+
+        mutating func finish() -> ReverseIndex {
+            // By address alone: `PTRTargets.insert` puts an address's targets in their order.
+            v4.sort { $0.address < $1.address }
+            var table = SortedRuns<UInt32, PTRTargets>.Builder()
+            var start = 0
+            var prefixStart = 0
+            while start < v4.count {
+                let address = v4[start].address
+                var held = PTRTargets(v4[start].target)
+                var end = start + 1
+                while end < v4.count && v4[end].address == address {
+                    held.insert(v4[end].target)
+                    end += 1
+                }
+                table.append(address, held)
+                // The addresses of a prefix counted at its last.
+                if end == v4.count || v4[end].address & 0xFFFF_FF00 != address & 0xFFFF_FF00 {
+                    index.count(.v4(address), by: table.count - prefixStart)
+                    prefixStart = table.count
+                }
+                start = end
+            }
+            v4 = []
+            var index = self.index
+            index.targets.fillIPv4(table.finish())
+            return index
+        }
+    }
+
     /// The PTR targets at `address`, each name once; nil when the address has none.
     func names(at address: IPAddress) -> [DNSName]? {
         guard let held = targets[address] else { return nil }
@@ -325,10 +372,11 @@ struct ReverseIndex: Sendable {
         }
     }
 
-    /// Counts an address in (`delta` 1) or out (-1), longest prefix first: a shorter prefix changes
+    /// Counts addresses under one longest prefix in (`delta` above 0) or out, longest prefix first: a shorter prefix changes
     /// only when one below it comes or goes, so most addresses touch one prefix, not 3 (IPv4) or 31
     /// (IPv6). A catalog counts some 100k addresses.
-    private mutating func count(_ address: IPAddress, by delta: Int) {
+    fileprivate mutating func count(_ address: IPAddress, by delta: Int) {
+        var delta = delta
         for length in stride(from: address.isIPv4 ? 3 : 31, through: 1, by: -1) {
             // One lookup a prefix, not a read and a write.
             let cameOrWent = prefixes.updateValue(forKey: AddressPrefix(address, length: length)) { held in
@@ -338,6 +386,8 @@ struct ReverseIndex: Sendable {
                 return (before > 0) != (value > 0)
             }
             guard cameOrWent else { return }
+            // One prefix came or went, however many addresses: the shorter one counts it once.
+            delta = delta > 0 ? 1 : -1
         }
     }
 }

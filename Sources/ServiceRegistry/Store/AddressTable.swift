@@ -11,6 +11,13 @@ public struct AddressTable<Value: Sendable>: Sendable {
 
     @inlinable public init() {}
 
+    /// Takes `table` (laid out by `SortedRuns.Builder`) as the IPv4 addresses, by their 32 bits,
+    /// of a table that holds none yet.
+    @inlinable public mutating func fillIPv4(_ table: SortedRuns<UInt32, Value>) {
+        precondition(v4.isEmpty, "an address table's IPv4 half is filled once, while empty")
+        v4 = table
+    }
+
     @inlinable public var count: Int { v4.count + v6.count }
 
     @inlinable public subscript(address: IPAddress) -> Value? {

@@ -30,6 +30,45 @@ public struct SortedRuns<Key: Comparable & Sendable, Value: Sendable>: Sendable 
 
     @inlinable public init() {}
 
+    /// Lays a table out in one pass from entries given in key order, no key twice, in runs half
+    /// full (so that the changes after do not split each at once). Built entry by entry, a table
+    /// searched, shifted and regrew a run for each (the catalog's reverse index: some 72k
+    /// addresses at 50k Services).
+    public struct Builder {
+        @usableFromInline var table = SortedRuns()
+        @usableFromInline var group: [[Entry]] = []
+        @usableFromInline var run: [Entry] = []
+
+        @inlinable public init() {}
+
+        /// The entries appended so far.
+        @inlinable public var count: Int { table.storedCount }
+
+        @inlinable public mutating func append(_ key: Key, _ value: Value) {
+            assert(run.last.map { $0.key < key } ?? true, "keys in order, each once")
+            if run.isEmpty { run.reserveCapacity(SortedRuns.runLimit / 2) }
+            run.append((key, value))
+            table.storedCount += 1
+            if run.count == SortedRuns.runLimit / 2 { endRun() }
+        }
+
+        @inlinable mutating func endRun() {
+            group.append(run)
+            run = []
+            if group.count == SortedRuns.groupLimit / 2 {
+                table.groups.append(group)
+                group = []
+            }
+        }
+
+        @inlinable public mutating func finish() -> SortedRuns {
+            if !run.isEmpty { endRun() }
+            if !group.isEmpty { table.groups.append(group) }
+            group = []
+            return table
+        }
+    }
+
     @inlinable public var isEmpty: Bool { count == 0 }
 
     @inlinable public subscript(key: Key) -> Value? {
