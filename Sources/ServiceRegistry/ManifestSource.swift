@@ -186,7 +186,10 @@ public final class ManifestSource: Sendable {
                 var record = DocumentRecord()
                 let (rest, fileHash, retraction) = StreamedJSONFile.decode(at: path) { objects in
                     load.stage(objects)
-                    for object in objects { record.append(DocumentRecord.Object(object, documentFirstLine: 1)) }
+                    // Read where they lie: a loop over the array copied each object whole.
+                    objects.withUnsafeBufferPointer { objects in
+                        for index in objects.indices { record.append(DocumentRecord.Object(objects[index], documentFirstLine: 1)) }
+                    }
                 }
                 guard !retraction else {
                     retracted = true

@@ -29,18 +29,17 @@ struct RegistryLoad {
     /// Hands objects of a file to the store (a chunk of a streamed file: `StreamedJSONFile`, whose
     /// decoder leaves finding an object defined twice in the file to this).
     mutating func stage(_ objects: [RegistryObject]) {
-        var fresh: [RegistryEvent] = []
-        fresh.reserveCapacity(objects.count)
-        for object in objects {
-            if let first = firstSeen.earlierLocation(of: object.key, recording: object.location) {
+        var duplicates = Set<Int>()
+        objects.withUnsafeBufferPointer { objects in
+            for index in objects.indices {
+                guard let first = firstSeen.earlierLocation(of: objects[index].key, recording: objects[index].location) else { continue }
                 errors.append(RegistryError(
                     code: .duplicateObject, reason: "defined twice: here and at \(first) (each kind/namespace/name may appear once)",
-                    location: object.location, object: object.reference))
-                continue
+                    location: objects[index].location, object: objects[index].reference))
+                duplicates.insert(index)
             }
-            fresh.append(.upsert(object))
         }
-        store.stage(fresh)
+        store.stage(upserting: objects, except: duplicates)
     }
 
     /// Derives the registry and publishes it as `serial`.

@@ -134,6 +134,22 @@ public struct RegistryStore: Sendable {
         stagedMoves = moved
     }
 
+    /// `stage` of an upsert of each object but those at the indices `skipped`, taking the objects
+    /// where they lie: a load hands over some 120k objects at 50k Services, and wrapping each in an
+    /// event copied it whole (its references retained, and released with the events).
+    mutating func stage(upserting objects: [RegistryObject], except skipped: Set<Int> = []) {
+        var change = staged
+        var moved = stagedMoves
+        staged = RegistryChange()
+        objects.withUnsafeBufferPointer { objects in
+            for index in objects.indices where skipped.isEmpty || !skipped.contains(index) {
+                moved = upsert(objects[index], into: &change) || moved
+            }
+        }
+        staged = change
+        stagedMoves = moved
+    }
+
     /// Derives every Service the staged events touched and publishes the new snapshot (see `apply`).
     public mutating func commit(serial: UInt32? = nil) -> RegistryUpdate? {
         let change = staged
